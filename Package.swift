@@ -1,0 +1,75 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Tocsin",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tocsin", targets: ["tocsin"]),
+        .executable(name: "tocsin-bench", targets: ["tocsin-bench"]),
+        .library(name: "TocsinCrypto", targets: ["TocsinCrypto"]),
+        .library(name: "TocsinCore", targets: ["TocsinCore"]),
+        .library(name: "TocsinStore", targets: ["TocsinStore"]),
+        .library(name: "TocsinDevelopment", targets: ["TocsinDevelopment"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // The system's OpenSSL 3: the one crypto provider (DESIGN.md, "Rules of the house").
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        // Real C functions for what Swift cannot import from OpenSSL's headers (macros).
+        .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+        .target(name: "TocsinCrypto", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        .target(
+            name: "TocsinCore",
+            dependencies: [
+                "TocsinCrypto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(
+            name: "TocsinStore",
+            dependencies: ["TocsinCore", "TocsinCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Fictional networks (authority, keys, charter, entries) for devnets, tests and benchmarks.
+        .target(
+            name: "TocsinDevelopment",
+            dependencies: [
+                "TocsinCore", "TocsinCrypto", "TocsinStore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .executableTarget(
+            name: "tocsin",
+            dependencies: [
+                "TocsinCore", "TocsinCrypto", "TocsinStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "tocsin-bench",
+            dependencies: [
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(name: "TocsinCryptoTests", dependencies: ["TocsinCrypto"]),
+        .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
+        .testTarget(
+            name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
+        .testTarget(
+            name: "TocsinCommandTests",
+            dependencies: ["tocsin", "tocsin-bench", "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment"]
+        ),
+    ]
+)

@@ -1,0 +1,190 @@
+import TOMLKit
+import TocsinCrypto
+
+extension Charter {
+    /// The largest charter file read (a few hundred nodes need far less).
+    public static let maximumByteCount = 1024 * 1024
+
+    /// Parses and validates a charter's TOML text.
+    public init(toml bytes: [UInt8]) throws(CharterError) {
+        guard bytes.count <= Self.maximumByteCount else {
+            throw CharterError.tooLarge(byteCount: bytes.count, limit: Self.maximumByteCount)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self), !text.contains("\0") else { throw CharterError.notUTF8 }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw CharterError.syntax(line: error.source.begin.line, column: error.source.begin.column, reason: error.description)
+        } catch {
+            throw CharterError.syntax(line: 0, column: 0, reason: String(describing: error))
+        }
+        let lines = CharterLines(text: text)
+        let top = TableReader(table: table, place: "charter")
+        try top.onlyKeys(["network", "version", "nodes", "groups"])
+        let network = try top.string("network")
+        let version = try top.integer("version")
+        guard version >= 1 else { throw CharterError.invalid(where: "charter", reason: "`version` must be 1 or more") }
+
+        var nodes: [Node] = []
+        var nodeIDs: Set<String> = []
+        var keys: Set<Ed25519PublicKey> = []
+        for (position, nodeTable) in try top.tables("nodes").enumerated() {
+            let reader = TableReader(table: nodeTable, place: "node \(position + 1)")
+            try reader.onlyKeys(["id", "name", "role", "public-key"])
+            let id = try reader.string("id")
+            let place = "node \(id)" + (lines.line(ofID: id, after: "[[nodes]]").map { " (line \($0))" } ?? "")
+            guard Identifier.isValid(id) else {
+                throw CharterError.invalid(where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
+            }
+            guard nodeIDs.insert(id).inserted else {
+                throw CharterError.duplicateID(kind: "node", id: id, line: lines.line(ofID: id, after: "[[nodes]]", occurrence: 2))
+            }
+            let roleText = try reader.string("role", place: place)
+            guard let role = Role(rawValue: roleText) else {
+                throw CharterError.invalid(
+                    where: place, reason: "role \(roleText.debugDescription) is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let keyText = try reader.string("public-key", place: place)
+            let publicKey: Ed25519PublicKey
+            do {
+                publicKey = try Ed25519PublicKey(spkiBase64: keyText)
+            } catch {
+                throw CharterError.invalid(where: place, reason: "public-key: \(error)")
+            }
+            guard keys.insert(publicKey).inserted else {
+                throw CharterError.invalid(where: place, reason: "public-key is already the key of another node; every node has its own key")
+            }
+            nodes.append(Node(id: id, name: try reader.string("name", place: place), role: role, publicKey: publicKey))
+        }
+
+        var groups: [Group] = []
+        var groupIDs: Set<String> = []
+        for (position, groupTable) in try top.tables("groups").enumerated() {
+            let reader = TableReader(table: groupTable, place: "group \(position + 1)")
+            try reader.onlyKeys(["id", "name", "members", "convener", "policy", "quorum"])
+            let id = try reader.string("id")
+            let place = "group \(id)" + (lines.line(ofID: id, after: "[[groups]]").map { " (line \($0))" } ?? "")
+            guard Identifier.isValid(id) else {
+                throw CharterError.invalid(where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
+            }
+            guard groupIDs.insert(id).inserted else {
+                throw CharterError.duplicateID(kind: "group", id: id, line: lines.line(ofID: id, after: "[[groups]]", occurrence: 2))
+            }
+            let members = try reader.strings("members", place: place)
+            guard !members.isEmpty else { throw CharterError.invalid(where: place, reason: "a group needs members") }
+            guard Set(members).count == members.count else {
+                throw CharterError.invalid(where: place, reason: "a member is listed twice")
+            }
+            for member in members where !nodeIDs.contains(member) {
+                throw CharterError.unknownMember(group: id, member: member)
+            }
+            let convener = try reader.string("convener", place: place)
+            guard members.contains(convener) else { throw CharterError.convenerNotMember(group: id, convener: convener) }
+            let policyText = try reader.string("policy", place: place)
+            guard let policy = Policy(rawValue: policyText) else {
+                throw CharterError.invalid(
+                    where: place,
+                    reason: "policy \(policyText.debugDescription) is not one of \(Policy.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let quorum = try reader.optionalInteger("quorum", place: place)
+            if let quorum, !(1...100).contains(quorum) {
+                throw CharterError.invalid(where: place, reason: "quorum is a percentage from 1 to 100")
+            }
+            groups.append(
+                Group(
+                    id: id, name: try reader.string("name", place: place), members: members, convener: convener,
+                    policy: policy, quorumPercent: quorum))
+        }
+        self.init(network: network, version: version, nodes: nodes, groups: groups)
+    }
+}
+
+/// Typed access to one TOML table, with errors that say where.
+private struct TableReader {
+    let table: TOMLTable
+    let place: String
+
+    func onlyKeys(_ allowed: Set<String>) throws(CharterError) {
+        for key in table.keys.sorted() where !allowed.contains(key) {
+            throw CharterError.unknownKey(where: place, key: key)
+        }
+    }
+
+    func string(_ key: String, place: String? = nil) throws(CharterError) -> String {
+        guard let value = table[key] else { throw CharterError.missingKey(where: place ?? self.place, key: key) }
+        guard let string = value.string else { throw CharterError.wrongType(where: place ?? self.place, key: key, expected: "a string") }
+        guard !string.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CharterError.invalid(where: place ?? self.place, reason: "`\(key)` is empty")
+        }
+        return string
+    }
+
+    func integer(_ key: String) throws(CharterError) -> UInt64 {
+        guard let value = table[key] else { throw CharterError.missingKey(where: place, key: key) }
+        guard let integer = value.int, integer >= 0 else {
+            throw CharterError.wrongType(where: place, key: key, expected: "a non-negative integer")
+        }
+        return UInt64(integer)
+    }
+
+    func optionalInteger(_ key: String, place: String) throws(CharterError) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let integer = value.int else { throw CharterError.wrongType(where: place, key: key, expected: "an integer") }
+        return integer
+    }
+
+    func strings(_ key: String, place: String) throws(CharterError) -> [String] {
+        guard let value = table[key] else { throw CharterError.missingKey(where: place, key: key) }
+        guard let array = value.array else { throw CharterError.wrongType(where: place, key: key, expected: "an array of strings") }
+        var strings: [String] = []
+        for element in array {
+            guard let string = element.string else {
+                throw CharterError.wrongType(where: place, key: key, expected: "an array of strings")
+            }
+            strings.append(string)
+        }
+        return strings
+    }
+
+    func tables(_ key: String) throws(CharterError) -> [TOMLTable] {
+        guard let value = table[key] else { throw CharterError.missingKey(where: place, key: "[[\(key)]]") }
+        guard let array = value.array else { throw CharterError.wrongType(where: place, key: key, expected: "an array of tables ([[\(key)]])") }
+        var tables: [TOMLTable] = []
+        for element in array {
+            guard let table = element.table else {
+                throw CharterError.wrongType(where: place, key: key, expected: "an array of tables ([[\(key)]])")
+            }
+            tables.append(table)
+        }
+        return tables
+    }
+}
+
+/// Finds the line of an `id = "…"` declaration, so errors can point into the file.
+private struct CharterLines {
+    let lines: [Substring]
+
+    init(text: String) {
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// The 1-based line of the `occurrence`-th `id = "<id>"` inside a `header` table.
+    func line(ofID id: String, after header: String, occurrence: Int = 1) -> Int? {
+        var inside = false
+        var seen = 0
+        for (number, line) in lines.enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("[") { inside = trimmed.hasPrefix(header) }
+            guard inside, trimmed.hasPrefix("id") else { continue }
+            let parts = trimmed.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "id" else { continue }
+            let value = parts[1].split(separator: "#", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces) ?? ""
+            if value == "\"\(id)\"" || value == "'\(id)'" {
+                seen += 1
+                if seen == occurrence { return number + 1 }
+            }
+        }
+        return nil
+    }
+}

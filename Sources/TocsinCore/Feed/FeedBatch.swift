@@ -1,0 +1,72 @@
+import TocsinCrypto
+
+/// A perfect subtree hash: the leaves `[index·2^level, (index+1)·2^level)`.
+public struct MerkleNode: Hashable, Sendable {
+    public let level: Int
+    public let index: UInt64
+    public let hash: SHA256Digest
+
+    public init(level: Int, index: UInt64, hash: SHA256Digest) {
+        self.level = level
+        self.index = index
+        self.hash = hash
+    }
+}
+
+/// What a store indexes of an entry without decoding it again.
+public struct EntryHeader: Hashable, Sendable {
+    /// The `EntryKind` number (unknown kinds of later versions keep their number).
+    public let kind: Int
+    public let authorTimeMs: Int64
+
+    public init(kind: Int, authorTimeMs: Int64) {
+        self.kind = kind
+        self.authorTimeMs = authorTimeMs
+    }
+
+    init(_ entry: Tocsin_V1_Entry) {
+        self.init(kind: entry.kind.rawValue, authorTimeMs: entry.authorTimeMs)
+    }
+}
+
+/// Verified entries of one feed with the checkpoint that covers them: exactly what a store
+/// writes in one transaction.
+public struct FeedBatch: Sendable {
+    public let origin: FeedOrigin
+    /// The index of the first entry.
+    public let firstIndex: UInt64
+    /// Entry bytes exactly as received.
+    public let entries: [[UInt8]]
+    public let leafHashes: [SHA256Digest]
+    /// Each entry's kind and author time, decoded once for the store's indexes.
+    public let headers: [EntryHeader]
+    /// The perfect subtrees this batch completes at the persisted levels (`FeedTree.persistedLevels`).
+    public let completedNodes: [MerkleNode]
+    /// The tree's frontier after the batch.
+    public let frontier: MerkleFrontier
+    /// The author-signed checkpoint of size `firstIndex + entries.count`.
+    public let checkpoint: SignedCheckpoint
+}
+
+/// How feeds lay out their trees for storage.
+public enum FeedTree {
+    /// Perfect subtrees are persisted at every level that is a multiple of this height (as
+    /// C2SP tiles do), so any subtree hash is at most 2^(height-1) stored hashes away.
+    public static let persistedLevelInterval = 8
+
+    /// Whether subtree hashes at `level` are persisted.
+    public static func isPersisted(level: Int) -> Bool {
+        level > 0 && level % persistedLevelInterval == 0
+    }
+
+    /// Appends leaf hashes to `frontier`, collecting the persisted subtrees they complete.
+    static func extend(_ frontier: inout MerkleFrontier, with leafHashes: [SHA256Digest]) -> [MerkleNode] {
+        var nodes: [MerkleNode] = []
+        for leafHash in leafHashes {
+            frontier.append(leafHash) { level, index, hash in
+                if isPersisted(level: level) { nodes.append(MerkleNode(level: level, index: index, hash: hash)) }
+            }
+        }
+        return nodes
+    }
+}

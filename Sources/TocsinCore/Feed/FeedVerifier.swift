@@ -1,0 +1,128 @@
+import TocsinCrypto
+
+/// The receiving side of a feed: takes what a node holds plus a batch of entries and the
+/// author's checkpoint over them, and answers with a verified batch or a precise rejection.
+///
+/// Verification is pure and does not change the state; `commit` advances it once the
+/// batch is durably stored, so a failed write leaves both store and verifier unchanged.
+public struct FeedVerifier: Sendable {
+    public let origin: FeedOrigin
+    public let author: Ed25519PublicKey
+    public private(set) var frontier: MerkleFrontier
+    /// The latest author-signed checkpoint held (nil for an empty feed).
+    public private(set) var latest: SignedCheckpoint?
+    /// Set once a fork proof is held: the feed accepts nothing more.
+    public private(set) var isFrozen: Bool
+
+    /// The most entries accepted in one batch.
+    public static let maximumBatchCount = 10_000
+
+    public init(
+        origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier = MerkleFrontier(),
+        latest: SignedCheckpoint? = nil, isFrozen: Bool = false
+    ) {
+        self.origin = origin
+        self.author = author
+        self.frontier = frontier
+        self.latest = latest
+        self.isFrozen = isFrozen
+    }
+
+    /// Parses a checkpoint note and checks its origin and the author's signature.
+    public func authenticate(checkpointNote bytes: some Collection<UInt8>) throws(FeedRejection) -> SignedCheckpoint {
+        let checkpoint: SignedCheckpoint
+        do {
+            checkpoint = try SignedCheckpoint(parsing: bytes)
+        } catch {
+            throw FeedRejection.malformedCheckpoint(error)
+        }
+        guard checkpoint.checkpoint.origin == origin.description else {
+            throw FeedRejection.wrongOrigin(expected: origin.description, found: checkpoint.checkpoint.origin)
+        }
+        do {
+            try checkpoint.verify(author: author)
+        } catch {
+            throw FeedRejection.notSignedByAuthor(error)
+        }
+        return checkpoint
+    }
+
+    /// Verifies `entries`, starting at `firstIndex`, against the checkpoint `checkpointNote`
+    /// that the author signed for the tree ending with them.
+    public func verify(
+        firstIndex: UInt64, entries: [[UInt8]], checkpointNote: some Collection<UInt8>
+    ) throws(FeedRejection) -> FeedBatch {
+        guard !isFrozen else { throw FeedRejection.frozen(origin: origin.description) }
+        guard !entries.isEmpty else { throw FeedRejection.emptyBatch }
+        guard entries.count <= Self.maximumBatchCount else {
+            throw FeedRejection.batchTooLarge(count: entries.count, limit: Self.maximumBatchCount)
+        }
+        guard firstIndex == frontier.size else {
+            throw FeedRejection.gap(expectedFirstIndex: frontier.size, found: firstIndex)
+        }
+        // The one signature check comes first: everything else is hashing.
+        let checkpoint = try authenticate(checkpointNote: checkpointNote)
+        let end = firstIndex + UInt64(entries.count)
+        guard checkpoint.checkpoint.size == end else {
+            throw FeedRejection.sizeMismatch(checkpointSize: checkpoint.checkpoint.size, entriesEndAt: end)
+        }
+        var leafHashes: [SHA256Digest] = []
+        leafHashes.reserveCapacity(entries.count)
+        var headers: [EntryHeader] = []
+        headers.reserveCapacity(entries.count)
+        for (offset, entry) in entries.enumerated() {
+            do {
+                headers.append(EntryHeader(try EntryDecoder.decode(entry)))
+            } catch {
+                throw FeedRejection.malformedEntry(index: firstIndex + UInt64(offset), error)
+            }
+            leafHashes.append(MerkleHash.leaf(entry))
+        }
+        var next = frontier
+        let nodes = FeedTree.extend(&next, with: leafHashes)
+        let root = next.root
+        guard root == checkpoint.checkpoint.root else {
+            throw FeedRejection.rootMismatch(computed: root, signed: checkpoint.checkpoint.root)
+        }
+        return FeedBatch(
+            origin: origin, firstIndex: firstIndex, entries: entries, leafHashes: leafHashes, headers: headers, completedNodes: nodes,
+            frontier: next, checkpoint: checkpoint)
+    }
+
+    /// Advances the state past a batch this verifier accepted and the store wrote.
+    public mutating func commit(_ batch: FeedBatch) {
+        precondition(batch.firstIndex == frontier.size && batch.origin == origin, "commit the batch that was verified")
+        frontier = batch.frontier
+        latest = batch.checkpoint
+    }
+
+    /// What a checkpoint heard from a peer means for this feed.
+    public enum Examination: Sendable, Equatable {
+        /// Consistent with what is held and not newer.
+        case known
+        /// Larger than what is held: its entries are missing.
+        case ahead(size: UInt64)
+        /// It contradicts what is held.
+        case fork(ForkProof)
+    }
+
+    /// Compares an authenticated checkpoint with the held tree; `proofs` answers for it.
+    public func examine<Failure: Error>(
+        _ checkpoint: SignedCheckpoint, proofs: MerkleProofs<Failure>
+    ) throws(Failure) -> Examination {
+        let size = checkpoint.checkpoint.size
+        guard let latest else { return size == 0 ? .known : .ahead(size: size) }
+        let held = latest.checkpoint
+        if size > held.size { return .ahead(size: size) }
+        if size == held.size {
+            return checkpoint.checkpoint.root == held.root ? .known : .fork(ForkProof(sameSize: checkpoint, latest))
+        }
+        let prefixRoot = try proofs.root(size: size)
+        if prefixRoot == checkpoint.checkpoint.root { return .known }
+        let proof = try proofs.consistencyProof(oldSize: size, newSize: held.size) ?? []
+        return .fork(ForkProof(smaller: checkpoint, larger: latest, prefixRoot: prefixRoot, consistencyProof: proof))
+    }
+
+    /// Freezes the feed: it accepts nothing once a fork proof is held.
+    public mutating func freeze() { isFrozen = true }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+import TocsinCore
+import TocsinCrypto
+
+extension FeedStore {
+    /// Stores a verified batch and its checkpoint in one transaction.
+    ///
+    /// The feed must hold exactly `batch.firstIndex` entries and not be frozen; otherwise
+    /// nothing is written. Returns the feed's new head.
+    @discardableResult
+    public func append(_ batch: FeedBatch, now: Date) throws(StoreError) -> FeedHead {
+        try Self.run {
+            try database.write { db in try Self.append(batch, now: now, in: db) }
+        }
+    }
+
+    /// Stores several verified batches (of any feeds) in one transaction: all or none.
+    public func append(_ batches: [FeedBatch], now: Date) throws(StoreError) {
+        try Self.run {
+            try database.write { db in
+                for batch in batches { _ = try Self.append(batch, now: now, in: db) }
+            }
+        }
+    }
+
+    static func append(_ batch: FeedBatch, now: Date, in db: Database) throws -> FeedHead {
+        let origin = batch.origin.description
+        let feedID: Int64
+        if let row = try Row.fetchOne(db, sql: "SELECT id, size, frozen FROM feeds WHERE origin = ?", arguments: [origin]) {
+            feedID = row["id"]
+            let size: Int64 = row["size"]
+            guard row["frozen"] as Int64 == 0 else { throw StoreError.frozen(origin: origin) }
+            guard UInt64(size) == batch.firstIndex else {
+                throw StoreError.notContiguous(origin: origin, held: UInt64(size), batchStartsAt: batch.firstIndex)
+            }
+        } else {
+            guard batch.firstIndex == 0 else {
+                throw StoreError.notContiguous(origin: origin, held: 0, batchStartsAt: batch.firstIndex)
+            }
+            try db.execute(
+                sql: "INSERT INTO feeds (origin, group_id, author, size, frontier) VALUES (?, ?, ?, 0, ?)",
+                arguments: [origin, batch.origin.group, batch.origin.author, Data(MerkleFrontier().serialized)])
+            feedID = db.lastInsertedRowID
+        }
+
+        let insertEntry = try db.cachedStatement(
+            sql: """
+                INSERT INTO entries (position, feed_id, entry_index, leaf_hash, kind, author_time_ms, bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+        for offset in batch.entries.indices {
+            let index = batch.firstIndex + UInt64(offset)
+            let header = batch.headers[offset]
+            try insertEntry.execute(arguments: [
+                StoreSchema.position(feed: feedID, index: index), feedID, Int64(index),
+                Data(batch.leafHashes[offset].bytes), header.kind, header.authorTimeMs, Data(batch.entries[offset]),
+            ])
+        }
+        let insertSubtree = try db.cachedStatement(
+            sql: "INSERT INTO subtrees (feed_id, level, subtree_index, hash) VALUES (?, ?, ?, ?)")
+        for node in batch.completedNodes {
+            try insertSubtree.execute(arguments: [feedID, node.level, Int64(node.index), Data(node.hash.bytes)])
+        }
+        let checkpoint = batch.checkpoint
+        try db.execute(
+            sql: "INSERT INTO checkpoints (feed_id, size, root, note, stored_at_ms) VALUES (?, ?, ?, ?, ?)",
+            arguments: [
+                feedID, Int64(checkpoint.checkpoint.size), Data(checkpoint.checkpoint.root.bytes),
+                Data(checkpoint.authorNote.formatted.utf8), milliseconds(now),
+            ])
+        let checkpointID = db.lastInsertedRowID
+        for cosignature in checkpoint.cosignatures {
+            try insertCosignature(cosignature, checkpointID: checkpointID, now: now, in: db)
+        }
+        try db.execute(
+            sql: "UPDATE feeds SET size = ?, frontier = ? WHERE id = ?",
+            arguments: [Int64(batch.frontier.size), Data(batch.frontier.serialized), feedID])
+        return FeedHead(
+            origin: batch.origin, size: batch.frontier.size, frontier: batch.frontier, checkpoint: checkpoint,
+            isFrozen: false)
+    }
+
+    static func insertCosignature(_ cosignature: Cosignature, checkpointID: Int64, now: Date, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO cosignatures (checkpoint_id, witness, timestamp, line, stored_at_ms)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                checkpointID, cosignature.witnessName, Int64(cosignature.timestamp), cosignature.noteSignature.line,
+                milliseconds(now),
+            ])
+    }
+
+    /// Stores a witness's cosignature of a stored checkpoint (same origin, size and root).
+    /// The caller verifies the cosignature first. Returns false if no such checkpoint is held.
+    @discardableResult
+    public func addCosignature(_ cosignature: Cosignature, to checkpoint: Checkpoint, now: Date) throws(StoreError) -> Bool {
+        try Self.run {
+            try database.write { db in
+                let id = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT checkpoints.id FROM checkpoints JOIN feeds ON feeds.id = checkpoints.feed_id
+                        WHERE feeds.origin = ? AND checkpoints.size = ? AND checkpoints.root = ?
+                        ORDER BY checkpoints.id DESC LIMIT 1
+                        """,
+                    arguments: [checkpoint.origin, Int64(checkpoint.size), Data(checkpoint.root.bytes)])
+                guard let id else { return false }
+                try Self.insertCosignature(cosignature, checkpointID: id, now: now, in: db)
+                return true
+            }
+        }
+    }
+
+    /// Stores a fork proof (verified by the caller) and freezes its feed.
+    public func recordForkProof(_ proof: ForkProof, now: Date) throws(StoreError) {
+        let origin: FeedOrigin
+        do {
+            origin = try FeedOrigin(parsing: proof.origin)
+        } catch {
+            throw StoreError.unknownFeed(proof.origin)
+        }
+        try Self.run {
+            try database.write { db in
+                guard let feedID = try Int64.fetchOne(db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [proof.origin])
+                else {
+                    throw StoreError.unknownFeed(origin.description)
+                }
+                try db.execute(
+                    sql: "INSERT INTO fork_proofs (feed_id, proof, stored_at_ms) VALUES (?, ?, ?)",
+                    arguments: [feedID, Data(proof.serialized), Self.milliseconds(now)])
+                try db.execute(sql: "UPDATE feeds SET frozen = 1 WHERE id = ?", arguments: [feedID])
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import TocsinCore
+import TocsinCrypto
+
+/// The outcome of auditing a data directory.
+public struct AuditReport: Sendable {
+    public var feeds = 0
+    public var entries: UInt64 = 0
+    public var checkpoints = 0
+    public var cosignatures = 0
+    public var forkProofs = 0
+    public var findings: [AuditFinding] = []
+
+    /// True when everything holds: no integrity failure and no fork.
+    public var holds: Bool { findings.isEmpty }
+}
+
+extension FeedStore {
+    /// Recomputes every feed's tree from the stored entry bytes and checks every checkpoint,
+    /// cosignature, subtree hash, charter and fork proof against the charter's keys.
+    ///
+    /// `authority` overrides the stored authority certificate, so an auditor can pin the
+    /// trust anchor independently of the copy under audit.
+    public func audit(authority: Certificate? = nil) throws(StoreError) -> AuditReport {
+        var report = AuditReport()
+        let authorityKey: Ed25519PublicKey
+        do {
+            authorityKey = try (authority ?? Certificate(pem: authorityCertificatePEM())).publicKey()
+        } catch {
+            throw StoreError.corrupt("the authority certificate is unusable: \(error)")
+        }
+
+        // The charter chain: each version signed by the authority; the first one is genesis.
+        var nodeKeys: [String: Ed25519PublicKey] = [:]
+        let charters = try charterFiles()
+        for (position, file) in charters.enumerated() {
+            do {
+                let signed = try SignedCharter(toml: file.toml, signatureFile: file.signature, authority: authorityKey)
+                for node in signed.charter.nodes { nodeKeys[node.id] = node.publicKey }
+                if position == 0, signed.networkID != networkID {
+                    report.findings.append(
+                        AuditFinding(kind: .integrity, subject: "charter", message: "the genesis charter does not hash to this network's id"))
+                }
+            } catch {
+                report.findings.append(
+                    AuditFinding(kind: .integrity, subject: "charter", message: "version \(file.version): \(error)"))
+            }
+        }
+        var witnesses: [String: Ed25519PublicKey] = [:]
+        for (node, key) in nodeKeys { witnesses[WitnessName.of(node: node, network: networkID)] = key }
+
+        try Self.run {
+            try database.read { db in
+                for feed in try Row.fetchAll(db, sql: "SELECT * FROM feeds ORDER BY origin") {
+                    report.feeds += 1
+                    let feedID: Int64 = feed["id"]
+                    let originText: String = feed["origin"]
+                    guard let origin = try? FeedOrigin(parsing: originText) else {
+                        report.findings.append(
+                            AuditFinding(kind: .integrity, subject: originText, message: "the origin is malformed"))
+                        continue
+                    }
+                    var auditor = FeedAuditor(origin: origin, author: nodeKeys[origin.author], witnesses: witnesses)
+                    var checkpoints = try Self.storedCheckpoints(feedID: feedID, in: db)[...]
+                    func feedCheckpoints(upTo size: UInt64) {
+                        while let next = checkpoints.first, next.size <= size {
+                            auditor.checkpoint(note: next.note, storedSize: next.size, storedRoot: next.root)
+                            checkpoints.removeFirst()
+                        }
+                    }
+                    feedCheckpoints(upTo: 0)
+                    let entries = try Row.fetchCursor(
+                        db, sql: "SELECT entry_index, leaf_hash, bytes FROM entries WHERE feed_id = ? ORDER BY position",
+                        arguments: [feedID])
+                    while let row = try entries.next() {
+                        let index: Int64 = row["entry_index"]
+                        let leafHash: Data = row["leaf_hash"]
+                        let bytes: Data = row["bytes"]
+                        auditor.entry(
+                            index: UInt64(index), storedLeafHash: SHA256Digest(bytes: leafHash) ?? .zero, bytes: Array(bytes))
+                        feedCheckpoints(upTo: auditor.size)
+                    }
+                    feedCheckpoints(upTo: .max)
+                    let subtrees = try Row.fetchCursor(
+                        db, sql: "SELECT level, subtree_index, hash FROM subtrees WHERE feed_id = ? ORDER BY level, subtree_index",
+                        arguments: [feedID])
+                    while let row = try subtrees.next() {
+                        let index: Int64 = row["subtree_index"]
+                        let hash: Data = row["hash"]
+                        auditor.storedSubtree(level: row["level"], index: UInt64(index), hash: SHA256Digest(bytes: hash) ?? .zero)
+                    }
+                    let size: Int64 = feed["size"]
+                    let frontier: Data = feed["frontier"]
+                    report.findings += auditor.finish(storedSize: UInt64(size), storedFrontier: Array(frontier))
+                    report.entries += auditor.entryCount
+                    report.checkpoints += auditor.checkpointCount
+                    report.cosignatures += auditor.cosignatureCount
+                }
+            }
+        }
+
+        for proof in try forkProofs() {
+            report.forkProofs += 1
+            guard let author = (try? FeedOrigin(parsing: proof.origin)).flatMap({ nodeKeys[$0.author] }) else {
+                report.findings.append(
+                    AuditFinding(kind: .integrity, subject: proof.origin, message: "a fork proof names an author the charter does not know"))
+                continue
+            }
+            do {
+                try proof.verify(author: author)
+                report.findings.append(
+                    AuditFinding(
+                        kind: .fork, subject: proof.origin,
+                        message:
+                            "the author signed contradicting checkpoints (sizes \(proof.first.checkpoint.size) and \(proof.second.checkpoint.size)); the feed is frozen"
+                    ))
+            } catch {
+                report.findings.append(AuditFinding(kind: .integrity, subject: proof.origin, message: "a stored fork proof does not hold: \(error)"))
+            }
+        }
+        return report
+    }
+
+    private struct StoredCheckpointRow {
+        let size: UInt64
+        let root: SHA256Digest?
+        let note: [UInt8]
+    }
+
+    private static func storedCheckpoints(feedID: Int64, in db: Database) throws -> [StoredCheckpointRow] {
+        var result: [StoredCheckpointRow] = []
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT id, size, root, note FROM checkpoints WHERE feed_id = ? ORDER BY size, id", arguments: [feedID])
+        while let row = try rows.next() {
+            let id: Int64 = row["id"]
+            let size: Int64 = row["size"]
+            let root: Data = row["root"]
+            let note: Data = row["note"]
+            // Cosignature lines are verified with the note they cosign.
+            let lines = try String.fetchAll(db, sql: "SELECT line FROM cosignatures WHERE checkpoint_id = ? ORDER BY id", arguments: [id])
+            var text = String(decoding: note, as: UTF8.self)
+            for line in lines { text += line }
+            result.append(StoredCheckpointRow(size: UInt64(max(size, 0)), root: SHA256Digest(bytes: root), note: Array(text.utf8)))
+        }
+        return result
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import TocsinCore
+import TocsinCrypto
+
+extension FeedStore {
+    /// An inclusion proof of entry `index` to the feed's latest checkpoint.
+    public struct InclusionProof: Sendable {
+        public let entry: StoredEntry
+        public let checkpoint: SignedCheckpoint
+        public let proof: [SHA256Digest]
+    }
+
+    /// Proves entry `index` of `origin` against the latest stored checkpoint, from stored
+    /// hashes only (at most 2^7 hashes read per proof step; no feed is rehashed).
+    public func inclusionProof(origin: FeedOrigin, index: UInt64) throws(StoreError) -> InclusionProof? {
+        try Self.run {
+            try database.read { db in
+                guard let feed = try Row.fetchOne(db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description]),
+                    let entryRow = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT feeds.origin, entries.entry_index, entries.leaf_hash, entries.kind,
+                                   entries.author_time_ms, entries.bytes
+                            FROM entries JOIN feeds ON feeds.id = entries.feed_id WHERE entries.position = ?
+                            """, arguments: [StoreSchema.position(feed: feed["id"], index: index)])
+                else { return nil }
+                let head = try Self.head(row: feed, in: db)
+                guard let checkpoint = head.checkpoint, index < checkpoint.checkpoint.size else { return nil }
+                let proofs = Self.proofs(feedID: feed["id"], in: db)
+                guard let path = try proofs.inclusionProof(index: index, size: checkpoint.checkpoint.size) else { return nil }
+                return InclusionProof(entry: try Self.entry(row: entryRow), checkpoint: checkpoint, proof: path)
+            }
+        }
+    }
+
+    /// A consistency proof between two sizes of a feed, from stored hashes.
+    public func consistencyProof(origin: FeedOrigin, oldSize: UInt64, newSize: UInt64) throws(StoreError) -> [SHA256Digest]? {
+        try withProofs(origin: origin) { proofs, head in
+            guard newSize <= head.size else { return nil }
+            return try proofs.consistencyProof(oldSize: oldSize, newSize: newSize)
+        }
+    }
+
+    /// Runs `body` with proof generation over `origin`'s stored tree, in one read transaction.
+    public func withProofs<Result>(
+        origin: FeedOrigin, _ body: (MerkleProofs<any Error>, FeedHead) throws -> Result?
+    ) throws(StoreError) -> Result? {
+        try Self.run {
+            try database.read { db in
+                guard let feed = try Row.fetchOne(db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description])
+                else { return nil }
+                return try body(Self.proofs(feedID: feed["id"], in: db), try Self.head(row: feed, in: db))
+            }
+        }
+    }
+
+    static func proofs(feedID: Int64, in db: Database) -> MerkleProofs<any Error> {
+        MerkleProofs { level, index in try subtreeHash(feedID: feedID, level: level, index: index, in: db) }
+    }
+
+    /// The hash of perfect subtree (`level`, `index`): read if persisted, else folded from
+    /// the persisted level below it.
+    static func subtreeHash(feedID: Int64, level: Int, index: UInt64, in db: Database) throws -> SHA256Digest {
+        let base = level - level % FeedTree.persistedLevelInterval
+        let width = UInt64(1) << UInt64(level - base)
+        let first = index << UInt64(level - base)
+        let blobs: [Data]
+        if base == 0 {
+            blobs = try Data.fetchAll(
+                db, sql: "SELECT leaf_hash FROM entries WHERE position BETWEEN ? AND ? ORDER BY position",
+                arguments: [
+                    StoreSchema.position(feed: feedID, index: first),
+                    StoreSchema.position(feed: feedID, index: first + width - 1),
+                ])
+        } else {
+            blobs = try Data.fetchAll(
+                db,
+                sql: """
+                    SELECT hash FROM subtrees WHERE feed_id = ? AND level = ? AND subtree_index BETWEEN ? AND ?
+                    ORDER BY subtree_index
+                    """, arguments: [feedID, base, Int64(first), Int64(first + width - 1)])
+        }
+        guard UInt64(blobs.count) == width else { throw MerkleProofError.missingNode(level: level, index: index) }
+        var hashes: [SHA256Digest] = []
+        hashes.reserveCapacity(blobs.count)
+        for blob in blobs {
+            guard let digest = SHA256Digest(bytes: blob) else { throw StoreError.corrupt("a stored hash is not 32 bytes") }
+            hashes.append(digest)
+        }
+        while hashes.count > 1 {
+            hashes = stride(from: 0, to: hashes.count, by: 2).map { MerkleHash.interior(hashes[$0], hashes[$0 + 1]) }
+        }
+        return hashes[0]
+    }
+}

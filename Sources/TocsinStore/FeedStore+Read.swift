@@ -1,0 +1,182 @@
+import Foundation
+import GRDB
+import TocsinCore
+import TocsinCrypto
+
+extension FeedStore {
+    /// The authority certificate this data directory trusts (PEM).
+    public func authorityCertificatePEM() throws(StoreError) -> String {
+        let data = try Self.run {
+            try database.read { db in try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'authority_certificate'") }
+        }
+        guard let data else { throw StoreError.corrupt("the authority certificate is missing") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Every stored charter version, oldest first, as (version, TOML bytes, signature).
+    public func charterFiles() throws(StoreError) -> [(version: UInt64, toml: [UInt8], signature: [UInt8])] {
+        try Self.run {
+            try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT version, toml, signature FROM charters ORDER BY version").map { row in
+                    let version: Int64 = row["version"]
+                    let toml: Data = row["toml"]
+                    let signature: Data = row["signature"]
+                    return (UInt64(version), Array(toml), Array(signature))
+                }
+            }
+        }
+    }
+
+    /// The latest charter, with its signature checked against the stored authority.
+    public func charter() throws(StoreError) -> SignedCharter {
+        guard let latest = try charterFiles().last else { throw StoreError.corrupt("no charter is stored") }
+        do {
+            let authority = try Certificate(pem: authorityCertificatePEM()).publicKey()
+            return try SignedCharter(toml: latest.toml, signatureFile: latest.signature, authority: authority)
+        } catch {
+            throw StoreError.corrupt("the stored charter version \(latest.version) does not verify: \(error)")
+        }
+    }
+
+    /// The head of every feed, ordered by origin.
+    public func heads() throws(StoreError) -> [FeedHead] {
+        try Self.run {
+            try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM feeds ORDER BY origin").map { try Self.head(row: $0, in: db) }
+            }
+        }
+    }
+
+    /// The head of one feed, or nil if it is not held.
+    public func head(of origin: FeedOrigin) throws(StoreError) -> FeedHead? {
+        try Self.run {
+            try database.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description]).map {
+                    try Self.head(row: $0, in: db)
+                }
+            }
+        }
+    }
+
+    static func head(row: Row, in db: Database) throws -> FeedHead {
+        let originText: String = row["origin"]
+        let origin = try FeedOrigin(parsing: originText)
+        let frontierData: Data = row["frontier"]
+        let frontier = try MerkleFrontier(serialized: Array(frontierData))
+        let feedID: Int64 = row["id"]
+        var checkpoint: SignedCheckpoint?
+        if let checkpointRow = try Row.fetchOne(
+            db, sql: "SELECT id, note FROM checkpoints WHERE feed_id = ? ORDER BY size DESC, id DESC LIMIT 1",
+            arguments: [feedID])
+        {
+            checkpoint = try withCosignatures(checkpointRow, in: db)
+        }
+        let frozen: Int64 = row["frozen"]
+        return FeedHead(origin: origin, size: frontier.size, frontier: frontier, checkpoint: checkpoint, isFrozen: frozen != 0)
+    }
+
+    static func withCosignatures(_ row: Row, in db: Database) throws -> SignedCheckpoint {
+        let note: Data = row["note"]
+        var checkpoint = try SignedCheckpoint(parsing: Array(note))
+        let lines = try String.fetchAll(
+            db, sql: "SELECT line FROM cosignatures WHERE checkpoint_id = ? ORDER BY id", arguments: [row["id"] as Int64])
+        for line in lines {
+            let parsed = try SignedNote(parsing: "x\n\n" + line)
+            checkpoint = checkpoint.adding(try Cosignature(signature: parsed.signatures[0]))
+        }
+        return checkpoint
+    }
+
+    /// Every stored checkpoint of a feed, smallest first, each with its cosignatures.
+    public func checkpoints(of origin: FeedOrigin) throws(StoreError) -> [SignedCheckpoint] {
+        try Self.run {
+            try database.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT checkpoints.id, checkpoints.note FROM checkpoints JOIN feeds ON feeds.id = checkpoints.feed_id
+                        WHERE feeds.origin = ? ORDER BY checkpoints.size, checkpoints.id
+                        """, arguments: [origin.description]
+                ).map { try Self.withCosignatures($0, in: db) }
+            }
+        }
+    }
+
+    /// Entries in log order (feed by feed, index by index), optionally filtered.
+    public func entries(
+        group: String? = nil, author: String? = nil, origin: FeedOrigin? = nil, from index: UInt64 = 0, limit: Int? = nil
+    ) throws(StoreError) -> [StoredEntry] {
+        try Self.run {
+            try database.read { db in
+                var conditions = ["entries.entry_index >= ?"]
+                var arguments: StatementArguments = [Int64(index)]
+                if let group {
+                    conditions.append("feeds.group_id = ?")
+                    _ = arguments.append(contentsOf: [group])
+                }
+                if let author {
+                    conditions.append("feeds.author = ?")
+                    _ = arguments.append(contentsOf: [author])
+                }
+                if let origin {
+                    conditions.append("feeds.origin = ?")
+                    _ = arguments.append(contentsOf: [origin.description])
+                }
+                let limitClause = limit.map { " LIMIT \($0)" } ?? ""
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT feeds.origin, entries.entry_index, entries.leaf_hash, entries.kind,
+                               entries.author_time_ms, entries.bytes
+                        FROM entries JOIN feeds ON feeds.id = entries.feed_id
+                        WHERE \(conditions.joined(separator: " AND "))
+                        ORDER BY feeds.origin, entries.entry_index\(limitClause)
+                        """, arguments: arguments)
+                var result: [StoredEntry] = []
+                while let row = try rows.next() { result.append(try Self.entry(row: row)) }
+                return result
+            }
+        }
+    }
+
+    /// One entry, or nil if the feed does not hold it.
+    public func entry(origin: FeedOrigin, index: UInt64) throws(StoreError) -> StoredEntry? {
+        try entries(origin: origin, from: index, limit: 1).first { $0.index == index }
+    }
+
+    static func entry(row: Row) throws -> StoredEntry {
+        let originText: String = row["origin"]
+        let index: Int64 = row["entry_index"]
+        let leafHash: Data = row["leaf_hash"]
+        let bytes: Data = row["bytes"]
+        guard let digest = SHA256Digest(bytes: leafHash) else {
+            throw StoreError.corrupt("entry \(originText) #\(index) has a malformed leaf hash")
+        }
+        return StoredEntry(
+            origin: try FeedOrigin(parsing: originText), index: UInt64(index), leafHash: digest, kind: row["kind"],
+            authorTimeMs: row["author_time_ms"], bytes: Array(bytes))
+    }
+
+    /// Every stored fork proof, as stored (verify before believing).
+    public func forkProofs() throws(StoreError) -> [ForkProof] {
+        let blobs = try Self.run {
+            try database.read { db in try Data.fetchAll(db, sql: "SELECT proof FROM fork_proofs ORDER BY id") }
+        }
+        var proofs: [ForkProof] = []
+        for blob in blobs {
+            do {
+                proofs.append(try ForkProof(serialized: Array(blob)))
+            } catch {
+                throw StoreError.corrupt("a stored fork proof is unreadable: \(error)")
+            }
+        }
+        return proofs
+    }
+
+    /// A verifier primed with what the store holds of `origin` (empty if nothing).
+    public func verifier(for origin: FeedOrigin, author: Ed25519PublicKey) throws(StoreError) -> FeedVerifier {
+        guard let head = try head(of: origin) else { return FeedVerifier(origin: origin, author: author) }
+        return FeedVerifier(
+            origin: origin, author: author, frontier: head.frontier, latest: head.checkpoint, isFrozen: head.isFrozen)
+    }
+}
