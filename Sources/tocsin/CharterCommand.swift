@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import TocsinCore
+import TocsinCrypto
+
+struct CharterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charter", abstract: "Inspect network charters.", subcommands: [VerifyCharter.self])
+}
+
+struct VerifyCharter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a charter's signature with the authority's certificate, validate it, and summarise it.")
+
+    @Argument(help: "The charter TOML file.")
+    var charter: String
+
+    @Option(help: "The detached signature (64 raw bytes, as `openssl pkeyutl -sign -rawin` writes, or base64).")
+    var signature: String
+
+    @Option(help: "The network authority's certificate (PEM).")
+    var ca: String
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        let authority: Certificate
+        do {
+            authority = try Certificate(pem: String(decoding: readFile(ca, what: "authority certificate"), as: UTF8.self))
+        } catch let error as CertificateError {
+            throw CommandFailure("\(ca): \(error)")
+        }
+        let signed: SignedCharter
+        do {
+            signed = try SignedCharter(
+                toml: readFile(charter, what: "charter"), signatureFile: readFile(signature, what: "signature"),
+                authority: authority.publicKey())
+        } catch let error as CharterError {
+            throw CommandFailure("\(charter): \(error)")
+        }
+        let value = signed.charter
+        if json {
+            try printJSON([
+                "valid": true, "network": value.network, "version": value.version,
+                "network_id": signed.networkID.description, "network_id_short": signed.networkID.shortHex,
+                "nodes": value.nodes.map { node in
+                    [
+                        "id": node.id, "name": node.name, "role": node.role.rawValue,
+                        "groups": value.groups(of: node.id).map(\.id), "public_key": node.publicKey.spkiBase64,
+                    ] as [String: Any]
+                },
+                "groups": value.groups.map { group in
+                    var fields: [String: Any] = [
+                        "id": group.id, "name": group.name, "members": group.members, "convener": group.convener,
+                        "policy": group.policy.rawValue,
+                    ]
+                    if let quorum = group.quorumPercent { fields["quorum"] = quorum }
+                    return fields
+                },
+            ])
+            return
+        }
+        print("charter OK: signed by the network authority, \(value.nodes.count) nodes, \(value.groups.count) groups")
+        print("network   \(value.network)")
+        print("version   \(value.version)")
+        print("id        \(signed.networkID) (origins use \(signed.networkID.shortHex) if this is the genesis charter)")
+        print("")
+        print("nodes")
+        for node in value.nodes {
+            let groups = value.groups(of: node.id).map(\.id).joined(separator: ", ")
+            print("  \(node.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(node.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(node.name)  [\(groups)]")
+        }
+        print("")
+        print("groups")
+        for group in value.groups {
+            let quorum = group.quorumPercent.map { ", quorum \($0)%" } ?? ""
+            print("  \(group.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(group.name): convener \(group.convener), \(group.policy.rawValue)\(quorum)")
+            print("           members \(group.members.joined(separator: ", "))")
+        }
+    }
+}
