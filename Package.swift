@@ -66,10 +66,18 @@ let package = Package(
         .testTarget(name: "TocsinCryptoTests", dependencies: ["TocsinCrypto"]),
         .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
         .testTarget(
-            name: "TocsinStoreTests", dependencies: ["TocsinStore", "TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
+            name: "TocsinStoreTests",
+            dependencies: [
+                "TocsinStore", "TocsinCore", "TocsinCrypto", "TocsinDevelopment",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "TocsinCommandTests",
-            dependencies: ["tocsin", "tocsin-bench", "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment"]
+            dependencies: [
+                "tocsin", "tocsin-bench", "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ]
 )
