@@ -25,7 +25,8 @@ public final class Certificate: @unchecked Sendable {
                     if BIO_ctrl(bio, BIO_CTRL_PENDING, 0, nil) > 0 || certificates.isEmpty,
                         !reasons.allSatisfy({ $0.contains("no start line") })
                     {
-                        return OpenSSLError(operation: "Reading PEM certificate \(certificates.count + 1)", reasons: reasons)
+                        return OpenSSLError(
+                            operation: "Reading PEM certificate \(certificates.count + 1)", reasons: reasons)
                     }
                     return nil
                 }
@@ -100,7 +101,9 @@ public final class Certificate: @unchecked Sendable {
         for certificate in chain.dropFirst() {
             OPENSSL_sk_push(intermediates, UnsafeRawPointer(certificate.certificate))
         }
-        guard let context = X509_STORE_CTX_new() else { fatalError("OpenSSL could not allocate a verification context") }
+        guard let context = X509_STORE_CTX_new() else {
+            fatalError("OpenSSL could not allocate a verification context")
+        }
         defer { X509_STORE_CTX_free(context) }
         guard X509_STORE_CTX_init(context, store, leaf.certificate, intermediates) == 1 else {
             throw CertificateError.openSSL(.drain(operation: "Preparing certificate verification"))

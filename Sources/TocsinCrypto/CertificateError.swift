@@ -19,7 +19,8 @@ public enum CertificateError: Error, Sendable, Equatable, CustomStringConvertibl
             return "expected one certificate, found \(found)"
         case .untrusted(_, let reason, let subject):
             let who = subject.map { "certificate of \($0)" } ?? "certificate"
-            return "\(who) is not trusted: \(reason) (it must be issued by this network's authority and be within its validity)"
+            return
+                "\(who) is not trusted: \(reason) (it must be issued by this network's authority and be within its validity)"
         case .openSSL(let error):
             return error.description
         }

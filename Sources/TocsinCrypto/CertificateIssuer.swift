@@ -61,9 +61,12 @@ public struct CertificateIssuer: Sendable {
         defer { X509_NAME_free(name) }
         let utf8 = Array(subject.utf8)
         try check(
-            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, utf8, Int32(utf8.count), -1, 0), "Setting the common name")
+            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, utf8, Int32(utf8.count), -1, 0),
+            "Setting the common name")
         try check(X509_set_subject_name(x509, name), "Setting the subject")
-        try check(X509_set_issuer_name(x509, issuer.map { X509_get_subject_name($0.certificate) } ?? name), "Setting the issuer")
+        try check(
+            X509_set_issuer_name(x509, issuer.map { X509_get_subject_name($0.certificate) } ?? name),
+            "Setting the issuer")
 
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, issuer?.certificate ?? x509, x509, nil, nil, 0)
@@ -86,7 +89,9 @@ public struct CertificateIssuer: Sendable {
             try check(X509_add_ext(x509, extensionValue, -1), "Adding certificate extension \(value)")
         }
         // Ed25519 signs the certificate as a whole: no separate digest.
-        guard X509_sign(x509, signer.key, nil) > 0 else { throw CertificateError.openSSL(.drain(operation: "Signing the certificate")) }
+        guard X509_sign(x509, signer.key, nil) > 0 else {
+            throw CertificateError.openSSL(.drain(operation: "Signing the certificate"))
+        }
         owned = false
         return Certificate(owning: x509)
     }

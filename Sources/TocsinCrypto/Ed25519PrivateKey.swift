@@ -70,7 +70,9 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
         let bytes = MemoryBIO.written { bio in
             PEM_write_bio_PrivateKey(bio, key, nil, nil, 0, nil, nil) == 1
         }
-        guard let bytes else { fatalError("OpenSSL could not encode a private key: \(OpenSSLError.drain(operation: "PEM"))") }
+        guard let bytes else {
+            fatalError("OpenSSL could not encode a private key: \(OpenSSLError.drain(operation: "PEM"))")
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 

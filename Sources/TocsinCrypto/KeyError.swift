@@ -14,7 +14,8 @@ public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notBase64:
             return "the key is not valid base64 (expected base64 of a DER SubjectPublicKeyInfo)"
         case .notEd25519(let algorithm):
-            return "the key is \(algorithm), Tocsin uses Ed25519 only (make one with `tocsin keygen` or `openssl genpkey -algorithm ed25519`)"
+            return
+                "the key is \(algorithm), Tocsin uses Ed25519 only (make one with `tocsin keygen` or `openssl genpkey -algorithm ed25519`)"
         case .encrypted:
             return "the private key is encrypted; Tocsin reads unencrypted PKCS#8 keys protected by file mode 0600"
         case .noKeyInPEM:

@@ -26,7 +26,9 @@ public enum KeyFile {
             guard result > 0 else { throw KeyFileError.io(path: path, reason: String(cString: strerror(errno))) }
             written += result
         }
-        guard fsync(descriptor) == 0 else { throw KeyFileError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard fsync(descriptor) == 0 else {
+            throw KeyFileError.io(path: path, reason: String(cString: strerror(errno)))
+        }
     }
 
     /// Reads a private key file, refusing one that group or others may read.
@@ -34,7 +36,8 @@ public enum KeyFile {
         var status = stat()
         guard stat(path, &status) == 0 else {
             throw errno == ENOENT
-                ? KeyFileError.missing(path: path) : KeyFileError.io(path: path, reason: String(cString: strerror(errno)))
+                ? KeyFileError.missing(path: path)
+                : KeyFileError.io(path: path, reason: String(cString: strerror(errno)))
         }
         let mode = status.st_mode & 0o777
         guard mode & 0o077 == 0 else { throw KeyFileError.insecurePermissions(path: path, mode: mode) }
@@ -64,7 +67,8 @@ public enum KeyFileError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missing(let path):
             return "no key file at \(path)"
         case .insecurePermissions(let path, let mode):
-            return "\(path) has mode \(String(mode, radix: 8)); a private key must be readable by its owner only (chmod 600 \(path))"
+            return
+                "\(path) has mode \(String(mode, radix: 8)); a private key must be readable by its owner only (chmod 600 \(path))"
         case .invalid(let path, let error):
             return "\(path): \(error)"
         case .io(let path, let reason):

@@ -47,7 +47,9 @@ public struct FictionalNetwork: Sendable {
         guard (1...nationalIDs.count).contains(nationals) else {
             throw DevelopmentError.tooMany("nationals", limit: nationalIDs.count)
         }
-        guard (1...regions.count).contains(relays) else { throw DevelopmentError.tooMany("relays", limit: regions.count) }
+        guard (1...regions.count).contains(relays) else {
+            throw DevelopmentError.tooMany("relays", limit: regions.count)
+        }
         let notAfter = now.addingTimeInterval(validity)
         let notBefore = now.addingTimeInterval(-3600)
         let authority = try CertificateIssuer.authority(
@@ -73,7 +75,8 @@ public struct FictionalNetwork: Sendable {
             members.append(
                 Member(
                     node: Charter.Node(
-                        id: specification.id, name: specification.name, role: specification.role, publicKey: key.publicKey),
+                        id: specification.id, name: specification.name, role: specification.role,
+                        publicKey: key.publicKey),
                     key: key, certificate: certificate))
         }
 
@@ -88,7 +91,8 @@ public struct FictionalNetwork: Sendable {
         }
         groups.append(
             Charter.Group(
-                id: networkWideGroup, name: "Whole network", members: members.map(\.node.id), convener: regions[0].relay,
+                id: networkWideGroup, name: "Whole network", members: members.map(\.node.id),
+                convener: regions[0].relay,
                 policy: policy, quorumPercent: policy == .consensus ? 50 : nil))
         let charter = Charter(network: name, version: 1, nodes: members.map(\.node), groups: groups)
         let toml = Array(charter.renderTOML().utf8)

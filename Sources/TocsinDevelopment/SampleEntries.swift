@@ -27,7 +27,8 @@ public enum SampleEntries {
         let base = (try? entry.serializedBytes() as [UInt8])?.count ?? 0
         let padding = max(0, byteCount - base - 3)
         let filler = "This is an exercise. No real state is concerned. "
-        entry.bulletin.description_p = String(String(repeating: filler, count: padding / filler.count + 1).prefix(padding))
+        entry.bulletin.description_p = String(
+            String(repeating: filler, count: padding / filler.count + 1).prefix(padding))
         return (try? entry.serializedBytes()) ?? []
     }
 }

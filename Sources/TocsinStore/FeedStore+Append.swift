@@ -27,7 +27,9 @@ extension FeedStore {
     static func append(_ batch: FeedBatch, now: Date, in db: Database) throws -> FeedHead {
         let origin = batch.origin.description
         let feedID: Int64
-        if let row = try Row.fetchOne(db, sql: "SELECT id, size, frozen FROM feeds WHERE origin = ?", arguments: [origin]) {
+        if let row = try Row.fetchOne(
+            db, sql: "SELECT id, size, frozen FROM feeds WHERE origin = ?", arguments: [origin])
+        {
             feedID = row["id"]
             let size: Int64 = row["size"]
             guard row["frozen"] as Int64 == 0 else { throw StoreError.frozen(origin: origin) }
@@ -96,7 +98,9 @@ extension FeedStore {
     /// Stores a witness's cosignature of a stored checkpoint (same origin, size and root).
     /// The caller verifies the cosignature first. Returns false if no such checkpoint is held.
     @discardableResult
-    public func addCosignature(_ cosignature: Cosignature, to checkpoint: Checkpoint, now: Date) throws(StoreError) -> Bool {
+    public func addCosignature(
+        _ cosignature: Cosignature, to checkpoint: Checkpoint, now: Date
+    ) throws(StoreError) -> Bool {
         try Self.run {
             try database.write { db in
                 let id = try Int64.fetchOne(
@@ -124,7 +128,9 @@ extension FeedStore {
         }
         try Self.run {
             try database.write { db in
-                guard let feedID = try Int64.fetchOne(db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [proof.origin])
+                guard
+                    let feedID = try Int64.fetchOne(
+                        db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [proof.origin])
                 else {
                     throw StoreError.unknownFeed(origin.description)
                 }

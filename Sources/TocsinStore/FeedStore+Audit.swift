@@ -40,7 +40,9 @@ extension FeedStore {
                 for node in signed.charter.nodes { nodeKeys[node.id] = node.publicKey }
                 if position == 0, signed.networkID != networkID {
                     report.findings.append(
-                        AuditFinding(kind: .integrity, subject: "charter", message: "the genesis charter does not hash to this network's id"))
+                        AuditFinding(
+                            kind: .integrity, subject: "charter",
+                            message: "the genesis charter does not hash to this network's id"))
                 }
             } catch {
                 report.findings.append(
@@ -71,24 +73,29 @@ extension FeedStore {
                     }
                     feedCheckpoints(upTo: 0)
                     let entries = try Row.fetchCursor(
-                        db, sql: "SELECT entry_index, leaf_hash, bytes FROM entries WHERE feed_id = ? ORDER BY position",
+                        db,
+                        sql: "SELECT entry_index, leaf_hash, bytes FROM entries WHERE feed_id = ? ORDER BY position",
                         arguments: [feedID])
                     while let row = try entries.next() {
                         let index: Int64 = row["entry_index"]
                         let leafHash: Data = row["leaf_hash"]
                         let bytes: Data = row["bytes"]
                         auditor.entry(
-                            index: UInt64(index), storedLeafHash: SHA256Digest(bytes: leafHash) ?? .zero, bytes: Array(bytes))
+                            index: UInt64(index), storedLeafHash: SHA256Digest(bytes: leafHash) ?? .zero,
+                            bytes: Array(bytes))
                         feedCheckpoints(upTo: auditor.size)
                     }
                     feedCheckpoints(upTo: .max)
                     let subtrees = try Row.fetchCursor(
-                        db, sql: "SELECT level, subtree_index, hash FROM subtrees WHERE feed_id = ? ORDER BY level, subtree_index",
+                        db,
+                        sql:
+                            "SELECT level, subtree_index, hash FROM subtrees WHERE feed_id = ? ORDER BY level, subtree_index",
                         arguments: [feedID])
                     while let row = try subtrees.next() {
                         let index: Int64 = row["subtree_index"]
                         let hash: Data = row["hash"]
-                        auditor.storedSubtree(level: row["level"], index: UInt64(index), hash: SHA256Digest(bytes: hash) ?? .zero)
+                        auditor.storedSubtree(
+                            level: row["level"], index: UInt64(index), hash: SHA256Digest(bytes: hash) ?? .zero)
                     }
                     let size: Int64 = feed["size"]
                     let frontier: Data = feed["frontier"]
@@ -104,7 +111,9 @@ extension FeedStore {
             report.forkProofs += 1
             guard let author = (try? FeedOrigin(parsing: proof.origin)).flatMap({ nodeKeys[$0.author] }) else {
                 report.findings.append(
-                    AuditFinding(kind: .integrity, subject: proof.origin, message: "a fork proof names an author the charter does not know"))
+                    AuditFinding(
+                        kind: .integrity, subject: proof.origin,
+                        message: "a fork proof names an author the charter does not know"))
                 continue
             }
             do {
@@ -116,7 +125,10 @@ extension FeedStore {
                             "the author signed contradicting checkpoints (sizes \(proof.first.checkpoint.size) and \(proof.second.checkpoint.size)); the feed is frozen"
                     ))
             } catch {
-                report.findings.append(AuditFinding(kind: .integrity, subject: proof.origin, message: "a stored fork proof does not hold: \(error)"))
+                report.findings.append(
+                    AuditFinding(
+                        kind: .integrity, subject: proof.origin, message: "a stored fork proof does not hold: \(error)")
+                )
             }
         }
         return report
@@ -131,17 +143,21 @@ extension FeedStore {
     private static func storedCheckpoints(feedID: Int64, in db: Database) throws -> [StoredCheckpointRow] {
         var result: [StoredCheckpointRow] = []
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT id, size, root, note FROM checkpoints WHERE feed_id = ? ORDER BY size, id", arguments: [feedID])
+            db, sql: "SELECT id, size, root, note FROM checkpoints WHERE feed_id = ? ORDER BY size, id",
+            arguments: [feedID])
         while let row = try rows.next() {
             let id: Int64 = row["id"]
             let size: Int64 = row["size"]
             let root: Data = row["root"]
             let note: Data = row["note"]
             // Cosignature lines are verified with the note they cosign.
-            let lines = try String.fetchAll(db, sql: "SELECT line FROM cosignatures WHERE checkpoint_id = ? ORDER BY id", arguments: [id])
+            let lines = try String.fetchAll(
+                db, sql: "SELECT line FROM cosignatures WHERE checkpoint_id = ? ORDER BY id", arguments: [id])
             var text = String(decoding: note, as: UTF8.self)
             for line in lines { text += line }
-            result.append(StoredCheckpointRow(size: UInt64(max(size, 0)), root: SHA256Digest(bytes: root), note: Array(text.utf8)))
+            result.append(
+                StoredCheckpointRow(size: UInt64(max(size, 0)), root: SHA256Digest(bytes: root), note: Array(text.utf8))
+            )
         }
         return result
     }

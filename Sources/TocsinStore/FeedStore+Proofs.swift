@@ -16,7 +16,9 @@ extension FeedStore {
     public func inclusionProof(origin: FeedOrigin, index: UInt64) throws(StoreError) -> InclusionProof? {
         try Self.run {
             try database.read { db in
-                guard let feed = try Row.fetchOne(db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description]),
+                guard
+                    let feed = try Row.fetchOne(
+                        db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description]),
                     let entryRow = try Row.fetchOne(
                         db,
                         sql: """
@@ -28,14 +30,18 @@ extension FeedStore {
                 let head = try Self.head(row: feed, in: db)
                 guard let checkpoint = head.checkpoint, index < checkpoint.checkpoint.size else { return nil }
                 let proofs = Self.proofs(feedID: feed["id"], in: db)
-                guard let path = try proofs.inclusionProof(index: index, size: checkpoint.checkpoint.size) else { return nil }
+                guard let path = try proofs.inclusionProof(index: index, size: checkpoint.checkpoint.size) else {
+                    return nil
+                }
                 return InclusionProof(entry: try Self.entry(row: entryRow), checkpoint: checkpoint, proof: path)
             }
         }
     }
 
     /// A consistency proof between two sizes of a feed, from stored hashes.
-    public func consistencyProof(origin: FeedOrigin, oldSize: UInt64, newSize: UInt64) throws(StoreError) -> [SHA256Digest]? {
+    public func consistencyProof(
+        origin: FeedOrigin, oldSize: UInt64, newSize: UInt64
+    ) throws(StoreError) -> [SHA256Digest]? {
         try withProofs(origin: origin) { proofs, head in
             guard newSize <= head.size else { return nil }
             return try proofs.consistencyProof(oldSize: oldSize, newSize: newSize)
@@ -48,7 +54,9 @@ extension FeedStore {
     ) throws(StoreError) -> Result? {
         try Self.run {
             try database.read { db in
-                guard let feed = try Row.fetchOne(db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description])
+                guard
+                    let feed = try Row.fetchOne(
+                        db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description])
                 else { return nil }
                 return try body(Self.proofs(feedID: feed["id"], in: db), try Self.head(row: feed, in: db))
             }
@@ -85,7 +93,9 @@ extension FeedStore {
         var hashes: [SHA256Digest] = []
         hashes.reserveCapacity(blobs.count)
         for blob in blobs {
-            guard let digest = SHA256Digest(bytes: blob) else { throw StoreError.corrupt("a stored hash is not 32 bytes") }
+            guard let digest = SHA256Digest(bytes: blob) else {
+                throw StoreError.corrupt("a stored hash is not 32 bytes")
+            }
             hashes.append(digest)
         }
         while hashes.count > 1 {

@@ -7,7 +7,9 @@ extension FeedStore {
     /// The authority certificate this data directory trusts (PEM).
     public func authorityCertificatePEM() throws(StoreError) -> String {
         let data = try Self.run {
-            try database.read { db in try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'authority_certificate'") }
+            try database.read { db in
+                try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'authority_certificate'")
+            }
         }
         guard let data else { throw StoreError.corrupt("the authority certificate is missing") }
         return String(decoding: data, as: UTF8.self)
@@ -72,14 +74,16 @@ extension FeedStore {
             checkpoint = try withCosignatures(checkpointRow, in: db)
         }
         let frozen: Int64 = row["frozen"]
-        return FeedHead(origin: origin, size: frontier.size, frontier: frontier, checkpoint: checkpoint, isFrozen: frozen != 0)
+        return FeedHead(
+            origin: origin, size: frontier.size, frontier: frontier, checkpoint: checkpoint, isFrozen: frozen != 0)
     }
 
     static func withCosignatures(_ row: Row, in db: Database) throws -> SignedCheckpoint {
         let note: Data = row["note"]
         var checkpoint = try SignedCheckpoint(parsing: Array(note))
         let lines = try String.fetchAll(
-            db, sql: "SELECT line FROM cosignatures WHERE checkpoint_id = ? ORDER BY id", arguments: [row["id"] as Int64])
+            db, sql: "SELECT line FROM cosignatures WHERE checkpoint_id = ? ORDER BY id",
+            arguments: [row["id"] as Int64])
         for line in lines {
             let parsed = try SignedNote(parsing: "x\n\n" + line)
             checkpoint = checkpoint.adding(try Cosignature(signature: parsed.signatures[0]))
@@ -104,7 +108,8 @@ extension FeedStore {
 
     /// Entries in log order (feed by feed, index by index), optionally filtered.
     public func entries(
-        group: String? = nil, author: String? = nil, origin: FeedOrigin? = nil, from index: UInt64 = 0, limit: Int? = nil
+        group: String? = nil, author: String? = nil, origin: FeedOrigin? = nil, from index: UInt64 = 0,
+        limit: Int? = nil
     ) throws(StoreError) -> [StoredEntry] {
         try Self.run {
             try database.read { db in

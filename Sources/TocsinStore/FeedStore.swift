@@ -21,7 +21,9 @@ public final class FeedStore: Sendable {
     private init(database: DatabasePool, directory: URL) throws(StoreError) {
         self.database = database
         self.directory = directory
-        let id: Data? = try Self.run { try database.read { db in try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'network_id'") } }
+        let id: Data? = try Self.run {
+            try database.read { db in try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'network_id'") }
+        }
         guard let id, let digest = SHA256Digest(bytes: id) else {
             throw StoreError.corrupt("the network id is missing from the meta table")
         }
@@ -34,7 +36,9 @@ public final class FeedStore: Sendable {
         at directory: URL, genesis: SignedCharter, authorityCertificatePEM: String, now: Date
     ) throws(StoreError) -> FeedStore {
         let path = directory.appendingPathComponent(databaseFileName).path
-        guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.alreadyInitialised(path: directory.path) }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.alreadyInitialised(path: directory.path)
+        }
         do {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -61,7 +65,9 @@ public final class FeedStore: Sendable {
     /// Opens an existing data directory.
     public static func open(directory: URL) throws(StoreError) -> FeedStore {
         let path = directory.appendingPathComponent(databaseFileName).path
-        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notADataDirectory(path: directory.path) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.notADataDirectory(path: directory.path)
+        }
         let database = try openPool(path: path)
         try run {
             let applied = try database.read { db in try StoreSchema.migrator.appliedIdentifiers(db) }

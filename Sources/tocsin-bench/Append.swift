@@ -68,7 +68,8 @@ struct Append: ParsableCommand {
         }
         seconds = monotonicSeconds() - start
         emit([
-            "scenario": "append-batch", "entries": batchEntries, "batch_size": batchSize, "seconds": rounded(seconds, 3),
+            "scenario": "append-batch", "entries": batchEntries, "batch_size": batchSize,
+            "seconds": rounded(seconds, 3),
             "entries_per_second": rounded(Double(batchEntries) / seconds),
         ])
     }

@@ -81,7 +81,8 @@ enum BenchNetwork {
         let network = try FictionalNetwork.make(nationals: nationalCount, relays: 2, observers: 1, now: now)
         try network.write(to: directory.appendingPathComponent("network"))
         let store = try FeedStore.create(
-            at: directory, genesis: network.signedCharter, authorityCertificatePEM: network.authority.certificate.pem, now: now)
+            at: directory, genesis: network.signedCharter, authorityCertificatePEM: network.authority.certificate.pem,
+            now: now)
         let names = feedNames(network, count: feeds)
         var written = 0
         for (position, name) in names.enumerated() {

@@ -41,7 +41,8 @@ struct Ingest: ParsableCommand {
         while number < entries {
             let size = min(batchSize, entries - number)
             let batchEntries = (0..<size).map {
-                SampleEntries.bulletin(number: number + $0, country: "XA", byteCount: entrySize, authorTimeMs: 1_800_000_000_000)
+                SampleEntries.bulletin(
+                    number: number + $0, country: "XA", byteCount: entrySize, authorTimeMs: 1_800_000_000_000)
             }
             let batch = try author.append(batchEntries)
             batches.append((batch.firstIndex, batchEntries, Array(batch.checkpoint.note.formatted.utf8)))
@@ -56,7 +57,8 @@ struct Ingest: ParsableCommand {
         var verifier = FeedVerifier(origin: origin, author: authorKey.publicKey)
         var start = monotonicSeconds()
         for batch in batches {
-            let verified = try verifier.verify(firstIndex: batch.first, entries: batch.entries, checkpointNote: batch.note)
+            let verified = try verifier.verify(
+                firstIndex: batch.first, entries: batch.entries, checkpointNote: batch.note)
             try store.append(verified, now: now)
             verifier.commit(verified)
         }
@@ -77,17 +79,20 @@ struct Ingest: ParsableCommand {
         let ingestRate = Double(entries) / ingestSeconds
         let hashRate = Double(entries) / hashSeconds
         emit([
-            "scenario": "ingest", "entries": entries, "batch_size": batchSize, "entry_bytes": totalBytes / max(entries, 1),
+            "scenario": "ingest", "entries": entries, "batch_size": batchSize,
+            "entry_bytes": totalBytes / max(entries, 1),
             "seconds": rounded(ingestSeconds, 3), "entries_per_second": rounded(ingestRate),
             "raw_insert_entries_per_second": rounded(rawRate), "ratio_to_raw": rounded(ingestRate / rawRate, 3),
-            "raw_sha256_entries_per_second": rounded(hashRate), "ratio_to_raw_sha256": rounded(ingestRate / hashRate, 3),
+            "raw_sha256_entries_per_second": rounded(hashRate),
+            "ratio_to_raw_sha256": rounded(ingestRate / hashRate, 3),
         ])
     }
 
     private func rawInsertRate(batches: [[[UInt8]]], directory: URL) throws -> Double {
         var configuration = Configuration()
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        let database = try DatabasePool(path: directory.appendingPathComponent("raw.sqlite").path, configuration: configuration)
+        let database = try DatabasePool(
+            path: directory.appendingPathComponent("raw.sqlite").path, configuration: configuration)
         try database.write { db in
             try db.execute(
                 sql: """
@@ -108,7 +113,9 @@ struct Ingest: ParsableCommand {
                         VALUES (?, ?, ?, ?, ?, ?, ?)
                         """)
                 for (entry, hash) in zip(batch, hashes) {
-                    try statement.execute(arguments: [(Int64(1) << 40) | index, 1, index, hash, 1, 1_800_000_000_000, Data(entry)])
+                    try statement.execute(arguments: [
+                        (Int64(1) << 40) | index, 1, index, hash, 1, 1_800_000_000_000, Data(entry),
+                    ])
                     index += 1
                 }
             }

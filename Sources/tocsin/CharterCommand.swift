@@ -28,7 +28,8 @@ struct VerifyCharter: ParsableCommand {
     func run() throws {
         let authority: Certificate
         do {
-            authority = try Certificate(pem: String(decoding: readFile(ca, what: "authority certificate"), as: UTF8.self))
+            authority = try Certificate(
+                pem: String(decoding: readFile(ca, what: "authority certificate"), as: UTF8.self))
         } catch let error as CertificateError {
             throw CommandFailure("\(ca): \(error)")
         }
@@ -70,13 +71,17 @@ struct VerifyCharter: ParsableCommand {
         print("nodes")
         for node in value.nodes {
             let groups = value.groups(of: node.id).map(\.id).joined(separator: ", ")
-            print("  \(node.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(node.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(node.name)  [\(groups)]")
+            print(
+                "  \(node.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(node.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(node.name)  [\(groups)]"
+            )
         }
         print("")
         print("groups")
         for group in value.groups {
             let quorum = group.quorumPercent.map { ", quorum \($0)%" } ?? ""
-            print("  \(group.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(group.name): convener \(group.convener), \(group.policy.rawValue)\(quorum)")
+            print(
+                "  \(group.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(group.name): convener \(group.convener), \(group.policy.rawValue)\(quorum)"
+            )
             print("           members \(group.members.joined(separator: ", "))")
         }
     }

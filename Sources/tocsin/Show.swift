@@ -11,7 +11,8 @@ struct Show: ParsableCommand {
             <group>/<author>; a reference <group>/<author>/<index> may stand for both arguments.
             """)
 
-    @Argument(help: "The feed: tocsin/<network>/<group>/<author>, <group>/<author>, or a reference <group>/<author>/<index>.")
+    @Argument(
+        help: "The feed: tocsin/<network>/<group>/<author>, <group>/<author>, or a reference <group>/<author>/<index>.")
     var origin: String
 
     @Argument(help: "The entry index (omit when ORIGIN is a reference).")
@@ -55,11 +56,12 @@ struct Show: ParsableCommand {
                 fields["entry"] = object
             }
             if proof {
-                fields["proof"] = [
-                    "tree_size": result.checkpoint.checkpoint.size, "root": result.checkpoint.checkpoint.root.hex,
-                    "hashes": result.proof.map(\.hex), "checkpoint": result.checkpoint.note.formatted,
-                    "verified": verified,
-                ] as [String: Any]
+                fields["proof"] =
+                    [
+                        "tree_size": result.checkpoint.checkpoint.size, "root": result.checkpoint.checkpoint.root.hex,
+                        "hashes": result.proof.map(\.hex), "checkpoint": result.checkpoint.note.formatted,
+                        "verified": verified,
+                    ] as [String: Any]
             }
             try printJSON(fields)
         } else {
@@ -74,7 +76,9 @@ struct Show: ParsableCommand {
             }
             if proof {
                 print("")
-                print("inclusion proof to the checkpoint of size \(result.checkpoint.checkpoint.size) (\(verified ? "verified" : "DOES NOT VERIFY")):")
+                print(
+                    "inclusion proof to the checkpoint of size \(result.checkpoint.checkpoint.size) (\(verified ? "verified" : "DOES NOT VERIFY")):"
+                )
                 for (position, hash) in result.proof.enumerated() { print("  \(position)  \(hash.hex)") }
                 print("")
                 print(result.checkpoint.note.formatted, terminator: "")
@@ -94,7 +98,8 @@ struct Show: ParsableCommand {
             return (try FeedOrigin(network: network, group: reference.group, author: reference.author), reference.index)
         }
         guard parts.count == 2, let index else {
-            throw CommandFailure("\(origin.debugDescription) is not <group>/<author> with an INDEX, nor <group>/<author>/<index>")
+            throw CommandFailure(
+                "\(origin.debugDescription) is not <group>/<author> with an INDEX, nor <group>/<author>/<index>")
         }
         return (try FeedOrigin(network: network, group: parts[0], author: parts[1]), index)
     }

@@ -31,17 +31,21 @@ struct Verify: ParsableCommand {
         let report = try store.audit(authority: authority)
         if json {
             try printJSON([
-                "holds": report.holds, "feeds": report.feeds, "entries": report.entries, "checkpoints": report.checkpoints,
+                "holds": report.holds, "feeds": report.feeds, "entries": report.entries,
+                "checkpoints": report.checkpoints,
                 "cosignatures": report.cosignatures, "fork_proofs": report.forkProofs,
                 "findings": report.findings.map { finding in
-                    var fields: [String: Any] = ["kind": finding.kind.rawValue, "subject": finding.subject, "message": finding.message]
+                    var fields: [String: Any] = [
+                        "kind": finding.kind.rawValue, "subject": finding.subject, "message": finding.message,
+                    ]
                     if let index = finding.index { fields["index"] = index }
                     return fields
                 },
             ])
         } else {
             for finding in report.findings { print(finding.description) }
-            let counts = "\(report.feeds) feeds, \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.cosignatures) cosignatures, \(report.forkProofs) fork proofs"
+            let counts =
+                "\(report.feeds) feeds, \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.cosignatures) cosignatures, \(report.forkProofs) fork proofs"
             if report.holds {
                 print("OK: \(counts); everything holds")
             } else {

@@ -91,10 +91,12 @@ import TocsinCrypto
             try SignedCharter(toml: bytes, signatureFile: signature, authority: Self.keys[0].publicKey)
         }
         #expect(throws: CharterError.self) {
-            try SignedCharter(toml: bytes, signatureFile: Array(signature.prefix(63)), authority: Self.authority.publicKey)
+            try SignedCharter(
+                toml: bytes, signatureFile: Array(signature.prefix(63)), authority: Self.authority.publicKey)
         }
         #expect(throws: CharterError.self) {
-            try SignedCharter(toml: bytes, signatureFile: Array("not a signature".utf8), authority: Self.authority.publicKey)
+            try SignedCharter(
+                toml: bytes, signatureFile: Array("not a signature".utf8), authority: Self.authority.publicKey)
         }
     }
 
@@ -153,7 +155,9 @@ import TocsinCrypto
         #expect(throws: CharterError.self) { try Charter(toml: Array(Self.validTOML.utf8.prefix(200))) }
         #expect(throws: CharterError.self) { try Charter(toml: []) }
         let huge = [UInt8](repeating: UInt8(ascii: "#"), count: Charter.maximumByteCount + 1)
-        #expect(throws: CharterError.tooLarge(byteCount: huge.count, limit: Charter.maximumByteCount)) { try Charter(toml: huge) }
+        #expect(throws: CharterError.tooLarge(byteCount: huge.count, limit: Charter.maximumByteCount)) {
+            try Charter(toml: huge)
+        }
     }
 }
 

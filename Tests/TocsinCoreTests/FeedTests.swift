@@ -24,7 +24,8 @@ struct FeedFixture {
         for range in [0..<1, 1..<5, 5..<300] {
             let batch = try author.append(fixture.entries(range))
             let verified = try verifier.verify(
-                firstIndex: batch.firstIndex, entries: batch.entries, checkpointNote: Array(batch.checkpoint.note.formatted.utf8))
+                firstIndex: batch.firstIndex, entries: batch.entries,
+                checkpointNote: Array(batch.checkpoint.note.formatted.utf8))
             #expect(verified.leafHashes == batch.leafHashes)
             #expect(verified.completedNodes == batch.completedNodes)
             verifier.commit(verified)
@@ -40,7 +41,8 @@ struct FeedFixture {
         var verifier = FeedVerifier(origin: fixture.origin, author: fixture.key.publicKey)
         let first = try author.append(fixture.entries(0..<3))
         verifier.commit(
-            try verifier.verify(firstIndex: 0, entries: first.entries, checkpointNote: Array(first.checkpoint.note.formatted.utf8)))
+            try verifier.verify(
+                firstIndex: 0, entries: first.entries, checkpointNote: Array(first.checkpoint.note.formatted.utf8)))
         let before = verifier.frontier
         let second = try author.append(fixture.entries(3..<6))
         let note = Array(second.checkpoint.note.formatted.utf8)
@@ -59,7 +61,9 @@ struct FeedFixture {
         #expect(throws: FeedRejection.sizeMismatch(checkpointSize: 6, entriesEndAt: 5)) {
             try verifier.verify(firstIndex: 3, entries: Array(second.entries.prefix(2)), checkpointNote: note)
         }
-        #expect(throws: FeedRejection.emptyBatch) { try verifier.verify(firstIndex: 3, entries: [], checkpointNote: note) }
+        #expect(throws: FeedRejection.emptyBatch) {
+            try verifier.verify(firstIndex: 3, entries: [], checkpointNote: note)
+        }
         #expect {
             try verifier.verify(firstIndex: 3, entries: second.entries + [[0xff, 0xff]], checkpointNote: note)
         } throws: { error in
@@ -71,16 +75,19 @@ struct FeedFixture {
         let impostor = try Ed25519PrivateKey(seed: [UInt8](repeating: 12, count: 32))
         let forged = try SignedCheckpoint.sign(second.checkpoint.checkpoint, key: impostor)
         #expect {
-            try verifier.verify(firstIndex: 3, entries: second.entries, checkpointNote: Array(forged.note.formatted.utf8))
+            try verifier.verify(
+                firstIndex: 3, entries: second.entries, checkpointNote: Array(forged.note.formatted.utf8))
         } throws: { error in
             guard case .notSignedByAuthor = error as? FeedRejection else { return false }
             return true
         }
         let elsewhere = try FeedOrigin(network: fixture.network, group: "all", author: "XA")
         let wrongOrigin = try SignedCheckpoint.sign(
-            Checkpoint(origin: elsewhere.description, size: 6, root: second.checkpoint.checkpoint.root), key: fixture.key)
+            Checkpoint(origin: elsewhere.description, size: 6, root: second.checkpoint.checkpoint.root),
+            key: fixture.key)
         #expect(throws: FeedRejection.wrongOrigin(expected: fixture.origin.description, found: elsewhere.description)) {
-            try verifier.verify(firstIndex: 3, entries: second.entries, checkpointNote: Array(wrongOrigin.note.formatted.utf8))
+            try verifier.verify(
+                firstIndex: 3, entries: second.entries, checkpointNote: Array(wrongOrigin.note.formatted.utf8))
         }
         #expect {
             try verifier.verify(firstIndex: 3, entries: second.entries, checkpointNote: Array("garbage".utf8))
@@ -132,7 +139,8 @@ struct FeedFixture {
         verifier.freeze()
         let batch = try author.append(fixture.entries(0..<1))
         #expect(throws: FeedRejection.frozen(origin: fixture.origin.description)) {
-            try verifier.verify(firstIndex: 0, entries: batch.entries, checkpointNote: Array(batch.checkpoint.note.formatted.utf8))
+            try verifier.verify(
+                firstIndex: 0, entries: batch.entries, checkpointNote: Array(batch.checkpoint.note.formatted.utf8))
         }
     }
 
@@ -140,9 +148,10 @@ struct FeedFixture {
         let origin = fixture.origin
         #expect(try FeedOrigin(parsing: origin.description) == origin)
         #expect(origin.description == "tocsin/\(fixture.network.shortHex)/nro/XA")
-        for bad in ["", "tocsin", "tocsin/xyz/nro/XA", "tocsin/0123456789ABCDEF/nro/XA", "other/0123456789abcdef/nro/XA",
-            "tocsin/0123456789abcdef/nro/XA/1", "tocsin/0123456789abcdef/n ro/XA", "tocsin/0123456789abcdef//XA"]
-        {
+        for bad in [
+            "", "tocsin", "tocsin/xyz/nro/XA", "tocsin/0123456789ABCDEF/nro/XA", "other/0123456789abcdef/nro/XA",
+            "tocsin/0123456789abcdef/nro/XA/1", "tocsin/0123456789abcdef/n ro/XA", "tocsin/0123456789abcdef//XA",
+        ] {
             #expect(throws: FeedOriginError.self, "\(bad)") { try FeedOrigin(parsing: bad) }
         }
         #expect(try EntryReference(parsing: "nro/XA/12") == EntryReference(group: "nro", author: "XA", index: 12))

@@ -122,7 +122,8 @@ enum RFC6962Vectors {
             #expect(proof.map(\.hex) == expected, "path of leaf \(index) in tree \(size)")
             try MerkleVerification.verifyInclusion(
                 leafHash: MerkleHash.leaf(RFC6962Vectors.leaves[Int(index)]), index: index, size: size,
-                proof: expected.map(RFC6962Vectors.digest), root: RFC6962Vectors.digest(RFC6962Vectors.roots[Int(size)]))
+                proof: expected.map(RFC6962Vectors.digest), root: RFC6962Vectors.digest(RFC6962Vectors.roots[Int(size)])
+            )
         }
     }
 
@@ -133,7 +134,8 @@ enum RFC6962Vectors {
             #expect(proof.map(\.hex) == expected, "proof \(old) → \(new)")
             try MerkleVerification.verifyConsistency(
                 oldSize: old, newSize: new, oldRoot: RFC6962Vectors.digest(RFC6962Vectors.roots[Int(old)]),
-                newRoot: RFC6962Vectors.digest(RFC6962Vectors.roots[Int(new)]), proof: expected.map(RFC6962Vectors.digest))
+                newRoot: RFC6962Vectors.digest(RFC6962Vectors.roots[Int(new)]),
+                proof: expected.map(RFC6962Vectors.digest))
         }
     }
 

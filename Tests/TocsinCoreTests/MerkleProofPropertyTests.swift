@@ -12,7 +12,9 @@ import TocsinCrypto
             // Distinct entries: a leading counter, then random bytes.
             let entry =
                 withUnsafeBytes(of: UInt32(number)) { Array($0) }
-                + (0..<Int.random(in: 0...24, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                + (0..<Int.random(in: 0...24, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
             let leaf = MerkleHash.leaf(entry)
             leaves.append(leaf)
             tree.append(leafHash: leaf)
@@ -29,7 +31,8 @@ import TocsinCrypto
         for index in 0..<treeSize {
             let proof = try #require(try tree.proofs.inclusionProof(index: index, size: treeSize))
             let leaf = leaves[Int(index)]
-            try MerkleVerification.verifyInclusion(leafHash: leaf, index: index, size: treeSize, proof: proof, root: root)
+            try MerkleVerification.verifyInclusion(
+                leafHash: leaf, index: index, size: treeSize, proof: proof, root: root)
 
             // Wrong index, wrong size, other leaf.
             if treeSize > 1 {
@@ -50,7 +53,8 @@ import TocsinCrypto
                     leafHash: leaf, index: index, size: 2 * treeSize + 1, proof: proof, root: root)
             }
             #expect(throws: MerkleProofError.self) {
-                try MerkleVerification.verifyInclusion(leafHash: leaf, index: treeSize, size: treeSize, proof: proof, root: root)
+                try MerkleVerification.verifyInclusion(
+                    leafHash: leaf, index: treeSize, size: treeSize, proof: proof, root: root)
             }
             // A flipped bit anywhere in the proof.
             for position in proof.indices {
@@ -59,7 +63,8 @@ import TocsinCrypto
                 bytes[Int.random(in: 0..<32, using: &generator)] ^= 1 << UInt8.random(in: 0..<8, using: &generator)
                 corrupted[position] = SHA256Digest(bytes: bytes)!
                 #expect(throws: MerkleProofError.self) {
-                    try MerkleVerification.verifyInclusion(leafHash: leaf, index: index, size: treeSize, proof: corrupted, root: root)
+                    try MerkleVerification.verifyInclusion(
+                        leafHash: leaf, index: index, size: treeSize, proof: corrupted, root: root)
                 }
             }
             // Truncated and extended proofs.
@@ -112,7 +117,8 @@ import TocsinCrypto
             }
             #expect(throws: MerkleProofError.self) {
                 try MerkleVerification.verifyConsistency(
-                    oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: newRoot, proof: Array(proof.dropLast()))
+                    oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, newRoot: newRoot,
+                    proof: Array(proof.dropLast()))
             }
             #expect(throws: MerkleProofError.self) {
                 try MerkleVerification.verifyConsistency(

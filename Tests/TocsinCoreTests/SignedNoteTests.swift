@@ -24,7 +24,9 @@ import TocsinCrypto
     @Test func keyIDFollowsTheSignedNoteSpecification() throws {
         let noteKey = try NoteKey(name: origin, publicKey: key.publicKey, type: .ed25519)
         let expected = SHA256.hash(Array(origin.utf8) + [0x0a, 0x01] + key.publicKey.rawRepresentation).bytes
-        #expect(noteKey.keyID == UInt32(expected[0]) << 24 | UInt32(expected[1]) << 16 | UInt32(expected[2]) << 8 | UInt32(expected[3]))
+        #expect(
+            noteKey.keyID == UInt32(expected[0]) << 24 | UInt32(expected[1]) << 16 | UInt32(expected[2]) << 8
+                | UInt32(expected[3]))
         #expect(try signedCheckpoint().note.signatures[0].keyID == noteKey.keyID)
     }
 
@@ -74,7 +76,9 @@ import TocsinCrypto
         }
         let line = "— w AAAAAAAA\n"
         let many = "o\n\n" + String(repeating: line, count: SignedNote.maximumSignatureCount + 1)
-        #expect(throws: NoteError.tooManySignatures(limit: SignedNote.maximumSignatureCount)) { try SignedNote(parsing: many) }
+        #expect(throws: NoteError.tooManySignatures(limit: SignedNote.maximumSignatureCount)) {
+            try SignedNote(parsing: many)
+        }
     }
 
     @Test(arguments: [
@@ -106,7 +110,8 @@ import TocsinCrypto
     let witnessName = "tocsin/0123456789abcdef/RN"
 
     @Test func cosignatureVerifiesAndTravelsInTheNote() throws {
-        let cosignature = try Cosignature.sign(checkpoint, witnessName: witnessName, key: witness, timestamp: 1_800_000_000)
+        let cosignature = try Cosignature.sign(
+            checkpoint, witnessName: witnessName, key: witness, timestamp: 1_800_000_000)
         try cosignature.verify(checkpoint: checkpoint, publicKey: witness.publicKey)
         let cosigned = try SignedCheckpoint.sign(checkpoint, key: author).adding(cosignature)
         let parsed = try SignedCheckpoint(parsing: Array(cosigned.note.formatted.utf8))
@@ -132,17 +137,24 @@ import TocsinCrypto
         let cosignature = try Cosignature.sign(checkpoint, witnessName: witnessName, key: witness, timestamp: 100)
         var laterTime = cosignature
         laterTime.timestamp = 101
-        #expect(throws: NoteError.self) { try laterTime.verify(checkpoint: self.checkpoint, publicKey: self.witness.publicKey) }
+        #expect(throws: NoteError.self) {
+            try laterTime.verify(checkpoint: self.checkpoint, publicKey: self.witness.publicKey)
+        }
         var otherCheckpoint = checkpoint
         otherCheckpoint.size = 4
-        #expect(throws: NoteError.self) { try cosignature.verify(checkpoint: otherCheckpoint, publicKey: self.witness.publicKey) }
-        #expect(throws: NoteError.self) { try cosignature.verify(checkpoint: self.checkpoint, publicKey: self.author.publicKey) }
+        #expect(throws: NoteError.self) {
+            try cosignature.verify(checkpoint: otherCheckpoint, publicKey: self.witness.publicKey)
+        }
+        #expect(throws: NoteError.self) {
+            try cosignature.verify(checkpoint: self.checkpoint, publicKey: self.author.publicKey)
+        }
     }
 
     @Test func malformedCosignatureLinesAreRefused() {
         let short = NoteSignature(keyName: witnessName, keyID: 1, signature: [UInt8](repeating: 0, count: 64))
         #expect(throws: NoteError.self) { try Cosignature(signature: short) }
-        let hugeTime = NoteSignature(keyName: witnessName, keyID: 1, signature: [0xff] + [UInt8](repeating: 0, count: 71))
+        let hugeTime = NoteSignature(
+            keyName: witnessName, keyID: 1, signature: [0xff] + [UInt8](repeating: 0, count: 71))
         #expect(throws: NoteError.self) { try Cosignature(signature: hugeTime) }
     }
 }

@@ -15,7 +15,8 @@ import TocsinCrypto
         let authority = try Self.authority()
         let nodeKey = try Ed25519PrivateKey.generate()
         let certificate = try authority.issue(
-            nodeID: "XA", publicKey: nodeKey.publicKey, notBefore: Self.now - Self.day, notAfter: Self.now + 30 * Self.day, serial: 7)
+            nodeID: "XA", publicKey: nodeKey.publicKey, notBefore: Self.now - Self.day,
+            notAfter: Self.now + 30 * Self.day, serial: 7)
         try Certificate.verify(chain: [certificate], authority: authority.certificate, at: Self.now)
         #expect(certificate.subjectCommonName == "XA")
         #expect(try certificate.publicKey() == nodeKey.publicKey)
@@ -32,7 +33,10 @@ import TocsinCrypto
         let certificate = try authority.issue(
             nodeID: "XB", publicKey: try Ed25519PrivateKey.generate().publicKey, notBefore: Self.now,
             notAfter: Self.now + Self.day, serial: 2)
-        #expect(throws: CertificateError.untrusted(code: CertificateError.expiredCode, reason: "certificate has expired", subject: "XB")) {
+        #expect(
+            throws: CertificateError.untrusted(
+                code: CertificateError.expiredCode, reason: "certificate has expired", subject: "XB")
+        ) {
             try Certificate.verify(chain: [certificate], authority: authority.certificate, at: Self.now + 2 * Self.day)
         }
         #expect {
@@ -75,7 +79,8 @@ import TocsinCrypto
 
 @Suite struct KeyFileTests {
     @Test func keyFilesAreWrittenPrivateAndNeverOverwritten() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-keyfile-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tocsin-keyfile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("node.key").path
@@ -84,7 +89,9 @@ import TocsinCrypto
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(try KeyFile.read(from: path).publicKey == key.publicKey)
-        #expect(throws: KeyFileError.exists(path: path)) { try KeyFile.write(try Ed25519PrivateKey.generate(), to: path) }
+        #expect(throws: KeyFileError.exists(path: path)) {
+            try KeyFile.write(try Ed25519PrivateKey.generate(), to: path)
+        }
         #expect(try KeyFile.read(from: path).publicKey == key.publicKey)
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)

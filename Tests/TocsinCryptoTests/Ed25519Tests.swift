@@ -37,7 +37,8 @@ import TocsinCrypto
         #expect(!key.publicKey.isValidSignature(signature + [0], for: message))
         signature[10] ^= 0x01
         #expect(!key.publicKey.isValidSignature(signature, for: message))
-        #expect(!(try Ed25519PrivateKey.generate()).publicKey.isValidSignature(key.signature(for: message), for: message))
+        #expect(
+            !(try Ed25519PrivateKey.generate()).publicKey.isValidSignature(key.signature(for: message), for: message))
     }
 
     @Test func keysRoundTripThroughPEMAndSPKI() throws {
@@ -59,20 +60,28 @@ import TocsinCrypto
         #expect(throws: KeyError.self) { try Ed25519PrivateKey(pem: truncated) }
         #expect(throws: KeyError.noKeyInPEM) { try Ed25519PrivateKey(pem: "garbage") }
         #expect(throws: KeyError.encrypted) {
-            try Ed25519PrivateKey(pem: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")
+            try Ed25519PrivateKey(
+                pem: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")
         }
         #expect(throws: KeyError.self) {
-            try Ed25519PrivateKey(pem: "-----BEGIN PRIVATE KEY-----\n" + String(repeating: "A", count: 100_000) + "\n-----END PRIVATE KEY-----\n")
+            try Ed25519PrivateKey(
+                pem: "-----BEGIN PRIVATE KEY-----\n" + String(repeating: "A", count: 100_000)
+                    + "\n-----END PRIVATE KEY-----\n")
         }
-        #expect(throws: KeyError.wrongLength(expected: 32, actual: 31)) { try Ed25519PrivateKey(seed: [UInt8](repeating: 1, count: 31)) }
+        #expect(throws: KeyError.wrongLength(expected: 32, actual: 31)) {
+            try Ed25519PrivateKey(seed: [UInt8](repeating: 1, count: 31))
+        }
         #expect(throws: KeyError.wrongLength(expected: 32, actual: 33)) {
             try Ed25519PublicKey(rawRepresentation: [UInt8](repeating: 1, count: 33))
         }
         #expect(throws: KeyError.notBase64) { try Ed25519PublicKey(spkiBase64: "not base64!") }
         #expect(throws: KeyError.self) { try Ed25519PublicKey(spkiDER: [0x30, 0x03, 0x02, 0x01]) }
-        #expect(throws: KeyError.self) { try Ed25519PublicKey(spkiDER: Array(try Ed25519PrivateKey.generate().publicKey.spkiDER.dropLast())) }
+        #expect(throws: KeyError.self) {
+            try Ed25519PublicKey(spkiDER: Array(try Ed25519PrivateKey.generate().publicKey.spkiDER.dropLast()))
+        }
         // An X25519 key: valid SPKI of the wrong algorithm (OID 1.3.101.110).
-        let x25519 = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00] + [UInt8](repeating: 9, count: 32)
+        let x25519 =
+            [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00] + [UInt8](repeating: 9, count: 32)
         #expect {
             try Ed25519PublicKey(spkiDER: x25519)
         } throws: { error in
@@ -84,7 +93,8 @@ import TocsinCrypto
     @Test func errorsNeverContainTheKey() throws {
         let key = try Ed25519PrivateKey.generate()
         let secretLine = key.pemRepresentation.split(separator: "\n")[1]
-        let damaged = key.pemRepresentation.replacingOccurrences(of: String(secretLine), with: String(secretLine.dropLast(4)))
+        let damaged = key.pemRepresentation.replacingOccurrences(
+            of: String(secretLine), with: String(secretLine.dropLast(4)))
         do {
             _ = try Ed25519PrivateKey(pem: damaged)
             Issue.record("a damaged key was accepted")

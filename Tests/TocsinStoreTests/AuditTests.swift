@@ -17,7 +17,8 @@ import TocsinStore
                 try fixture.store.append(batch, now: StoreFixture.now)
                 let name = WitnessName.of(node: "RN", network: fixture.network.networkID)
                 let cosignature = try Cosignature.sign(
-                    batch.checkpoint.checkpoint, witnessName: name, key: fixture.network.member("RN")!.key, timestamp: 1_800_000_000)
+                    batch.checkpoint.checkpoint, witnessName: name, key: fixture.network.member("RN")!.key,
+                    timestamp: 1_800_000_000)
                 try fixture.store.addCosignature(cosignature, to: batch.checkpoint.checkpoint, now: StoreFixture.now)
             }
         }
@@ -28,7 +29,8 @@ import TocsinStore
     func tamper(_ fixture: StoreFixture, _ sql: String) throws {
         try fixture.rawDatabase().write { db in
             for table in ["entries", "checkpoints", "subtrees", "cosignatures"] {
-                try db.execute(sql: "DROP TRIGGER IF EXISTS \(table)_no_update; DROP TRIGGER IF EXISTS \(table)_no_delete")
+                try db.execute(
+                    sql: "DROP TRIGGER IF EXISTS \(table)_no_update; DROP TRIGGER IF EXISTS \(table)_no_delete")
             }
             try db.execute(sql: sql)
         }
@@ -71,7 +73,8 @@ import TocsinStore
         try fixture.rawDatabase().write { db in
             try db.execute(sql: "DROP TRIGGER entries_no_update")
             try db.execute(
-                sql: "UPDATE entries SET bytes = ?, leaf_hash = ? WHERE entry_index = 120 AND feed_id = (SELECT id FROM feeds WHERE group_id = 'nro')",
+                sql:
+                    "UPDATE entries SET bytes = ?, leaf_hash = ? WHERE entry_index = 120 AND feed_id = (SELECT id FROM feeds WHERE group_id = 'nro')",
                 arguments: [Data(forged), Data(MerkleHash.leaf(forged).bytes)])
         }
         let report = try fixture.store.audit()
@@ -85,22 +88,29 @@ import TocsinStore
         try tamper(fixture, "UPDATE checkpoints SET note = replace(note, '\n100\n', '\n101\n') WHERE size = 100")
         let report = try fixture.store.audit()
         #expect(!report.holds)
-        #expect(report.findings.contains { $0.message.contains("size 101") || $0.message.contains("size 100") }, "\(report.findings)")
+        #expect(
+            report.findings.contains { $0.message.contains("size 101") || $0.message.contains("size 100") },
+            "\(report.findings)")
     }
 
     @Test func aTamperedCosignatureIsFound() throws {
         let fixture = try populatedFixture()
         defer { fixture.remove() }
-        try tamper(fixture, "UPDATE cosignatures SET timestamp = timestamp + 1, line = replace(line, 'A', 'B') WHERE id = 3")
+        try tamper(
+            fixture, "UPDATE cosignatures SET timestamp = timestamp + 1, line = replace(line, 'A', 'B') WHERE id = 3")
         let report = try fixture.store.audit()
         #expect(!report.holds)
-        #expect(report.findings.contains { $0.message.contains("cosignature") || $0.message.contains("signature") }, "\(report.findings)")
+        #expect(
+            report.findings.contains { $0.message.contains("cosignature") || $0.message.contains("signature") },
+            "\(report.findings)")
     }
 
     @Test func entriesRemovedFromTheEndOfAFeedAreFound() throws {
         let fixture = try populatedFixture()
         defer { fixture.remove() }
-        try tamper(fixture, "DELETE FROM entries WHERE entry_index >= 297 AND feed_id = (SELECT id FROM feeds WHERE group_id = 'nro')")
+        try tamper(
+            fixture,
+            "DELETE FROM entries WHERE entry_index >= 297 AND feed_id = (SELECT id FROM feeds WHERE group_id = 'nro')")
         let report = try fixture.store.audit()
         #expect(report.findings.contains { $0.index == 297 && $0.message.contains("removed") }, "\(report.findings)")
     }
@@ -108,7 +118,9 @@ import TocsinStore
     @Test func anEntryRemovedFromTheMiddleIsFound() throws {
         let fixture = try populatedFixture()
         defer { fixture.remove() }
-        try tamper(fixture, "DELETE FROM entries WHERE entry_index = 42 AND feed_id = (SELECT id FROM feeds WHERE group_id = 'nro')")
+        try tamper(
+            fixture,
+            "DELETE FROM entries WHERE entry_index = 42 AND feed_id = (SELECT id FROM feeds WHERE group_id = 'nro')")
         let report = try fixture.store.audit()
         #expect(report.findings.contains { $0.index == 42 && $0.message.contains("missing") }, "\(report.findings)")
     }

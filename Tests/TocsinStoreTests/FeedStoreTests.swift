@@ -86,7 +86,8 @@ import TocsinStore
         var author = try fixture.author()
         let entries = StoreFixture.entries(0..<1100, byteCount: 60)
         for start in stride(from: 0, to: entries.count, by: 137) {
-            try fixture.store.append(author.append(Array(entries[start..<min(start + 137, entries.count)])), now: StoreFixture.now)
+            try fixture.store.append(
+                author.append(Array(entries[start..<min(start + 137, entries.count)])), now: StoreFixture.now)
         }
         let tree = MerkleTree(entries: entries)
         let origin = try fixture.origin()
@@ -94,9 +95,12 @@ import TocsinStore
             let result = try #require(try fixture.store.inclusionProof(origin: origin, index: index))
             #expect(result.proof == (try tree.proofs.inclusionProof(index: index, size: 1100)))
             try MerkleVerification.verifyInclusion(
-                leafHash: result.entry.leafHash, index: index, size: 1100, proof: result.proof, root: result.checkpoint.checkpoint.root)
+                leafHash: result.entry.leafHash, index: index, size: 1100, proof: result.proof,
+                root: result.checkpoint.checkpoint.root)
         }
-        for (old, new): (UInt64, UInt64) in [(1, 1100), (256, 1100), (257, 1024), (600, 1099), (1024, 1100), (137, 548)] {
+        for (old, new): (UInt64, UInt64) in [
+            (1, 1100), (256, 1100), (257, 1024), (600, 1099), (1024, 1100), (137, 548),
+        ] {
             let proof = try #require(try fixture.store.consistencyProof(origin: origin, oldSize: old, newSize: new))
             #expect(proof == (try tree.proofs.consistencyProof(oldSize: old, newSize: new)))
             try MerkleVerification.verifyConsistency(
@@ -114,7 +118,8 @@ import TocsinStore
         try fixture.store.append(batch, now: StoreFixture.now)
         let witness = fixture.network.member("RN")!
         let name = WitnessName.of(node: "RN", network: fixture.network.networkID)
-        let cosignature = try Cosignature.sign(batch.checkpoint.checkpoint, witnessName: name, key: witness.key, timestamp: 1_800_000_001)
+        let cosignature = try Cosignature.sign(
+            batch.checkpoint.checkpoint, witnessName: name, key: witness.key, timestamp: 1_800_000_001)
         #expect(try fixture.store.addCosignature(cosignature, to: batch.checkpoint.checkpoint, now: StoreFixture.now))
         // Storing the same cosignature again changes nothing.
         #expect(try fixture.store.addCosignature(cosignature, to: batch.checkpoint.checkpoint, now: StoreFixture.now))
@@ -146,7 +151,9 @@ import TocsinStore
         #expect(throws: StoreError.frozen(origin: try fixture.origin().description)) {
             try fixture.store.append(next, now: StoreFixture.now)
         }
-        #expect(try fixture.store.verifier(for: try fixture.origin(), author: fixture.network.member("XA")!.key.publicKey).isFrozen)
+        #expect(
+            try fixture.store.verifier(for: try fixture.origin(), author: fixture.network.member("XA")!.key.publicKey)
+                .isFrozen)
         let report = try fixture.store.audit()
         #expect(report.findings.map(\.kind) == [.fork])
         #expect(report.forkProofs == 1)

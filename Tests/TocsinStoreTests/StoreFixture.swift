@@ -31,7 +31,10 @@ struct StoreFixture {
     }
 
     static func entries(_ range: Range<Int>, byteCount: Int = 120) -> [[UInt8]] {
-        range.map { SampleEntries.bulletin(number: $0, country: "XA", byteCount: byteCount, authorTimeMs: 1_800_000_000_000 + Int64($0)) }
+        range.map {
+            SampleEntries.bulletin(
+                number: $0, country: "XA", byteCount: byteCount, authorTimeMs: 1_800_000_000_000 + Int64($0))
+        }
     }
 
     /// A second connection to the database file, bypassing the store's API (as an attacker
@@ -44,7 +47,9 @@ struct StoreFixture {
     func snapshot() throws -> [String: [String]] {
         try rawDatabase().read { db in
             var tables: [String: [String]] = [:]
-            for table in ["meta", "charters", "feeds", "entries", "subtrees", "checkpoints", "cosignatures", "fork_proofs"] {
+            for table in [
+                "meta", "charters", "feeds", "entries", "subtrees", "checkpoints", "cosignatures", "fork_proofs",
+            ] {
                 tables[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map(\.description).sorted()
             }
             return tables

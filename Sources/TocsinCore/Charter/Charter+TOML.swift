@@ -10,12 +10,15 @@ extension Charter {
         guard bytes.count <= Self.maximumByteCount else {
             throw CharterError.tooLarge(byteCount: bytes.count, limit: Self.maximumByteCount)
         }
-        guard let text = String(validating: bytes, as: UTF8.self), !text.contains("\0") else { throw CharterError.notUTF8 }
+        guard let text = String(validating: bytes, as: UTF8.self), !text.contains("\0") else {
+            throw CharterError.notUTF8
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw CharterError.syntax(line: error.source.begin.line, column: error.source.begin.column, reason: error.description)
+            throw CharterError.syntax(
+                line: error.source.begin.line, column: error.source.begin.column, reason: error.description)
         } catch {
             throw CharterError.syntax(line: 0, column: 0, reason: String(describing: error))
         }
@@ -35,15 +38,20 @@ extension Charter {
             let id = try reader.string("id")
             let place = "node \(id)" + (lines.line(ofID: id, after: "[[nodes]]").map { " (line \($0))" } ?? "")
             guard Identifier.isValid(id) else {
-                throw CharterError.invalid(where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
+                throw CharterError.invalid(
+                    where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
             }
             guard nodeIDs.insert(id).inserted else {
-                throw CharterError.duplicateID(kind: "node", id: id, line: lines.line(ofID: id, after: "[[nodes]]", occurrence: 2))
+                throw CharterError.duplicateID(
+                    kind: "node", id: id, line: lines.line(ofID: id, after: "[[nodes]]", occurrence: 2))
             }
             let roleText = try reader.string("role", place: place)
             guard let role = Role(rawValue: roleText) else {
                 throw CharterError.invalid(
-                    where: place, reason: "role \(roleText.debugDescription) is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                    where: place,
+                    reason:
+                        "role \(roleText.debugDescription) is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let keyText = try reader.string("public-key", place: place)
             let publicKey: Ed25519PublicKey
@@ -53,7 +61,8 @@ extension Charter {
                 throw CharterError.invalid(where: place, reason: "public-key: \(error)")
             }
             guard keys.insert(publicKey).inserted else {
-                throw CharterError.invalid(where: place, reason: "public-key is already the key of another node; every node has its own key")
+                throw CharterError.invalid(
+                    where: place, reason: "public-key is already the key of another node; every node has its own key")
             }
             nodes.append(Node(id: id, name: try reader.string("name", place: place), role: role, publicKey: publicKey))
         }
@@ -66,10 +75,12 @@ extension Charter {
             let id = try reader.string("id")
             let place = "group \(id)" + (lines.line(ofID: id, after: "[[groups]]").map { " (line \($0))" } ?? "")
             guard Identifier.isValid(id) else {
-                throw CharterError.invalid(where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
+                throw CharterError.invalid(
+                    where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
             }
             guard groupIDs.insert(id).inserted else {
-                throw CharterError.duplicateID(kind: "group", id: id, line: lines.line(ofID: id, after: "[[groups]]", occurrence: 2))
+                throw CharterError.duplicateID(
+                    kind: "group", id: id, line: lines.line(ofID: id, after: "[[groups]]", occurrence: 2))
             }
             let members = try reader.strings("members", place: place)
             guard !members.isEmpty else { throw CharterError.invalid(where: place, reason: "a group needs members") }
@@ -80,12 +91,16 @@ extension Charter {
                 throw CharterError.unknownMember(group: id, member: member)
             }
             let convener = try reader.string("convener", place: place)
-            guard members.contains(convener) else { throw CharterError.convenerNotMember(group: id, convener: convener) }
+            guard members.contains(convener) else {
+                throw CharterError.convenerNotMember(group: id, convener: convener)
+            }
             let policyText = try reader.string("policy", place: place)
             guard let policy = Policy(rawValue: policyText) else {
                 throw CharterError.invalid(
                     where: place,
-                    reason: "policy \(policyText.debugDescription) is not one of \(Policy.allCases.map(\.rawValue).joined(separator: ", "))")
+                    reason:
+                        "policy \(policyText.debugDescription) is not one of \(Policy.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let quorum = try reader.optionalInteger("quorum", place: place)
             if let quorum, !(1...100).contains(quorum) {
@@ -113,7 +128,9 @@ private struct TableReader {
 
     func string(_ key: String, place: String? = nil) throws(CharterError) -> String {
         guard let value = table[key] else { throw CharterError.missingKey(where: place ?? self.place, key: key) }
-        guard let string = value.string else { throw CharterError.wrongType(where: place ?? self.place, key: key, expected: "a string") }
+        guard let string = value.string else {
+            throw CharterError.wrongType(where: place ?? self.place, key: key, expected: "a string")
+        }
         guard !string.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw CharterError.invalid(where: place ?? self.place, reason: "`\(key)` is empty")
         }
@@ -130,13 +147,17 @@ private struct TableReader {
 
     func optionalInteger(_ key: String, place: String) throws(CharterError) -> Int? {
         guard let value = table[key] else { return nil }
-        guard let integer = value.int else { throw CharterError.wrongType(where: place, key: key, expected: "an integer") }
+        guard let integer = value.int else {
+            throw CharterError.wrongType(where: place, key: key, expected: "an integer")
+        }
         return integer
     }
 
     func strings(_ key: String, place: String) throws(CharterError) -> [String] {
         guard let value = table[key] else { throw CharterError.missingKey(where: place, key: key) }
-        guard let array = value.array else { throw CharterError.wrongType(where: place, key: key, expected: "an array of strings") }
+        guard let array = value.array else {
+            throw CharterError.wrongType(where: place, key: key, expected: "an array of strings")
+        }
         var strings: [String] = []
         for element in array {
             guard let string = element.string else {
@@ -149,7 +170,9 @@ private struct TableReader {
 
     func tables(_ key: String) throws(CharterError) -> [TOMLTable] {
         guard let value = table[key] else { throw CharterError.missingKey(where: place, key: "[[\(key)]]") }
-        guard let array = value.array else { throw CharterError.wrongType(where: place, key: key, expected: "an array of tables ([[\(key)]])") }
+        guard let array = value.array else {
+            throw CharterError.wrongType(where: place, key: key, expected: "an array of tables ([[\(key)]])")
+        }
         var tables: [TOMLTable] = []
         for element in array {
             guard let table = element.table else {

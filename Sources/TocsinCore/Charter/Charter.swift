@@ -45,7 +45,8 @@ public struct Charter: Hashable, Sendable {
         /// For consensus: the share of voting members that must take part, in percent.
         public let quorumPercent: Int?
 
-        public init(id: String, name: String, members: [String], convener: String, policy: Policy, quorumPercent: Int?) {
+        public init(id: String, name: String, members: [String], convener: String, policy: Policy, quorumPercent: Int?)
+        {
             self.id = id
             self.name = name
             self.members = members

@@ -38,7 +38,8 @@ public enum CharterError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedSignature(let reason):
             return "the charter signature is malformed: \(reason)"
         case .badSignature:
-            return "the charter signature does not verify with the network authority's key: the charter was altered or signed by another key"
+            return
+                "the charter signature does not verify with the network authority's key: the charter was altered or signed by another key"
         }
     }
 }

@@ -28,10 +28,12 @@ public struct SignedCharter: Hashable, Sendable {
         guard file.count < 1024, let text = String(validating: file, as: UTF8.self),
             let decoded = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines))
         else {
-            throw CharterError.malformedSignature(reason: "expected 64 raw bytes or their base64, found \(file.count) bytes")
+            throw CharterError.malformedSignature(
+                reason: "expected 64 raw bytes or their base64, found \(file.count) bytes")
         }
         guard decoded.count == Ed25519PublicKey.signatureByteCount else {
-            throw CharterError.malformedSignature(reason: "an Ed25519 signature has 64 bytes, this one \(decoded.count)")
+            throw CharterError.malformedSignature(
+                reason: "an Ed25519 signature has 64 bytes, this one \(decoded.count)")
         }
         return Array(decoded)
     }

@@ -44,7 +44,9 @@ public struct EntrySummary: Hashable, Sendable {
         case .decision(let decision):
             self.init(
                 kind: "decision",
-                text: "\(Self.name(of: decision.outcome)) \(Self.reference(decision.proposal)) (\(decision.votes.count) votes counted)")
+                text:
+                    "\(Self.name(of: decision.outcome)) \(Self.reference(decision.proposal)) (\(decision.votes.count) votes counted)"
+            )
         case .charter(let charter):
             self.init(kind: "charter", text: "charter version \(charter.version)")
         case nil:

@@ -85,7 +85,9 @@ public struct FeedAuditor {
         }
         var completed: [MerkleNode] = []
         frontier.append(leafHash) { level, index, hash in
-            if FeedTree.isPersisted(level: level) { completed.append(MerkleNode(level: level, index: index, hash: hash)) }
+            if FeedTree.isPersisted(level: level) {
+                completed.append(MerkleNode(level: level, index: index, hash: hash))
+            }
         }
         for node in completed { persisted[node.level, default: [:]][node.index] = node.hash }
     }
@@ -119,7 +121,9 @@ public struct FeedAuditor {
         for cosignature in signed.cosignatures {
             cosignatureCount += 1
             guard let key = witnesses[cosignature.witnessName] else {
-                report(nil, "checkpoint of size \(checkpoint.size): cosignature by unknown witness \(cosignature.witnessName)")
+                report(
+                    nil,
+                    "checkpoint of size \(checkpoint.size): cosignature by unknown witness \(cosignature.witnessName)")
                 continue
             }
             do {
@@ -143,7 +147,9 @@ public struct FeedAuditor {
     public mutating func storedSubtree(level: Int, index: UInt64, hash: SHA256Digest) {
         guard !broken else { return }
         guard let computed = persisted[level]?[index] else {
-            report(index << UInt64(level), "a stored subtree hash (level \(level), index \(index)) covers entries not stored")
+            report(
+                index << UInt64(level),
+                "a stored subtree hash (level \(level), index \(index)) covers entries not stored")
             return
         }
         if computed != hash {
@@ -166,8 +172,11 @@ public struct FeedAuditor {
         if !broken, (try? MerkleFrontier(serialized: storedFrontier)) != frontier {
             report(nil, "the stored tree frontier does not match the stored entries")
         }
-        if !broken, let missing = persisted.flatMap({ level, nodes in nodes.keys.map { (level, $0) } }).min(by: { $0.1 < $1.1 }) {
-            report(missing.1 << UInt64(missing.0), "the subtree hash at level \(missing.0), index \(missing.1) is missing")
+        if !broken,
+            let missing = persisted.flatMap({ level, nodes in nodes.keys.map { (level, $0) } }).min(by: { $0.1 < $1.1 })
+        {
+            report(
+                missing.1 << UInt64(missing.0), "the subtree hash at level \(missing.0), index \(missing.1) is missing")
         }
         return findings
     }

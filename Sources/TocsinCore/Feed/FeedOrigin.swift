@@ -19,7 +19,9 @@ public struct NetworkID: Hashable, Sendable, CustomStringConvertible {
 public enum Identifier {
     public static func isValid(_ value: String) -> Bool {
         guard let first = value.utf8.first, value.utf8.count <= 64, isAlphanumeric(first) else { return false }
-        return value.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return value.utf8.allSatisfy {
+            isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
@@ -41,8 +43,12 @@ public struct FeedOrigin: Hashable, Sendable, Comparable, CustomStringConvertibl
         guard networkShortHex.utf8.count == 16, networkShortHex.utf8.allSatisfy({ Self.isLowerHex($0) }) else {
             throw FeedOriginError.malformed("the network id must be 16 lower-case hex digits")
         }
-        guard Identifier.isValid(group) else { throw FeedOriginError.malformed("\(group.debugDescription) is not a valid group id") }
-        guard Identifier.isValid(author) else { throw FeedOriginError.malformed("\(author.debugDescription) is not a valid node id") }
+        guard Identifier.isValid(group) else {
+            throw FeedOriginError.malformed("\(group.debugDescription) is not a valid group id")
+        }
+        guard Identifier.isValid(author) else {
+            throw FeedOriginError.malformed("\(author.debugDescription) is not a valid node id")
+        }
         self.networkShortHex = networkShortHex
         self.group = group
         self.author = author
@@ -52,7 +58,8 @@ public struct FeedOrigin: Hashable, Sendable, Comparable, CustomStringConvertibl
     public init(parsing origin: String) throws(FeedOriginError) {
         let parts = origin.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 4, parts[0] == "tocsin" else {
-            throw FeedOriginError.malformed("\(origin.prefix(100).debugDescription) is not tocsin/<network>/<group>/<author>")
+            throw FeedOriginError.malformed(
+                "\(origin.prefix(100).debugDescription) is not tocsin/<network>/<group>/<author>")
         }
         try self.init(networkShortHex: parts[1], group: parts[2], author: parts[3])
     }
@@ -97,7 +104,8 @@ public struct EntryReference: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 3, Identifier.isValid(parts[0]), Identifier.isValid(parts[1]),
             parts[2].utf8.allSatisfy({ (0x30...0x39).contains($0) }), let index = UInt64(parts[2])
         else {
-            throw FeedOriginError.malformed("\(text.prefix(100).debugDescription) is not <group>/<author>/<index>, e.g. nro/XA/12")
+            throw FeedOriginError.malformed(
+                "\(text.prefix(100).debugDescription) is not <group>/<author>/<index>, e.g. nro/XA/12")
         }
         self.init(group: parts[0], author: parts[1], index: index)
     }

@@ -33,7 +33,8 @@ public enum FeedRejection: Error, Sendable, Equatable, CustomStringConvertible {
         case .sizeMismatch(let checkpointSize, let end):
             return "the checkpoint covers \(checkpointSize) entries, but the entries end at \(end)"
         case .rootMismatch(let computed, let signed):
-            return "the entries hash to root \(computed.hex), the author signed \(signed.hex): entries altered or from another branch"
+            return
+                "the entries hash to root \(computed.hex), the author signed \(signed.hex): entries altered or from another branch"
         case .frozen(let origin):
             return "\(origin) is frozen: its author forked it, and a fork proof is held"
         case .fork:

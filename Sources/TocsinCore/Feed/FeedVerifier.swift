@@ -85,7 +85,8 @@ public struct FeedVerifier: Sendable {
             throw FeedRejection.rootMismatch(computed: root, signed: checkpoint.checkpoint.root)
         }
         return FeedBatch(
-            origin: origin, firstIndex: firstIndex, entries: entries, leafHashes: leafHashes, headers: headers, completedNodes: nodes,
+            origin: origin, firstIndex: firstIndex, entries: entries, leafHashes: leafHashes, headers: headers,
+            completedNodes: nodes,
             frontier: next, checkpoint: checkpoint)
     }
 

@@ -91,12 +91,16 @@ public struct ForkProof: Hashable, Sendable {
         if message.prefixRoot.isEmpty {
             prefixRoot = nil
         } else {
-            guard let root = SHA256Digest(bytes: message.prefixRoot) else { throw ForkProofError.malformed("prefix root is not 32 bytes") }
+            guard let root = SHA256Digest(bytes: message.prefixRoot) else {
+                throw ForkProofError.malformed("prefix root is not 32 bytes")
+            }
             prefixRoot = root
         }
         var proof: [SHA256Digest] = []
         for (position, hash) in message.consistencyProof.enumerated() {
-            guard let digest = SHA256Digest(bytes: hash) else { throw ForkProofError.consistency(.malformedHash(position: position)) }
+            guard let digest = SHA256Digest(bytes: hash) else {
+                throw ForkProofError.consistency(.malformedHash(position: position))
+            }
             proof.append(digest)
         }
         consistencyProof = proof
@@ -117,7 +121,8 @@ public enum ForkProofError: Error, Sendable, Equatable, CustomStringConvertible 
         case .differentOrigins: return "the two checkpoints are of different feeds"
         case .signature(let error): return "a checkpoint is not the author's: \(error)"
         case .noContradiction: return "the two checkpoints agree; there is no fork"
-        case .missingConsistencyEvidence: return "checkpoints of different sizes need a prefix root and consistency proof"
+        case .missingConsistencyEvidence:
+            return "checkpoints of different sizes need a prefix root and consistency proof"
         case .consistency(let error): return "the consistency evidence does not hold: \(error)"
         case .malformed(let reason): return "malformed fork proof: \(reason)"
         }

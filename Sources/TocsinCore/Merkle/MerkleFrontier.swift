@@ -29,7 +29,8 @@ public struct MerkleFrontier: Hashable, Sendable {
     /// Appends one leaf hash. `completed` is told of every perfect subtree this append
     /// completes, as `(level, index, hash)` (level 1 = two leaves), smallest first.
     public mutating func append(
-        _ leafHash: SHA256Digest, completed: (_ level: Int, _ index: UInt64, _ hash: SHA256Digest) -> Void = { _, _, _ in }
+        _ leafHash: SHA256Digest,
+        completed: (_ level: Int, _ index: UInt64, _ hash: SHA256Digest) -> Void = { _, _, _ in }
     ) {
         let leafIndex = size
         var hash = leafHash

@@ -50,10 +50,13 @@ public struct MerkleProofs<Failure: Error> {
         if index < split {
             return try path(index, start: start, count: split) + [rangeRoot(start: start + split, count: count - split)]
         }
-        return try path(index - split, start: start + split, count: count - split) + [rangeRoot(start: start, count: split)]
+        return try path(index - split, start: start + split, count: count - split) + [
+            rangeRoot(start: start, count: split)
+        ]
     }
 
-    private func subproof(_ old: UInt64, start: UInt64, count: UInt64, complete: Bool) throws(Failure) -> [SHA256Digest] {
+    private func subproof(_ old: UInt64, start: UInt64, count: UInt64, complete: Bool) throws(Failure) -> [SHA256Digest]
+    {
         if old == count {
             return complete ? [] : [try rangeRoot(start: start, count: count)]
         }

@@ -44,8 +44,12 @@ public enum MerkleVerification {
     ) throws(MerkleProofError) {
         let (computedOld, computedNew) = try rootsFromConsistencyProof(
             oldSize: oldSize, newSize: newSize, oldRoot: oldRoot, proof: proof)
-        guard computedOld == oldRoot else { throw MerkleProofError.rootMismatch(computed: computedOld, expected: oldRoot) }
-        guard computedNew == newRoot else { throw MerkleProofError.rootMismatch(computed: computedNew, expected: newRoot) }
+        guard computedOld == oldRoot else {
+            throw MerkleProofError.rootMismatch(computed: computedOld, expected: oldRoot)
+        }
+        guard computedNew == newRoot else {
+            throw MerkleProofError.rootMismatch(computed: computedNew, expected: newRoot)
+        }
     }
 
     /// The old and new roots that a consistency proof leads to.

@@ -36,7 +36,8 @@ public struct Checkpoint: Hashable, Sendable {
             sizeLine == "0" || !sizeLine.hasPrefix("0"), let size = UInt64(sizeLine)
         else {
             throw NoteError.malformedCheckpoint(
-                line: 2, reason: "\(sizeLine.prefix(40).debugDescription) is not a tree size (decimal, no leading zeros)")
+                line: 2,
+                reason: "\(sizeLine.prefix(40).debugDescription) is not a tree size (decimal, no leading zeros)")
         }
         guard let rootBytes = Data(base64Encoded: lines[2]), let root = SHA256Digest(bytes: rootBytes),
             Data(rootBytes).base64EncodedString() == lines[2]
@@ -96,6 +97,7 @@ public struct SignedCheckpoint: Hashable, Sendable {
     /// The note without any cosignature: what the author signed.
     public var authorNote: SignedNote {
         SignedNote(
-            text: note.text, signatures: note.signatures.filter { $0.signature.count == Ed25519PublicKey.signatureByteCount })
+            text: note.text,
+            signatures: note.signatures.filter { $0.signature.count == Ed25519PublicKey.signatureByteCount })
     }
 }

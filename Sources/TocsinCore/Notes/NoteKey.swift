@@ -37,7 +37,8 @@ extension SignedNote {
     public static func sign(text: String, name: String, key: Ed25519PrivateKey) throws(NoteError) -> SignedNote {
         let noteKey = try NoteKey(name: name, publicKey: key.publicKey, type: .ed25519)
         let signature = key.signature(for: Array(text.utf8))
-        return SignedNote(text: text, signatures: [NoteSignature(keyName: name, keyID: noteKey.keyID, signature: signature)])
+        return SignedNote(
+            text: text, signatures: [NoteSignature(keyName: name, keyID: noteKey.keyID, signature: signature)])
     }
 
     /// Verifies the signature of `key` (type 0x01) on this note.
