@@ -38,7 +38,10 @@ let package = Package(
         ),
         .target(
             name: "TocsinStore",
-            dependencies: ["TocsinCore", "TocsinCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "TocsinCore", "TocsinCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // Fictional networks (authority, keys, charter, entries) for devnets, tests and benchmarks.
         .target(

@@ -46,18 +46,12 @@ extension FeedStore {
             feedID = db.lastInsertedRowID
         }
 
-        let insertEntry = try db.cachedStatement(
-            sql: """
-                INSERT INTO entries (position, feed_id, entry_index, leaf_hash, kind, author_time_ms, bytes)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
+        let writer = try EntryRowWriter(db)
         for offset in batch.entries.indices {
-            let index = batch.firstIndex + UInt64(offset)
             let header = batch.headers[offset]
-            try insertEntry.execute(arguments: [
-                StoreSchema.position(feed: feedID, index: index), feedID, Int64(index),
-                Data(batch.leafHashes[offset].bytes), header.kind, header.authorTimeMs, Data(batch.entries[offset]),
-            ])
+            try writer.insert(
+                feedID: feedID, index: batch.firstIndex + UInt64(offset), leafHash: batch.leafHashes[offset],
+                kind: header.kind, authorTimeMs: header.authorTimeMs, bytes: batch.entries[offset])
         }
         let insertSubtree = try db.cachedStatement(
             sql: "INSERT INTO subtrees (feed_id, level, subtree_index, hash) VALUES (?, ?, ?, ?)")

@@ -25,16 +25,7 @@ public struct FeedAuthor: Sendable {
         guard entries.count <= Self.maximumBatchCount else {
             throw FeedRejection.batchTooLarge(count: entries.count, limit: Self.maximumBatchCount)
         }
-        var headers: [EntryHeader] = []
-        headers.reserveCapacity(entries.count)
-        for (offset, entry) in entries.enumerated() {
-            do {
-                headers.append(EntryHeader(try EntryDecoder.decode(entry)))
-            } catch {
-                throw FeedRejection.malformedEntry(index: frontier.size + UInt64(offset), error)
-            }
-        }
-        let leafHashes = entries.map { MerkleHash.leaf($0) }
+        let (leafHashes, headers) = try EntryDigests.compute(entries, firstIndex: frontier.size)
         var next = frontier
         let nodes = FeedTree.extend(&next, with: leafHashes)
         let checkpoint: SignedCheckpoint

@@ -66,18 +66,7 @@ public struct FeedVerifier: Sendable {
         guard checkpoint.checkpoint.size == end else {
             throw FeedRejection.sizeMismatch(checkpointSize: checkpoint.checkpoint.size, entriesEndAt: end)
         }
-        var leafHashes: [SHA256Digest] = []
-        leafHashes.reserveCapacity(entries.count)
-        var headers: [EntryHeader] = []
-        headers.reserveCapacity(entries.count)
-        for (offset, entry) in entries.enumerated() {
-            do {
-                headers.append(EntryHeader(try EntryDecoder.decode(entry)))
-            } catch {
-                throw FeedRejection.malformedEntry(index: firstIndex + UInt64(offset), error)
-            }
-            leafHashes.append(MerkleHash.leaf(entry))
-        }
+        let (leafHashes, headers) = try EntryDigests.compute(entries, firstIndex: firstIndex)
         var next = frontier
         let nodes = FeedTree.extend(&next, with: leafHashes)
         let root = next.root
