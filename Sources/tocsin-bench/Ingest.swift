@@ -62,9 +62,15 @@ struct Ingest: ParsableCommand {
         let incoming = batches.map { IncomingBatch(firstIndex: $0.first, entries: $0.entries, checkpointNote: $0.note) }
         var rawRates: [Double] = []
         var hashRates: [Double] = []
+        func freshStore(_ name: String) throws -> FeedStore {
+            try FeedStore.create(
+                at: scratch.url.appendingPathComponent(name), genesis: network.signedCharter,
+                authorityCertificatePEM: network.authority.certificate.pem, now: now)
+        }
+        func freshVerifier() -> FeedVerifier { FeedVerifier(origin: origin, author: authorKey.publicKey) }
         for round in 0..<rounds {
             // Verification alone (no storage), to show where the time goes.
-            var dryVerifier = FeedVerifier(origin: origin, author: authorKey.publicKey)
+            var dryVerifier = freshVerifier()
             var start = monotonicSeconds()
             for batch in batches {
                 dryVerifier.commit(
@@ -74,10 +80,8 @@ struct Ingest: ParsableCommand {
 
             // Tocsin, one batch after the other: verify, then store with its checkpoint in one
             // durable transaction.
-            let sequentialStore = try FeedStore.create(
-                at: scratch.url.appendingPathComponent("sequential-\(round)"), genesis: network.signedCharter,
-                authorityCertificatePEM: network.authority.certificate.pem, now: now)
-            var verifier = FeedVerifier(origin: origin, author: authorKey.publicKey)
+            let sequentialStore = try freshStore("sequential-\(round)")
+            var verifier = freshVerifier()
             start = monotonicSeconds()
             for batch in batches {
                 let verified = try verifier.verify(
@@ -88,10 +92,8 @@ struct Ingest: ParsableCommand {
             sequentialRates.append(Double(entries) / (monotonicSeconds() - start))
 
             // Tocsin's ingest path: the same, with the next batch verified while one is written.
-            let store = try FeedStore.create(
-                at: scratch.url.appendingPathComponent("node-\(round)"), genesis: network.signedCharter,
-                authorityCertificatePEM: network.authority.certificate.pem, now: now)
-            var pipelined = FeedVerifier(origin: origin, author: authorKey.publicKey)
+            let store = try freshStore("pipelined-\(round)")
+            var pipelined = freshVerifier()
             start = monotonicSeconds()
             let result = store.ingest(incoming, verifier: &pipelined, now: now)
             ingestRates.append(Double(entries) / (monotonicSeconds() - start))

@@ -242,3 +242,59 @@ struct FeedFixture {
         #expect(throws: ForkProofError.self) { try ForkProof(serialized: [0xff, 0x01, 0x02]) }
     }
 }
+
+@Suite struct ForkProofParsingTests {
+    let fixture = FeedFixture()
+
+    func validProof() throws -> ForkProof {
+        var author = FeedAuthor(origin: fixture.origin, key: fixture.key)
+        let common = try author.append(fixture.entries(0..<3))
+        var branch = author
+        let held = try author.append(fixture.entries(3..<9))
+        let other = try branch.append(fixture.entries(50..<52))
+        let tree = MerkleTree(entries: common.entries + held.entries)
+        return ForkProof(
+            smaller: other.checkpoint, larger: held.checkpoint, prefixRoot: tree.root(size: 5),
+            consistencyProof: try tree.proofs.consistencyProof(oldSize: 5, newSize: 9)!)
+    }
+
+    @Test func garbageTruncatedAndOversizedProofsAreRefused() throws {
+        let bytes = try validProof().serialized
+        try ForkProof(serialized: bytes).verify(author: fixture.key.publicKey)
+        #expect(throws: ForkProofError.self) { try ForkProof(serialized: [0x0a, 0xff, 0xff, 0xff, 0x0f]) }
+        for length in [1, bytes.count / 3, bytes.count / 2, bytes.count - 1] {
+            #expect(throws: ForkProofError.self, "truncated to \(length)") {
+                try ForkProof(serialized: Array(bytes.prefix(length)))
+            }
+        }
+        #expect(throws: ForkProofError.malformed("too large")) {
+            try ForkProof(serialized: [UInt8](repeating: 0, count: 4 * SignedNote.maximumByteCount + 1))
+        }
+    }
+
+    @Test func validButWrongProofsAreRefused() throws {
+        let proof = try validProof()
+        // A consistency hash of the wrong length.
+        var message = try Tocsin_V1_ForkProof(serializedBytes: proof.serialized)
+        message.consistencyProof[0] = message.consistencyProof[0].dropLast()
+        #expect(throws: ForkProofError.consistency(.malformedHash(position: 0))) {
+            try ForkProof(serialized: try message.serializedBytes())
+        }
+        // A well-formed proof whose consistency evidence is for other sizes.
+        var shifted = try Tocsin_V1_ForkProof(serializedBytes: proof.serialized)
+        shifted.consistencyProof.removeLast()
+        #expect(throws: ForkProofError.self) {
+            try ForkProof(serialized: try shifted.serializedBytes()).verify(author: self.fixture.key.publicKey)
+        }
+        // The same checkpoint twice is no fork.
+        let same = ForkProof(sameSize: proof.second, proof.second)
+        #expect(throws: ForkProofError.noContradiction) { try same.verify(author: self.fixture.key.publicKey) }
+        // Sizes out of order, or without evidence.
+        let reversed = ForkProof(
+            smaller: proof.second, larger: proof.first, prefixRoot: proof.prefixRoot!,
+            consistencyProof: proof.consistencyProof)
+        #expect(throws: ForkProofError.missingConsistencyEvidence) {
+            try reversed.verify(author: self.fixture.key.publicKey)
+        }
+    }
+}

@@ -99,3 +99,17 @@ import TocsinCrypto
         #expect(throws: KeyFileError.missing(path: path + ".absent")) { try KeyFile.read(from: path + ".absent") }
     }
 }
+
+@Suite struct CertificatePEMLimitsTests {
+    @Test func anOversizedOrMislabelledPEMIsRefused() throws {
+        let huge =
+            "-----BEGIN CERTIFICATE-----\n" + String(repeating: "QUFB\n", count: 200_000)
+            + "-----END CERTIFICATE-----\n"
+        #expect(throws: CertificateError.self) { try Certificate.chain(pem: huge) }
+        // A private key where a certificate belongs.
+        let key = try Ed25519PrivateKey.generate().pemRepresentation
+        #expect(throws: CertificateError.noCertificateInPEM) { try Certificate.chain(pem: key) }
+        let mislabelled = key.replacingOccurrences(of: "PRIVATE KEY", with: "CERTIFICATE")
+        #expect(throws: CertificateError.self) { try Certificate.chain(pem: mislabelled) }
+    }
+}
