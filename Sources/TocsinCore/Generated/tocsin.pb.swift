@@ -599,6 +599,68 @@ public nonisolated enum Tocsin_V1_Outcome: SwiftProtobuf.Enum, Swift.CaseIterabl
 
 }
 
+public nonisolated enum Tocsin_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case malformed // = 1
+  case tooLarge // = 2
+  case outOfOrder // = 3
+  case wrongNetwork // = 4
+  case notPermitted // = 5
+  case unverifiable // = 6
+  case protocolVersion // = 7
+  case overloaded // = 8
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .malformed
+    case 2: self = .tooLarge
+    case 3: self = .outOfOrder
+    case 4: self = .wrongNetwork
+    case 5: self = .notPermitted
+    case 6: self = .unverifiable
+    case 7: self = .protocolVersion
+    case 8: self = .overloaded
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .malformed: return 1
+    case .tooLarge: return 2
+    case .outOfOrder: return 3
+    case .wrongNetwork: return 4
+    case .notPermitted: return 5
+    case .unverifiable: return 6
+    case .protocolVersion: return 7
+    case .overloaded: return 8
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Tocsin_V1_ErrorCode] = [
+    .unspecified,
+    .malformed,
+    .tooLarge,
+    .outOfOrder,
+    .wrongNetwork,
+    .notPermitted,
+    .unverifiable,
+    .protocolVersion,
+    .overloaded,
+  ]
+
+}
+
 /// One entry of a feed. A feed's author is implied by its origin, so it is not repeated here.
 public nonisolated struct Tocsin_V1_Entry: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1014,6 +1076,224 @@ public nonisolated struct Tocsin_V1_ForkProof: Sendable {
   public init() {}
 }
 
+/// One frame on a session: a 4-byte big-endian length, then this message. Frames larger than
+/// the maximum frame size (Docs/PROTOCOL.md) are refused before they are read.
+public nonisolated struct Tocsin_V1_Message: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var body: Tocsin_V1_Message.OneOf_Body? = nil
+
+  public var hello: Tocsin_V1_Hello {
+    get {
+      if case .hello(let v)? = body {return v}
+      return Tocsin_V1_Hello()
+    }
+    set {body = .hello(newValue)}
+  }
+
+  public var heads: Tocsin_V1_Heads {
+    get {
+      if case .heads(let v)? = body {return v}
+      return Tocsin_V1_Heads()
+    }
+    set {body = .heads(newValue)}
+  }
+
+  public var want: Tocsin_V1_Want {
+    get {
+      if case .want(let v)? = body {return v}
+      return Tocsin_V1_Want()
+    }
+    set {body = .want(newValue)}
+  }
+
+  public var entries: Tocsin_V1_Entries {
+    get {
+      if case .entries(let v)? = body {return v}
+      return Tocsin_V1_Entries()
+    }
+    set {body = .entries(newValue)}
+  }
+
+  public var checkpoint: Tocsin_V1_Head {
+    get {
+      if case .checkpoint(let v)? = body {return v}
+      return Tocsin_V1_Head()
+    }
+    set {body = .checkpoint(newValue)}
+  }
+
+  public var cosignature: Tocsin_V1_Head {
+    get {
+      if case .cosignature(let v)? = body {return v}
+      return Tocsin_V1_Head()
+    }
+    set {body = .cosignature(newValue)}
+  }
+
+  public var forkProof: Tocsin_V1_ForkProof {
+    get {
+      if case .forkProof(let v)? = body {return v}
+      return Tocsin_V1_ForkProof()
+    }
+    set {body = .forkProof(newValue)}
+  }
+
+  public var error: Tocsin_V1_Error {
+    get {
+      if case .error(let v)? = body {return v}
+      return Tocsin_V1_Error()
+    }
+    set {body = .error(newValue)}
+  }
+
+  public var ping: Tocsin_V1_Ping {
+    get {
+      if case .ping(let v)? = body {return v}
+      return Tocsin_V1_Ping()
+    }
+    set {body = .ping(newValue)}
+  }
+
+  public var pong: Tocsin_V1_Ping {
+    get {
+      if case .pong(let v)? = body {return v}
+      return Tocsin_V1_Ping()
+    }
+    set {body = .pong(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Body: Equatable, Sendable {
+    case hello(Tocsin_V1_Hello)
+    case heads(Tocsin_V1_Heads)
+    case want(Tocsin_V1_Want)
+    case entries(Tocsin_V1_Entries)
+    case checkpoint(Tocsin_V1_Head)
+    case cosignature(Tocsin_V1_Head)
+    case forkProof(Tocsin_V1_ForkProof)
+    case error(Tocsin_V1_Error)
+    case ping(Tocsin_V1_Ping)
+    case pong(Tocsin_V1_Ping)
+
+  }
+
+  public init() {}
+}
+
+/// The first message on each side, sent as soon as the TLS handshake completes.
+public nonisolated struct Tocsin_V1_Hello: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var protocolVersion: UInt32 = 0
+
+  public var networkID: Data = Data()
+
+  public var nodeID: String = String()
+
+  public var charterVersion: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A feed's latest checkpoint: the signed note with the cosignatures the sender holds.
+public nonisolated struct Tocsin_V1_Head: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var origin: String = String()
+
+  public var checkpoint: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The sender's head of every feed the receiver may see (and only those).
+public nonisolated struct Tocsin_V1_Heads: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var heads: [Tocsin_V1_Head] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Asks for entries [from, to) of a feed.
+public nonisolated struct Tocsin_V1_Want: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var origin: String = String()
+
+  public var from: UInt64 = 0
+
+  public var to: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Entries [first_index, first_index + len(entries)) of a feed, ending with the author's
+/// checkpoint of exactly that size.
+public nonisolated struct Tocsin_V1_Entries: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var origin: String = String()
+
+  public var firstIndex: UInt64 = 0
+
+  public var entries: [Data] = []
+
+  public var checkpoint: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Tocsin_V1_Error: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var code: Tocsin_V1_ErrorCode = .unspecified
+
+  public var message: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Tocsin_V1_Ping: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nonce: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "tocsin.v1"
@@ -1064,6 +1344,10 @@ nonisolated extension Tocsin_V1_Position: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Tocsin_V1_Outcome: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OUTCOME_UNSPECIFIED\0\u{1}OUTCOME_ADOPTED\0\u{1}OUTCOME_REJECTED\0\u{1}OUTCOME_LAPSED\0")
+}
+
+nonisolated extension Tocsin_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_MALFORMED\0\u{1}ERROR_CODE_TOO_LARGE\0\u{1}ERROR_CODE_OUT_OF_ORDER\0\u{1}ERROR_CODE_WRONG_NETWORK\0\u{1}ERROR_CODE_NOT_PERMITTED\0\u{1}ERROR_CODE_UNVERIFIABLE\0\u{1}ERROR_CODE_PROTOCOL_VERSION\0\u{1}ERROR_CODE_OVERLOADED\0")
 }
 
 nonisolated extension Tocsin_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1916,6 +2200,469 @@ nonisolated extension Tocsin_V1_ForkProof: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.secondCheckpoint != rhs.secondCheckpoint {return false}
     if lhs.prefixRoot != rhs.prefixRoot {return false}
     if lhs.consistencyProof != rhs.consistencyProof {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Message: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Message"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}heads\0\u{1}want\0\u{1}entries\0\u{1}checkpoint\0\u{1}cosignature\0\u{3}fork_proof\0\u{1}error\0\u{1}ping\0\u{1}pong\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Tocsin_V1_Hello?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .hello(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .hello(v)
+        }
+      }()
+      case 2: try {
+        var v: Tocsin_V1_Heads?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .heads(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .heads(v)
+        }
+      }()
+      case 3: try {
+        var v: Tocsin_V1_Want?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .want(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .want(v)
+        }
+      }()
+      case 4: try {
+        var v: Tocsin_V1_Entries?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .entries(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .entries(v)
+        }
+      }()
+      case 5: try {
+        var v: Tocsin_V1_Head?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .checkpoint(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .checkpoint(v)
+        }
+      }()
+      case 6: try {
+        var v: Tocsin_V1_Head?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .cosignature(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .cosignature(v)
+        }
+      }()
+      case 7: try {
+        var v: Tocsin_V1_ForkProof?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .forkProof(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .forkProof(v)
+        }
+      }()
+      case 8: try {
+        var v: Tocsin_V1_Error?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .error(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .error(v)
+        }
+      }()
+      case 9: try {
+        var v: Tocsin_V1_Ping?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .ping(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .ping(v)
+        }
+      }()
+      case 10: try {
+        var v: Tocsin_V1_Ping?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .pong(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .pong(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.body {
+    case .hello?: try {
+      guard case .hello(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .heads?: try {
+      guard case .heads(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .want?: try {
+      guard case .want(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .entries?: try {
+      guard case .entries(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .checkpoint?: try {
+      guard case .checkpoint(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case .cosignature?: try {
+      guard case .cosignature(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case .forkProof?: try {
+      guard case .forkProof(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .error?: try {
+      guard case .error(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
+    case .ping?: try {
+      guard case .ping(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .pong?: try {
+      guard case .pong(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Message, rhs: Tocsin_V1_Message) -> Bool {
+    if lhs.body != rhs.body {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Hello"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}network_id\0\u{3}node_id\0\u{3}charter_version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.networkID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.nodeID) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.charterVersion) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.protocolVersion != 0 {
+      try visitor.visitSingularUInt32Field(value: self.protocolVersion, fieldNumber: 1)
+    }
+    if !self.networkID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.networkID, fieldNumber: 2)
+    }
+    if !self.nodeID.isEmpty {
+      try visitor.visitSingularStringField(value: self.nodeID, fieldNumber: 3)
+    }
+    if self.charterVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.charterVersion, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Hello, rhs: Tocsin_V1_Hello) -> Bool {
+    if lhs.protocolVersion != rhs.protocolVersion {return false}
+    if lhs.networkID != rhs.networkID {return false}
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.charterVersion != rhs.charterVersion {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Head: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Head"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{1}checkpoint\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.origin) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.checkpoint) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.origin.isEmpty {
+      try visitor.visitSingularStringField(value: self.origin, fieldNumber: 1)
+    }
+    if !self.checkpoint.isEmpty {
+      try visitor.visitSingularBytesField(value: self.checkpoint, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Head, rhs: Tocsin_V1_Head) -> Bool {
+    if lhs.origin != rhs.origin {return false}
+    if lhs.checkpoint != rhs.checkpoint {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Heads: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Heads"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}heads\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.heads) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.heads.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.heads, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Heads, rhs: Tocsin_V1_Heads) -> Bool {
+    if lhs.heads != rhs.heads {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Want: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Want"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{1}from\0\u{1}to\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.origin) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.from) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.to) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.origin.isEmpty {
+      try visitor.visitSingularStringField(value: self.origin, fieldNumber: 1)
+    }
+    if self.from != 0 {
+      try visitor.visitSingularUInt64Field(value: self.from, fieldNumber: 2)
+    }
+    if self.to != 0 {
+      try visitor.visitSingularUInt64Field(value: self.to, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Want, rhs: Tocsin_V1_Want) -> Bool {
+    if lhs.origin != rhs.origin {return false}
+    if lhs.from != rhs.from {return false}
+    if lhs.to != rhs.to {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Entries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Entries"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{3}first_index\0\u{1}entries\0\u{1}checkpoint\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.origin) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.firstIndex) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.entries) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.checkpoint) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.origin.isEmpty {
+      try visitor.visitSingularStringField(value: self.origin, fieldNumber: 1)
+    }
+    if self.firstIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.firstIndex, fieldNumber: 2)
+    }
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.entries, fieldNumber: 3)
+    }
+    if !self.checkpoint.isEmpty {
+      try visitor.visitSingularBytesField(value: self.checkpoint, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Entries, rhs: Tocsin_V1_Entries) -> Bool {
+    if lhs.origin != rhs.origin {return false}
+    if lhs.firstIndex != rhs.firstIndex {return false}
+    if lhs.entries != rhs.entries {return false}
+    if lhs.checkpoint != rhs.checkpoint {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Error"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.code != .unspecified {
+      try visitor.visitSingularEnumField(value: self.code, fieldNumber: 1)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Error, rhs: Tocsin_V1_Error) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Ping: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Ping"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}nonce\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.nonce) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.nonce != 0 {
+      try visitor.visitSingularUInt64Field(value: self.nonce, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Ping, rhs: Tocsin_V1_Ping) -> Bool {
+    if lhs.nonce != rhs.nonce {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

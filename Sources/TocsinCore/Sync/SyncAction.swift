@@ -1,0 +1,21 @@
+/// What the node's I/O edge must do after a sync event, in order.
+public enum SyncAction: Sendable {
+    /// Send a message on the session with `peer`.
+    case send(peer: String, Tocsin_V1_Message)
+    /// Store a verified batch (entries and checkpoint) in one transaction.
+    case store(FeedBatch)
+    /// Store a verified cosignature of a held checkpoint.
+    case storeCosignature(Cosignature, Checkpoint)
+    /// Store a verified fork proof and freeze its feed.
+    case storeForkProof(ForkProof)
+    /// Read entries `range` of `origin` and send them to `peer` as one `Entries` message
+    /// with the stored checkpoint of size `range.upperBound`.
+    case serve(peer: String, origin: FeedOrigin, range: Range<UInt64>)
+    /// Compare an authenticated checkpoint smaller than the held tree with the stored tree
+    /// (`FeedVerifier.examine`), and report a fork with `SyncNode.recordFork`.
+    case examine(origin: FeedOrigin, SignedCheckpoint)
+    /// Close the session with `peer` (after sending what precedes this action).
+    case close(peer: String, reason: String)
+    /// Tell the operator: a peer misbehaved or something notable happened.
+    case log(peer: String?, String)
+}

@@ -1,0 +1,76 @@
+import TocsinCrypto
+
+/// What a node holds of one feed, as the sync machine needs it.
+public struct SyncFeed: Sendable {
+    public internal(set) var verifier: FeedVerifier
+    /// The latest checkpoint with every cosignature held for it.
+    public internal(set) var latest: SignedCheckpoint?
+    /// Roots of the stored checkpoints by size: batches are cut at these sizes, and a
+    /// smaller checkpoint heard from a peer is compared against them.
+    public internal(set) var checkpointRoots: [UInt64: SHA256Digest]
+    var sortedSizes: [UInt64]
+
+    public var origin: FeedOrigin { verifier.origin }
+    public var size: UInt64 { verifier.frontier.size }
+
+    /// A feed restored from storage: its frontier, every stored checkpoint (the last one with
+    /// its cosignatures), and whether a fork proof froze it.
+    public init(
+        origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier, checkpoints: [SignedCheckpoint],
+        isFrozen: Bool
+    ) {
+        let latest = checkpoints.max { $0.checkpoint.size < $1.checkpoint.size }
+        verifier = FeedVerifier(origin: origin, author: author, frontier: frontier, latest: latest, isFrozen: isFrozen)
+        self.latest = latest
+        checkpointRoots = Dictionary(
+            checkpoints.map { ($0.checkpoint.size, $0.checkpoint.root) }, uniquingKeysWith: { first, _ in first })
+        sortedSizes = checkpointRoots.keys.sorted()
+    }
+
+    /// An empty feed.
+    public init(origin: FeedOrigin, author: Ed25519PublicKey) {
+        self.init(origin: origin, author: author, frontier: MerkleFrontier(), checkpoints: [], isFrozen: false)
+    }
+
+    /// Records a batch that follows what the feed holds (verified and stored).
+    public mutating func record(_ batch: FeedBatch) {
+        verifier.commit(batch)
+        latest = batch.checkpoint
+        let size = batch.checkpoint.checkpoint.size
+        if checkpointRoots[size] == nil { sortedSizes.append(size) }
+        checkpointRoots[size] = batch.checkpoint.checkpoint.root
+    }
+
+    /// Cuts `[from, to)` into batches that end at stored checkpoint sizes, each at most
+    /// `maximumEntries` long unless one author interval is longer.
+    func batches(from: UInt64, to: UInt64, maximumEntries: Int, limit: Int) -> [Range<UInt64>] {
+        var ranges: [Range<UInt64>] = []
+        var start = from
+        var position = sortedSizes.partitionPoint { $0 <= from }
+        while start < to, position < sortedSizes.count, ranges.count < limit {
+            var end = sortedSizes[position]
+            var next = position + 1
+            while next < sortedSizes.count, sortedSizes[next] - start <= UInt64(maximumEntries), end < to {
+                end = sortedSizes[next]
+                next += 1
+            }
+            ranges.append(start..<end)
+            start = end
+            position = next
+        }
+        return ranges
+    }
+}
+
+extension Array {
+    /// The first index whose element does not satisfy `belongs` (the array is partitioned).
+    func partitionPoint(_ belongs: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if belongs(self[middle]) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import TocsinCrypto
+
+extension SyncNode {
+    /// A message arrived from `peer`. `now` is the node's clock in POSIX seconds (for
+    /// cosignature timestamps).
+    public mutating func received(_ message: Tocsin_V1_Message, from peer: String, now: UInt64) -> [SyncAction] {
+        guard let state = peers[peer] else { return [] }
+        if !state.helloReceived {
+            guard case .hello(let hello) = message.body else {
+                return refuse(peer, .outOfOrder, "the first message must be Hello")
+            }
+            return receivedHello(hello, from: peer)
+        }
+        switch message.body {
+        case .hello:
+            return refuse(peer, .outOfOrder, "Hello was already received")
+        case .heads(let heads):
+            var actions: [SyncAction] = []
+            for head in heads.heads {
+                actions += receivedHead(head, from: peer, now: now)
+                if actions.contains(where: { if case .close = $0 { return true } else { return false } }) { break }
+            }
+            return actions
+        case .checkpoint(let head), .cosignature(let head):
+            return receivedHead(head, from: peer, now: now)
+        case .want(let want):
+            return receivedWant(want, from: peer)
+        case .entries(let entries):
+            return receivedEntries(entries, from: peer, now: now)
+        case .forkProof(let proof):
+            return receivedForkProof(proof, from: peer)
+        case .error(let error):
+            return [
+                .log(peer: peer, "peer reported \(error.code): \(error.message.prefix(500))"),
+                .close(peer: peer, reason: "the peer reported an error"),
+            ]
+        case .ping(let ping):
+            return [.send(peer: peer, .with { $0.pong = ping })]
+        case .pong:
+            return []
+        case nil:
+            return refuse(peer, .malformed, "an empty or unknown message")
+        }
+    }
+
+    /// Sends an `Error` and closes the session; the store is never touched.
+    func refuse(_ peer: String, _ code: Tocsin_V1_ErrorCode, _ reason: String) -> [SyncAction] {
+        let error = Tocsin_V1_Error.with {
+            $0.code = code
+            $0.message = reason
+        }
+        return [
+            .log(peer: peer, "refused: \(reason)"), .send(peer: peer, .with { $0.error = error }),
+            .close(peer: peer, reason: reason),
+        ]
+    }
+
+    mutating func receivedHello(_ hello: Tocsin_V1_Hello, from peer: String) -> [SyncAction] {
+        guard hello.protocolVersion == Self.protocolVersion else {
+            return refuse(
+                peer, .protocolVersion,
+                "protocol version \(hello.protocolVersion), this node speaks \(Self.protocolVersion)")
+        }
+        guard hello.networkID == Data(configuration.network.digest.bytes) else {
+            return refuse(peer, .wrongNetwork, "the peer is of another network")
+        }
+        guard hello.nodeID == peer else {
+            return refuse(peer, .notPermitted, "Hello names \(hello.nodeID.prefix(64)), the certificate \(peer)")
+        }
+        peers[peer]?.helloReceived = true
+        return heads(for: peer)
+    }
+
+    /// Resolves an origin a peer named: ours, in a group both sides may see, by a known author.
+    func permittedOrigin(_ text: String, from peer: String) -> Result<(FeedOrigin, Ed25519PublicKey), RefusalReason> {
+        guard let origin = try? FeedOrigin(parsing: text) else {
+            return .failure(RefusalReason(.malformed, "malformed origin \(text.prefix(100).debugDescription)"))
+        }
+        guard origin.networkShortHex == configuration.network.shortHex else {
+            return .failure(RefusalReason(.wrongNetwork, "\(origin) is of another network"))
+        }
+        guard maySee(peer, origin.group), maySee(configuration.nodeID, origin.group) else {
+            return .failure(RefusalReason(.notPermitted, "\(origin) is of a group this session may not carry"))
+        }
+        guard let key = configuration.charter.node(origin.author)?.publicKey else {
+            return .failure(RefusalReason(.notPermitted, "\(origin.author) is not a node of the charter"))
+        }
+        return .success((origin, key))
+    }
+
+    struct RefusalReason: Error {
+        let code: Tocsin_V1_ErrorCode
+        let reason: String
+        init(_ code: Tocsin_V1_ErrorCode, _ reason: String) {
+            self.code = code
+            self.reason = reason
+        }
+    }
+
+    mutating func receivedHead(_ head: Tocsin_V1_Head, from peer: String, now: UInt64) -> [SyncAction] {
+        let origin: FeedOrigin
+        let author: Ed25519PublicKey
+        switch permittedOrigin(head.origin, from: peer) {
+        case .failure(let refusal): return refuse(peer, refusal.code, refusal.reason)
+        case .success(let resolved): (origin, author) = resolved
+        }
+        var feed = feed(origin, author: author)
+        if feed.verifier.isFrozen { return [] }
+        let checkpoint: SignedCheckpoint
+        do {
+            checkpoint = try feed.verifier.authenticate(checkpointNote: Array(head.checkpoint))
+        } catch {
+            return refuse(peer, .unverifiable, "\(origin): \(error)")
+        }
+        let size = checkpoint.checkpoint.size
+        let announced = max(peers[peer]?.announced[origin] ?? 0, size)
+        peers[peer]?.announced[origin] = announced
+        if feeds[origin] == nil { feeds[origin] = feed }
+
+        if size > feed.size {
+            return want(origin, from: peer)
+        }
+        if size == feed.size {
+            guard let held = feed.latest else { return [] }
+            if held.checkpoint.root != checkpoint.checkpoint.root {
+                return recordFork(ForkProof(sameSize: held, checkpoint))
+            }
+            return mergeCosignatures(of: checkpoint, into: &feed, from: peer)
+        }
+        // An older checkpoint: consistent if it matches the stored one of its size; otherwise
+        // the edge compares it with the stored tree (and builds the proof from it).
+        if feed.checkpointRoots[size] == checkpoint.checkpoint.root { return [] }
+        return [.examine(origin: origin, checkpoint)]
+    }
+
+    /// Adds the cosignatures of `checkpoint` that are new and valid, stores and forwards them.
+    mutating func mergeCosignatures(
+        of checkpoint: SignedCheckpoint, into feed: inout SyncFeed, from peer: String
+    )
+        -> [SyncAction]
+    {
+        guard var latest = feed.latest else { return [] }
+        let known = Set(latest.cosignatures.map(\.witnessName))
+        var actions: [SyncAction] = []
+        for cosignature in checkpoint.cosignatures where !known.contains(cosignature.witnessName) {
+            guard let witness = WitnessName.node(in: cosignature.witnessName, network: configuration.network),
+                let key = configuration.charter.node(witness)?.publicKey,
+                (try? cosignature.verify(checkpoint: latest.checkpoint, publicKey: key)) != nil
+            else {
+                actions.append(
+                    .log(peer: peer, "ignored an unverifiable cosignature by \(cosignature.witnessName.prefix(100))"))
+                continue
+            }
+            latest = latest.adding(cosignature)
+            actions.append(.storeCosignature(cosignature, latest.checkpoint))
+        }
+        guard actions.contains(where: { if case .storeCosignature = $0 { return true } else { return false } }) else {
+            return actions
+        }
+        feed.latest = latest
+        feeds[feed.origin] = feed
+        return actions + push(feed.origin, except: peer, asCosignature: true)
+    }
+
+    /// Asks `peer` for what it announced beyond what is held, unless already asked.
+    mutating func want(_ origin: FeedOrigin, from peer: String) -> [SyncAction] {
+        guard pending[origin] == nil, let feed = feeds[origin], !feed.verifier.isFrozen,
+            let announced = peers[peer]?.announced[origin], announced > feed.size
+        else { return [] }
+        pending[origin] = (peer, feed.size..<announced)
+        let request = Tocsin_V1_Want.with {
+            $0.origin = origin.description
+            $0.from = feed.size
+            $0.to = announced
+        }
+        return [.send(peer: peer, .with { $0.want = request })]
+    }
+
+    mutating func receivedWant(_ request: Tocsin_V1_Want, from peer: String) -> [SyncAction] {
+        let origin: FeedOrigin
+        switch permittedOrigin(request.origin, from: peer) {
+        case .failure(let refusal): return refuse(peer, refusal.code, refusal.reason)
+        case .success(let resolved): origin = resolved.0
+        }
+        guard request.from < request.to else { return refuse(peer, .malformed, "Want with an empty range") }
+        guard let feed = feeds[origin], request.from < feed.size else { return [] }
+        let ranges = feed.batches(
+            from: request.from, to: min(request.to, feed.size), maximumEntries: configuration.maximumBatchEntries,
+            limit: configuration.maximumBatchesPerWant)
+        return ranges.map { .serve(peer: peer, origin: origin, range: $0) }
+    }
+
+    mutating func receivedEntries(_ message: Tocsin_V1_Entries, from peer: String, now: UInt64) -> [SyncAction] {
+        let origin: FeedOrigin
+        let author: Ed25519PublicKey
+        switch permittedOrigin(message.origin, from: peer) {
+        case .failure(let refusal): return refuse(peer, refusal.code, refusal.reason)
+        case .success(let resolved): (origin, author) = resolved
+        }
+        var feed = feed(origin, author: author)
+        // Late, duplicated or reordered answers are dropped quietly: anti-entropy repairs.
+        if feed.verifier.isFrozen || message.firstIndex != feed.size { return [] }
+        let batch: FeedBatch
+        do {
+            batch = try feed.verifier.verify(
+                firstIndex: message.firstIndex, entries: message.entries.map { Array($0) },
+                checkpointNote: Array(message.checkpoint))
+        } catch {
+            return refuse(peer, .unverifiable, "\(origin) entries from \(message.firstIndex): \(error)")
+        }
+        feed.record(batch)
+        var actions: [SyncAction] = [.store(batch)]
+        if let key = configuration.witnessKey,
+            let cosignature = try? Cosignature.sign(
+                batch.checkpoint.checkpoint, witnessName: witnessName, key: key, timestamp: now)
+        {
+            feed.latest = batch.checkpoint.adding(cosignature)
+            actions.append(.storeCosignature(cosignature, batch.checkpoint.checkpoint))
+        }
+        feeds[origin] = feed
+        if let asked = pending[origin], asked.range.upperBound <= feed.size { pending[origin] = nil }
+        actions += push(origin, except: peer)
+        if pending[origin] == nil { actions += want(origin, from: peer) }
+        return actions
+    }
+
+    mutating func receivedForkProof(_ message: Tocsin_V1_ForkProof, from peer: String) -> [SyncAction] {
+        let proof: ForkProof
+        do {
+            proof = try ForkProof(serialized: try message.serializedBytes())
+        } catch {
+            return refuse(peer, .malformed, "unreadable fork proof: \(error)")
+        }
+        let author: Ed25519PublicKey
+        switch permittedOrigin(proof.origin, from: peer) {
+        case .failure(let refusal): return refuse(peer, refusal.code, refusal.reason)
+        case .success(let resolved): author = resolved.1
+        }
+        do {
+            try proof.verify(author: author)
+        } catch {
+            return refuse(peer, .unverifiable, "a fork proof that does not hold: \(error)")
+        }
+        return recordFork(proof)
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import TocsinCrypto
+
+/// Replication as a pure state machine: one per node, fed with session events, messages
+/// and timer ticks, answering with `SyncAction`s for the I/O edge to carry out in order.
+///
+/// It holds, per feed, only what verification needs (frontier, latest checkpoint, checkpoint
+/// sizes); entries stay in the store and are read by the edge when a `serve` action asks.
+/// Confidentiality is enforced here: a feed is announced, pushed or served to a peer only if
+/// the charter lets that peer see the feed's group, and a feed a peer offers is refused
+/// unless both sides may see it.
+public struct SyncNode: Sendable {
+    public struct Configuration: Sendable {
+        public let nodeID: String
+        public let network: NetworkID
+        public let charter: Charter
+        /// When set, the node cosigns every checkpoint it verifies (relays always witness).
+        public let witnessKey: Ed25519PrivateKey?
+        /// Entries per `Entries` message when the author's checkpoints allow it.
+        public let maximumBatchEntries: Int
+        /// `Entries` messages answered per `Want`; the peer asks again for the rest.
+        public let maximumBatchesPerWant: Int
+
+        public init(
+            nodeID: String, network: NetworkID, charter: Charter, witnessKey: Ed25519PrivateKey?,
+            maximumBatchEntries: Int = 1000, maximumBatchesPerWant: Int = 16
+        ) {
+            self.nodeID = nodeID
+            self.network = network
+            self.charter = charter
+            self.witnessKey = witnessKey
+            self.maximumBatchEntries = maximumBatchEntries
+            self.maximumBatchesPerWant = maximumBatchesPerWant
+        }
+    }
+
+    /// The protocol version spoken in `Hello`.
+    public static let protocolVersion: UInt32 = 1
+
+    struct Peer: Sendable {
+        var helloReceived = false
+        /// The largest size the peer announced per feed.
+        var announced: [FeedOrigin: UInt64] = [:]
+    }
+
+    public let configuration: Configuration
+    public internal(set) var feeds: [FeedOrigin: SyncFeed]
+    public internal(set) var forkProofs: [FeedOrigin: ForkProof]
+    var peers: [String: Peer] = [:]
+    /// Ranges asked for and not yet received, with the peer asked.
+    var pending: [FeedOrigin: (peer: String, range: Range<UInt64>)] = [:]
+
+    public init(configuration: Configuration, feeds: [SyncFeed], forkProofs: [ForkProof] = []) {
+        self.configuration = configuration
+        self.feeds = Dictionary(feeds.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
+        var proofs: [FeedOrigin: ForkProof] = [:]
+        for proof in forkProofs {
+            if let origin = try? FeedOrigin(parsing: proof.origin) { proofs[origin] = proof }
+        }
+        self.forkProofs = proofs
+        for origin in proofs.keys { self.feeds[origin]?.verifier.freeze() }
+    }
+
+    /// The peers with an established session (Hello received).
+    public var establishedPeers: [String] { peers.filter(\.value.helloReceived).keys.sorted() }
+
+    var witnessName: String { WitnessName.of(node: configuration.nodeID, network: configuration.network) }
+
+    /// Whether `node` may see the feeds of `group`.
+    func maySee(_ node: String, _ group: String) -> Bool {
+        configuration.charter.maySee(nodeID: node, groupID: group)
+    }
+
+    /// The held feed, or a new empty one (frozen at once if a fork proof for it is held).
+    func feed(_ origin: FeedOrigin, author: Ed25519PublicKey) -> SyncFeed {
+        if let feed = feeds[origin] { return feed }
+        var feed = SyncFeed(origin: origin, author: author)
+        if forkProofs[origin] != nil { feed.verifier.freeze() }
+        return feed
+    }
+
+    // MARK: - Events
+
+    /// A session with `peer` (identified by its certificate) is up: say hello.
+    public mutating func connected(peer: String) -> [SyncAction] {
+        guard configuration.charter.node(peer) != nil, peer != configuration.nodeID else {
+            return [.close(peer: peer, reason: "\(peer) is not a node of the charter")]
+        }
+        peers[peer] = Peer()
+        var hello = Tocsin_V1_Hello()
+        hello.protocolVersion = Self.protocolVersion
+        hello.networkID = Data(configuration.network.digest.bytes)
+        hello.nodeID = configuration.nodeID
+        hello.charterVersion = configuration.charter.version
+        return [.send(peer: peer, .with { $0.hello = hello })]
+    }
+
+    /// The session with `peer` ended.
+    public mutating func disconnected(peer: String) {
+        peers[peer] = nil
+        pending = pending.filter { $0.value.peer != peer }
+    }
+
+    /// The node's own author appended and stored a batch: push its checkpoint.
+    public mutating func appended(_ batch: FeedBatch) -> [SyncAction] {
+        if feeds[batch.origin] == nil {
+            guard let key = configuration.charter.node(batch.origin.author)?.publicKey else {
+                return [
+                    .log(peer: nil, "\(batch.origin.author) is not in the charter; \(batch.origin) is not replicated")
+                ]
+            }
+            feeds[batch.origin] = SyncFeed(origin: batch.origin, author: key)
+        }
+        feeds[batch.origin]!.record(batch)
+        return push(batch.origin, except: nil)
+    }
+
+    /// Periodic anti-entropy: forget unanswered requests and exchange heads with every peer.
+    public mutating func antiEntropy() -> [SyncAction] {
+        pending = [:]
+        return establishedPeers.flatMap { heads(for: $0) }
+    }
+
+    /// Records a fork found by the node or the edge (`examine`), freezes the feed and
+    /// spreads the proof to every peer that may see it.
+    public mutating func recordFork(_ proof: ForkProof) -> [SyncAction] {
+        guard let origin = try? FeedOrigin(parsing: proof.origin), forkProofs[origin] == nil else { return [] }
+        forkProofs[origin] = proof
+        feeds[origin]?.verifier.freeze()
+        pending[origin] = nil
+        var actions: [SyncAction] = [
+            .storeForkProof(proof),
+            .log(
+                peer: nil,
+                "fork: \(origin) has contradicting checkpoints signed by \(origin.author); the feed is frozen"),
+        ]
+        for peer in establishedPeers where maySee(peer, origin.group) {
+            actions.append(.send(peer: peer, .with { $0.forkProof = proof.message }))
+        }
+        return actions
+    }
+
+    // MARK: - Building messages
+
+    /// `Heads` with every feed `peer` may see, then the fork proofs it may see.
+    func heads(for peer: String) -> [SyncAction] {
+        var heads = Tocsin_V1_Heads()
+        for origin in feeds.keys.sorted() where maySee(peer, origin.group) {
+            guard let latest = feeds[origin]?.latest else { continue }
+            heads.heads.append(
+                .with {
+                    $0.origin = origin.description
+                    $0.checkpoint = Data(latest.note.formatted.utf8)
+                })
+        }
+        var actions: [SyncAction] = [.send(peer: peer, .with { $0.heads = heads })]
+        for (origin, proof) in forkProofs.sorted(by: { $0.key < $1.key }) where maySee(peer, origin.group) {
+            actions.append(.send(peer: peer, .with { $0.forkProof = proof.message }))
+        }
+        return actions
+    }
+
+    /// Pushes the feed's latest checkpoint to every established peer that may see it.
+    func push(_ origin: FeedOrigin, except excluded: String?, asCosignature: Bool = false) -> [SyncAction] {
+        guard let latest = feeds[origin]?.latest else { return [] }
+        let head = Tocsin_V1_Head.with {
+            $0.origin = origin.description
+            $0.checkpoint = Data(latest.note.formatted.utf8)
+        }
+        return establishedPeers.filter { $0 != excluded && maySee($0, origin.group) }.map { peer in
+            .send(peer: peer, .with { asCosignature ? ($0.cosignature = head) : ($0.checkpoint = head) })
+        }
+    }
+}
+
+extension ForkProof {
+    /// The protobuf message of this proof.
+    public var message: Tocsin_V1_ForkProof {
+        (try? Tocsin_V1_ForkProof(serializedBytes: serialized)) ?? Tocsin_V1_ForkProof()
+    }
+}

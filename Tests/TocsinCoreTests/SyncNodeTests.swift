@@ -1,0 +1,217 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+
+/// One node's sync machine facing a single peer, message by message.
+@Suite struct SyncNodeTests {
+    static let network = try! FictionalNetwork.make(
+        nationals: 3, relays: 2, observers: 1, now: Date(timeIntervalSince1970: 1_800_000_000))
+
+    func node(_ id: String, feeds: [SyncFeed] = []) -> SyncNode {
+        let member = Self.network.member(id)!
+        return SyncNode(
+            configuration: .init(
+                nodeID: id, network: Self.network.networkID, charter: Self.network.charter,
+                witnessKey: member.node.role == .relay ? member.key : nil),
+            feeds: feeds)
+    }
+
+    func hello(from id: String, network: NetworkID = Self.network.networkID) -> Tocsin_V1_Message {
+        .with {
+            $0.hello = .with {
+                $0.protocolVersion = SyncNode.protocolVersion
+                $0.networkID = Data(network.digest.bytes)
+                $0.nodeID = id
+                $0.charterVersion = 1
+            }
+        }
+    }
+
+    /// A feed of XA in `group` with `count` entries, as an author batch.
+    func batch(group: String = "nro", count: Int = 3) throws -> FeedBatch {
+        var author = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: group, author: "XA"),
+            key: Self.network.member("XA")!.key)
+        return try author.append(
+            (0..<count).map { SampleEntries.bulletin(number: $0, country: "XA", byteCount: 90, authorTimeMs: 1) })
+    }
+
+    func established(_ id: String, with peer: String, feeds: [SyncFeed] = []) -> (SyncNode, [SyncAction]) {
+        var node = node(id, feeds: feeds)
+        _ = node.connected(peer: peer)
+        let actions = node.received(hello(from: peer), from: peer, now: 1)
+        return (node, actions)
+    }
+
+    static func closes(_ actions: [SyncAction], code: Tocsin_V1_ErrorCode) -> Bool {
+        let sentError = actions.contains {
+            if case .send(_, let message) = $0, case .error(let error) = message.body { return error.code == code }
+            return false
+        }
+        let closed = actions.contains { if case .close = $0 { return true } else { return false } }
+        let stored = actions.contains { if case .store = $0 { return true } else { return false } }
+        return sentError && closed && !stored
+    }
+
+    @Test func anythingBeforeHelloIsRefused() {
+        var node = node("RN")
+        _ = node.connected(peer: "XA")
+        let actions = node.received(.with { $0.ping = .with { $0.nonce = 1 } }, from: "XA", now: 1)
+        #expect(Self.closes(actions, code: .outOfOrder))
+    }
+
+    @Test func aHelloFromAnotherNetworkOrNamingAnotherNodeIsRefused() {
+        var node = node("RN")
+        _ = node.connected(peer: "XA")
+        let other = NetworkID(genesisCharter: Array("another charter".utf8))
+        #expect(Self.closes(node.received(hello(from: "XA", network: other), from: "XA", now: 1), code: .wrongNetwork))
+        var second = self.node("RN")
+        _ = second.connected(peer: "XA")
+        #expect(Self.closes(second.received(hello(from: "XB"), from: "XA", now: 1), code: .notPermitted))
+    }
+
+    @Test func headsAnnounceOnlyTheFeedsThePeerMaySee() throws {
+        let nro = try batch(group: "nro")
+        let all = try batch(group: FictionalNetwork.networkWideGroup)
+        var feeds: [SyncFeed] = []
+        for batch in [nro, all] {
+            var feed = SyncFeed(origin: batch.origin, author: Self.network.member("XA")!.key.publicKey)
+            feed.record(batch)
+            feeds.append(feed)
+        }
+        let (_, toObserver) = established("RN", with: "OBS1", feeds: feeds)
+        let announced = toObserver.compactMap { action -> [String]? in
+            guard case .send(_, let message) = action, case .heads(let heads) = message.body else { return nil }
+            return heads.heads.map(\.origin)
+        }
+        #expect(announced == [[all.origin.description]])
+        let (_, toMember) = established("RN", with: "XA", feeds: feeds)
+        let announcedToMember = toMember.compactMap { action -> Int? in
+            guard case .send(_, let message) = action, case .heads(let heads) = message.body else { return nil }
+            return heads.heads.count
+        }
+        #expect(announcedToMember == [2])
+    }
+
+    @Test func aWantForAFeedOfAnotherGroupIsRefused() throws {
+        let nro = try batch(group: "nro")
+        var feed = SyncFeed(origin: nro.origin, author: Self.network.member("XA")!.key.publicKey)
+        feed.record(nro)
+        var (node, _) = established("RN", with: "OBS1", feeds: [feed])
+        let want = Tocsin_V1_Message.with {
+            $0.want = .with {
+                $0.origin = nro.origin.description
+                $0.from = 0
+                $0.to = 3
+            }
+        }
+        #expect(Self.closes(node.received(want, from: "OBS1", now: 1), code: .notPermitted))
+    }
+
+    @Test func unverifiableCheckpointsAndEntriesAreRefusedAndNothingIsStored() throws {
+        let genuine = try batch()
+        var (node, _) = established("RN", with: "XA")
+        // A checkpoint whose note was altered after signing.
+        let altered = genuine.checkpoint.note.formatted.replacingOccurrences(of: "\n3\n", with: "\n4\n")
+        let head = Tocsin_V1_Message.with {
+            $0.checkpoint = .with {
+                $0.origin = genuine.origin.description
+                $0.checkpoint = Data(altered.utf8)
+            }
+        }
+        #expect(Self.closes(node.received(head, from: "XA", now: 1), code: .unverifiable))
+
+        // Entries that do not match their checkpoint.
+        var (second, _) = established("RN", with: "XA")
+        var entries = genuine.entries
+        entries[2][entries[2].count - 1] ^= 1
+        let message = Tocsin_V1_Message.with {
+            $0.entries = .with {
+                $0.origin = genuine.origin.description
+                $0.firstIndex = 0
+                $0.entries = entries.map { Data($0) }
+                $0.checkpoint = Data(genuine.checkpoint.note.formatted.utf8)
+            }
+        }
+        #expect(Self.closes(second.received(message, from: "XA", now: 1), code: .unverifiable))
+        #expect(second.feeds[genuine.origin]?.size ?? 0 == 0)
+    }
+
+    @Test func genuineEntriesAreStoredCosignedByARelayAndPushed() throws {
+        let genuine = try batch()
+        var (node, _) = established("RN", with: "XA")
+        _ = node.connected(peer: "XC")
+        _ = node.received(hello(from: "XC"), from: "XC", now: 1)
+        let message = Tocsin_V1_Message.with {
+            $0.entries = .with {
+                $0.origin = genuine.origin.description
+                $0.firstIndex = 0
+                $0.entries = genuine.entries.map { Data($0) }
+                $0.checkpoint = Data(genuine.checkpoint.note.formatted.utf8)
+            }
+        }
+        let actions = node.received(message, from: "XA", now: 1_800_000_123)
+        #expect(
+            actions.contains {
+                if case .store(let batch) = $0 { return batch.entries == genuine.entries } else { return false }
+            })
+        let cosignature = try #require(
+            actions.compactMap { action -> Cosignature? in
+                if case .storeCosignature(let cosignature, _) = action { return cosignature } else { return nil }
+            }.first)
+        #expect(cosignature.timestamp == 1_800_000_123)
+        try cosignature.verify(
+            checkpoint: genuine.checkpoint.checkpoint, publicKey: Self.network.member("RN")!.key.publicKey)
+        // Pushed to the other member, not back to the sender.
+        let pushedTo = actions.compactMap { action -> String? in
+            guard case .send(let peer, let message) = action, case .checkpoint = message.body else { return nil }
+            return peer
+        }
+        #expect(pushedTo == ["XC"])
+        // The same batch again is dropped quietly.
+        #expect(node.received(message, from: "XA", now: 2).isEmpty)
+    }
+
+    @Test func pingIsAnswered() {
+        var (node, _) = established("RN", with: "XA")
+        let actions = node.received(.with { $0.ping = .with { $0.nonce = 42 } }, from: "XA", now: 1)
+        guard case .send(let peer, let message) = actions.first, case .pong(let pong) = message.body else {
+            Issue.record("no pong")
+            return
+        }
+        #expect(peer == "XA" && pong.nonce == 42)
+    }
+}
+
+@Suite struct FrameDecoderTests {
+    @Test func framesSplitAcrossReadsAreReassembled() throws {
+        let payloads: [[UInt8]] = [[1, 2, 3], [], Array(repeating: 7, count: 1000)]
+        let wire = payloads.flatMap { FrameDecoder.frame($0) }
+        var decoder = FrameDecoder(maximumFrameSize: 4096)
+        var decoded: [[UInt8]] = []
+        for chunk in stride(from: 0, to: wire.count, by: 5) {
+            decoder.append(wire[chunk..<min(chunk + 5, wire.count)])
+            while let frame = try decoder.nextFrame() { decoded.append(frame) }
+        }
+        #expect(decoded == payloads)
+        #expect(decoder.bufferedByteCount == 0)
+    }
+
+    @Test func anOversizedFrameIsRefusedFromItsHeaderAlone() {
+        var decoder = FrameDecoder(maximumFrameSize: 1024)
+        decoder.append([0x00, 0x00, 0x04, 0x01])
+        #expect(throws: FrameError.tooLarge(length: 1025, limit: 1024)) { try decoder.nextFrame() }
+        var garbage = FrameDecoder()
+        garbage.append([0xff, 0xff, 0xff, 0xff, 0x00])
+        #expect(throws: FrameError.self) { try garbage.nextFrame() }
+    }
+
+    @Test func garbageInsideAFrameFailsAsAMessageNotAsAFrame() throws {
+        var decoder = FrameDecoder()
+        decoder.append(FrameDecoder.frame([0xff, 0xff, 0xff]))
+        let frame = try #require(try decoder.nextFrame())
+        #expect(throws: (any Error).self) { try Tocsin_V1_Message(serializedBytes: frame) }
+    }
+}

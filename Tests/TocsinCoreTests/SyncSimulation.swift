@@ -1,0 +1,241 @@
+import Foundation
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+
+/// A deterministic network of `SyncNode`s with in-memory stores, driven by a seeded
+/// generator: message loss, duplication, reordering, partitions, crashes and restarts.
+final class SyncSimulation {
+    /// A node's durable state: what survives a crash.
+    struct Store {
+        var entries: [FeedOrigin: [[UInt8]]] = [:]
+        var checkpoints: [FeedOrigin: [SignedCheckpoint]] = [:]
+        var cosignatures: [FeedOrigin: [UInt64: [Cosignature]]] = [:]
+        var forkProofs: [FeedOrigin: ForkProof] = [:]
+    }
+
+    final class Node {
+        let id: String
+        let member: FictionalNetwork.Member
+        var store = Store()
+        var sync: SyncNode
+        let configuration: SyncNode.Configuration
+        var crashed = false
+
+        init(member: FictionalNetwork.Member, network: FictionalNetwork) {
+            id = member.node.id
+            self.member = member
+            configuration = SyncNode.Configuration(
+                nodeID: member.node.id, network: network.networkID, charter: network.charter,
+                witnessKey: member.node.role == .relay ? member.key : nil, maximumBatchEntries: 7,
+                maximumBatchesPerWant: 3)
+            sync = SyncNode(configuration: configuration, feeds: [])
+        }
+
+        /// Restart from the durable store, as after a crash.
+        func restart() {
+            let feeds = store.entries.keys.sorted().map { origin -> SyncFeed in
+                var frontier = MerkleFrontier()
+                for entry in store.entries[origin]! { frontier.append(MerkleHash.leaf(entry)) }
+                var checkpoints = store.checkpoints[origin] ?? []
+                if let last = checkpoints.last {
+                    var cosigned = last
+                    for cosignature in store.cosignatures[origin]?[last.checkpoint.size] ?? [] {
+                        cosigned = cosigned.adding(cosignature)
+                    }
+                    checkpoints[checkpoints.count - 1] = cosigned
+                }
+                return SyncFeed(
+                    origin: origin, author: configuration.charter.node(origin.author)!.publicKey, frontier: frontier,
+                    checkpoints: checkpoints, isFrozen: store.forkProofs[origin] != nil)
+            }
+            sync = SyncNode(configuration: configuration, feeds: feeds, forkProofs: Array(store.forkProofs.values))
+            crashed = false
+        }
+
+        func tree(_ origin: FeedOrigin) -> MerkleTree { MerkleTree(entries: store.entries[origin] ?? []) }
+    }
+
+    struct Envelope {
+        let from: String
+        let to: String
+        let session: Int
+        let message: Tocsin_V1_Message
+        let isHello: Bool
+    }
+
+    let network: FictionalNetwork
+    var generator: SeededGenerator
+    var nodes: [String: Node] = [:]
+    var links: [(String, String)] = []
+    /// The current session of each linked pair (absent: down).
+    var sessions: [String: Int] = [:]
+    var nextSession = 1
+    var queue: [Envelope] = []
+    var helloDelivered: Set<String> = []
+    var partitioned: Set<String> = []
+    var lossRate = 0.0
+    var duplicationRate = 0.0
+    var now: UInt64 = 1_800_000_000
+    /// Every (receiver, origin) that a delivered message carried: checked for confidentiality.
+    var deliveredOrigins: [(receiver: String, origin: String)] = []
+    var refusals: [String] = []
+    var dishonest: Set<String> = []
+    var crashes = 0
+    var lostMessages = 0
+    var duplicatedMessages = 0
+
+    init(network: FictionalNetwork, seed: UInt64) {
+        self.network = network
+        generator = SeededGenerator(seed: seed)
+        for member in network.members { nodes[member.node.id] = Node(member: member, network: network) }
+    }
+
+    static func pairKey(_ a: String, _ b: String) -> String { a < b ? "\(a)|\(b)" : "\(b)|\(a)" }
+
+    // MARK: - Sessions
+
+    func connect(_ a: String, _ b: String) {
+        let key = Self.pairKey(a, b)
+        guard sessions[key] == nil, !partitioned.contains(key), !nodes[a]!.crashed, !nodes[b]!.crashed else { return }
+        sessions[key] = nextSession
+        nextSession += 1
+        perform(nodes[a]!.sync.connected(peer: b), at: a)
+        perform(nodes[b]!.sync.connected(peer: a), at: b)
+    }
+
+    func disconnect(_ a: String, _ b: String) {
+        let key = Self.pairKey(a, b)
+        guard let session = sessions[key] else { return }
+        sessions[key] = nil
+        helloDelivered = helloDelivered.filter { !$0.hasPrefix("\(session):") }
+        nodes[a]!.sync.disconnected(peer: b)
+        nodes[b]!.sync.disconnected(peer: a)
+    }
+
+    func connectAll() {
+        for (a, b) in links { connect(a, b) }
+    }
+
+    func crash(_ id: String) {
+        for (a, b) in links where a == id || b == id { disconnect(a, b) }
+        nodes[id]!.crashed = true
+        crashes += 1
+    }
+
+    // MARK: - Actions
+
+    func perform(_ actions: [SyncAction], at id: String) {
+        let node = nodes[id]!
+        for action in actions {
+            switch action {
+            case .send(let peer, let message):
+                send(message, from: id, to: peer)
+            case .store(let batch):
+                precondition(UInt64(node.store.entries[batch.origin]?.count ?? 0) == batch.firstIndex)
+                node.store.entries[batch.origin, default: []] += batch.entries
+                node.store.checkpoints[batch.origin, default: []].append(batch.checkpoint)
+            case .storeCosignature(let cosignature, let checkpoint):
+                let origin = try! FeedOrigin(parsing: checkpoint.origin)
+                node.store.cosignatures[origin, default: [:]][checkpoint.size, default: []].append(cosignature)
+            case .storeForkProof(let proof):
+                node.store.forkProofs[try! FeedOrigin(parsing: proof.origin)] = proof
+            case .serve(let peer, let origin, let range):
+                let entries = node.store.entries[origin]!
+                let checkpoint = node.store.checkpoints[origin]!.first { $0.checkpoint.size == range.upperBound }!
+                let message = Tocsin_V1_Entries.with {
+                    $0.origin = origin.description
+                    $0.firstIndex = range.lowerBound
+                    $0.entries = entries[Int(range.lowerBound)..<Int(range.upperBound)].map { Data($0) }
+                    $0.checkpoint = Data(checkpoint.note.formatted.utf8)
+                }
+                send(.with { $0.entries = message }, from: id, to: peer)
+            case .examine(let origin, let checkpoint):
+                let examination = try! node.sync.feeds[origin]!.verifier.examine(
+                    checkpoint, proofs: node.tree(origin).proofs)
+                if case .fork(let proof) = examination {
+                    perform(node.sync.recordFork(proof), at: id)
+                }
+            case .close(let peer, let reason):
+                refusals.append("\(id) closed \(peer): \(reason)")
+                disconnect(id, peer)
+            case .log:
+                break
+            }
+        }
+    }
+
+    func send(_ message: Tocsin_V1_Message, from: String, to: String) {
+        guard let session = sessions[Self.pairKey(from, to)] else { return }
+        var isHello = false
+        if case .hello = message.body { isHello = true }
+        queue.append(Envelope(from: from, to: to, session: session, message: message, isHello: isHello))
+    }
+
+    // MARK: - Running
+
+    /// Delivers up to `count` messages, picked at random among those deliverable.
+    func deliver(_ count: Int) {
+        for _ in 0..<count {
+            // A session's Hello arrives before anything else of it (TLS), the rest in any order.
+            let deliverable = queue.indices.filter { index in
+                let envelope = queue[index]
+                return envelope.isHello || helloDelivered.contains("\(envelope.session):\(envelope.from)")
+            }
+            guard !deliverable.isEmpty else { return }
+            let index = deliverable[Int.random(in: 0..<deliverable.count, using: &generator)]
+            let envelope = queue[index]
+            if Double.random(in: 0..<1, using: &generator) >= duplicationRate || envelope.isHello {
+                queue.remove(at: index)
+            } else {
+                duplicatedMessages += 1
+            }
+            guard sessions[Self.pairKey(envelope.from, envelope.to)] == envelope.session else { continue }
+            if !envelope.isHello, Double.random(in: 0..<1, using: &generator) < lossRate {
+                lostMessages += 1
+                continue
+            }
+            if envelope.isHello { helloDelivered.insert("\(envelope.session):\(envelope.from)") }
+            record(envelope)
+            let receiver = nodes[envelope.to]!
+            perform(receiver.sync.received(envelope.message, from: envelope.from, now: now), at: envelope.to)
+        }
+    }
+
+    func record(_ envelope: Envelope) {
+        var origins: [String] = []
+        switch envelope.message.body {
+        case .heads(let heads): origins = heads.heads.map(\.origin)
+        case .checkpoint(let head), .cosignature(let head): origins = [head.origin]
+        case .entries(let entries): origins = [entries.origin]
+        case .want(let want): origins = [want.origin]
+        case .forkProof(let proof):
+            origins = [(try? SignedCheckpoint(parsing: Array(proof.firstCheckpoint)))?.checkpoint.origin ?? "?"]
+        default: break
+        }
+        for origin in origins { deliveredOrigins.append((envelope.to, origin)) }
+    }
+
+    func antiEntropy() {
+        for id in nodes.keys.sorted() where !nodes[id]!.crashed {
+            perform(nodes[id]!.sync.antiEntropy(), at: id)
+        }
+    }
+
+    /// Runs without faults until no message is left, with anti-entropy rounds between.
+    func settle(rounds: Int = 12) {
+        lossRate = 0
+        duplicationRate = 0
+        partitioned = []
+        for id in nodes.keys.sorted() where nodes[id]!.crashed { nodes[id]!.restart() }
+        for _ in 0..<rounds {
+            connectAll()
+            antiEntropy()
+            var guardCount = 0
+            while !queue.isEmpty && guardCount < 200_000 {
+                deliver(500)
+                guardCount += 500
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+
+@Suite struct SyncSimulationTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// Appends `count` entries to `author`'s feed in `group`, as its node does.
+    func append(_ simulation: SyncSimulation, author: String, group: String, count: Int) throws {
+        let node = simulation.nodes[author]!
+        let origin = try FeedOrigin(network: simulation.network.networkID, group: group, author: author)
+        guard node.store.forkProofs[origin] == nil else { return }
+        var frontier = MerkleFrontier()
+        for entry in node.store.entries[origin] ?? [] { frontier.append(MerkleHash.leaf(entry)) }
+        var feedAuthor = FeedAuthor(origin: origin, key: node.member.key, frontier: frontier)
+        let first = Int(frontier.size)
+        let batch = try feedAuthor.append(
+            (first..<first + count).map {
+                SampleEntries.bulletin(number: $0, country: author, byteCount: 80, authorTimeMs: 1_800_000_000_000)
+            })
+        simulation.perform([.store(batch)], at: author)
+        simulation.perform(node.sync.appended(batch), at: author)
+    }
+
+    /// An author that signs two different continuations of its feed and shows each to a
+    /// different relay.
+    func equivocate(_ simulation: SyncSimulation, author: String, group: String) throws {
+        let node = simulation.nodes[author]!
+        let origin = try FeedOrigin(network: simulation.network.networkID, group: group, author: author)
+        let held = node.store.entries[origin] ?? []
+        var frontier = MerkleFrontier()
+        for entry in held { frontier.append(MerkleHash.leaf(entry)) }
+        func branch(_ tag: Int, _ count: Int) throws -> FeedBatch {
+            var feedAuthor = FeedAuthor(origin: origin, key: node.member.key, frontier: frontier)
+            return try feedAuthor.append(
+                (0..<count).map {
+                    SampleEntries.bulletin(
+                        number: tag + $0, country: author, byteCount: 80, authorTimeMs: 1_800_000_000_000)
+                })
+        }
+        let left = try branch(10_000, 3)
+        let right = try branch(20_000, 5)
+        for (relay, batch) in [("RN", left), ("RS", right)] {
+            let message = Tocsin_V1_Entries.with {
+                $0.origin = origin.description
+                $0.firstIndex = batch.firstIndex
+                $0.entries = batch.entries.map { Data($0) }
+                $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+            }
+            simulation.connect(author, relay)
+            simulation.send(.with { $0.entries = message }, from: author, to: relay)
+        }
+        simulation.dishonest.insert(author)
+    }
+
+    @Test(arguments: [1 as UInt64, 2, 3])
+    func honestNodesConvergeKeepSecretsAndAllHoldTheForkProof(seed: UInt64) throws {
+        let network = try FictionalNetwork.make(nationals: 18, relays: 3, observers: 1, now: Self.now)
+        let simulation = SyncSimulation(network: network, seed: seed)
+        let relays = ["RN", "RS", "RE"]
+        let nationals = network.charter.nodes.filter { $0.role == .national }.map(\.id)
+        // Relays peer with each other and with their member states; a few states peer directly.
+        for (position, relay) in relays.enumerated() {
+            for other in relays[(position + 1)...] { simulation.links.append((relay, other)) }
+            for member in network.charter.group(network.charter.groups(of: relay).first!.id)!.members
+            where member != relay {
+                simulation.links.append((relay, member))
+            }
+        }
+        for position in stride(from: 0, to: nationals.count - 1, by: 4) {
+            simulation.links.append((nationals[position], nationals[position + 1]))
+        }
+        simulation.links.append(("RN", "OBS1"))
+        simulation.connectAll()
+        #expect(simulation.nodes.count >= 20)
+
+        var generator = SeededGenerator(seed: seed &* 7919)
+        simulation.lossRate = 0.05
+        simulation.duplicationRate = 0.05
+        for tick in 0..<120 {
+            simulation.now += 1
+            if Int.random(in: 0..<3, using: &generator) == 0 {
+                let author = nationals[Int.random(in: 0..<nationals.count, using: &generator)]
+                if !simulation.nodes[author]!.crashed {
+                    let groups = network.charter.groups(of: author).map(\.id)
+                    let group = groups[Int.random(in: 0..<groups.count, using: &generator)]
+                    try append(
+                        simulation, author: author, group: group, count: Int.random(in: 1...6, using: &generator))
+                }
+            }
+            if tick == 40 { try equivocate(simulation, author: nationals[4], group: FictionalNetwork.networkWideGroup) }
+            if tick % 15 == 7 {
+                // A partition: one relay cut off from everyone for a while.
+                let relay = relays[Int.random(in: 0..<relays.count, using: &generator)]
+                for (a, b) in simulation.links where a == relay || b == relay {
+                    simulation.partitioned.insert(SyncSimulation.pairKey(a, b))
+                    simulation.disconnect(a, b)
+                }
+            }
+            if tick % 15 == 12 { simulation.partitioned = [] }
+            if tick % 20 == 9 {
+                let victim = nationals[Int.random(in: 0..<nationals.count, using: &generator)]
+                if !simulation.dishonest.contains(victim) { simulation.crash(victim) }
+            }
+            if tick % 20 == 15 {
+                for id in simulation.nodes.keys.sorted() where simulation.nodes[id]!.crashed {
+                    simulation.nodes[id]!.restart()
+                }
+            }
+            if tick % 10 == 0 { simulation.antiEntropy() }
+            simulation.connectAll()
+            simulation.deliver(Int.random(in: 20...120, using: &generator))
+        }
+        simulation.settle()
+
+        let forked = try FeedOrigin(
+            network: network.networkID, group: FictionalNetwork.networkWideGroup, author: nationals[4])
+        let honest = simulation.nodes.keys.sorted().filter { !simulation.dishonest.contains($0) }
+        // The authors' own feeds are the reference.
+        for id in honest {
+            let node = simulation.nodes[id]!
+            for group in network.charter.groups.map(\.id) {
+                let authors = network.charter.group(group)!.members.filter { !simulation.dishonest.contains($0) }
+                for author in authors {
+                    let origin = try FeedOrigin(network: network.networkID, group: group, author: author)
+                    let reference = simulation.nodes[author]!.store.entries[origin] ?? []
+                    let held = node.store.entries[origin] ?? []
+                    if network.charter.maySee(nodeID: id, groupID: group) {
+                        #expect(
+                            held == reference, "\(id) holds \(held.count) of \(reference.count) entries of \(origin)")
+                    } else {
+                        #expect(held.isEmpty, "\(id) holds \(origin) of a group it may not see")
+                    }
+                }
+            }
+            // Every stored feed verifies: entries hash to the last stored checkpoint.
+            for (origin, entries) in node.store.entries {
+                let last = try #require(node.store.checkpoints[origin]?.last)
+                #expect(MerkleTree(entries: entries).root == last.checkpoint.root)
+                #expect(last.checkpoint.size == UInt64(entries.count))
+            }
+            if network.charter.maySee(nodeID: id, groupID: forked.group) {
+                let proof = try #require(node.store.forkProofs[forked], "\(id) has no fork proof")
+                try proof.verify(author: network.member(nationals[4])!.key.publicKey)
+                // Frozen: nothing of the feed is accepted any more (a node that had none of it yet
+                // holds no feed state, and refuses it as soon as it would create one).
+                #expect(node.sync.feeds[forked].map(\.verifier.isFrozen) ?? true)
+            }
+        }
+        // The run exercised what it claims: many entries, crashes, and refused bad input.
+        let held = nationals.filter { !simulation.dishonest.contains($0) }.reduce(0) { total, author in
+            total + simulation.nodes[author]!.store.entries.values.reduce(0) { $0 + $1.count }
+        }
+        #expect(held > 100)
+        #expect(simulation.crashes > 0)
+        #expect(simulation.lostMessages > 0 && simulation.duplicatedMessages > 0)
+        print(
+            "simulation seed \(seed): \(held) entries held by national nodes, \(simulation.crashes) crashes, \(simulation.lostMessages) messages lost, \(simulation.duplicatedMessages) duplicated, \(simulation.refusals.count) sessions refused"
+        )
+
+        // No message ever carried a feed to a node outside its group.
+        for (receiver, origin) in simulation.deliveredOrigins {
+            let group = try FeedOrigin(parsing: origin).group
+            #expect(network.charter.maySee(nodeID: receiver, groupID: group), "\(origin) reached \(receiver)")
+        }
+        // Relays witnessed: the latest checkpoints held carry relay cosignatures.
+        let relayHeads = honest.compactMap { simulation.nodes[$0]!.sync.feeds.values.first?.latest }
+        #expect(relayHeads.contains { !$0.cosignatures.isEmpty })
+    }
+}
