@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TocsinCrypto", targets: ["TocsinCrypto"]),
         .library(name: "TocsinCore", targets: ["TocsinCore"]),
         .library(name: "TocsinStore", targets: ["TocsinStore"]),
+        .library(name: "TocsinNet", targets: ["TocsinNet"]),
         .library(name: "TocsinDevelopment", targets: ["TocsinDevelopment"]),
     ],
     dependencies: [
@@ -17,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The system's OpenSSL 3: the one crypto provider (DESIGN.md, "Rules of the house").
@@ -41,6 +44,16 @@ let package = Package(
             dependencies: [
                 "TocsinCore", "TocsinCrypto", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        // SwiftNIO: TLS on OpenSSL, frames, peer sessions.
+        .target(
+            name: "TocsinNet",
+            dependencies: [
+                "TocsinCore", "TocsinCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fictional networks (authority, keys, charter, entries) for devnets, tests and benchmarks.
@@ -68,6 +81,15 @@ let package = Package(
         ),
         .testTarget(name: "TocsinCryptoTests", dependencies: ["TocsinCrypto"]),
         .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
+        .testTarget(
+            name: "TocsinNetTests",
+            dependencies: [
+                "TocsinNet", "TocsinCore", "TocsinCrypto", "TocsinDevelopment",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "TocsinStoreTests",
             dependencies: [

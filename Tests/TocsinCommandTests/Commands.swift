@@ -1,11 +1,7 @@
 import Foundation
+import TocsinDevelopment
 
-/// What a finished command printed and how it exited.
-struct CommandResult {
-    let status: Int32
-    let output: String
-    let errorOutput: String
-}
+typealias CommandResult = ExternalCommand.Result
 
 /// Runs Tocsin's executables, the PKI script and the `openssl` command as a person would.
 enum Commands {
@@ -18,29 +14,8 @@ enum Commands {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "tocsin-command-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        // Files, not pipes: a chatty command can never block on a full pipe.
-        let outputURL = scratch.appendingPathComponent("out")
-        let errorURL = scratch.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = try FileHandle(forWritingTo: outputURL)
-        process.standardError = try FileHandle(forWritingTo: errorURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return CommandResult(
-            status: process.terminationStatus,
-            output: String(decoding: try Data(contentsOf: outputURL), as: UTF8.self),
-            errorOutput: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self))
+    static func run(_ executable: URL, _ arguments: [String]) throws -> CommandResult {
+        try ExternalCommand(executable, arguments).run()
     }
 
     static func tocsin(_ arguments: String...) throws -> CommandResult {

@@ -78,6 +78,12 @@ public struct Charter: Hashable, Sendable {
         groups.filter { $0.members.contains(nodeID) }
     }
 
+    /// Whether the charter pins `publicKey` for `nodeID`: the check every peer certificate
+    /// passes after the TLS handshake (its CN and key).
+    public func pins(nodeID: String, publicKey: Ed25519PublicKey) -> Bool {
+        node(nodeID)?.publicKey == publicKey
+    }
+
     /// Whether `nodeID` may see the feeds of `groupID` (members and the convener).
     public func maySee(nodeID: String, groupID: String) -> Bool {
         guard let group = group(groupID) else { return false }

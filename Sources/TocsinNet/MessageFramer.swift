@@ -1,0 +1,60 @@
+import NIOCore
+import SwiftProtobuf
+import TocsinCore
+
+/// Length-prefixed protobuf frames over the TLS stream: bytes in, `Tocsin_V1_Message` up;
+/// messages down, framed bytes out. A frame over the limit is refused from its 4-byte
+/// header alone; an undecodable frame is an error. Either closes the session.
+public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = Tocsin_V1_Message
+    public typealias OutboundIn = Tocsin_V1_Message
+    public typealias OutboundOut = ByteBuffer
+
+    private var decoder: FrameDecoder
+    private var failed = false
+
+    public init(maximumFrameSize: Int = FrameDecoder.defaultMaximumFrameSize) {
+        decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
+        let buffer = unwrapInboundIn(data)
+        decoder.append(buffer.readableBytesView)
+        do {
+            while let frame = try decoder.nextFrame() {
+                let message: Tocsin_V1_Message
+                do {
+                    var options = BinaryDecodingOptions()
+                    options.messageDepthLimit = 32
+                    message = try Tocsin_V1_Message(serializedBytes: frame, options: options)
+                } catch {
+                    throw PeerSessionError.malformedMessage(String(describing: error))
+                }
+                context.fireChannelRead(wrapInboundOut(message))
+            }
+        } catch let error as FrameError {
+            guard case .tooLarge(let length, let limit) = error else { return }
+            failSession(context: context, PeerSessionError.frameTooLarge(length: length, limit: limit))
+        } catch {
+            failSession(context: context, error)
+        }
+    }
+
+    private func failSession(context: ChannelHandlerContext, _ error: any Error) {
+        failed = true
+        context.fireErrorCaught(error)
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let message = unwrapOutboundIn(data)
+        do {
+            let payload: [UInt8] = try message.serializedBytes()
+            context.write(
+                wrapOutboundOut(context.channel.allocator.buffer(bytes: FrameDecoder.frame(payload))), promise: promise)
+        } catch {
+            promise?.fail(error)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// Why a peer session ended badly. Each says what happened and what to check.
+public enum PeerSessionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The peer's certificate chains to the authority, but the charter pins another key (or no
+    /// node) for its CN.
+    case peerNotInCharter(nodeID: String)
+    case handshakeTimeout
+    /// The connection ended without close_notify: possibly truncated by an attacker or a crash.
+    case uncleanShutdown
+    case frameTooLarge(length: Int, limit: Int)
+    case malformedMessage(String)
+
+    public var description: String {
+        switch self {
+        case .peerNotInCharter(let nodeID):
+            return
+                "\(nodeID.prefix(64).debugDescription) presented a certificate of this network whose key the charter does not pin for it"
+        case .handshakeTimeout:
+            return "the TLS handshake did not complete in time"
+        case .uncleanShutdown:
+            return "the connection ended without close_notify (peer crashed or the connection was cut)"
+        case .frameTooLarge(let length, let limit):
+            return "the peer announced a frame of \(length) bytes, more than the limit of \(limit)"
+        case .malformedMessage(let reason):
+            return "the peer sent a malformed message: \(reason)"
+        }
+    }
+}
+
+/// Fired inbound once the TLS handshake succeeded and the charter authorized the peer.
+public struct PeerAuthenticated: Sendable, Equatable {
+    public let nodeID: String
+}
