@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "TocsinCore", targets: ["TocsinCore"]),
         .library(name: "TocsinStore", targets: ["TocsinStore"]),
         .library(name: "TocsinNet", targets: ["TocsinNet"]),
+        .library(name: "TocsinNode", targets: ["TocsinNode"]),
         .library(name: "TocsinDevelopment", targets: ["TocsinDevelopment"]),
     ],
     dependencies: [
@@ -56,6 +57,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The daemon's runtime: store, sync machine and sessions put together.
+        .target(
+            name: "TocsinNode",
+            dependencies: [
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNet",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Fictional networks (authority, keys, charter, entries) for devnets, tests and benchmarks.
         .target(
             name: "TocsinDevelopment",
@@ -88,6 +99,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "TocsinNodeTests",
+            dependencies: [
+                "TocsinNode", "TocsinNet", "TocsinStore", "TocsinCore", "TocsinCrypto", "TocsinDevelopment",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -185,3 +185,41 @@ extension FeedStore {
             origin: origin, author: author, frontier: head.frontier, latest: head.checkpoint, isFrozen: head.isFrozen)
     }
 }
+
+extension FeedStore {
+    /// The root of every stored checkpoint of a feed, by size.
+    public func checkpointRoots(of origin: FeedOrigin) throws(StoreError) -> [UInt64: SHA256Digest] {
+        try Self.run {
+            try database.read { db in
+                var roots: [UInt64: SHA256Digest] = [:]
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT checkpoints.size, checkpoints.root FROM checkpoints JOIN feeds ON feeds.id = checkpoints.feed_id
+                        WHERE feeds.origin = ?
+                        """, arguments: [origin.description])
+                while let row = try rows.next() {
+                    let size: Int64 = row["size"]
+                    let root: Data = row["root"]
+                    if let digest = SHA256Digest(bytes: root) { roots[UInt64(size)] = digest }
+                }
+                return roots
+            }
+        }
+    }
+
+    /// The stored author checkpoint of exactly `size` entries, if any.
+    public func checkpoint(of origin: FeedOrigin, size: UInt64) throws(StoreError) -> SignedCheckpoint? {
+        try Self.run {
+            try database.read { db in
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT checkpoints.id, checkpoints.note FROM checkpoints JOIN feeds ON feeds.id = checkpoints.feed_id
+                        WHERE feeds.origin = ? AND checkpoints.size = ? ORDER BY checkpoints.id LIMIT 1
+                        """, arguments: [origin.description, Int64(size)]
+                ).map { try Self.withCosignatures($0, in: db) }
+            }
+        }
+    }
+}

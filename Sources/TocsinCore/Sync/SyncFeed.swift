@@ -13,18 +13,30 @@ public struct SyncFeed: Sendable {
     public var origin: FeedOrigin { verifier.origin }
     public var size: UInt64 { verifier.frontier.size }
 
-    /// A feed restored from storage: its frontier, every stored checkpoint (the last one with
-    /// its cosignatures), and whether a fork proof froze it.
+    /// A feed restored from storage: its frontier, its latest checkpoint with its
+    /// cosignatures, the roots of every stored checkpoint by size, and whether a fork proof
+    /// froze it.
+    public init(
+        origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier, latest: SignedCheckpoint?,
+        checkpointRoots: [UInt64: SHA256Digest], isFrozen: Bool
+    ) {
+        verifier = FeedVerifier(origin: origin, author: author, frontier: frontier, latest: latest, isFrozen: isFrozen)
+        self.latest = latest
+        self.checkpointRoots = checkpointRoots
+        sortedSizes = checkpointRoots.keys.sorted()
+    }
+
+    /// A feed restored from a list of its stored checkpoints (the last with its cosignatures).
     public init(
         origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier, checkpoints: [SignedCheckpoint],
         isFrozen: Bool
     ) {
-        let latest = checkpoints.max { $0.checkpoint.size < $1.checkpoint.size }
-        verifier = FeedVerifier(origin: origin, author: author, frontier: frontier, latest: latest, isFrozen: isFrozen)
-        self.latest = latest
-        checkpointRoots = Dictionary(
-            checkpoints.map { ($0.checkpoint.size, $0.checkpoint.root) }, uniquingKeysWith: { first, _ in first })
-        sortedSizes = checkpointRoots.keys.sorted()
+        self.init(
+            origin: origin, author: author, frontier: frontier,
+            latest: checkpoints.max { $0.checkpoint.size < $1.checkpoint.size },
+            checkpointRoots: Dictionary(
+                checkpoints.map { ($0.checkpoint.size, $0.checkpoint.root) }, uniquingKeysWith: { first, _ in first }),
+            isFrozen: isFrozen)
     }
 
     /// An empty feed.

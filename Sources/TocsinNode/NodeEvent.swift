@@ -1,0 +1,10 @@
+import TocsinCore
+
+/// Something the node did, for operators' logs, metrics and tests.
+public enum NodeEvent: Sendable, Equatable {
+    case sessionEstablished(peer: String)
+    case sessionEnded(peer: String)
+    /// A batch of `origin` was stored; the feed now holds `size` entries.
+    case stored(origin: FeedOrigin, size: UInt64)
+    case forkRecorded(origin: FeedOrigin)
+}
