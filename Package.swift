@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tocsin", targets: ["tocsin"]),
         .executable(name: "tocsin-bench", targets: ["tocsin-bench"]),
+        .executable(name: "tocsind", targets: ["tocsind"]),
         .library(name: "TocsinCrypto", targets: ["TocsinCrypto"]),
         .library(name: "TocsinCore", targets: ["TocsinCore"]),
         .library(name: "TocsinStore", targets: ["TocsinStore"]),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The system's OpenSSL 3: the one crypto provider (DESIGN.md, "Rules of the house").
@@ -65,20 +67,33 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "tocsind",
+            dependencies: [
+                "TocsinNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Fictional networks (authority, keys, charter, entries) for devnets, tests and benchmarks.
         .target(
             name: "TocsinDevelopment",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .executableTarget(
             name: "tocsin",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -119,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "TocsinCommandTests",
             dependencies: [
-                "tocsin", "tocsin-bench", "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
+                "tocsin", "tocsin-bench", "tocsind", "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -123,10 +123,12 @@ public struct FictionalNetwork: Sendable {
 /// Why a development network could not be made.
 public enum DevelopmentError: Error, Sendable, CustomStringConvertible {
     case tooMany(String, limit: Int)
+    case notEmpty(String)
 
     public var description: String {
         switch self {
         case .tooMany(let what, let limit): return "\(what) must be between 1 and \(limit)"
+        case .notEmpty(let path): return "\(path) is not empty; choose a new folder"
         }
     }
 }

@@ -11,7 +11,7 @@ struct Tocsin: ParsableCommand {
             keygen, charter verify, log, show, verify.
             """,
         version: "0.1.0",
-        subcommands: [Keygen.self, CharterCommand.self, Log.self, Show.self, Verify.self])
+        subcommands: [Keygen.self, CharterCommand.self, Log.self, Show.self, Verify.self, Devnet.self])
 }
 
 /// Options naming a node's data directory.

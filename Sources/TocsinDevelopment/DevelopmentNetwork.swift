@@ -1,0 +1,99 @@
+import Foundation
+import TocsinCore
+import TocsinCrypto
+import TocsinNode
+import TocsinStore
+
+/// Writes a complete local network without starting it: the layout a newcomer, a test or a
+/// benchmark starts from.
+///
+/// ```
+/// DIR/ca.crt  DIR/ca.key  DIR/charter.toml  DIR/charter.sig
+/// DIR/<node-id>/node.toml  node.key  node.crt  data/
+/// ```
+/// Every node listens on loopback (`basePort` + its position in the charter); national
+/// nodes and observers dial the conveners of their groups, relays dial the relays before
+/// them in the charter.
+public enum DevelopmentNetwork {
+    public struct Node: Sendable {
+        public let id: String
+        public let role: Charter.Role
+        public let port: Int
+        public let configuration: URL
+        public let dataDirectory: URL
+    }
+
+    public static func write(
+        _ network: FictionalNetwork, to directory: URL, basePort: Int, host: String = "127.0.0.1",
+        antiEntropySeconds: Int = 5, now: Date = Date()
+    ) throws -> [Node] {
+        let files = FileManager.default
+        if let existing = try? files.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
+            throw DevelopmentError.notEmpty(directory.path)
+        }
+        try files.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try KeyFile.write(network.authority.key, to: directory.appendingPathComponent("ca.key").path)
+        try Data(network.authority.certificate.pem.utf8).write(to: directory.appendingPathComponent("ca.crt"))
+        try Data(network.signedCharter.bytes).write(to: directory.appendingPathComponent("charter.toml"))
+        try Data(network.signedCharter.signature).write(to: directory.appendingPathComponent("charter.sig"))
+
+        let charter = network.charter
+        let ports = Dictionary(uniqueKeysWithValues: network.members.enumerated().map { ($1.node.id, basePort + $0) })
+        let relays = network.members.filter { $0.node.role == .relay }.map(\.node.id)
+        var nodes: [Node] = []
+        for member in network.members {
+            let id = member.node.id
+            let folder = directory.appendingPathComponent(id)
+            try files.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try KeyFile.write(member.key, to: folder.appendingPathComponent("node.key").path)
+            try Data(member.certificate.pem.utf8).write(to: folder.appendingPathComponent("node.crt"))
+            let dials: [String]
+            switch member.node.role {
+            case .relay:
+                dials = Array(relays.prefix { $0 != id })
+            case .national, .observer:
+                var conveners: [String] = []
+                for group in charter.groups(of: id) where group.convener != id && !conveners.contains(group.convener) {
+                    conveners.append(group.convener)
+                }
+                dials = conveners
+            }
+            var toml = """
+                # Tocsin node \(id) (\(member.node.role.rawValue)) of a local development network.
+                node-id = "\(id)"
+                data-dir = "data"
+                key = "node.key"
+                certificate = "node.crt"
+                ca = "../ca.crt"
+                charter = "../charter.toml"
+                charter-signature = "../charter.sig"
+                listen = "\(host):\(ports[id]!)"
+                log-level = "info"
+                anti-entropy-seconds = \(antiEntropySeconds)
+
+                """
+            for peer in dials {
+                toml += """
+
+                    [[peers]]
+                    id = "\(peer)"
+                    address = "\(host):\(ports[peer]!)"
+
+                    """
+            }
+            try Data(toml.utf8).write(to: folder.appendingPathComponent("node.toml"))
+            let data = folder.appendingPathComponent("data")
+            _ = try FeedStore.create(
+                at: data, genesis: network.signedCharter, authorityCertificatePEM: network.authority.certificate.pem,
+                now: now)
+            nodes.append(
+                Node(
+                    id: id, role: member.node.role, port: ports[id]!,
+                    configuration: folder.appendingPathComponent("node.toml"),
+                    dataDirectory: data))
+        }
+        return nodes
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import TOMLKit
+import TocsinCore
+
+/// `node.toml`: what `tocsind` runs. Relative paths are relative to the file's folder.
+/// Docs/node.example.toml is the annotated reference.
+public struct NodeConfiguration: Sendable, Equatable {
+    public struct Peer: Sendable, Equatable {
+        public let nodeID: String
+        public let host: String
+        public let port: Int
+    }
+
+    public var nodeID: String
+    public var dataDirectory: URL
+    public var key: URL
+    public var certificate: URL
+    public var authority: URL
+    public var charter: URL
+    public var charterSignature: URL
+    public var listenHost: String
+    public var listenPort: Int
+    public var peers: [Peer]
+    public var logLevel: String
+    /// Cosign every verified checkpoint (relays always do).
+    public var witness: Bool
+    public var antiEntropySeconds: Int
+    /// The admin API's Unix socket (default: `admin.sock` in the data directory).
+    public var adminSocket: URL
+
+    static let keys: Set<String> = [
+        "node-id", "data-dir", "key", "certificate", "ca", "charter", "charter-signature", "listen", "peers",
+        "log-level",
+        "witness", "anti-entropy-seconds", "admin-socket",
+    ]
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Reads and checks a configuration file.
+    public init(contentsOf file: URL) throws(ConfigurationError) {
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw ConfigurationError.unreadable(path: file.path)
+        }
+        try self.init(toml: String(decoding: data, as: UTF8.self), relativeTo: file.deletingLastPathComponent())
+    }
+
+    public init(toml text: String, relativeTo base: URL) throws(ConfigurationError) {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError.syntax(line: error.source.begin.line, reason: error.description)
+        } catch {
+            throw ConfigurationError.syntax(line: 0, reason: String(describing: error))
+        }
+        for key in table.keys.sorted() where !Self.keys.contains(key) {
+            throw ConfigurationError.unknownKey(key)
+        }
+        func string(_ key: String, default value: String? = nil) throws(ConfigurationError) -> String {
+            guard let entry = table[key] else {
+                guard let value else { throw ConfigurationError.missing(key) }
+                return value
+            }
+            guard let string = entry.string, !string.isEmpty else {
+                throw ConfigurationError.invalid(key: key, reason: "must be a non-empty string")
+            }
+            return string
+        }
+        func path(_ key: String, default value: String? = nil) throws(ConfigurationError) -> URL {
+            let text = try string(key, default: value)
+            return text.hasPrefix("/")
+                ? URL(fileURLWithPath: text) : base.appendingPathComponent(text).standardizedFileURL
+        }
+        nodeID = try string("node-id")
+        guard Identifier.isValid(nodeID) else {
+            throw ConfigurationError.invalid(key: "node-id", reason: "not a node id")
+        }
+        dataDirectory = try path("data-dir")
+        key = try path("key")
+        certificate = try path("certificate")
+        authority = try path("ca")
+        charter = try path("charter")
+        charterSignature = try path("charter-signature")
+        (listenHost, listenPort) = try Self.address(try string("listen"), key: "listen")
+        logLevel = try string("log-level", default: "info")
+        guard Self.logLevels.contains(logLevel) else {
+            throw ConfigurationError.invalid(
+                key: "log-level", reason: "one of \(Self.logLevels.joined(separator: ", "))")
+        }
+        if let value = table["witness"] {
+            guard let flag = value.bool else {
+                throw ConfigurationError.invalid(key: "witness", reason: "true or false")
+            }
+            witness = flag
+        } else {
+            witness = false
+        }
+        if let value = table["anti-entropy-seconds"] {
+            guard let seconds = value.int, seconds >= 1 else {
+                throw ConfigurationError.invalid(
+                    key: "anti-entropy-seconds", reason: "a whole number of seconds, 1 or more")
+            }
+            antiEntropySeconds = seconds
+        } else {
+            antiEntropySeconds = 30
+        }
+        adminSocket = try path("admin-socket", default: dataDirectory.appendingPathComponent("admin.sock").path)
+        var peers: [Peer] = []
+        if let value = table["peers"] {
+            guard let array = value.array else {
+                throw ConfigurationError.invalid(key: "peers", reason: "an array of [[peers]] tables")
+            }
+            for (position, element) in array.enumerated() {
+                guard let peer = element.table, let id = peer["id"]?.string, let address = peer["address"]?.string,
+                    Identifier.isValid(id)
+                else {
+                    throw ConfigurationError.invalid(
+                        key: "peers", reason: "peer \(position + 1) needs `id` and `address = \"host:port\"`")
+                }
+                let (host, port) = try Self.address(address, key: "peers.\(id).address")
+                peers.append(Peer(nodeID: id, host: host, port: port))
+            }
+        }
+        self.peers = peers
+    }
+
+    static func address(_ text: String, key: String) throws(ConfigurationError) -> (String, Int) {
+        guard let separator = text.lastIndex(of: ":"), let port = Int(text[text.index(after: separator)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigurationError.invalid(key: key, reason: "\(text.debugDescription) is not host:port")
+        }
+        var host = String(text[..<separator])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ConfigurationError.invalid(key: key, reason: "the host is empty") }
+        return (host, port)
+    }
+}
+
+/// Why a node could not start. Each names the setting or file to fix.
+public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unreadable(path: String)
+    case syntax(line: Int, reason: String)
+    case unknownKey(String)
+    case missing(String)
+    case invalid(key: String, reason: String)
+    case file(key: String, path: String, reason: String)
+    case mismatch(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): return "cannot read the configuration file \(path)"
+        case .syntax(let line, let reason): return "configuration line \(line): \(reason)"
+        case .unknownKey(let key): return "unknown configuration key `\(key)` (misspelt?)"
+        case .missing(let key): return "the configuration needs `\(key)`"
+        case .invalid(let key, let reason): return "configuration `\(key)`: \(reason)"
+        case .file(let key, let path, let reason): return "`\(key)` (\(path)): \(reason)"
+        case .mismatch(let reason): return reason
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The node as a service: starts listening and dialling, runs until a graceful shutdown
+/// (SIGTERM, SIGINT), then closes every session with close_notify.
+public struct NodeService: Service {
+    let runtime: NodeRuntime
+    let configuration: NodeConfiguration
+
+    public init(runtime: NodeRuntime, configuration: NodeConfiguration) {
+        self.runtime = runtime
+        self.configuration = configuration
+    }
+
+    public func run() async throws {
+        try runtime.start(
+            host: configuration.listenHost, port: configuration.listenPort,
+            peers: configuration.peers.map { .init(nodeID: $0.nodeID, host: $0.host, port: $0.port) },
+            antiEntropyInterval: .seconds(Int64(configuration.antiEntropySeconds)))
+        try? await gracefulShutdown()
+        runtime.stop()
+    }
+}

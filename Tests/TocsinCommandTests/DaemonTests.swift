@@ -1,0 +1,181 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+import TocsinStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Real `tocsind` processes on loopback, made by `tocsin devnet`.
+@Suite(.serialized) struct DaemonTests {
+    /// A running local network of daemons.
+    final class Daemons {
+        let directory: URL
+        var processes: [String: Process] = [:]
+
+        init(directory: URL) { self.directory = directory }
+
+        func start(_ id: String) throws {
+            let process = Process()
+            process.executableURL = Commands.productsDirectory.appendingPathComponent("tocsind")
+            process.arguments = ["--config", directory.appendingPathComponent("\(id)/node.toml").path]
+            let log = directory.appendingPathComponent("\(id).log")
+            if !FileManager.default.fileExists(atPath: log.path) {
+                _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            }
+            let handle = try FileHandle(forWritingTo: log)
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            processes[id] = process
+        }
+
+        /// SIGTERM; returns the exit status.
+        @discardableResult
+        func stop(_ id: String) -> Int32 {
+            guard let process = processes.removeValue(forKey: id) else { return -1 }
+            process.terminate()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        func kill9(_ id: String) {
+            guard let process = processes.removeValue(forKey: id) else { return }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        func stopAll() -> [String: Int32] {
+            var statuses: [String: Int32] = [:]
+            for id in processes.keys.sorted() { statuses[id] = stop(id) }
+            return statuses
+        }
+
+        func data(_ id: String) -> URL { directory.appendingPathComponent("\(id)/data") }
+
+        /// How many entries of `group/author` node `id` holds (read from its database).
+        func size(_ id: String, group: String, author: String) -> UInt64 {
+            guard let store = try? FeedStore.open(directory: data(id)),
+                let origin = try? FeedOrigin(network: store.networkID, group: group, author: author)
+            else { return 0 }
+            return ((try? store.head(of: origin)) ?? nil)?.size ?? 0
+        }
+
+        /// Appends entries to `author`'s feed directly in its data directory (its daemon stopped).
+        func seed(author: String, group: String, count: Int) throws {
+            let store = try FeedStore.open(directory: data(author))
+            let key = try KeyFile.read(from: directory.appendingPathComponent("\(author)/node.key").path)
+            let origin = try FeedOrigin(network: store.networkID, group: group, author: author)
+            var feed = FeedAuthor(
+                origin: origin, key: key, frontier: try store.head(of: origin)?.frontier ?? MerkleFrontier())
+            var written = 0
+            while written < count {
+                let size = min(500, count - written)
+                let first = Int(feed.frontier.size)
+                try store.append(
+                    feed.append(
+                        (first..<first + size).map {
+                            SampleEntries.bulletin(
+                                number: $0, country: author, byteCount: 300, authorTimeMs: 1_800_000_000_000)
+                        }), now: Date())
+                written += size
+            }
+        }
+
+        /// Polls the databases until `condition` holds: the daemons are other processes.
+        func await(timeout: TimeInterval = 90, _ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if condition() { return true }
+                usleep(50_000)
+            }
+            return condition()
+        }
+
+        func log(_ id: String) -> String {
+            (try? String(contentsOf: directory.appendingPathComponent("\(id).log"), encoding: .utf8)) ?? ""
+        }
+    }
+
+    /// A base port with `count` free ports after it on 127.0.0.1.
+    static func freePorts(_ count: Int) -> Int {
+        for _ in 0..<50 {
+            let base = Int.random(in: 20_000..<60_000)
+            let free = (base..<base + count).allSatisfy { port in
+                let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(descriptor) }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                return withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                } == 0
+            }
+            if free { return base }
+        }
+        return 47_000
+    }
+
+    @Test func bulletinsReachTheirGroupOnlyAndEveryNodeConvergesAfterRestartsAndAKill() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let directory = scratch.url.appendingPathComponent("net")
+        let devnet = try Commands.tocsin(
+            "devnet", directory.path, "--nationals", "4", "--relays", "2", "--observers", "1", "--base-port",
+            "\(Self.freePorts(7))")
+        #expect(devnet.status == 0, "\(devnet.errorOutput)")
+        let daemons = Daemons(directory: directory)
+        defer { _ = daemons.stopAll() }
+        // RN convenes nro = RN, XA, XC; RS convenes sro = RS, XB, XD; all = everyone.
+        try daemons.seed(author: "XA", group: "nro", count: 50)
+        try daemons.seed(author: "XB", group: "all", count: 20)
+        let everyone = ["RN", "RS", "XA", "XB", "XC", "XD", "OBS1"]
+        for id in everyone { try daemons.start(id) }
+
+        #expect(
+            daemons.await { ["RN", "XC"].allSatisfy { daemons.size($0, group: "nro", author: "XA") == 50 } },
+            "\(daemons.log("XC"))")
+        #expect(daemons.await { everyone.allSatisfy { daemons.size($0, group: "all", author: "XB") == 20 } })
+        for outsider in ["RS", "XB", "XD", "OBS1"] {
+            #expect(daemons.size(outsider, group: "nro", author: "XA") == 0, "\(outsider) holds nro/XA")
+        }
+
+        // A relay stops; its state issues more; the relay restarts; everyone converges.
+        #expect(daemons.stop("RN") == 0)
+        #expect(daemons.stop("XA") == 0)
+        try daemons.seed(author: "XA", group: "nro", count: 30)
+        try daemons.start("XA")
+        try daemons.start("RN")
+        #expect(daemons.await { ["RN", "XC"].allSatisfy { daemons.size($0, group: "nro", author: "XA") == 80 } })
+
+        // kill -9 in the middle of a large catch-up, then restart: it converges.
+        #expect(daemons.stop("XC") == 0)
+        #expect(daemons.stop("XA") == 0)
+        try daemons.seed(author: "XA", group: "nro", count: 20_000)
+        try daemons.start("XA")
+        #expect(daemons.await { daemons.size("RN", group: "nro", author: "XA") == 20_080 })
+        try daemons.start("XC")
+        #expect(daemons.await(timeout: 60) { daemons.size("XC", group: "nro", author: "XA") > 80 })
+        daemons.kill9("XC")
+        let interrupted = daemons.size("XC", group: "nro", author: "XA")
+        print("XC was killed holding \(interrupted) of 20080 entries of nro/XA")
+        try daemons.start("XC")
+        #expect(daemons.await { daemons.size("XC", group: "nro", author: "XA") == 20_080 }, "stopped at \(interrupted)")
+
+        // Graceful stops, and every node's log verifies.
+        let statuses = daemons.stopAll()
+        #expect(statuses.values.allSatisfy { $0 == 0 }, "\(statuses)")
+        for id in everyone {
+            let verify = try Commands.tocsin("verify", "--data-dir", daemons.data(id).path)
+            #expect(verify.status == 0, "\(id): \(verify.output)")
+        }
+    }
+}
