@@ -331,7 +331,7 @@ public final class NodeRuntime: @unchecked Sendable {
                     $0.origin = origin.description
                     $0.firstIndex = range.lowerBound
                     $0.entries = entries.map { Data($0.bytes) }
-                    $0.checkpoint = Data(checkpoint.authorNote.formatted.utf8)
+                    $0.checkpoint = Data(checkpoint.note.formatted.utf8)
                 }
             }
             sessions[peer]?.writeAndFlush(message, promise: nil)
@@ -365,6 +365,9 @@ public final class NodeRuntime: @unchecked Sendable {
 
     /// The peers with an established session.
     public var connectedPeers: [String] { queue.sync { sessions.keys.sorted() } }
+
+    /// The peers this node dials.
+    public var configuredPeers: [PeerAddress] { queue.sync { peers } }
 }
 
 /// Why the node could not start or act.

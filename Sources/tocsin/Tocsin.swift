@@ -11,7 +11,10 @@ struct Tocsin: ParsableCommand {
             keygen, charter verify, log, show, verify.
             """,
         version: "0.1.0",
-        subcommands: [Keygen.self, CharterCommand.self, Log.self, Show.self, Verify.self, Devnet.self])
+        subcommands: [
+            Keygen.self, CharterCommand.self, Log.self, Show.self, Verify.self, Devnet.self, Status.self, Peers.self,
+            Feeds.self, Bulletin.self,
+        ])
 }
 
 /// Options naming a node's data directory.

@@ -6,6 +6,10 @@ import NIOPosix
 import ServiceLifecycle
 import TocsinNode
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @main
 struct Tocsind: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +21,8 @@ struct Tocsind: AsyncParsableCommand {
     var config: String
 
     func run() async throws {
+        // Everything the daemon creates (database, admin socket) is private to its user.
+        umask(0o077)
         let configuration: NodeConfiguration
         do {
             configuration = try NodeConfiguration(contentsOf: URL(fileURLWithPath: config))
@@ -39,9 +45,12 @@ struct Tocsind: AsyncParsableCommand {
         } catch {
             throw StartupFailure(message: "\(config): \(error)")
         }
+        let admin = AdminAPI.application(runtime: runtime, socketPath: configuration.adminSocket.path, logger: logger)
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: NodeService(runtime: runtime, configuration: configuration))],
+                services: [
+                    .init(service: NodeService(runtime: runtime, configuration: configuration)), .init(service: admin),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await services.run()
         logger.notice("stopped")

@@ -134,11 +134,54 @@ import TocsinStore
         #expect(devnet.status == 0, "\(devnet.errorOutput)")
         let daemons = Daemons(directory: directory)
         defer { _ = daemons.stopAll() }
+        let everyone = ["RN", "RS", "XA", "XB", "XC", "XD", "OBS1"]
+        // The node certificates the daemons use are issued by Certs/tocsin-pki (openssl CLI).
+        for id in everyone {
+            let issued = try Commands.pki(
+                "node", "--ca-dir", directory.path, "--id", id, "--out", directory.appendingPathComponent(id).path,
+                "--key",
+                directory.appendingPathComponent("\(id)/node.key").path)
+            #expect(issued.status == 0, "\(issued.errorOutput)")
+            let node = directory.appendingPathComponent(id)
+            try FileManager.default.removeItem(at: node.appendingPathComponent("node.crt"))
+            try FileManager.default.moveItem(
+                at: node.appendingPathComponent("\(id).crt"), to: node.appendingPathComponent("node.crt"))
+        }
         // RN convenes nro = RN, XA, XC; RS convenes sro = RS, XB, XD; all = everyone.
         try daemons.seed(author: "XA", group: "nro", count: 50)
         try daemons.seed(author: "XB", group: "all", count: 20)
-        let everyone = ["RN", "RS", "XA", "XB", "XC", "XD", "OBS1"]
         for id in everyone { try daemons.start(id) }
+        let socket = daemons.data("XC").appendingPathComponent("admin.sock").path
+        #expect(daemons.await { FileManager.default.fileExists(atPath: socket) })
+
+        // A bulletin issued at a national node through the admin API.
+        let issued = try Commands.tocsin(
+            "bulletin", "issue", "--group", "nro", "--headline", "Exercise: rising hate speech in XC", "--severity",
+            "severe",
+            "--country", "XC", "--data-dir", daemons.data("XC").path)
+        #expect(issued.status == 0, "\(issued.errorOutput)")
+        #expect(issued.output.trimmingCharacters(in: .whitespacesAndNewlines) == "nro/XC/0")
+        let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(daemons.await { ["RN", "XA"].allSatisfy { daemons.size($0, group: "nro", author: "XC") == 1 } })
+        let refused = try Commands.tocsin(
+            "bulletin", "issue", "--group", "sro", "--headline", "Not my group", "--severity", "minor", "--country",
+            "XC",
+            "--data-dir", daemons.data("XC").path)
+        #expect(refused.status != 0)
+        #expect(refused.errorOutput.contains("not a member"))
+        let status = try Commands.tocsin("status", "--json", "--data-dir", daemons.data("RN").path)
+        let fields = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+        #expect(fields?["node_id"] as? String == "RN")
+        // The relay witnessed what it forwarded, and its cosignature reached the other member.
+        func cosignedByRelay() -> Bool {
+            guard let feeds = try? Commands.tocsin("feeds", "--json", "--data-dir", daemons.data("XA").path),
+                let list = try? JSONSerialization.jsonObject(with: Data(feeds.output.utf8)) as? [[String: Any]]
+            else { return false }
+            let forwarded = list.first { $0["group"] as? String == "nro" && $0["author"] as? String == "XC" }
+            return (forwarded?["cosigned_by"] as? [String])?.contains { $0.hasSuffix("/RN") } == true
+        }
+        #expect(daemons.await(timeout: 30, cosignedByRelay))
 
         #expect(
             daemons.await { ["RN", "XC"].allSatisfy { daemons.size($0, group: "nro", author: "XA") == 50 } },
@@ -146,6 +189,7 @@ import TocsinStore
         #expect(daemons.await { everyone.allSatisfy { daemons.size($0, group: "all", author: "XB") == 20 } })
         for outsider in ["RS", "XB", "XD", "OBS1"] {
             #expect(daemons.size(outsider, group: "nro", author: "XA") == 0, "\(outsider) holds nro/XA")
+            #expect(daemons.size(outsider, group: "nro", author: "XC") == 0, "\(outsider) holds nro/XC")
         }
 
         // A relay stops; its state issues more; the relay restarts; everyone converges.

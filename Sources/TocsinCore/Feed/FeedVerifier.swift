@@ -76,7 +76,9 @@ public struct FeedVerifier: Sendable {
         return FeedBatch(
             origin: origin, firstIndex: firstIndex, entries: entries, leafHashes: leafHashes, headers: headers,
             completedNodes: nodes,
-            frontier: next, checkpoint: checkpoint)
+            frontier: next,
+            // Only the author's signature is vouched for; cosignature lines are checked apart.
+            checkpoint: SignedCheckpoint(checkpoint: checkpoint.checkpoint, note: checkpoint.authorNote))
     }
 
     /// Advances the state past a batch this verifier accepted and the store wrote.

@@ -219,6 +219,15 @@ extension SyncNode {
             actions.append(.storeCosignature(cosignature, batch.checkpoint.checkpoint))
         }
         feeds[origin] = feed
+        // Cosignatures that travelled with the checkpoint are kept if they verify.
+        if let received = try? SignedCheckpoint(parsing: Array(message.checkpoint)), !received.cosignatures.isEmpty {
+            var current = feed
+            actions += mergeCosignatures(of: received, into: &current, from: peer).filter {
+                if case .storeCosignature = $0 { return true } else { return false }
+            }
+            feeds[origin] = current
+            feed = current
+        }
         if let asked = pending[origin], asked.range.upperBound <= feed.size { pending[origin] = nil }
         actions += push(origin, except: peer)
         if pending[origin] == nil { actions += want(origin, from: peer) }
