@@ -123,6 +123,8 @@ let package = Package(
             dependencies: [
                 "TocsinNode", "TocsinNet", "TocsinStore", "TocsinCore", "TocsinCrypto", "TocsinDevelopment",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -33,7 +33,7 @@ final class EventWaiter: @unchecked Sendable {
 @Suite(.serialized) struct LocalNetworkTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
-    final class LocalNetwork {
+    final class LocalNetwork: @unchecked Sendable {
         let network: FictionalNetwork
         let directory: URL
         var nodes: [String: NodeRuntime] = [:]

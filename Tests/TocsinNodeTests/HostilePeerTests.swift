@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+import TocsinNet
+import TocsinNode
+import TocsinStore
+
+/// What a hostile test client saw of its session.
+final class Capture: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = Tocsin_V1_Message
+    private let lock = NSLock()
+    private var received: [Tocsin_V1_Message] = []
+    let authenticated: EventLoopPromise<Void>
+
+    init(authenticated: EventLoopPromise<Void>) { self.authenticated = authenticated }
+
+    var messages: [Tocsin_V1_Message] { lock.withLock { received } }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let message = unwrapInboundIn(data)
+        lock.withLock { received.append(message) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is PeerAuthenticated { authenticated.succeed() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        authenticated.fail(ChannelError.ioOnClosedChannel)
+    }
+}
+
+/// A node facing a peer with a valid certificate that misbehaves: each fault gets an Error
+/// and a closed session, the store stays as it was, and the node keeps serving the others.
+@Suite(.serialized) struct HostilePeerTests {
+    @Test func misbehavingPeersAreCutOffWithoutTouchingTheStore() throws {
+        let local = try LocalNetworkTests.LocalNetwork(nationals: 3, relays: 2)
+        defer { local.stopAll() }
+        for id in ["RN", "XA"] { try local.create(id) }
+        try local.start("RN", peers: [])
+        try local.start("XA", peers: ["RN"])
+        let first = try local.nodes["XA"]!.append(
+            group: "nro", entries: [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
+        #expect(local.waiter.wait { local.size("RN", first.origin) == 1 })
+        let port = local.ports["RN"]!
+        let network = local.network
+        let hostile = network.member("XB")!  // in sro and all, not in nro
+        let context = try TLSContext(
+            certificateChain: [hostile.certificate], key: hostile.key, authority: network.authority.certificate)
+        let hello = Tocsin_V1_Message.with {
+            $0.hello = .with {
+                $0.protocolVersion = SyncNode.protocolVersion
+                $0.networkID = Data(network.networkID.digest.bytes)
+                $0.nodeID = "XB"
+                $0.charterVersion = 1
+            }
+        }
+        let before = try local.nodes["RN"]!.store.heads()
+
+        /// Opens a session as XB, runs `misbehave`, and waits (at most 20 s) for the node to close it.
+        func session(_ misbehave: (Channel) throws -> Void) throws -> (closed: Bool, errors: [Tocsin_V1_Error]) {
+            let group = LocalNetworkTests.group
+            let authenticated = group.next().makePromise(of: Void.self)
+            let capture = Capture(authenticated: authenticated)
+            let charter = network.charter
+            let channel = try ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            OpenSSLHandler(
+                                context: context, role: .client, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
+                            MessageFramer(), capture,
+                        ])
+                    }
+                }
+                .connect(host: "127.0.0.1", port: port).wait()
+            try authenticated.futureResult.wait()
+            try misbehave(channel)
+            let timedOut = NIOLockedValueBox(false)
+            let timeout = channel.eventLoop.scheduleTask(in: .seconds(20)) {
+                timedOut.withLockedValue { $0 = true }
+                channel.close(promise: nil)
+            }
+            try? channel.closeFuture.wait()
+            timeout.cancel()
+            let errors = capture.messages.compactMap { message -> Tocsin_V1_Error? in
+                if case .error(let error) = message.body { return error } else { return nil }
+            }
+            return (!timedOut.withLockedValue { $0 }, errors)
+        }
+
+        func writeRaw(_ channel: Channel, _ bytes: [UInt8]) throws {
+            // Below the framer: straight into TLS.
+            try channel.eventLoop.submit {
+                let framer = try channel.pipeline.syncOperations.context(handlerType: MessageFramer.self)
+                framer.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes)), promise: nil)
+            }.wait()
+        }
+
+        let genuine = try SignedCheckpoint(parsing: Array(first.checkpoint.note.formatted.utf8))
+        let cases: [(String, Tocsin_V1_ErrorCode?, (Channel) throws -> Void)] = [
+            (
+                "a message before Hello", .outOfOrder,
+                { try $0.writeAndFlush(Tocsin_V1_Message.with { $0.ping = .init() }).wait() }
+            ),
+            (
+                "a Want for a group the peer is not in", .notPermitted,
+                { channel in
+                    try channel.writeAndFlush(hello).wait()
+                    try channel.writeAndFlush(
+                        Tocsin_V1_Message.with {
+                            $0.want = .with {
+                                $0.origin = first.origin.description
+                                $0.from = 0
+                                $0.to = 1
+                            }
+                        }
+                    ).wait()
+                }
+            ),
+            (
+                "a checkpoint with a bad signature", .unverifiable,
+                { channel in
+                    let origin = try FeedOrigin(network: network.networkID, group: "all", author: "XB")
+                    let forged = try SignedCheckpoint.sign(
+                        Checkpoint(origin: origin.description, size: 3, root: genuine.checkpoint.root),
+                        key: network.member("XC")!.key)
+                    try channel.writeAndFlush(hello).wait()
+                    try channel.writeAndFlush(
+                        Tocsin_V1_Message.with {
+                            $0.checkpoint = .with {
+                                $0.origin = origin.description
+                                $0.checkpoint = Data(forged.note.formatted.utf8)
+                            }
+                        }
+                    ).wait()
+                }
+            ),
+            (
+                "entries that do not match their checkpoint", .unverifiable,
+                { channel in
+                    let origin = try FeedOrigin(network: network.networkID, group: "all", author: "XB")
+                    var author = FeedAuthor(origin: origin, key: hostile.key)
+                    let batch = try author.append([SampleEntries.bulletin(number: 1, country: "XB", authorTimeMs: 1)])
+                    try channel.writeAndFlush(hello).wait()
+                    try channel.writeAndFlush(
+                        Tocsin_V1_Message.with {
+                            $0.entries = .with {
+                                $0.origin = origin.description
+                                $0.firstIndex = 0
+                                $0.entries = [Data(SampleEntries.bulletin(number: 2, country: "XB", authorTimeMs: 1))]
+                                $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+                            }
+                        }
+                    ).wait()
+                }
+            ),
+            ("garbage inside a frame", nil, { try writeRaw($0, FrameDecoder.frame([0xff, 0xff, 0xff, 0xff])) }),
+            ("an oversized frame", nil, { try writeRaw($0, [0x7f, 0xff, 0xff, 0xff]) }),
+        ]
+        for (what, code, misbehave) in cases {
+            let outcome = try session(misbehave)
+            #expect(outcome.closed, "the node did not close the session after \(what)")
+            if let code { #expect(outcome.errors.map(\.code).contains(code), "\(what): \(outcome.errors)") }
+        }
+        #expect(try local.nodes["RN"]!.store.heads() == before)
+
+        // The node still serves its honest peers.
+        let second = try local.nodes["XA"]!.append(
+            group: "nro", entries: [SampleEntries.bulletin(number: 1, country: "XA", authorTimeMs: 1)])
+        #expect(local.waiter.wait { local.size("RN", second.origin) == 2 })
+        #expect(try local.nodes["RN"]!.store.audit().holds)
+    }
+}
