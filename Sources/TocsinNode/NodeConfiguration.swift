@@ -9,6 +9,12 @@ public struct NodeConfiguration: Sendable, Equatable {
         public let nodeID: String
         public let host: String
         public let port: Int
+
+        public init(nodeID: String, host: String, port: Int) {
+            self.nodeID = nodeID
+            self.host = host
+            self.port = port
+        }
     }
 
     public var nodeID: String
