@@ -163,9 +163,17 @@ public final class NodeRuntime: @unchecked Sendable {
         for channel in sessions { try? channel.close().wait() }
     }
 
+    /// Keepalive: a Ping after this much silence from us; the session closes after
+    /// `idleTimeout` of silence from the peer.
+    static let keepaliveInterval = TimeAmount.seconds(20)
+    static let idleTimeout = TimeAmount.seconds(75)
+
     func configure(_ channel: Channel, role: TLSConnection.Role) throws {
         let charter = self.charter.charter
+        // Bounded outgoing data per peer: serving stops queueing past the high mark.
+        _ = channel.setOption(.writeBufferWaterMark, value: .init(low: 8 << 20, high: 32 << 20))
         try channel.pipeline.syncOperations.addHandlers([
+            IdleStateHandler(readTimeout: Self.idleTimeout, writeTimeout: Self.keepaliveInterval),
             OpenSSLHandler(context: tlsContext, role: role, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
             MessageFramer(), SessionHandler(runtime: self, isClient: role == .client),
         ])
@@ -321,6 +329,12 @@ public final class NodeRuntime: @unchecked Sendable {
     }
 
     private func serve(peer: String, origin: FeedOrigin, range: Range<UInt64>) {
+        // A peer that does not read does not make the node buffer without bound: the range is
+        // asked for again after anti-entropy.
+        guard let channel = sessions[peer], channel.isWritable else {
+            logger.debug("not serving a peer that is not reading", metadata: ["peer": "\(peer)"])
+            return
+        }
         do {
             let entries = try store.entries(origin: origin, from: range.lowerBound, limit: range.count)
             guard entries.count == range.count,

@@ -4,19 +4,28 @@ import TocsinNet
 
 /// The top of a peer session's pipeline: hands authenticated sessions and their messages to
 /// the node's runtime, and reports why a session ended.
-final class SessionHandler: ChannelInboundHandler {
+final class SessionHandler: ChannelDuplexHandler {
     typealias InboundIn = Tocsin_V1_Message
+    typealias OutboundIn = Tocsin_V1_Message
+    typealias OutboundOut = Tocsin_V1_Message
+
+    /// Frames a peer may send: a burst, then a sustained rate; more closes the session so
+    /// one peer cannot starve the others.
+    static let frameBurst = 4000.0
+    static let framesPerSecond = 1000.0
 
     private let runtime: NodeRuntime
     private let isClient: Bool
     private var peer: String?
+    private var frames = TokenBucket(capacity: SessionHandler.frameBurst, ratePerSecond: SessionHandler.framesPerSecond)
+    private var pingNonce: UInt64 = 0
 
     init(runtime: NodeRuntime, isClient: Bool) {
         self.runtime = runtime
         self.isClient = isClient
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    private func handleAuthentication(context: ChannelHandlerContext, event: Any) {
         if let authenticated = event as? PeerAuthenticated {
             peer = authenticated.nodeID
             runtime.sessionEstablished(peer: authenticated.nodeID, channel: context.channel, isClient: isClient)
@@ -26,7 +35,39 @@ final class SessionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let peer else { return }
+        let now = Double(NIODeadline.now().uptimeNanoseconds) / 1e9
+        guard frames.take(now: now) else {
+            runtime.sessionFailed(peer: peer, address: context.remoteAddress, error: SessionLimit.frameRate)
+            let message = Tocsin_V1_Message.with {
+                $0.error = .with {
+                    $0.code = .overloaded
+                    $0.message = SessionLimit.frameRate.description
+                }
+            }
+            context.writeAndFlush(NIOAny(message)).whenComplete { _ in context.close(promise: nil) }
+            self.peer = nil
+            return
+        }
         runtime.received(unwrapInboundIn(data), from: peer, channel: context.channel)
+    }
+
+    /// Keepalive: a quiet connection is pinged; one that stays silent is closed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent {
+            switch idle {
+            case .write:
+                pingNonce &+= 1
+                let nonce = pingNonce
+                context.writeAndFlush(NIOAny(Tocsin_V1_Message.with { $0.ping = .with { $0.nonce = nonce } }), promise: nil)
+            case .read:
+                runtime.sessionFailed(peer: peer, address: context.remoteAddress, error: SessionLimit.idle)
+                context.close(promise: nil)
+            case .all:
+                break
+            }
+            return
+        }
+        handleAuthentication(context: context, event: event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -47,5 +88,20 @@ final class SessionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if let peer { runtime.sessionEnded(peer: peer, channel: context.channel) }
         context.fireChannelInactive()
+    }
+}
+
+/// Why the node ended a session it considered abusive or dead.
+enum SessionLimit: Error, CustomStringConvertible {
+    case frameRate
+    case idle
+
+    var description: String {
+        switch self {
+        case .frameRate:
+            return "more than \(Int(SessionHandler.framesPerSecond)) frames a second (burst \(Int(SessionHandler.frameBurst))): the session is closed"
+        case .idle:
+            return "the peer was silent past the keepalive timeout"
+        }
     }
 }

@@ -215,3 +215,14 @@ import TocsinDevelopment
         #expect(throws: (any Error).self) { try Tocsin_V1_Message(serializedBytes: frame) }
     }
 }
+
+@Suite struct TokenBucketTests {
+    @Test func aBurstIsAllowedThenTheRateHolds() {
+        var bucket = TokenBucket(capacity: 3, ratePerSecond: 2)
+        var granted: [Bool] = []
+        for now in [0, 0, 0, 0, 0.5, 0.5, 100, 100, 100, 100, 50.0] { granted.append(bucket.take(now: now)) }
+        // Three at once, then one per half second; a long pause refills to the capacity, no
+        // more; a clock that goes backwards grants nothing.
+        #expect(granted == [true, true, true, false, true, false, true, true, true, false, false])
+    }
+}

@@ -1,0 +1,23 @@
+/// A token bucket: at most `capacity` events at once, refilled at `ratePerSecond`. Time is
+/// passed in (seconds on any monotonic clock), so limits are tested without waiting.
+public struct TokenBucket: Sendable {
+    public let capacity: Double
+    public let ratePerSecond: Double
+    private var tokens: Double
+    private var last: Double?
+
+    public init(capacity: Double, ratePerSecond: Double) {
+        self.capacity = capacity
+        self.ratePerSecond = ratePerSecond
+        tokens = capacity
+    }
+
+    /// Takes one token at `now`; false when the bucket is empty (the event is over the limit).
+    public mutating func take(now: Double) -> Bool {
+        if let last, now > last { tokens = min(capacity, tokens + (now - last) * ratePerSecond) }
+        last = max(last ?? now, now)
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+}
