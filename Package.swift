@@ -102,7 +102,9 @@ let package = Package(
         .executableTarget(
             name: "tocsin-bench",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment", "TocsinNode",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

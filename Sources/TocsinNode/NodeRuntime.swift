@@ -56,6 +56,8 @@ public final class NodeRuntime: @unchecked Sendable {
     let random: @Sendable () -> Double
     let backoff: Backoff
     let queue = DispatchQueue(label: "tocsin.node.core")
+    /// Store writes, in order: the node queue verifies the next batch while one is written.
+    let writer = DispatchQueue(label: "tocsin.node.store")
 
     // Confined to `queue`.
     private var sync: SyncNode
@@ -161,6 +163,8 @@ public final class NodeRuntime: @unchecked Sendable {
         task?.cancel()
         try? listener?.close().wait()
         for channel in sessions { try? channel.close().wait() }
+        // Every verified batch is on disk before the node reports it has stopped.
+        writer.sync {}
     }
 
     /// Keepalive: a Ping after this much silence from us; the session closes after
@@ -277,7 +281,8 @@ public final class NodeRuntime: @unchecked Sendable {
             var author = FeedAuthor(
                 origin: origin, key: key, frontier: sync.feeds[origin]?.verifier.frontier ?? MerkleFrontier())
             let batch = try author.append(entries)
-            try store.append(batch, now: clock())
+            // After every write already queued, and durable before the caller hears back.
+            _ = try writer.sync { try store.append(batch, now: clock()) }
             emit(.stored(origin: origin, size: batch.frontier.size))
             perform(sync.appended(batch))
             return batch
@@ -293,27 +298,41 @@ public final class NodeRuntime: @unchecked Sendable {
             case .send(let peer, let message):
                 sessions[peer]?.writeAndFlush(message, promise: nil)
             case .store(let batch):
-                do {
-                    try store.append(batch, now: clock())
-                    emit(.stored(origin: batch.origin, size: batch.frontier.size))
-                } catch {
-                    logger.error(
-                        "storing a verified batch failed", metadata: ["origin": "\(batch.origin)", "error": "\(error)"])
-                    reloadFromStore()
-                    return
+                let now = clock()
+                writer.async { [self] in
+                    do {
+                        try store.append(batch, now: now)
+                        // Reported after the writes queued behind it (its cosignatures) too.
+                        writer.async {
+                            self.queue.async { self.emit(.stored(origin: batch.origin, size: batch.frontier.size)) }
+                        }
+                    } catch {
+                        logger.error(
+                            "storing a verified batch failed",
+                            metadata: ["origin": "\(batch.origin)", "error": "\(error)"])
+                        queue.async { self.reloadFromStore() }
+                    }
                 }
             case .storeCosignature(let cosignature, let checkpoint):
-                do {
-                    try store.addCosignature(cosignature, to: checkpoint, now: clock())
-                } catch {
-                    logger.error("storing a cosignature failed", metadata: ["error": "\(error)"])
+                let now = clock()
+                writer.async { [self] in
+                    do {
+                        try store.addCosignature(cosignature, to: checkpoint, now: now)
+                    } catch {
+                        logger.error("storing a cosignature failed", metadata: ["error": "\(error)"])
+                    }
                 }
             case .storeForkProof(let proof):
-                do {
-                    try store.recordForkProof(proof, now: clock())
-                    if let origin = try? FeedOrigin(parsing: proof.origin) { emit(.forkRecorded(origin: origin)) }
-                } catch {
-                    logger.error("storing a fork proof failed", metadata: ["error": "\(error)"])
+                let now = clock()
+                writer.async { [self] in
+                    do {
+                        try store.recordForkProof(proof, now: now)
+                        if let origin = try? FeedOrigin(parsing: proof.origin) {
+                            queue.async { self.emit(.forkRecorded(origin: origin)) }
+                        }
+                    } catch {
+                        logger.error("storing a fork proof failed", metadata: ["error": "\(error)"])
+                    }
                 }
             case .serve(let peer, let origin, let range):
                 serve(peer: peer, origin: origin, range: range)
@@ -336,7 +355,7 @@ public final class NodeRuntime: @unchecked Sendable {
             return
         }
         do {
-            let entries = try store.entries(origin: origin, from: range.lowerBound, limit: range.count)
+            let entries = try store.entries(of: origin, in: range)
             guard entries.count == range.count,
                 let checkpoint = try store.checkpoint(of: origin, size: range.upperBound)
             else { return }
@@ -369,6 +388,7 @@ public final class NodeRuntime: @unchecked Sendable {
     /// After a failed write, the sync state is rebuilt from what the store really holds and
     /// every session starts over (peers reconnect and exchange heads again).
     private func reloadFromStore() {
+        writer.sync {}
         guard let feeds = try? Self.loadFeeds(store: store, charter: charter.charter) else { return }
         let configuration = sync.configuration
         sync = SyncNode(configuration: configuration, feeds: feeds, forkProofs: (try? store.forkProofs()) ?? [])

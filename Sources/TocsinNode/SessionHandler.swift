@@ -44,7 +44,8 @@ final class SessionHandler: ChannelDuplexHandler {
                     $0.message = SessionLimit.frameRate.description
                 }
             }
-            context.writeAndFlush(NIOAny(message)).whenComplete { _ in context.close(promise: nil) }
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(NIOAny(message)).whenComplete { _ in bound.value.close(promise: nil) }
             self.peer = nil
             return
         }
@@ -58,7 +59,8 @@ final class SessionHandler: ChannelDuplexHandler {
             case .write:
                 pingNonce &+= 1
                 let nonce = pingNonce
-                context.writeAndFlush(NIOAny(Tocsin_V1_Message.with { $0.ping = .with { $0.nonce = nonce } }), promise: nil)
+                context.writeAndFlush(
+                    NIOAny(Tocsin_V1_Message.with { $0.ping = .with { $0.nonce = nonce } }), promise: nil)
             case .read:
                 runtime.sessionFailed(peer: peer, address: context.remoteAddress, error: SessionLimit.idle)
                 context.close(promise: nil)
@@ -99,7 +101,8 @@ enum SessionLimit: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .frameRate:
-            return "more than \(Int(SessionHandler.framesPerSecond)) frames a second (burst \(Int(SessionHandler.frameBurst))): the session is closed"
+            return
+                "more than \(Int(SessionHandler.framesPerSecond)) frames a second (burst \(Int(SessionHandler.frameBurst))): the session is closed"
         case .idle:
             return "the peer was silent past the keepalive timeout"
         }

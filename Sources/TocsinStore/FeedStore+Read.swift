@@ -146,7 +146,7 @@ extension FeedStore {
 
     /// One entry, or nil if the feed does not hold it.
     public func entry(origin: FeedOrigin, index: UInt64) throws(StoreError) -> StoredEntry? {
-        try entries(origin: origin, from: index, limit: 1).first { $0.index == index }
+        try entries(of: origin, in: index..<index + 1).first
     }
 
     static func entry(row: Row) throws -> StoredEntry {
@@ -219,6 +219,35 @@ extension FeedStore {
                         WHERE feeds.origin = ? AND checkpoints.size = ? ORDER BY checkpoints.id LIMIT 1
                         """, arguments: [origin.description, Int64(size)]
                 ).map { try Self.withCosignatures($0, in: db) }
+            }
+        }
+    }
+}
+
+extension FeedStore {
+    /// Entries `range` of one feed, read along the primary key (no scan of other entries).
+    public func entries(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [StoredEntry] {
+        guard !range.isEmpty else { return [] }
+        return try Self.run {
+            try database.read { db in
+                guard
+                    let feedID = try Int64.fetchOne(
+                        db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [origin.description])
+                else { return [] }
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT ? AS origin, entry_index, leaf_hash, kind, author_time_ms, bytes FROM entries
+                        WHERE position BETWEEN ? AND ? ORDER BY position
+                        """,
+                    arguments: [
+                        origin.description, StoreSchema.position(feed: feedID, index: range.lowerBound),
+                        StoreSchema.position(feed: feedID, index: range.upperBound - 1),
+                    ])
+                var result: [StoredEntry] = []
+                result.reserveCapacity(range.count)
+                while let row = try rows.next() { result.append(try Self.entry(row: row)) }
+                return result
             }
         }
     }

@@ -165,7 +165,11 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
             ("an oversized frame", nil, { try writeRaw($0, [0x7f, 0xff, 0xff, 0xff]) }),
         ]
         for (what, code, misbehave) in cases {
+            let started = Date()
             let outcome = try session(misbehave)
+            print(
+                "\(what): closed=\(outcome.closed) in \(Date().timeIntervalSince(started))s errors=\(outcome.errors.map(\.code))"
+            )
             #expect(outcome.closed, "the node did not close the session after \(what)")
             if let code { #expect(outcome.errors.map(\.code).contains(code), "\(what): \(outcome.errors)") }
         }
