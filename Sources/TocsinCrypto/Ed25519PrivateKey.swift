@@ -1,7 +1,7 @@
 import COpenSSL
 import COpenSSLShims
 
-/// An Ed25519 private key held by OpenSSL; stored as PEM PKCS#8 (`BEGIN PRIVATE KEY`).
+/// An Ed25519 private key held by OpenSSL; stored as unencrypted PEM PKCS#8 (as `openssl genpkey` writes it).
 ///
 /// The key never leaves OpenSSL except through `pemRepresentation`, and no description or
 /// error ever contains it.
@@ -65,7 +65,7 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
         try self.init(key: key)
     }
 
-    /// The key as PEM PKCS#8 (`-----BEGIN PRIVATE KEY-----`), unencrypted.
+    /// The key as unencrypted PEM PKCS#8, the form `openssl genpkey -algorithm ed25519` writes.
     public var pemRepresentation: String {
         let bytes = MemoryBIO.written { bio in
             PEM_write_bio_PrivateKey(bio, key, nil, nil, 0, nil, nil) == 1

@@ -19,7 +19,8 @@ public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .encrypted:
             return "the private key is encrypted; Tocsin reads unencrypted PKCS#8 keys protected by file mode 0600"
         case .noKeyInPEM:
-            return "no PEM private key found (expected a `-----BEGIN PRIVATE KEY-----` block)"
+            return
+                "no PEM private key found (expected an unencrypted PKCS#8 PEM block, as `openssl genpkey -algorithm ed25519` writes)"
         case .openSSL(let error):
             return error.description
         }

