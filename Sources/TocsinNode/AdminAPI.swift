@@ -125,7 +125,7 @@ public enum AdminAPI {
                     headline: issue.headline, severity: issue.severity, country: issue.country,
                     description: issue.description ?? "")
                 let entry = try draft.entry(authorTimeMs: Int64(Date().timeIntervalSince1970 * 1000))
-                let batch = try runtime.append(group: issue.group, entries: [entry])
+                let batch = try await runtime.appendWhenReady(group: issue.group, entries: [entry])
                 let reference = EntryReference(group: issue.group, author: runtime.nodeID, index: batch.firstIndex)
                 return json(["reference": reference.description], status: .created)
             } catch {

@@ -31,13 +31,16 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Cosign every verified checkpoint (relays always do).
     public var witness: Bool
     public var antiEntropySeconds: Int
+    /// Overrides the restore guard: append before any peer confirmed this node's own heads.
+    /// Only for a node whose log exists nowhere else (for example the first node of a network).
+    public var trustLocalLog: Bool
     /// The admin API's Unix socket (default: `admin.sock` in the data directory).
     public var adminSocket: URL
 
     static let keys: Set<String> = [
         "node-id", "data-dir", "key", "certificate", "ca", "charter", "charter-signature", "listen", "peers",
         "log-level",
-        "witness", "anti-entropy-seconds", "admin-socket",
+        "witness", "anti-entropy-seconds", "admin-socket", "trust-local-log",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -99,6 +102,14 @@ public struct NodeConfiguration: Sendable, Equatable {
             witness = flag
         } else {
             witness = false
+        }
+        if let value = table["trust-local-log"] {
+            guard let flag = value.bool else {
+                throw ConfigurationError.invalid(key: "trust-local-log", reason: "true or false")
+            }
+            trustLocalLog = flag
+        } else {
+            trustLocalLog = false
         }
         if let value = table["anti-entropy-seconds"] {
             guard let seconds = value.int, seconds >= 1 else {

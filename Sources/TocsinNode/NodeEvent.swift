@@ -7,4 +7,6 @@ public enum NodeEvent: Sendable, Equatable {
     /// A batch of `origin` was stored; the feed now holds `size` entries.
     case stored(origin: FeedOrigin, size: UInt64)
     case forkRecorded(origin: FeedOrigin)
+    /// A peer's `Heads` was processed (what the network holds of this node's feeds is known).
+    case headsReceived(peer: String)
 }

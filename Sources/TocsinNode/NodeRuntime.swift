@@ -55,6 +55,8 @@ public final class NodeRuntime: @unchecked Sendable {
     let clock: @Sendable () -> Date
     let random: @Sendable () -> Double
     let backoff: Backoff
+    /// The operator's override of the restore guard (`trust-local-log`).
+    let trustLocalLog: Bool
     let queue = DispatchQueue(label: "tocsin.node.core")
     /// Store writes, in order: the node queue verifies the next batch while one is written.
     let writer = DispatchQueue(label: "tocsin.node.store")
@@ -75,6 +77,7 @@ public final class NodeRuntime: @unchecked Sendable {
     public init(
         nodeID: String, key: Ed25519PrivateKey, certificateChain: [Certificate], authority: Certificate,
         store: FeedStore, group: any EventLoopGroup, logger: Logger, witness: Bool, backoff: Backoff = Backoff(),
+        trustLocalLog: Bool = false,
         clock: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) throws {
@@ -91,6 +94,7 @@ public final class NodeRuntime: @unchecked Sendable {
         self.clock = clock
         self.random = random
         self.backoff = backoff
+        self.trustLocalLog = trustLocalLog
         tlsContext = try TLSContext(certificateChain: certificateChain, key: key, authority: authority)
         let isRelay = charter.charter.node(nodeID)?.role == .relay
         sync = SyncNode(
@@ -245,6 +249,7 @@ public final class NodeRuntime: @unchecked Sendable {
             guard sessions[peer] === channel else { return }
             let now = UInt64(max(0, clock().timeIntervalSince1970))
             perform(sync.received(message, from: peer, now: now))
+            if case .heads = message.body { emit(.headsReceived(peer: peer)) }
         }
     }
 
@@ -269,6 +274,21 @@ public final class NodeRuntime: @unchecked Sendable {
 
     // MARK: - Local authoring
 
+    /// Appends as `append(group:entries:)` does, first giving the restore guard up to `timeout`
+    /// to clear: a node that has just started learns its own heads from the first peer it meets.
+    public func appendWhenReady(
+        group groupID: String, entries: [[UInt8]], timeout: Duration = .seconds(10)
+    ) async throws -> FeedBatch {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                return try append(group: groupID, entries: entries)
+            } catch NodeError.ownFeedUnconfirmed(_, _) where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
     /// Appends entries to this node's feed in `group`, stores them with a signed checkpoint,
     /// and pushes the checkpoint to the peers that may see the group.
     public func append(group groupID: String, entries: [[UInt8]]) throws -> FeedBatch {
@@ -278,6 +298,10 @@ public final class NodeRuntime: @unchecked Sendable {
             }
             let origin = try FeedOrigin(network: store.networkID, group: groupID, author: nodeID)
             guard sync.forkProofs[origin] == nil else { throw StoreError.frozen(origin: origin.description) }
+            let readiness = sync.appendReadiness(group: groupID)
+            guard trustLocalLog || readiness == .ready else {
+                throw NodeError.ownFeedUnconfirmed(group: groupID, readiness)
+            }
             var author = FeedAuthor(
                 origin: origin, key: key, frontier: sync.feeds[origin]?.verifier.frontier ?? MerkleFrontier())
             let batch = try author.append(entries)
@@ -400,6 +424,11 @@ public final class NodeRuntime: @unchecked Sendable {
     /// The peers with an established session.
     public var connectedPeers: [String] { queue.sync { sessions.keys.sorted() } }
 
+    /// Whether the restore guard lets this node append to its feed in `group` now.
+    public func appendReadiness(group: String) -> SyncNode.AppendReadiness {
+        trustLocalLog ? .ready : queue.sync { sync.appendReadiness(group: group) }
+    }
+
     /// The peers this node dials.
     public var configuredPeers: [PeerAddress] { queue.sync { peers } }
 }
@@ -409,6 +438,7 @@ public enum NodeError: Error, Sendable, Equatable, CustomStringConvertible {
     case keyNotInCharter(nodeID: String)
     case notAMember(nodeID: String, group: String)
     case cannotListen(address: String, reason: String)
+    case ownFeedUnconfirmed(group: String, SyncNode.AppendReadiness)
 
     public var description: String {
         switch self {
@@ -419,6 +449,15 @@ public enum NodeError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(nodeID) is not a member of group \(group) in the charter"
         case .cannotListen(let address, let reason):
             return "cannot listen on \(address): \(reason) (is another process using the port?)"
+        case .ownFeedUnconfirmed(let group, let readiness):
+            switch readiness {
+            case .catchingUp(let held, let known):
+                return
+                    "this node holds \(held) entries of its own feed in \(group), a peer holds \(known): it is catching up before it appends (retry shortly)"
+            default:
+                return
+                    "no peer sharing \(group) has told this node its own latest checkpoint yet; it appends nothing until then, so that a restored node never forks its own feed (retry once connected, or set trust-local-log = true if no other copy of this node's log exists)"
+            }
         }
     }
 }

@@ -45,8 +45,8 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
         for id in ["RN", "XA"] { try local.create(id) }
         try local.start("RN", peers: [])
         try local.start("XA", peers: ["RN"])
-        let first = try local.nodes["XA"]!.append(
-            group: "nro", entries: [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
+        let first = try local.append(
+            "XA", group: "nro", [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
         #expect(local.waiter.wait { local.size("RN", first.origin) == 1 })
         let port = local.ports["RN"]!
         let network = local.network
@@ -176,8 +176,8 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
         #expect(try local.nodes["RN"]!.store.heads() == before)
 
         // The node still serves its honest peers.
-        let second = try local.nodes["XA"]!.append(
-            group: "nro", entries: [SampleEntries.bulletin(number: 1, country: "XA", authorTimeMs: 1)])
+        let second = try local.append(
+            "XA", group: "nro", [SampleEntries.bulletin(number: 1, country: "XA", authorTimeMs: 1)])
         #expect(local.waiter.wait { local.size("RN", second.origin) == 2 })
         #expect(try local.nodes["RN"]!.store.audit().holds)
     }

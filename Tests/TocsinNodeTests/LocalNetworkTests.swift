@@ -9,23 +9,36 @@ import TocsinNode
 import TocsinStore
 
 /// Waits for conditions on node events without sleeping: every event wakes the waiter.
+///
+/// The predicate runs without the lock held, so it may call into a node whose queue is the
+/// one signalling (holding the lock there would deadlock the two).
 final class EventWaiter: @unchecked Sendable {
     private let condition = NSCondition()
+    private var generation = 0
 
     func signal() {
         condition.lock()
+        generation += 1
         condition.broadcast()
         condition.unlock()
     }
 
     func wait(timeout: TimeInterval = 30, until predicate: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while !predicate() {
-            if !condition.wait(until: deadline) { return predicate() }
+        while true {
+            condition.lock()
+            let seen = generation
+            condition.unlock()
+            if predicate() { return true }
+            condition.lock()
+            while generation == seen {
+                if !condition.wait(until: deadline) {
+                    condition.unlock()
+                    return predicate()
+                }
+            }
+            condition.unlock()
         }
-        return true
     }
 }
 
@@ -81,6 +94,13 @@ final class EventWaiter: @unchecked Sendable {
             try? FileManager.default.removeItem(at: directory)
         }
 
+        /// Appends at `id` once the restore guard allows it (a peer told it its own heads).
+        func append(_ id: String, group: String, _ entries: [[UInt8]]) throws -> FeedBatch {
+            let node = nodes[id]!
+            _ = waiter.wait { node.appendReadiness(group: group) == .ready }
+            return try node.append(group: group, entries: entries)
+        }
+
         func size(_ id: String, _ origin: FeedOrigin) -> UInt64 {
             (try? nodes[id]?.store.head(of: origin)?.size) ?? nil ?? 0
         }
@@ -102,13 +122,12 @@ final class EventWaiter: @unchecked Sendable {
         #expect(charter.group("nro")!.members.sorted() == ["RN", "XA", "XC"])
 
         let bulletin = SampleEntries.bulletin(number: 1, country: "XA", byteCount: 400, authorTimeMs: 1_800_000_000_000)
-        let batch = try local.nodes["XA"]!.append(group: "nro", entries: [bulletin])
+        let batch = try local.append("XA", group: "nro", [bulletin])
         let origin = batch.origin
         #expect(local.waiter.wait { local.size("RN", origin) == 1 && local.size("XC", origin) == 1 })
-        let networkWide = try local.nodes["XB"]!.append(
-            group: FictionalNetwork.networkWideGroup,
-            entries: [SampleEntries.bulletin(number: 2, country: "XB", byteCount: 400, authorTimeMs: 1_800_000_000_000)]
-        )
+        let networkWide = try local.append(
+            "XB", group: FictionalNetwork.networkWideGroup,
+            [SampleEntries.bulletin(number: 2, country: "XB", byteCount: 400, authorTimeMs: 1_800_000_000_000)])
         #expect(local.waiter.wait { ids.allSatisfy { local.size($0, networkWide.origin) == 1 } })
         // The regional bulletin never left its group.
         for id in ["RS", "XB", "OBS1"] {
@@ -125,18 +144,57 @@ final class EventWaiter: @unchecked Sendable {
         try local.start("RN", peers: [])
         try local.start("XA", peers: ["RN"])
         try local.start("XB", peers: ["RN"])
-        let first = try local.nodes["XA"]!.append(
-            group: "nro", entries: [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
+        let first = try local.append(
+            "XA", group: "nro", [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
         #expect(local.waiter.wait { local.size("RN", first.origin) == 1 && local.size("XB", first.origin) == 1 })
 
         local.stop("RN")
         for number in 1...40 {
-            _ = try local.nodes["XA"]!.append(
-                group: "nro", entries: [SampleEntries.bulletin(number: number, country: "XA", authorTimeMs: 1)])
+            _ = try local.append(
+                "XA", group: "nro", [SampleEntries.bulletin(number: number, country: "XA", authorTimeMs: 1)])
         }
         try local.start("RN", peers: [])
         // XA and XB redial with backoff; the relay catches up and forwards to XB.
         #expect(local.waiter.wait { local.size("RN", first.origin) == 41 && local.size("XB", first.origin) == 41 })
         for id in ["RN", "XA", "XB"] { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
+    }
+
+    @Test func aNodeRestoredFromAnOldCopyCatchesUpItsOwnFeedBeforeAppending() throws {
+        let local = try LocalNetwork(nationals: 2, relays: 1)
+        defer { local.stopAll() }
+        for id in ["RN", "XA"] { try local.create(id) }
+        try local.start("RN", peers: [])
+        try local.start("XA", peers: ["RN"])
+        let first = try local.append(
+            "XA", group: "nro", (0..<3).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
+        #expect(local.waiter.wait { local.size("RN", first.origin) == 3 })
+        // A backup of XA's data directory, taken now.
+        local.stop("XA")
+        let backup = local.directory.appendingPathComponent("XA-backup")
+        try FileManager.default.copyItem(at: local.directory.appendingPathComponent("XA"), to: backup)
+        try local.start("XA", peers: ["RN"])
+        _ = try local.append(
+            "XA", group: "nro", (3..<5).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
+        #expect(local.waiter.wait { local.size("RN", first.origin) == 5 })
+        local.stop("XA")
+
+        // Restored from the old copy and alone: it refuses to append.
+        try FileManager.default.removeItem(at: local.directory.appendingPathComponent("XA"))
+        try FileManager.default.copyItem(at: backup, to: local.directory.appendingPathComponent("XA"))
+        local.stop("RN")
+        try local.start("XA", peers: ["RN"])
+        #expect(local.nodes["XA"]!.appendReadiness(group: "nro") == .waitingForPeers)
+        #expect(throws: NodeError.self) {
+            try local.nodes["XA"]!.append(
+                group: "nro", entries: [SampleEntries.bulletin(number: 9, country: "XA", authorTimeMs: 1)])
+        }
+        // Once the relay is back, XA learns it is behind, catches up its own feed, and appends after it.
+        try local.start("RN", peers: [])
+        let next = try local.append(
+            "XA", group: "nro", [SampleEntries.bulletin(number: 5, country: "XA", authorTimeMs: 1)])
+        #expect(next.firstIndex == 5)
+        #expect(local.waiter.wait { local.size("RN", first.origin) == 6 })
+        for id in ["RN", "XA"] { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
+        #expect(try local.nodes["RN"]!.store.forkProofs().isEmpty)
     }
 }

@@ -19,7 +19,15 @@ extension SyncNode {
             var actions: [SyncAction] = []
             for head in heads.heads {
                 actions += receivedHead(head, from: peer, now: now)
-                if actions.contains(where: { if case .close = $0 { return true } else { return false } }) { break }
+                if actions.contains(where: { if case .close = $0 { return true } else { return false } }) {
+                    return actions
+                }
+            }
+            // A peer's full list of heads tells this node what the network holds of its own
+            // feeds in the groups that peer shares with it.
+            for group in configuration.charter.groups
+            where maySee(peer, group.id) && maySee(configuration.nodeID, group.id) {
+                heardOwnHeads.insert(group.id)
             }
             return actions
         case .checkpoint(let head), .cosignature(let head):

@@ -47,6 +47,9 @@ public struct SyncNode: Sendable {
     public internal(set) var feeds: [FeedOrigin: SyncFeed]
     public internal(set) var forkProofs: [FeedOrigin: ForkProof]
     var peers: [String: Peer] = [:]
+    /// Groups for which a peer's `Heads` has told this node what the network holds of its own
+    /// feed since it started (the restore guard).
+    var heardOwnHeads: Set<String> = []
     /// Ranges asked for and not yet received, with the peer asked.
     var pending: [FeedOrigin: (peer: String, range: Range<UInt64>)] = [:]
 
@@ -138,6 +141,27 @@ public struct SyncNode: Sendable {
             actions.append(.send(peer: peer, .with { $0.forkProof = proof.message }))
         }
         return actions
+    }
+
+    /// Whether this node may append to its own feed in `group` now.
+    public enum AppendReadiness: Sendable, Equatable {
+        case ready
+        /// No peer that shares the group has told this node its own latest checkpoint yet:
+        /// after a restore from an old copy, appending now would fork the node's own feed.
+        case waitingForPeers
+        /// A peer holds more of this node's own feed than this node: it is catching up.
+        case catchingUp(held: UInt64, known: UInt64)
+    }
+
+    /// The restore guard: a node appends to its own feed only once a peer has told it what
+    /// the network holds of that feed, and it holds at least as much.
+    public func appendReadiness(group: String) -> AppendReadiness {
+        guard heardOwnHeads.contains(group) else { return .waitingForPeers }
+        guard let origin = try? FeedOrigin(network: configuration.network, group: group, author: configuration.nodeID)
+        else { return .waitingForPeers }
+        let held = feeds[origin]?.size ?? 0
+        let known = peers.values.compactMap { $0.announced[origin] }.max() ?? 0
+        return known > held ? .catchingUp(held: held, known: known) : .ready
     }
 
     // MARK: - Building messages
