@@ -21,10 +21,13 @@ public struct FictionalNetwork: Sendable {
     public var charter: Charter { signedCharter.charter }
     public var networkID: NetworkID { signedCharter.networkID }
 
-    /// Node ids for national focal points: user-assigned codes only (XA–XZ, QM–QZ, AA, ZZ).
-    public static let nationalIDs: [String] =
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).map { "X" + String(UnicodeScalar($0)) }
-        + (UInt8(ascii: "M")...UInt8(ascii: "Z")).map { "Q" + String(UnicodeScalar($0)) } + ["AA", "ZZ"]
+    /// Node ids for national focal points: user-assigned codes only — ISO 3166-1 alpha-2
+    /// (XA–XZ, QM–QZ, AA, ZZ), then alpha-3 (XAA–XAZ, XBA–XBZ) for large benchmark networks.
+    public static let nationalIDs: [String] = {
+        let letters = (UInt8(ascii: "A")...UInt8(ascii: "Z")).map { String(UnicodeScalar($0)) }
+        return letters.map { "X" + $0 } + letters.dropFirst(12).map { "Q" + $0 } + ["AA", "ZZ"]
+            + letters.map { "XA" + $0 } + letters.map { "XB" + $0 }
+    }()
 
     static let regions: [(relay: String, group: String, name: String)] = [
         ("RN", "nro", "Northern Regional Organisation"), ("RS", "sro", "Southern Regional Organisation"),

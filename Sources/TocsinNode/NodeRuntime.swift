@@ -57,6 +57,8 @@ public final class NodeRuntime: @unchecked Sendable {
     let backoff: Backoff
     /// The operator's override of the restore guard (`trust-local-log`).
     let trustLocalLog: Bool
+    /// Sync frames written to peers since start (benchmarks count frames per bulletin).
+    private var framesSent: UInt64 = 0
     let queue = DispatchQueue(label: "tocsin.node.core")
     /// Store writes, in order: the node queue verifies the next batch while one is written.
     let writer = DispatchQueue(label: "tocsin.node.store")
@@ -315,12 +317,19 @@ public final class NodeRuntime: @unchecked Sendable {
 
     // MARK: - Actions
 
+    /// Writes one frame to `peer`'s session, if it has one. Runs on `queue`.
+    private func send(_ message: Tocsin_V1_Message, to peer: String) {
+        guard let session = sessions[peer] else { return }
+        framesSent &+= 1
+        session.writeAndFlush(message, promise: nil)
+    }
+
     /// Carries out the sync machine's actions, in order. Runs on `queue`.
     private func perform(_ actions: [SyncAction]) {
         for action in actions {
             switch action {
             case .send(let peer, let message):
-                sessions[peer]?.writeAndFlush(message, promise: nil)
+                send(message, to: peer)
             case .store(let batch):
                 let now = clock()
                 writer.async { [self] in
@@ -365,13 +374,17 @@ public final class NodeRuntime: @unchecked Sendable {
             case .close(let peer, let reason):
                 logger.warning("closing session", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
                 sessions[peer]?.close(promise: nil)
+            case .forwardCosignaturesSoon:
+                queue.asyncAfter(deadline: .now() + .milliseconds(25)) { [self] in
+                    perform(sync.forwardCosignatures())
+                }
             case .log(let peer, let text):
                 logger.notice("\(text)", metadata: peer.map { ["peer": "\($0)"] } ?? [:])
             }
         }
     }
 
-    private func serve(peer: String, origin: FeedOrigin, range: Range<UInt64>) {
+    private func serve(peer: String, origin: FeedOrigin, range: Range<UInt64>, afterQueuedWrites: Bool = false) {
         // A peer that does not read does not make the node buffer without bound: the range is
         // asked for again after anti-entropy.
         guard let channel = sessions[peer], channel.isWritable else {
@@ -382,7 +395,19 @@ public final class NodeRuntime: @unchecked Sendable {
             let entries = try store.entries(of: origin, in: range)
             guard entries.count == range.count,
                 let checkpoint = try store.checkpoint(of: origin, size: range.upperBound)
-            else { return }
+            else {
+                // Verified and announced but still queued for the store: serve once the writes
+                // queued before this request are done.
+                if !afterQueuedWrites {
+                    writer.async { [self] in
+                        queue.async { self.serve(peer: peer, origin: origin, range: range, afterQueuedWrites: true) }
+                    }
+                } else {
+                    logger.debug(
+                        "a wanted range is not stored", metadata: ["origin": "\(origin)", "range": "\(range)"])
+                }
+                return
+            }
             let message = Tocsin_V1_Message.with {
                 $0.entries = .with {
                     $0.origin = origin.description
@@ -391,7 +416,7 @@ public final class NodeRuntime: @unchecked Sendable {
                     $0.checkpoint = Data(checkpoint.note.formatted.utf8)
                 }
             }
-            sessions[peer]?.writeAndFlush(message, promise: nil)
+            send(message, to: peer)
         } catch {
             logger.error("reading entries to serve failed", metadata: ["origin": "\(origin)", "error": "\(error)"])
         }
@@ -428,6 +453,9 @@ public final class NodeRuntime: @unchecked Sendable {
     public func appendReadiness(group: String) -> SyncNode.AppendReadiness {
         trustLocalLog ? .ready : queue.sync { sync.appendReadiness(group: group) }
     }
+
+    /// Sync frames this node has written to its peers (not keepalive pings).
+    public var sentFrameCount: UInt64 { queue.sync { framesSent } }
 
     /// The peers this node dials.
     public var configuredPeers: [PeerAddress] { queue.sync { peers } }

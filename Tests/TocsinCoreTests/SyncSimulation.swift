@@ -72,6 +72,8 @@ final class SyncSimulation {
     var sessions: [String: Int] = [:]
     var nextSession = 1
     var queue: [Envelope] = []
+    /// Nodes that asked to forward their gathered cosignatures (`forwardCosignaturesSoon`).
+    var cosignaturesDue: Set<String> = []
     var helloDelivered: Set<String> = []
     var partitioned: Set<String> = []
     var lossRate = 0.0
@@ -159,6 +161,8 @@ final class SyncSimulation {
             case .close(let peer, let reason):
                 refusals.append("\(id) closed \(peer): \(reason)")
                 disconnect(id, peer)
+            case .forwardCosignaturesSoon:
+                cosignaturesDue.insert(id)
             case .log:
                 break
             }
@@ -199,6 +203,16 @@ final class SyncSimulation {
             record(envelope)
             let receiver = nodes[envelope.to]!
             perform(receiver.sync.received(envelope.message, from: envelope.from, now: now), at: envelope.to)
+        }
+        forwardDueCosignatures()
+    }
+
+    /// What the runtime does a moment after `forwardCosignaturesSoon`.
+    func forwardDueCosignatures() {
+        let due = cosignaturesDue
+        cosignaturesDue = []
+        for id in due.sorted() where !nodes[id]!.crashed {
+            perform(nodes[id]!.sync.forwardCosignatures(), at: id)
         }
     }
 

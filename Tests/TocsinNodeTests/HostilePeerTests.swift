@@ -166,12 +166,19 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
         ]
         for (what, code, misbehave) in cases {
             let started = Date()
+            let logged = local.logs.count
             let outcome = try session(misbehave)
             print(
                 "\(what): closed=\(outcome.closed) in \(Date().timeIntervalSince(started))s errors=\(outcome.errors.map(\.code))"
             )
             #expect(outcome.closed, "the node did not close the session after \(what)")
             if let code { #expect(outcome.errors.map(\.code).contains(code), "\(what): \(outcome.errors)") }
+            // The operator is told, in a line that names the peer (or its address before Hello).
+            let lines = local.logs.lines(of: "tocsin.RN", after: logged)
+            #expect(
+                lines.contains { $0.level >= .warning && ($0.text.contains("XB") || $0.text.contains("127.0.0.1")) },
+                "\(what): \(lines.map(\.text))")
+            if !lines.isEmpty { print("\(what) logged: \(lines.map(\.text))") }
         }
         #expect(try local.nodes["RN"]!.store.heads() == before)
 

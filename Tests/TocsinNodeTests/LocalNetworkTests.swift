@@ -52,6 +52,8 @@ final class EventWaiter: @unchecked Sendable {
         var nodes: [String: NodeRuntime] = [:]
         var ports: [String: Int] = [:]
         let waiter = EventWaiter()
+        /// What every node logged at warning level and above.
+        let logs = LogRecorder()
 
         init(nationals: Int, relays: Int) throws {
             network = try FictionalNetwork.make(nationals: nationals, relays: relays, observers: 1, now: Date())
@@ -62,8 +64,9 @@ final class EventWaiter: @unchecked Sendable {
         func start(_ id: String, peers: [String]) throws {
             let member = network.member(id)!
             let store = try FeedStore.open(directory: directory.appendingPathComponent(id))
-            var logger = Logger(label: "tocsin.\(id)")
-            logger.logLevel = .critical
+            let recorder = logs
+            var logger = Logger(label: "tocsin.\(id)") { recorder.handler(label: $0) }
+            logger.logLevel = .warning
             let node = try NodeRuntime(
                 nodeID: id, key: member.key, certificateChain: [member.certificate],
                 authority: network.authority.certificate, store: store, group: LocalNetworkTests.group, logger: logger,

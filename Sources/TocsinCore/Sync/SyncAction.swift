@@ -16,6 +16,9 @@ public enum SyncAction: Sendable {
     case examine(origin: FeedOrigin, SignedCheckpoint)
     /// Close the session with `peer` (after sending what precedes this action).
     case close(peer: String, reason: String)
+    /// Call `SyncNode.forwardCosignatures()` shortly (tens of milliseconds): new cosignatures
+    /// are waiting to be forwarded together.
+    case forwardCosignaturesSoon
     /// Tell the operator: a peer misbehaved or something notable happened.
     case log(peer: String?, String)
 }

@@ -168,7 +168,11 @@ extension SyncNode {
         }
         feed.latest = latest
         feeds[feed.origin] = feed
-        return actions + push(feed.origin, except: peer, asCosignature: true)
+        // Forwarded together a moment later: several witnesses' cosignatures of one checkpoint
+        // usually arrive within milliseconds, and each would otherwise be a frame to every peer.
+        let firstDue = cosignaturesToForward.isEmpty
+        cosignaturesToForward[feed.origin, default: []].insert(peer)
+        return actions + (firstDue ? [.forwardCosignaturesSoon] : [])
     }
 
     /// Asks `peer` for what it announced beyond what is held, unless already asked.

@@ -50,6 +50,9 @@ public struct SyncNode: Sendable {
     /// Groups for which a peer's `Heads` has told this node what the network holds of its own
     /// feed since it started (the restore guard).
     var heardOwnHeads: Set<String> = []
+    /// Feeds whose latest checkpoint gained cosignatures not yet forwarded, with the peers
+    /// they came from.
+    var cosignaturesToForward: [FeedOrigin: Set<String>] = [:]
     /// Ranges asked for and not yet received, with the peer asked.
     var pending: [FeedOrigin: (peer: String, range: Range<UInt64>)] = [:]
 
@@ -116,6 +119,17 @@ public struct SyncNode: Sendable {
         }
         feeds[batch.origin]!.record(batch)
         return push(batch.origin, except: nil)
+    }
+
+    /// Forwards the cosignatures gathered since `forwardCosignaturesSoon`: one frame per feed
+    /// and peer, with every cosignature held, to the peers that may see the feed (except the
+    /// one peer that sent them all).
+    public mutating func forwardCosignatures() -> [SyncAction] {
+        let due = cosignaturesToForward
+        cosignaturesToForward = [:]
+        return due.sorted { $0.key < $1.key }.flatMap { origin, sources in
+            push(origin, except: sources.count == 1 ? sources.first : nil, asCosignature: true)
+        }
     }
 
     /// Periodic anti-entropy: forget unanswered requests and exchange heads with every peer.

@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOPosix
+import TocsinCore
+import TocsinDevelopment
+import TocsinNode
+import TocsinStore
+
+struct Propagation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time from a bulletin's append at a national node until every member of its group stored it.",
+        discussion: """
+            --nationals national nodes and --relays relays run in this process, each with its own \
+            database, over real TLS on loopback, wired as `tocsin devnet` wires them: every \
+            national node dials the conveners of its groups, relays dial each other. Bulletins \
+            are appended one at a time at national nodes in turn; every fifth goes to the \
+            network-wide group, the others to the author's regional group. A bulletin's time \
+            ends when the last member of its group stored it (durably). Frames per bulletin \
+            count every sync frame any node sent from the append until the next one (checkpoint \
+            pushes, wants, entries, cosignatures), with the periodic anti-entropy exchange \
+            pushed beyond the run.
+            """)
+
+    @Option(help: "National nodes.")
+    var nationals: Int = 50
+
+    @Option(help: "Relays (regional organisations).")
+    var relays: Int = 5
+
+    @Option(help: "Bulletins to time.")
+    var bulletins: Int = 200
+
+    @Option(help: "Event-loop threads shared by all nodes.")
+    var threads: Int = 2
+
+    func run() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let now = Date()
+        let network = try FictionalNetwork.make(nationals: nationals, relays: relays, now: now)
+        let charter = network.charter
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        defer { try? loops.syncShutdownGracefully() }
+        var logger = Logger(label: "tocsin-bench")
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["TOCSIN_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+
+        let arrivals = Arrivals()
+        var nodes: [String: NodeRuntime] = [:]
+        var ports: [String: Int] = [:]
+        let relayIDs = charter.nodes.filter { $0.role == .relay }.map(\.id)
+        // Relays first, so that national nodes find them listening.
+        let order = relayIDs + charter.nodes.filter { $0.role == .national }.map(\.id)
+        for id in order {
+            let member = network.member(id)!
+            let store = try FeedStore.create(
+                at: scratch.url.appendingPathComponent(id), genesis: network.signedCharter,
+                authorityCertificatePEM: network.authority.certificate.pem, now: now)
+            let node = try NodeRuntime(
+                nodeID: id, key: member.key, certificateChain: [member.certificate],
+                authority: network.authority.certificate, store: store, group: loops, logger: logger,
+                witness: false)
+            node.observe { event in
+                if case .stored(let origin, let size) = event { arrivals.stored(origin: origin, size: size, at: id) }
+            }
+            let dials: [String]
+            if member.node.role == .relay {
+                dials = Array(relayIDs.prefix { $0 != id })
+            } else {
+                dials = charter.groups(of: id).map(\.convener).reduce(into: []) {
+                    if !$0.contains($1) { $0.append($1) }
+                }
+            }
+            ports[id] = try node.start(
+                host: "127.0.0.1", port: 0,
+                peers: dials.map { .init(nodeID: $0, host: "127.0.0.1", port: ports[$0]!) },
+                antiEntropyInterval: .seconds(3600))
+            nodes[id] = node
+        }
+        defer { for node in nodes.values { node.stop() } }
+
+        let authors = charter.nodes.filter { $0.role == .national }.map(\.id)
+        // Every national node has met its relays (the restore guard is clear) before timing starts.
+        let settled = Date().addingTimeInterval(60)
+        for id in authors {
+            for group in charter.groups(of: id) {
+                while nodes[id]!.appendReadiness(group: group.id) != .ready {
+                    guard Date() < settled else { throw ValidationError("\(id) met no peer in 60 s") }
+                    usleep(10_000)
+                }
+            }
+        }
+
+        func totalFrames() -> UInt64 { nodes.values.reduce(0) { $0 + $1.sentFrameCount } }
+        var latencies: [(networkWide: Bool, milliseconds: Double)] = []
+        var frames: [UInt64] = []
+        for number in 0..<bulletins {
+            let author = authors[number % authors.count]
+            let networkWide = number % 5 == 4
+            let group =
+                networkWide
+                ? FictionalNetwork.networkWideGroup
+                : charter.groups(of: author).first { $0.id != FictionalNetwork.networkWideGroup }!.id
+            let members = Set(charter.group(group)!.members).subtracting([author])
+            let entry = SampleEntries.bulletin(number: number, country: "XA", byteCount: 1024, authorTimeMs: 1)
+            let framesBefore = totalFrames()
+            let start = monotonicSeconds()
+            let batch = try nodes[author]!.append(group: group, entries: [entry])
+            let finish: Double
+            switch arrivals.wait(origin: batch.origin, size: batch.frontier.size, at: members) {
+            case .success(let time): finish = time
+            case .failure(let missing):
+                throw ValidationError(
+                    "bulletin \(number) (\(group)/\(author)) did not reach \(missing.nodes.sorted()) in 30 s")
+            }
+            latencies.append((networkWide, (finish - start) * 1000))
+            // Let the cosignatures and forwarding of this bulletin finish before counting.
+            var quiet = totalFrames()
+            while true {
+                usleep(20_000)
+                let next = totalFrames()
+                if next == quiet { break }
+                quiet = next
+            }
+            frames.append(quiet - framesBefore)
+        }
+
+        func percentile(_ values: [Double], _ fraction: Double) -> Double {
+            guard !values.isEmpty else { return 0 }
+            let sorted = values.sorted()
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
+        }
+        let all = latencies.map(\.milliseconds)
+        let regional = latencies.filter { !$0.networkWide }.map(\.milliseconds)
+        let networkWide = latencies.filter(\.networkWide).map(\.milliseconds)
+        emit([
+            "scenario": "propagation", "nationals": nationals, "relays": relays, "bulletins": bulletins,
+            "p50_ms": rounded(percentile(all, 0.5), 2), "p99_ms": rounded(percentile(all, 0.99), 2),
+            "max_ms": rounded(all.max() ?? 0, 2),
+            "regional_p50_ms": rounded(percentile(regional, 0.5), 2),
+            "regional_p99_ms": rounded(percentile(regional, 0.99), 2),
+            "network_wide_p50_ms": rounded(percentile(networkWide, 0.5), 2),
+            "network_wide_p99_ms": rounded(percentile(networkWide, 0.99), 2),
+            "frames_per_bulletin": rounded(Double(frames.reduce(0, +)) / Double(max(frames.count, 1)), 1),
+            "regional_frames_per_bulletin": rounded(
+                Double(zip(latencies, frames).filter { !$0.0.networkWide }.map(\.1).reduce(0, +))
+                    / Double(max(regional.count, 1)), 1),
+            "network_wide_frames_per_bulletin": rounded(
+                Double(zip(latencies, frames).filter { $0.0.networkWide }.map(\.1).reduce(0, +))
+                    / Double(max(networkWide.count, 1)), 1),
+        ])
+    }
+}
+
+/// When each node stored each feed size: written from the nodes' queues, read by the benchmark.
+final class Arrivals: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var times: [String: [String: Double]] = [:]
+
+    func stored(origin: FeedOrigin, size: UInt64, at node: String) {
+        let now = monotonicSeconds()
+        condition.lock()
+        // A batch may carry several sizes at once: record the first time a node reached each.
+        times["\(origin)#\(size)", default: [:]][node] = times["\(origin)#\(size)"]?[node] ?? now
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    struct Missing: Error { let nodes: Set<String> }
+
+    /// The time the last of `nodes` stored `origin` at `size`, or those missing after 30 s.
+    func wait(origin: FeedOrigin, size: UInt64, at nodes: Set<String>) -> Result<Double, Missing> {
+        let key = "\(origin)#\(size)"
+        let deadline = Date().addingTimeInterval(30)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            let reached = times[key] ?? [:]
+            if nodes.allSatisfy({ reached[$0] != nil }) {
+                times[key] = nil
+                return .success(nodes.map { reached[$0]! }.max() ?? 0)
+            }
+            if !condition.wait(until: deadline) { return .failure(Missing(nodes: nodes.filter { reached[$0] == nil })) }
+        }
+    }
+}
