@@ -1028,6 +1028,11 @@ public nonisolated struct Tocsin_V1_Decision: Sendable {
 
   public var statement: String = String()
 
+  /// When the proposal closed (milliseconds since 1970, the convener's clock): the deadline,
+  /// or earlier when the votes witnessed by then already settled the outcome. Votes witnessed
+  /// after it do not count.
+  public var closedMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2073,7 +2078,7 @@ nonisolated extension Tocsin_V1_CountedVote: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Decision"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}proposal\0\u{1}outcome\0\u{1}votes\0\u{1}statement\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}proposal\0\u{1}outcome\0\u{1}votes\0\u{1}statement\0\u{3}closed_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2085,6 +2090,7 @@ nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._
       case 2: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.votes) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.statement) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.closedMs) }()
       default: break
       }
     }
@@ -2107,6 +2113,9 @@ nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.statement.isEmpty {
       try visitor.visitSingularStringField(value: self.statement, fieldNumber: 4)
     }
+    if self.closedMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.closedMs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2115,6 +2124,7 @@ nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.outcome != rhs.outcome {return false}
     if lhs.votes != rhs.votes {return false}
     if lhs.statement != rhs.statement {return false}
+    if lhs.closedMs != rhs.closedMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
