@@ -18,16 +18,9 @@ import TocsinStore
 /// | GET | /v1/feeds | every feed held with its head, checkpoint and cosigners |
 /// | GET | /v1/entries?group=&author=&from=&limit= | entries, summarised |
 /// | GET | /v1/forks | fork proofs held |
-/// | POST | /v1/bulletins | issue a bulletin: `{"group", "headline", "severity", "country", "description"?}` → `{"reference"}` |
+///
+/// Bulletins, acknowledgements, proposals and votes: `AdminAPI+Consultation.swift`.
 public enum AdminAPI {
-    struct IssueBulletin: Decodable {
-        let group: String
-        let headline: String
-        let severity: String
-        let country: String
-        let description: String?
-    }
-
     struct EntryReport: Encodable {
         let reference: String
         let origin: String
@@ -63,7 +56,9 @@ public enum AdminAPI {
     }
 
     /// The admin application for `runtime`, listening on `socketPath`.
-    public static func application(runtime: NodeRuntime, socketPath: String, logger: Logger) -> some Service {
+    public static func application(
+        runtime: NodeRuntime, consultation: Consultation, socketPath: String, logger: Logger
+    ) -> some Service {
         // A socket left by a crash would block the bind.
         try? FileManager.default.removeItem(atPath: socketPath)
         let router = Router()
@@ -111,27 +106,7 @@ public enum AdminAPI {
                 return json(Failure(error: "\(error)"), status: .internalServerError)
             }
         }
-        router.post("/v1/bulletins") { request, context -> Response in
-            let issue: IssueBulletin
-            do {
-                issue = try await request.decode(as: IssueBulletin.self, context: context)
-            } catch {
-                return json(
-                    Failure(error: "the body must be JSON with group, headline, severity, country"), status: .badRequest
-                )
-            }
-            do {
-                let draft = BulletinDraft(
-                    headline: issue.headline, severity: issue.severity, country: issue.country,
-                    description: issue.description ?? "")
-                let entry = try draft.entry(authorTimeMs: Int64(Date().timeIntervalSince1970 * 1000))
-                let batch = try await runtime.appendWhenReady(group: issue.group, entries: [entry])
-                let reference = EntryReference(group: issue.group, author: runtime.nodeID, index: batch.firstIndex)
-                return json(["reference": reference.description], status: .created)
-            } catch {
-                return json(Failure(error: "\(error)"), status: .unprocessableContent)
-            }
-        }
+        addConsultationRoutes(to: router, runtime: runtime, consultation: consultation)
         var configuration = ApplicationConfiguration(
             address: .unixDomainSocket(path: socketPath), serverName: "tocsind")
         configuration.reuseAddress = true

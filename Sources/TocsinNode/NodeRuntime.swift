@@ -48,6 +48,8 @@ public final class NodeRuntime: @unchecked Sendable {
     public let nodeID: String
     public let store: FeedStore
     let charter: SignedCharter
+    /// The charter this node runs under.
+    public var signedCharter: SignedCharter { charter }
     let key: Ed25519PrivateKey
     let tlsContext: TLSContext
     let group: any EventLoopGroup

@@ -7,10 +7,12 @@ import ServiceLifecycle
 public struct NodeService: Service {
     let runtime: NodeRuntime
     let configuration: NodeConfiguration
+    let consultation: Consultation?
 
-    public init(runtime: NodeRuntime, configuration: NodeConfiguration) {
+    public init(runtime: NodeRuntime, configuration: NodeConfiguration, consultation: Consultation? = nil) {
         self.runtime = runtime
         self.configuration = configuration
+        self.consultation = consultation
     }
 
     public func run() async throws {
@@ -18,7 +20,9 @@ public struct NodeService: Service {
             host: configuration.listenHost, port: configuration.listenPort,
             peers: configuration.peers.map { .init(nodeID: $0.nodeID, host: $0.host, port: $0.port) },
             antiEntropyInterval: .seconds(Int64(configuration.antiEntropySeconds)))
+        consultation?.start()
         try? await gracefulShutdown()
+        consultation?.stop()
         runtime.stop()
     }
 }

@@ -73,39 +73,3 @@ struct Feeds: ParsableCommand {
     }
 }
 
-struct Bulletin: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Warning bulletins.", subcommands: [IssueBulletin.self])
-}
-
-struct IssueBulletin: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "issue",
-        abstract: "Issue a bulletin at a running node; prints its reference <group>/<author>/<index>.")
-
-    @Option(help: "The sharing group (its members receive the bulletin).")
-    var group: String
-
-    @Option(help: "A short headline.")
-    var headline: String
-
-    @Option(help: "extreme, severe, moderate, minor or unknown (CAP 1.2).")
-    var severity: String
-
-    @Option(help: "ISO 3166-1 alpha-2 code of the state concerned (fictional states: XA–XZ).")
-    var country: String
-
-    @Option(help: "The description.")
-    var description: String?
-
-    @OptionGroup var admin: AdminOptions
-
-    func run() throws {
-        var body: [String: Any] = ["group": group, "headline": headline, "severity": severity, "country": country]
-        if let description { body["description"] = description }
-        let answer = try admin.client().json(
-            "POST", "/v1/bulletins", body: try JSONSerialization.data(withJSONObject: body))
-        if admin.json { return try printJSON(answer) }
-        print((answer as? [String: Any])?["reference"] as? String ?? "?")
-    }
-}

@@ -45,11 +45,14 @@ struct Tocsind: AsyncParsableCommand {
         } catch {
             throw StartupFailure(message: "\(config): \(error)")
         }
-        let admin = AdminAPI.application(runtime: runtime, socketPath: configuration.adminSocket.path, logger: logger)
+        let consultation = Consultation(runtime: runtime, logger: logger)
+        let admin = AdminAPI.application(
+            runtime: runtime, consultation: consultation, socketPath: configuration.adminSocket.path, logger: logger)
         let services = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: NodeService(runtime: runtime, configuration: configuration)), .init(service: admin),
+                    .init(service: NodeService(runtime: runtime, configuration: configuration, consultation: consultation)),
+                    .init(service: admin),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await services.run()
