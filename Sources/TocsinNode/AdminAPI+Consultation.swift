@@ -156,8 +156,9 @@ extension AdminAPI {
         try? EntryReference(parsing: "\(group)/\(author)/\(index)")
     }
 
-    static func addConsultationRoutes(to router: Router<BasicRequestContext>, runtime: NodeRuntime, consultation: Consultation)
-    {
+    static func addConsultationRoutes(
+        to router: Router<BasicRequestContext>, runtime: NodeRuntime, consultation: Consultation
+    ) {
         router.get("/v1/bulletins") { _, _ -> Response in
             json(consultation.read { book in book.alerts.map { bulletinReport($0, book: book, runtime: runtime) } })
         }
@@ -214,7 +215,8 @@ extension AdminAPI {
                 let bytes = ConsultationEntries.acknowledgement(
                     of: reference, leafHash: leafHash, level: level, authorTimeMs: nowMs())
                 let batch = try await runtime.appendWhenReady(group: reference.group, entries: [bytes])
-                return json(Created(reference: "\(reference.group)/\(runtime.nodeID)/\(batch.firstIndex)"), status: .created)
+                return json(
+                    Created(reference: "\(reference.group)/\(runtime.nodeID)/\(batch.firstIndex)"), status: .created)
             } catch let error as DecodingError {
                 return failure("the body must be {\"bulletin\", \"level\"}: \(describe(error))", .badRequest)
             } catch {
@@ -253,7 +255,8 @@ extension AdminAPI {
                     return failure("group: must name the group that decides", .badRequest)
                 }
                 guard runtime.signedCharter.charter.group(group)?.members.contains(runtime.nodeID) == true else {
-                    throw ConsultationError.refused("\(runtime.nodeID) is not a member of \(group): it cannot propose there")
+                    throw ConsultationError.refused(
+                        "\(runtime.nodeID) is not a member of \(group): it cannot propose there")
                 }
                 let draft = try decoder.decode(ConsultationEntries.ProposalDraft.self, from: data)
                 var resolved: [(EntryReference, SHA256Digest)] = []
@@ -278,7 +281,8 @@ extension AdminAPI {
         router.post("/v1/votes") { request, _ -> Response in
             do {
                 let ask = try decoder.decode(VoteRequest.self, from: try await body(request))
-                let position = try ConsultationTerms.value(ask.position, in: ConsultationTerms.positions, field: "position")
+                let position = try ConsultationTerms.value(
+                    ask.position, in: ConsultationTerms.positions, field: "position")
                 let (reference, leafHash, entry) = try held(ask.proposal, runtime: runtime)
                 guard case .proposal = entry.payload else {
                     throw ConsultationError.refused("\(reference) is not a proposal")
@@ -294,9 +298,11 @@ extension AdminAPI {
                     on: reference, leafHash: leafHash, position: position, statement: ask.statement ?? "",
                     authorTimeMs: nowMs())
                 let batch = try await runtime.appendWhenReady(group: reference.group, entries: [bytes])
-                return json(Created(reference: "\(reference.group)/\(runtime.nodeID)/\(batch.firstIndex)"), status: .created)
+                return json(
+                    Created(reference: "\(reference.group)/\(runtime.nodeID)/\(batch.firstIndex)"), status: .created)
             } catch let error as DecodingError {
-                return failure("the body must be {\"proposal\", \"position\", \"statement\"?}: \(describe(error))", .badRequest)
+                return failure(
+                    "the body must be {\"proposal\", \"position\", \"statement\"?}: \(describe(error))", .badRequest)
             } catch {
                 return failure("\(error)", .unprocessableContent)
             }
@@ -345,7 +351,9 @@ extension AdminAPI {
         ConsultationTerms.name(value, in: table)
     }
 
-    static func bulletinDetail(_ reference: EntryReference, book: ConsultationBook, runtime: NodeRuntime)
+    static func bulletinDetail(
+        _ reference: EntryReference, book: ConsultationBook, runtime: NodeRuntime
+    )
         -> BulletinDetail?
     {
         guard let item = book.bulletins[reference], let state = book.state(of: reference) else { return nil }
@@ -357,9 +365,10 @@ extension AdminAPI {
         return BulletinDetail(
             summary: bulletinReport(item, book: book, runtime: runtime), description: shown.description_p,
             areas: shown.situation.areas.map { area in
-                ([area.description_p] + area.geocodes.map { "\($0.name)=\($0.value)" } + area.polygons.map {
-                    "polygon \($0)"
-                } + area.circles.map { "circle \($0)" }).joined(separator: "; ")
+                ([area.description_p] + area.geocodes.map { "\($0.name)=\($0.value)" }
+                    + area.polygons.map {
+                        "polygon \($0)"
+                    } + area.circles.map { "circle \($0)" }).joined(separator: "; ")
             },
             riskFactors: shown.riskFactors.flatMap { $0.indicators.isEmpty ? ["\($0.factor)"] : $0.indicators },
             sources: shown.sources.map { $0.uri.isEmpty ? $0.name : "\($0.name) <\($0.uri)>" },
@@ -382,7 +391,9 @@ extension AdminAPI {
             votingMembers: standing.votingMembers, notVoted: standing.notVoted, explanation: standing.explanation)
     }
 
-    static func proposalReport(_ reference: EntryReference, runtime: NodeRuntime, consultation: Consultation)
+    static func proposalReport(
+        _ reference: EntryReference, runtime: NodeRuntime, consultation: Consultation
+    )
         -> ProposalReport?
     {
         guard let item = consultation.read({ $0.proposals[reference] }),
@@ -413,7 +424,9 @@ extension AdminAPI {
             standing: standingReport(standing), decisions: decisions)
     }
 
-    static func proposalDetail(_ reference: EntryReference, runtime: NodeRuntime, consultation: Consultation)
+    static func proposalDetail(
+        _ reference: EntryReference, runtime: NodeRuntime, consultation: Consultation
+    )
         -> ProposalDetail?
     {
         guard let summary = proposalReport(reference, runtime: runtime, consultation: consultation),
@@ -424,7 +437,8 @@ extension AdminAPI {
         let convener = runtime.signedCharter.charter.group(reference.group)?.convener ?? ""
         let votes = consultation.queue.sync { consultation.heldVotes(on: reference, convener: convener) }
         let statements = consultation.read { book in
-            Dictionary(book.votes(on: reference).map { ($0.reference, $0.payload.statement) }, uniquingKeysWith: { a, _ in a })
+            Dictionary(
+                book.votes(on: reference).map { ($0.reference, $0.payload.statement) }, uniquingKeysWith: { a, _ in a })
         }
         return ProposalDetail(
             summary: summary, rationale: item.payload.rationale,

@@ -188,7 +188,8 @@ public final class Consultation: @unchecked Sendable {
                 guard
                     let origin = try? FeedOrigin(
                         network: runtime.store.networkID, group: vote.reference.group, author: vote.voter),
-                    let witnessed = try? runtime.store.witnessed(origin: origin, index: vote.reference.index, by: witness)
+                    let witnessed = try? runtime.store.witnessed(
+                        origin: origin, index: vote.reference.index, by: witness)
                 else { continue }
                 decision.votes.append(
                     .with {
@@ -267,9 +268,12 @@ public final class Consultation: @unchecked Sendable {
                 (try? checkpoint.verify(author: authorKey)) != nil,
                 let cosignature = checkpoint.cosignatures.first(where: { $0.witnessName == witness }),
                 (try? cosignature.verify(checkpoint: checkpoint.checkpoint, publicKey: convenerKey)) != nil,
-                let root = try? runtime.store.withProofs(origin: origin, { proofs, head in
-                    checkpoint.checkpoint.size <= head.size ? try proofs.root(size: checkpoint.checkpoint.size) : nil
-                }), root == checkpoint.checkpoint.root
+                let root = try? runtime.store.withProofs(
+                    origin: origin,
+                    { proofs, head in
+                        checkpoint.checkpoint.size <= head.size
+                            ? try proofs.root(size: checkpoint.checkpoint.size) : nil
+                    }), root == checkpoint.checkpoint.root
             else { continue }
             proven[reference] = Int64(cosignature.timestamp) * 1000
         }

@@ -26,7 +26,9 @@ func printCreated(_ answer: Any, json: Bool) throws {
 struct Bulletin: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Warning bulletins: issue, update, cancel, list, show.",
-        subcommands: [IssueBulletin.self, UpdateBulletin.self, CancelBulletin.self, ListBulletins.self, ShowBulletin.self])
+        subcommands: [
+            IssueBulletin.self, UpdateBulletin.self, CancelBulletin.self, ListBulletins.self, ShowBulletin.self,
+        ])
 }
 
 /// The fields of a bulletin on the command line (CAP 1.2 names, lower-case values).
@@ -135,7 +137,8 @@ func currentFields(of reference: String, client: AdminClient) throws -> [String:
 struct UpdateBulletin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
-        abstract: "Update one of this node's bulletins; fields not given keep their values. Prints the update's reference.")
+        abstract:
+            "Update one of this node's bulletins; fields not given keep their values. Prints the update's reference.")
 
     @Argument(help: "The bulletin, <group>/<author>/<index>.")
     var reference: String
@@ -213,13 +216,15 @@ struct ShowBulletin: ParsableCommand {
             "situation   \(summary["country"] ?? "?"), severity \(summary["severity"] ?? "?"), urgency \(summary["urgency"] ?? "?"), certainty \(summary["certainty"] ?? "?")"
         )
         print("issued      \(timeText(summary["issued_ms"])) by \(summary["author"] ?? "?")")
-        if let description = fields["description"] as? String, !description.isEmpty { print("description \(description)") }
+        if let description = fields["description"] as? String, !description.isEmpty {
+            print("description \(description)")
+        }
         for (label, key) in [
             ("areas", "areas"), ("risk factors", "risk_factors"), ("sources", "sources"),
             ("actions", "recommended_actions"), ("revisions", "revisions"), ("refused", "refused_revisions"),
         ] {
             if let values = fields[key] as? [String], !values.isEmpty {
-                print("\(label.padding(toLength: 11, withPad: " ", startingAt: 0)) \(values.joined(separator: ", "))")
+                print("\(label.padding(toLength: 12, withPad: " ", startingAt: 0))\(values.joined(separator: ", "))")
             }
         }
         print("acknowledgements:")
@@ -327,7 +332,8 @@ func standingText(_ proposal: [String: Any]) -> String {
 
 struct ListProposals: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List proposals: open ones by priority, then deadline, with their live standing.")
+        commandName: "list", abstract: "List proposals: open ones by priority, then deadline, with their live standing."
+    )
     @OptionGroup var admin: AdminOptions
 
     func run() throws {
@@ -374,7 +380,9 @@ struct ShowProposal: ParsableCommand {
             case false?: verdict = "FLAGGED: " + (decision["findings"] as? [String] ?? []).joined(separator: "; ")
             default: verdict = "not yet verified (waiting for the votes it counts)"
             }
-            print("decision  \(decision["reference"] ?? "?") by \(decision["author"] ?? "?"): \(decision["outcome"] ?? "?") — \(verdict)")
+            print(
+                "decision  \(decision["reference"] ?? "?") by \(decision["author"] ?? "?"): \(decision["outcome"] ?? "?") — \(verdict)"
+            )
         }
     }
 }
@@ -412,7 +420,8 @@ struct CastVote: ParsableCommand {
             "proposal": reference, "position": endorse ? "endorse" : object ? "object" : "abstain",
         ]
         if let statement { body["statement"] = statement }
-        let answer = try admin.client().json("POST", "/v1/votes", body: try JSONSerialization.data(withJSONObject: body))
+        let answer = try admin.client().json(
+            "POST", "/v1/votes", body: try JSONSerialization.data(withJSONObject: body))
         try printCreated(answer, json: admin.json)
     }
 }

@@ -40,7 +40,9 @@ struct Demo: ParsableCommand {
         let say = Narrator(started: started)
         say("wrote a network of \(nodes.count) nodes in \(folder.path)")
         for group in network.charter.groups {
-            say("  group \(group.id) (\(group.name)): \(group.members.joined(separator: ", ")); convener \(group.convener)")
+            say(
+                "  group \(group.id) (\(group.name)): \(group.members.joined(separator: ", ")); convener \(group.convener)"
+            )
         }
 
         let daemons = try Daemons(nodes: nodes, executable: try Self.sibling("tocsind"))
@@ -61,7 +63,8 @@ struct Demo: ParsableCommand {
         let issued = try daemons.call(
             "XA", "POST", "/v1/bulletins",
             [
-                "group": "nro", "status": "exercise", "headline": "Exercise: hate speech against a minority in XA rising",
+                "group": "nro", "status": "exercise",
+                "headline": "Exercise: hate speech against a minority in XA rising",
                 "severity": "severe", "urgency": "expected", "certainty": "likely", "country": "XA",
                 "description": "Broadcasts calling for exclusion of a minority in the northern districts (fictional).",
                 "risk_factors": ["8.3", "9.1", "10"], "areas": [["description": "Northern districts of XA"]],
@@ -114,7 +117,9 @@ struct Demo: ParsableCommand {
             _ = try daemons.waitFor("RN to witness the vote") { () -> Bool? in
                 let detail = try daemons.call("RN", "GET", "/v1/proposals/\(proposal)")
                 let votes = detail["votes"] as? [[String: Any]] ?? []
-                return votes.contains { $0["reference"] as? String == vote["reference"] as? String && $0["witnessed_ms"] != nil }
+                return votes.contains {
+                    $0["reference"] as? String == vote["reference"] as? String && $0["witnessed_ms"] != nil
+                }
                     ? true : nil
             }
         }

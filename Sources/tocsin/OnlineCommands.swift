@@ -72,4 +72,3 @@ struct Feeds: ParsableCommand {
         }
     }
 }
-

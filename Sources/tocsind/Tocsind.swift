@@ -51,7 +51,9 @@ struct Tocsind: AsyncParsableCommand {
         let services = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: NodeService(runtime: runtime, configuration: configuration, consultation: consultation)),
+                    .init(
+                        service: NodeService(runtime: runtime, configuration: configuration, consultation: consultation)
+                    ),
                     .init(service: admin),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

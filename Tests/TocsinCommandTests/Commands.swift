@@ -19,6 +19,10 @@ enum Commands {
     }
 
     static func tocsin(_ arguments: String...) throws -> CommandResult {
+        try tocsin(arguments)
+    }
+
+    static func tocsin(_ arguments: [String]) throws -> CommandResult {
         try run(productsDirectory.appendingPathComponent("tocsin"), arguments)
     }
 

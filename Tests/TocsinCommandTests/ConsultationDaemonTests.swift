@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+import TocsinStore
+
+/// A whole consultation over real `tocsind` processes, with the hostile cases: a vote by a
+/// non-member, a decision by a non-convener, a convener's decision that leaves out a
+/// witnessed vote, an update to someone else's bulletin.
+@Suite(.serialized) struct ConsultationDaemonTests {
+    typealias Daemons = DaemonTests.Daemons
+
+    static func data(_ directory: URL, _ id: String) -> URL { directory.appendingPathComponent("\(id)/data") }
+
+    /// Runs `tocsin` against node `id`; `--json` output parsed.
+    static func json(_ directory: URL, _ id: String, _ arguments: String...) throws -> Any? {
+        let result = try Commands.tocsin(arguments + ["--json", "--data-dir", data(directory, id).path])
+        guard result.status == 0 else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(result.output.utf8))
+    }
+
+    /// Appends `entries` to `author`'s feed in `group` directly in its database (daemon stopped),
+    /// as a node that misbehaves would.
+    static func inject(_ directory: URL, author: String, group: String, _ entries: [[UInt8]]) throws -> UInt64 {
+        let store = try FeedStore.open(directory: data(directory, author))
+        let key = try KeyFile.read(from: directory.appendingPathComponent("\(author)/node.key").path)
+        let origin = try FeedOrigin(network: store.networkID, group: group, author: author)
+        var feed = FeedAuthor(
+            origin: origin, key: key, frontier: try store.head(of: origin)?.frontier ?? MerkleFrontier())
+        let first = feed.frontier.size
+        try store.append(feed.append(entries), now: Date())
+        return first
+    }
+
+    /// The reference and leaf hash of an entry as `id` holds it.
+    static func held(_ directory: URL, _ id: String, _ reference: String) throws -> (EntryReference, SHA256Digest) {
+        let store = try FeedStore.open(directory: data(directory, id))
+        let parsed = try EntryReference(parsing: reference)
+        let origin = try FeedOrigin(network: store.networkID, group: parsed.group, author: parsed.author)
+        let entry = try #require(try store.entry(origin: origin, index: parsed.index))
+        return (parsed, entry.leafHash)
+    }
+
+    static func proposal(_ directory: URL, _ id: String, _ reference: String) -> [String: Any]? {
+        (try? json(directory, id, "proposal", "show", reference)) as? [String: Any]
+    }
+
+    static func decisions(_ directory: URL, _ id: String, _ reference: String) -> [[String: Any]] {
+        ((proposal(directory, id, reference)?["summary"] as? [String: Any])?["decisions"] as? [[String: Any]]) ?? []
+    }
+
+    @Test func aWholeConsultationWithHostileParticipants() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let directory = scratch.url.appendingPathComponent("net")
+        let devnet = try Commands.tocsin(
+            "devnet", directory.path, "--nationals", "4", "--relays", "2", "--observers", "1", "--base-port",
+            "\(DaemonTests.freePorts(7))")
+        #expect(devnet.status == 0, "\(devnet.errorOutput)")
+        // nro = RN (convener), XA, XC; sro = RS, XB, XD; all = everyone, convened by RN; majority.
+        let daemons = Daemons(directory: directory)
+        defer { _ = daemons.stopAll() }
+        let everyone = ["RN", "RS", "XA", "XB", "XC", "XD", "OBS1"]
+        for id in everyone { try daemons.start(id) }
+        func eventually(_ what: String, timeout: TimeInterval = 60, _ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if condition() { return true }
+                usleep(100_000)
+            }
+            return condition()
+        }
+        #expect(
+            eventually("admin sockets") {
+                everyone.allSatisfy {
+                    FileManager.default.fileExists(
+                        atPath: Self.data(directory, $0).appendingPathComponent("admin.sock").path)
+                }
+            })
+
+        // A bulletin with CAP fields and risk factors; every member acknowledges receipt.
+        let issued = try Commands.tocsin(
+            "bulletin", "issue", "--group", "nro", "--headline", "Exercise: militias forming in XA", "--severity",
+            "severe", "--urgency", "expected", "--certainty", "likely", "--status", "exercise", "--country", "XA",
+            "--risk-factor", "8.3", "--risk-factor", "10", "--area", "Eastern valleys of XA", "--source",
+            "Field office (fictional)", "--action", "Monitor", "--data-dir", Self.data(directory, "XA").path)
+        #expect(issued.status == 0, "\(issued.errorOutput)")
+        let bulletin = issued.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(bulletin == "nro/XA/0")
+        func acknowledged(_ member: String, _ key: String) -> Bool {
+            let detail = (try? Self.json(directory, "XA", "bulletin", "show", bulletin)) as? [String: Any]
+            let members = detail?["members"] as? [[String: Any]] ?? []
+            return members.contains { $0["member"] as? String == member && $0[key] != nil }
+        }
+        #expect(eventually("receipts") { acknowledged("RN", "received_ms") && acknowledged("XC", "received_ms") })
+        let detail = try #require(try Self.json(directory, "XC", "bulletin", "show", bulletin) as? [String: Any])
+        #expect(detail["risk_factors"] as? [String] == ["8.3", "10"])
+        #expect(detail["not_acknowledged"] as? [String] == [])
+
+        // Only its author may update or cancel a bulletin.
+        let foreign = try Commands.tocsin(
+            "bulletin", "update", bulletin, "--severity", "minor", "--data-dir", Self.data(directory, "XC").path)
+        #expect(foreign.status != 0)
+        #expect(foreign.errorOutput.contains("only its author"), "\(foreign.errorOutput)")
+        let update = try Commands.tocsin(
+            "bulletin", "update", bulletin, "--severity", "extreme", "--data-dir", Self.data(directory, "XA").path)
+        #expect(update.status == 0, "\(update.errorOutput)")
+        #expect(
+            eventually("the update at XC") {
+                let list = (try? Self.json(directory, "XC", "bulletin", "list")) as? [[String: Any]] ?? []
+                return list.first?["severity"] as? String == "extreme" && list.first?["state"] as? String == "updated"
+            })
+        let acted = try Commands.tocsin("ack", bulletin, "--acted", "--data-dir", Self.data(directory, "XC").path)
+        #expect(acted.status == 0, "\(acted.errorOutput)")
+        #expect(eventually("XC's acted-on") { acknowledged("XC", "acted_on_ms") })
+
+        // A network-wide proposal (voting members XA, XB, XC, XD; majority; convener RN).
+        let opened = try Commands.tocsin(
+            "proposal", "open", "--group", "all", "--title", "Regional consultation on XA", "--action",
+            "regional-consultation", "--policy", "majority", "--deadline", "10m", "--priority", "high", "--data-dir",
+            Self.data(directory, "XB").path)
+        #expect(opened.status == 0, "\(opened.errorOutput)")
+        let proposal = opened.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            eventually("the proposal everywhere") {
+                everyone.allSatisfy { Self.proposal(directory, $0, proposal) != nil }
+            })
+        // The observer may not vote through its node …
+        let observerVote = try Commands.tocsin(
+            "vote", proposal, "--endorse", "--data-dir", Self.data(directory, "OBS1").path)
+        #expect(observerVote.status != 0)
+        #expect(observerVote.errorOutput.contains("not a voting member"), "\(observerVote.errorOutput)")
+        // … so it writes the vote into its own log behind its node's back: replicated, never counted.
+        #expect(daemons.stop("OBS1") == 0)
+        let (proposalReference, proposalHash) = try Self.held(directory, "OBS1", proposal)
+        let sneaked = try Self.inject(
+            directory, author: "OBS1", group: "all",
+            [
+                try ConsultationEntries.vote(
+                    on: proposalReference, leafHash: proposalHash, position: .endorse, statement: "",
+                    authorTimeMs: Int64(Date().timeIntervalSince1970 * 1000))
+            ])
+        try daemons.start("OBS1")
+        func votes(_ id: String) -> [[String: Any]] {
+            Self.proposal(directory, id, proposal)?["votes"] as? [[String: Any]] ?? []
+        }
+        #expect(eventually("the observer's vote at RN") { votes("RN").contains { $0["voter"] as? String == "OBS1" } })
+        for voter in ["XA", "XC", "XD"] {
+            let vote = try Commands.tocsin(
+                "vote", proposal, "--endorse", "--statement", "Yes", "--data-dir", Self.data(directory, voter).path)
+            #expect(vote.status == 0, "\(voter): \(vote.errorOutput)")
+        }
+        #expect(
+            eventually("the decision, verified at every member") {
+                everyone.allSatisfy { id in Self.decisions(directory, id, proposal).first?["holds"] as? Bool == true }
+            })
+        let decision = try #require(Self.decisions(directory, "XB", proposal).first)
+        #expect(decision["author"] as? String == "RN")
+        #expect(decision["outcome"] as? String == "adopted")
+        let counted = decision["counted"] as? [String] ?? []
+        #expect(counted.count == 3)
+        #expect(!counted.contains("all/OBS1/\(sneaked)"))
+        #expect(votes("XA").contains { $0["voter"] as? String == "OBS1" && $0["counted"] as? Bool == false })
+
+        // A member writes a decision of its own: every node flags it.
+        #expect(daemons.stop("XD") == 0)
+        var forged = Tocsin_V1_Decision()
+        forged.proposal = ConsultationBook.message(proposalReference, leafHash: proposalHash)
+        forged.outcome = .rejected
+        forged.closedMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let forgedIndex = try Self.inject(
+            directory, author: "XD", group: "all",
+            [ConsultationEntries.decision(forged, authorTimeMs: Int64(Date().timeIntervalSince1970 * 1000) + 1)])
+        try daemons.start("XD")
+        #expect(
+            eventually("the forged decision flagged at XA") {
+                Self.decisions(directory, "XA", proposal).contains {
+                    $0["reference"] as? String == "all/XD/\(forgedIndex)" && $0["holds"] as? Bool == false
+                        && ($0["findings"] as? [String] ?? []).contains { $0.contains("not by the group's convener") }
+                }
+            })
+        let listing = try Commands.tocsin("proposal", "list", "--data-dir", Self.data(directory, "XA").path)
+        #expect(listing.output.contains("FLAGGED DECISION"), "\(listing.output)")
+
+        // The convener leaves out a witnessed vote: flagged too.
+        let second = try Commands.tocsin(
+            "proposal", "open", "--group", "nro", "--title", "Public statement on XA", "--action", "public-statement",
+            "--deadline", "10m", "--data-dir", Self.data(directory, "XC").path)
+        #expect(second.status == 0, "\(second.errorOutput)")
+        let secondProposal = second.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(eventually("the second proposal at XA") { Self.proposal(directory, "XA", secondProposal) != nil })
+        let endorsed = try Commands.tocsin(
+            "vote", secondProposal, "--endorse", "--data-dir", Self.data(directory, "XA").path)
+        #expect(endorsed.status == 0, "\(endorsed.errorOutput)")
+        #expect(
+            eventually("RN witnessing XA's vote") {
+                (Self.proposal(directory, "RN", secondProposal)?["votes"] as? [[String: Any]] ?? []).contains {
+                    $0["voter"] as? String == "XA" && $0["witnessed_ms"] != nil
+                }
+            })
+        #expect(daemons.stop("RN") == 0)
+        let (secondReference, secondHash) = try Self.held(directory, "RN", secondProposal)
+        var partial = Tocsin_V1_Decision()
+        partial.proposal = ConsultationBook.message(secondReference, leafHash: secondHash)
+        partial.outcome = .rejected
+        partial.closedMs = Int64(Date().timeIntervalSince1970 * 1000)
+        _ = try Self.inject(
+            directory, author: "RN", group: "nro",
+            [ConsultationEntries.decision(partial, authorTimeMs: Int64(Date().timeIntervalSince1970 * 1000) + 1)])
+        try daemons.start("RN")
+        #expect(
+            eventually("the partial decision flagged at XC") {
+                Self.decisions(directory, "XC", secondProposal).contains {
+                    $0["author"] as? String == "RN" && $0["holds"] as? Bool == false
+                        && ($0["findings"] as? [String] ?? []).contains { $0.contains("leaves out") }
+                }
+            }, "\(Self.decisions(directory, "XC", secondProposal))")
+
+        // Every node stops cleanly and its log verifies.
+        let statuses = daemons.stopAll()
+        #expect(statuses.values.allSatisfy { $0 == 0 }, "\(statuses)")
+        for id in everyone {
+            let verify = try Commands.tocsin("verify", "--data-dir", Self.data(directory, id).path)
+            #expect(verify.status == 0, "\(id): \(verify.output)")
+        }
+    }
+}
