@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TocsinNet", targets: ["TocsinNet"]),
         .library(name: "TocsinNode", targets: ["TocsinNode"]),
         .library(name: "TocsinDevelopment", targets: ["TocsinDevelopment"]),
+        .library(name: "TocsinCAP", targets: ["TocsinCAP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -92,10 +93,12 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // CAP 1.2 XML reading (FoundationXML), kept out of TocsinCore so the daemon links no XML parser.
+        .target(name: "TocsinCAP", dependencies: ["TocsinCore"]),
         .executableTarget(
             name: "tocsin",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment", "TocsinCAP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -111,6 +114,8 @@ let package = Package(
         ),
         .testTarget(name: "TocsinCryptoTests", dependencies: ["TocsinCrypto"]),
         .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
+        .testTarget(
+            name: "TocsinCAPTests", dependencies: ["TocsinCAP", "TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
         .testTarget(
             name: "TocsinNetTests",
             dependencies: [

@@ -10,6 +10,7 @@ import TocsinStore
 /// | --- | --- | --- |
 /// | GET | /v1/bulletins | bulletins (alerts) newest first, with state and acknowledgement counts |
 /// | GET | /v1/bulletins/{group}/{author}/{index} | one bulletin, its revisions, who acknowledged what and when |
+/// | GET | /v1/bulletins/{group}/{author}/{index}/cap | `{"reference", "xml"}`: that bulletin entry (alert, update or cancel) as a CAP 1.2 alert |
 /// | POST | /v1/bulletins | issue, update or cancel: `{"group", …BulletinDraft fields}` → `{"reference"}` |
 /// | POST | /v1/acknowledgements | `{"bulletin": REF, "level": "read" \| "acted-on"}` → `{"reference"}` |
 /// | GET | /v1/proposals | open proposals by priority then deadline, then closed ones, with standing |
@@ -170,6 +171,29 @@ extension AdminAPI {
             else { return failure("not a reference <group>/<author>/<index>", .badRequest) }
             let detail = consultation.read { book in bulletinDetail(reference, book: book, runtime: runtime) }
             return detail.map { json($0) } ?? failure("no bulletin \(reference) is held here", .notFound)
+        }
+        router.get("/v1/bulletins/:group/:author/:index/cap") { _, context -> Response in
+            guard
+                let reference = reference(
+                    context.parameters.get("group") ?? "", context.parameters.get("author") ?? "",
+                    context.parameters.get("index") ?? "")
+            else { return failure("not a reference <group>/<author>/<index>", .badRequest) }
+            let xml = consultation.read { book -> String? in
+                guard let item = book.bulletins[reference] else { return nil }
+                let referenced = Dictionary(
+                    item.payload.references.compactMap { target -> (EntryReference, Int64)? in
+                        let targetReference = ConsultationBook.reference(target)
+                        return book.bulletins[targetReference].map { (targetReference, $0.authorTimeMs) }
+                    }, uniquingKeysWith: { first, _ in first })
+                return CAPAlert(
+                    bulletin: item.payload, reference: reference, network: runtime.store.networkID,
+                    authorTimeMs: item.authorTimeMs,
+                    senderName: runtime.signedCharter.charter.node(reference.author)?.name ?? reference.author,
+                    referenced: referenced
+                ).xml()
+            }
+            guard let xml else { return failure("no bulletin \(reference) is held here", .notFound) }
+            return json(["reference": reference.description, "xml": xml])
         }
         router.post("/v1/bulletins") { request, _ -> Response in
             do {

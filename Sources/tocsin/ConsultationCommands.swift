@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import TocsinCAP
+import TocsinCore
+import TocsinCrypto
 
 /// Milliseconds since 1970 as an ISO 8601 time (UTC), for listings.
 func timeText(_ value: Any?) -> String {
@@ -422,6 +425,89 @@ struct CastVote: ParsableCommand {
         if let statement { body["statement"] = statement }
         let answer = try admin.client().json(
             "POST", "/v1/votes", body: try JSONSerialization.data(withJSONObject: body))
+        try printCreated(answer, json: admin.json)
+    }
+}
+
+struct CAPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cap", abstract: "Exchange bulletins as OASIS CAP 1.2 alerts.",
+        subcommands: [ExportCAP.self, ImportCAP.self])
+}
+
+struct ExportCAP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a bulletin as a CAP 1.2 alert (valid against the OASIS schema).",
+        discussion: """
+            Risk factors, the country, sources and the Tocsin reference travel as parameters \
+            named urn:tocsin:risk-factor, urn:tocsin:country, urn:tocsin:source and \
+            urn:tocsin:reference; scope is Restricted to the bulletin's group.
+            """)
+
+    @Argument(help: "The bulletin (or an update or cancel of it), <group>/<author>/<index>.")
+    var reference: String
+
+    @Option(help: "Write the alert to this file instead of standard output.")
+    var out: String?
+
+    @OptionGroup var admin: AdminOptions
+
+    func run() throws {
+        let answer = try admin.client().json("GET", "/v1/bulletins/\(try referencePath(reference))/cap")
+        if admin.json { return try printJSON(answer) }
+        let xml = (answer as? [String: Any])?["xml"] as? String ?? ""
+        if let out {
+            try Data(xml.utf8).write(to: URL(fileURLWithPath: out))
+        } else {
+            print(xml, terminator: "")
+        }
+    }
+}
+
+struct ImportCAP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Issue a bulletin from a CAP 1.2 alert made by any software; prints its reference.",
+        discussion: """
+            One info block becomes the bulletin (the first, or --language); areas keep their \
+            polygons, circles and geocodes. What a bulletin has no field for is listed on \
+            standard error; what Tocsin cannot carry (Draft or System status, Ack or Error, \
+            updates of alerts that are not bulletins of this network) is refused with the reason.
+            """)
+
+    @Argument(help: "The CAP 1.2 XML file.")
+    var file: String
+
+    @Option(help: "The sharing group the bulletin is for.")
+    var group: String
+
+    @Option(help: "Which info block to import, by language (e.g. fr).")
+    var language: String?
+
+    @Option(help: "The state concerned, when the alert names none (ISO 3166-1 alpha-2).")
+    var country: String?
+
+    @OptionGroup var admin: AdminOptions
+
+    func run() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: file))
+        let read = try CAPReader.read(data)
+        let client = try admin.client()
+        let status = try client.json("GET", "/v1/status") as? [String: Any]
+        guard let networkHex = status?["network_id"] as? String, let digest = SHA256Digest(hex: networkHex) else {
+            throw CommandFailure("the node did not say which network it is in")
+        }
+        let imported = try read.alert.bulletinDraft(
+            network: NetworkID(digest: digest), language: language, country: country)
+        for note in read.notes + imported.notes {
+            FileHandle.standardError.write(Data("note: \(note)\n".utf8))
+        }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var body = try JSONSerialization.jsonObject(with: try encoder.encode(imported.draft)) as? [String: Any] ?? [:]
+        body["group"] = group
+        let answer = try client.json("POST", "/v1/bulletins", body: try JSONSerialization.data(withJSONObject: body))
         try printCreated(answer, json: admin.json)
     }
 }

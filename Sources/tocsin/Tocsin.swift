@@ -13,7 +13,7 @@ struct Tocsin: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Keygen.self, CharterCommand.self, Log.self, Show.self, Verify.self, Devnet.self, Status.self, Peers.self,
-            Feeds.self, Bulletin.self, Acknowledge.self, Proposal.self, CastVote.self, Demo.self,
+            Feeds.self, Bulletin.self, Acknowledge.self, Proposal.self, CastVote.self, CAPCommand.self, Demo.self,
         ])
 }
 

@@ -111,6 +111,50 @@ import TocsinStore
                 let list = (try? Self.json(directory, "XC", "bulletin", "list")) as? [[String: Any]] ?? []
                 return list.first?["severity"] as? String == "extreme" && list.first?["state"] as? String == "updated"
             })
+        // CAP 1.2: the bulletin as an alert valid against the OASIS schema, exported at another member…
+        let alertFile = scratch.url.appendingPathComponent("alert.xml")
+        let exported = try Commands.tocsin(
+            "cap", "export", bulletin, "--out", alertFile.path, "--data-dir", Self.data(directory, "XC").path)
+        #expect(exported.status == 0, "\(exported.errorOutput)")
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Docs/cap/CAP-v1.2.xsd")
+        let valid = try ExternalCommand.onPath("xmllint", ["--noout", "--schema", schema.path, alertFile.path]).run()
+        #expect(valid.status == 0, "\(valid.errorOutput)")
+        // … and an update of it, as other software would write one, imported at its author only.
+        let xml = try String(contentsOf: alertFile, encoding: .utf8)
+        func field(_ name: String) -> String {
+            guard let open = xml.range(of: "<\(name)>"), let close = xml.range(of: "</\(name)>") else { return "" }
+            return String(xml[open.upperBound..<close.lowerBound])
+        }
+        let updateXML =
+            xml
+            .replacingOccurrences(of: "<msgType>Alert</msgType>", with: "<msgType>Update</msgType>")
+            .replacingOccurrences(
+                of: "<identifier>\(field("identifier"))</identifier>", with: "<identifier>other-software-1</identifier>"
+            )
+            .replacingOccurrences(
+                of: "</restriction>",
+                with:
+                    "</restriction>\n  <references>\(field("sender")),\(field("identifier")),\(field("sent"))</references>"
+            )
+            .replacingOccurrences(of: "<severity>Severe</severity>", with: "<severity>Moderate</severity>")
+        let updateFile = scratch.url.appendingPathComponent("update.xml")
+        try Data(updateXML.utf8).write(to: updateFile)
+        let notAuthor = try Commands.tocsin(
+            "cap", "import", updateFile.path, "--group", "nro", "--data-dir", Self.data(directory, "XC").path)
+        #expect(notAuthor.status != 0)
+        #expect(notAuthor.errorOutput.contains("only its author"), "\(notAuthor.errorOutput)")
+        let imported = try Commands.tocsin(
+            "cap", "import", updateFile.path, "--group", "nro", "--data-dir", Self.data(directory, "XA").path)
+        #expect(imported.status == 0, "\(imported.errorOutput)")
+        #expect(
+            eventually("the imported update at XC") {
+                let list = (try? Self.json(directory, "XC", "bulletin", "list")) as? [[String: Any]] ?? []
+                return list.first?["severity"] as? String == "moderate"
+                    && list.first?["latest"] as? String
+                        == imported.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            })
+
         let acted = try Commands.tocsin("ack", bulletin, "--acted", "--data-dir", Self.data(directory, "XC").path)
         #expect(acted.status == 0, "\(acted.errorOutput)")
         #expect(eventually("XC's acted-on") { acknowledged("XC", "acted_on_ms") })

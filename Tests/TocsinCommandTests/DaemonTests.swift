@@ -66,6 +66,13 @@ import TocsinStore
             return ((try? store.head(of: origin)) ?? nil)?.size ?? 0
         }
 
+        /// Whether every node of `ids` holds `author`'s feed in `group` exactly as the author does,
+        /// with at least `minimum` entries (the feed also carries the author's acknowledgements).
+        func converged(author: String, group: String, at ids: [String], atLeast minimum: UInt64) -> Bool {
+            let own = size(author, group: group, author: author)
+            return own >= minimum && ids.allSatisfy { size($0, group: group, author: author) == own }
+        }
+
         /// Appends entries to `author`'s feed directly in its data directory (its daemon stopped).
         func seed(author: String, group: String, count: Int) throws {
             let store = try FeedStore.open(directory: data(author))
@@ -160,10 +167,15 @@ import TocsinStore
             "severe",
             "--country", "XC", "--data-dir", daemons.data("XC").path)
         #expect(issued.status == 0, "\(issued.errorOutput)")
-        #expect(issued.output.trimmingCharacters(in: .whitespacesAndNewlines) == "nro/XC/0")
+        // XC's feed may already hold its acknowledgements of XA's bulletins: the new entry follows them.
+        let reference = try EntryReference(parsing: issued.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(reference.group == "nro" && reference.author == "XC")
         let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        #expect(daemons.await { ["RN", "XA"].allSatisfy { daemons.size($0, group: "nro", author: "XC") == 1 } })
+        #expect(
+            daemons.await {
+                ["RN", "XA"].allSatisfy { daemons.size($0, group: "nro", author: "XC") > reference.index }
+            })
         let refused = try Commands.tocsin(
             "bulletin", "issue", "--group", "sro", "--headline", "Not my group", "--severity", "minor", "--country",
             "XC",
@@ -184,7 +196,7 @@ import TocsinStore
         #expect(daemons.await(timeout: 30, cosignedByRelay))
 
         #expect(
-            daemons.await { ["RN", "XC"].allSatisfy { daemons.size($0, group: "nro", author: "XA") == 50 } },
+            daemons.await { daemons.converged(author: "XA", group: "nro", at: ["RN", "XC"], atLeast: 50) },
             "\(daemons.log("XC"))")
         #expect(daemons.await { everyone.allSatisfy { daemons.size($0, group: "all", author: "XB") == 20 } })
         for outsider in ["RS", "XB", "XD", "OBS1"] {
@@ -198,21 +210,25 @@ import TocsinStore
         try daemons.seed(author: "XA", group: "nro", count: 30)
         try daemons.start("XA")
         try daemons.start("RN")
-        #expect(daemons.await { ["RN", "XC"].allSatisfy { daemons.size($0, group: "nro", author: "XA") == 80 } })
+        #expect(daemons.await { daemons.converged(author: "XA", group: "nro", at: ["RN", "XC"], atLeast: 80) })
 
         // kill -9 in the middle of a large catch-up, then restart: it converges.
         #expect(daemons.stop("XC") == 0)
         #expect(daemons.stop("XA") == 0)
         try daemons.seed(author: "XA", group: "nro", count: 20_000)
         try daemons.start("XA")
-        #expect(daemons.await { daemons.size("RN", group: "nro", author: "XA") == 20_080 })
+        let target = daemons.size("XA", group: "nro", author: "XA")
+        #expect(target >= 20_080)
+        #expect(daemons.await { daemons.size("RN", group: "nro", author: "XA") == target })
         try daemons.start("XC")
         #expect(daemons.await(timeout: 60) { daemons.size("XC", group: "nro", author: "XA") > 80 })
         daemons.kill9("XC")
         let interrupted = daemons.size("XC", group: "nro", author: "XA")
-        print("XC was killed holding \(interrupted) of 20080 entries of nro/XA")
+        print("XC was killed holding \(interrupted) of \(target) entries of nro/XA")
         try daemons.start("XC")
-        #expect(daemons.await { daemons.size("XC", group: "nro", author: "XA") == 20_080 }, "stopped at \(interrupted)")
+        #expect(
+            daemons.await(timeout: 180) { daemons.size("XC", group: "nro", author: "XA") == target },
+            "stopped at \(interrupted)")
 
         // Graceful stops, and every node's log verifies.
         let statuses = daemons.stopAll()
