@@ -160,8 +160,10 @@ extension AdminAPI {
     static func addConsultationRoutes(
         to router: Router<BasicRequestContext>, runtime: NodeRuntime, consultation: Consultation
     ) {
-        router.get("/v1/bulletins") { _, _ -> Response in
-            json(consultation.read { book in book.alerts.map { bulletinReport($0, book: book, runtime: runtime) } })
+        router.get("/v1/bulletins") { request, _ -> Response in
+            let limit = min(request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100, 10_000)
+            let views = consultation.read { book in book.alerts.prefix(limit).map { view($0.reference, book: book) } }
+            return json(views.compactMap { $0.flatMap { bulletinReport($0, runtime: runtime) } })
         }
         router.get("/v1/bulletins/:group/:author/:index") { _, context -> Response in
             guard
@@ -169,7 +171,9 @@ extension AdminAPI {
                     context.parameters.get("group") ?? "", context.parameters.get("author") ?? "",
                     context.parameters.get("index") ?? "")
             else { return failure("not a reference <group>/<author>/<index>", .badRequest) }
-            let detail = consultation.read { book in bulletinDetail(reference, book: book, runtime: runtime) }
+            let detail = consultation.read { book in view(reference, book: book) }.flatMap {
+                bulletinDetail($0, runtime: runtime)
+            }
             return detail.map { json($0) } ?? failure("no bulletin \(reference) is held here", .notFound)
         }
         router.get("/v1/bulletins/:group/:author/:index/cap") { _, context -> Response in
@@ -178,19 +182,23 @@ extension AdminAPI {
                     context.parameters.get("group") ?? "", context.parameters.get("author") ?? "",
                     context.parameters.get("index") ?? "")
             else { return failure("not a reference <group>/<author>/<index>", .badRequest) }
-            let xml = consultation.read { book -> String? in
-                guard let item = book.bulletins[reference] else { return nil }
+            let found = consultation.read { book -> (ConsultationBook.BulletinMark, [EntryReference: Int64])? in
+                guard let mark = book.bulletins[reference] else { return nil }
                 let referenced = Dictionary(
-                    item.payload.references.compactMap { target -> (EntryReference, Int64)? in
-                        let targetReference = ConsultationBook.reference(target)
-                        return book.bulletins[targetReference].map { (targetReference, $0.authorTimeMs) }
+                    mark.targets.compactMap { target in
+                        book.bulletins[target.reference].map { (target.reference, $0.authorTimeMs) }
                     }, uniquingKeysWith: { first, _ in first })
-                return CAPAlert(
-                    bulletin: item.payload, reference: reference, network: runtime.store.networkID,
-                    authorTimeMs: item.authorTimeMs,
-                    senderName: runtime.signedCharter.charter.node(reference.author)?.name ?? reference.author,
-                    referenced: referenced
-                ).xml()
+                return (mark, referenced)
+            }
+            let xml = found.flatMap { mark, referenced in
+                payload(of: mark.reference, runtime: runtime).map { bulletin in
+                    CAPAlert(
+                        bulletin: bulletin, reference: reference, network: runtime.store.networkID,
+                        authorTimeMs: mark.authorTimeMs,
+                        senderName: runtime.signedCharter.charter.node(reference.author)?.name ?? reference.author,
+                        referenced: referenced
+                    ).xml()
+                }
             }
             guard let xml else { return failure("no bulletin \(reference) is held here", .notFound) }
             return json(["reference": reference.description, "xml": xml])
@@ -347,26 +355,49 @@ extension AdminAPI {
 
     // MARK: - Reports
 
-    static func bulletinReport(
-        _ item: ConsultationBook.Item<Tocsin_V1_Bulletin>, book: ConsultationBook, runtime: NodeRuntime
-    ) -> BulletinReport {
-        let state = book.state(of: item.reference)
-        let shown = state?.latest?.payload ?? item.payload
-        let acknowledged = book.acknowledgements(of: item.reference)
-        let members = (runtime.signedCharter.charter.group(item.reference.group)?.members ?? []).filter {
-            $0 != item.reference.author
+    /// What the book knows of one bulletin, taken out of the consultation queue.
+    struct BulletinView {
+        let mark: ConsultationBook.BulletinMark
+        let state: ConsultationBook.BulletinState
+        let acknowledgements: [String: ConsultationBook.AcknowledgementTimes]
+        let revisions: [EntryReference]
+    }
+
+    static func view(_ reference: EntryReference, book: ConsultationBook) -> BulletinView? {
+        guard let mark = book.bulletins[reference], let state = book.state(of: reference) else { return nil }
+        return BulletinView(
+            mark: mark, state: state, acknowledgements: book.acknowledgements(of: reference),
+            revisions: book.revisions[reference] ?? [])
+    }
+
+    /// A bulletin's message, read from the store (the book keeps only its marks).
+    static func payload(of reference: EntryReference, runtime: NodeRuntime) -> Tocsin_V1_Bulletin? {
+        guard
+            let origin = try? FeedOrigin(
+                network: runtime.store.networkID, group: reference.group, author: reference.author),
+            let stored = try? runtime.store.entry(origin: origin, index: reference.index),
+            let entry = try? EntryDecoder.decode(stored.bytes), case .bulletin(let bulletin) = entry.payload
+        else { return nil }
+        return bulletin
+    }
+
+    static func bulletinReport(_ view: BulletinView, runtime: NodeRuntime) -> BulletinReport? {
+        let reference = view.mark.reference
+        guard let shown = payload(of: view.state.latest?.reference ?? reference, runtime: runtime) else { return nil }
+        let members = (runtime.signedCharter.charter.group(reference.group)?.members ?? []).filter {
+            $0 != reference.author
         }
         func count(_ level: Tocsin_V1_AcknowledgementLevel) -> Int {
-            acknowledged.filter { members.contains($0.key) && $0.value[level] != nil }.count
+            members.filter { view.acknowledgements[$0]?[level] != nil }.count
         }
         return BulletinReport(
-            reference: item.reference.description, author: item.reference.author, group: item.reference.group,
+            reference: reference.description, author: reference.author, group: reference.group,
             headline: shown.headline, severity: name(shown.severity, BulletinDraft.severities),
             urgency: name(shown.urgency, BulletinDraft.urgencies),
             certainty: name(shown.certainty, BulletinDraft.certainties),
             status: name(shown.status, BulletinDraft.statuses), country: shown.situation.country,
-            state: state?.isCancelled == true ? "cancelled" : state?.latest != nil ? "updated" : "active",
-            issuedMs: item.authorTimeMs, latest: state?.latest?.reference.description,
+            state: view.state.isCancelled ? "cancelled" : view.state.latest != nil ? "updated" : "active",
+            issuedMs: view.mark.authorTimeMs, latest: view.state.latest?.reference.description,
             acknowledgements: AcknowledgementCounts(
                 received: count(.received), read: count(.read), actedOn: count(.actedOn), members: members.count))
     }
@@ -375,19 +406,16 @@ extension AdminAPI {
         ConsultationTerms.name(value, in: table)
     }
 
-    static func bulletinDetail(
-        _ reference: EntryReference, book: ConsultationBook, runtime: NodeRuntime
-    )
-        -> BulletinDetail?
-    {
-        guard let item = book.bulletins[reference], let state = book.state(of: reference) else { return nil }
-        let shown = state.latest?.payload ?? item.payload
-        let acknowledged = book.acknowledgements(of: reference)
+    static func bulletinDetail(_ view: BulletinView, runtime: NodeRuntime) -> BulletinDetail? {
+        let reference = view.mark.reference
+        guard let summary = bulletinReport(view, runtime: runtime),
+            let shown = payload(of: view.state.latest?.reference ?? reference, runtime: runtime)
+        else { return nil }
         let members = (runtime.signedCharter.charter.group(reference.group)?.members ?? []).filter {
             $0 != reference.author
         }
         return BulletinDetail(
-            summary: bulletinReport(item, book: book, runtime: runtime), description: shown.description_p,
+            summary: summary, description: shown.description_p,
             areas: shown.situation.areas.map { area in
                 ([area.description_p] + area.geocodes.map { "\($0.name)=\($0.value)" }
                     + area.polygons.map {
@@ -398,14 +426,14 @@ extension AdminAPI {
             sources: shown.sources.map { $0.uri.isEmpty ? $0.name : "\($0.name) <\($0.uri)>" },
             recommendedActions: shown.recommendedActions, language: shown.language,
             expiresMs: shown.expiresMs > 0 ? shown.expiresMs : nil,
-            revisions: (book.revisions[reference] ?? []).filter { !state.refused.contains($0) }.map(\.description),
-            refusedRevisions: state.refused.map(\.description),
+            revisions: view.revisions.filter { !view.state.refused.contains($0) }.map(\.description),
+            refusedRevisions: view.state.refused.map(\.description),
             members: members.map { member in
-                let levels = acknowledged[member] ?? [:]
+                let times = view.acknowledgements[member]
                 return MemberAcknowledgement(
-                    member: member, receivedMs: levels[.received], readMs: levels[.read], actedOnMs: levels[.actedOn])
+                    member: member, receivedMs: times?.receivedMs, readMs: times?.readMs, actedOnMs: times?.actedOnMs)
             },
-            notAcknowledged: members.filter { acknowledged[$0] == nil })
+            notAcknowledged: members.filter { view.acknowledgements[$0] == nil })
     }
 
     static func standingReport(_ standing: Tally.Standing) -> StandingReport {

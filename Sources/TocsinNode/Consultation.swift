@@ -4,6 +4,10 @@ import TocsinCore
 import TocsinCrypto
 import TocsinStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The node's part in consultation: it reads every stored entry into a `ConsultationBook`,
 /// acknowledges receipt of bulletins, and — where it convenes — records decisions; it audits
 /// every decision it holds and tells its operator of those that do not hold.
@@ -54,6 +58,10 @@ public final class Consultation: @unchecked Sendable {
             for bulletin in book.bulletins.values where needsAcknowledgement(bulletin.reference) {
                 toAcknowledge.append(bulletin.reference)
             }
+            // Reading the whole log left slack in the book and freed buffers behind.
+            book.compact()
+            runtime.store.releaseMemory()
+            Self.releaseFreedMemory()
             tick()
         }
         let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -61,6 +69,16 @@ public final class Consultation: @unchecked Sendable {
         timer.setEventHandler { [weak self] in self?.tick() }
         timer.resume()
         self.timer = timer
+    }
+
+    /// glibc's `malloc_trim(0)` (not in Swift's Glibc module, so looked up by name).
+    static func releaseFreedMemory() {
+        #if canImport(Glibc)
+            typealias Trim = @convention(c) (Int) -> Int32
+            if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+                _ = unsafeBitCast(symbol, to: Trim.self)(0)
+            }
+        #endif
     }
 
     public func stop() {
@@ -76,13 +94,16 @@ public final class Consultation: @unchecked Sendable {
     // MARK: - Following the log
 
     private func read(_ origin: FeedOrigin, upTo size: UInt64, acknowledge: Bool = true) {
-        let from = processed[origin] ?? 0
-        guard size > from, let entries = try? runtime.store.entries(of: origin, in: from..<size) else { return }
-        for entry in entries {
-            book.add(reference: entry.reference, leafHash: entry.leafHash, bytes: entry.bytes)
-            if acknowledge, needsAcknowledgement(entry.reference) { toAcknowledge.append(entry.reference) }
+        // In slices, so that a long feed read at start never sits in memory whole.
+        while let from = Optional(processed[origin] ?? 0), size > from {
+            let end = min(size, from + 1000)
+            guard let entries = try? runtime.store.entries(of: origin, in: from..<end), !entries.isEmpty else { return }
+            for entry in entries {
+                book.add(reference: entry.reference, leafHash: entry.leafHash, bytes: entry.bytes)
+                if acknowledge, needsAcknowledgement(entry.reference) { toAcknowledge.append(entry.reference) }
+            }
+            processed[origin] = from + UInt64(entries.count)
         }
-        processed[origin] = from + UInt64(entries.count)
     }
 
     /// A bulletin of another author, in a group this node is in, not yet acknowledged by it.
@@ -90,7 +111,7 @@ public final class Consultation: @unchecked Sendable {
         guard reference.author != nodeID, book.bulletins[reference] != nil,
             charter.group(reference.group)?.members.contains(nodeID) == true
         else { return false }
-        return book.acknowledgements[reference]?[nodeID]?[.received] == nil
+        return !book.acknowledgedReceipt(of: reference, by: nodeID)
     }
 
     private func tick() {

@@ -106,3 +106,11 @@ public final class FeedStore: Sendable {
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }
+
+extension FeedStore {
+    /// Frees the page caches of idle connections (and closes idle readers): for a node that has
+    /// just read a whole log and will now idle.
+    public func releaseMemory() {
+        database.releaseMemory()
+    }
+}

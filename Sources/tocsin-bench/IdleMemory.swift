@@ -13,8 +13,9 @@ struct IdleMemory: ParsableCommand {
         abstract: "Resident memory of a tocsind process holding many entries, idle with its peers connected.",
         discussion: """
             Writes a development network of one relay and --peers national nodes, stores \
-            --entries entries of about 1 KiB (in one feed per national node, in their regional \
-            group) in every node's database, starts the relay as a real `tocsind` process (built \
+            --entries entries in their regional group in every node's database (bulletins of \
+            about 1 KiB by the national nodes, each acknowledged by every other member, as \
+            running nodes would have written them), starts the relay as a real `tocsind` process (built \
             next to this benchmark) and the national nodes in this process, each dialling the \
             relay. Once every peer is connected and nothing is left to replicate, it samples the \
             daemon's resident set (VmRSS in /proc) for --seconds and prints the largest sample, \
@@ -45,23 +46,50 @@ struct IdleMemory: ParsableCommand {
         let nationals = layout.filter { $0.role == .national }
         let group = network.charter.groups(of: nationals[0].id).first { $0.id != FictionalNetwork.networkWideGroup }!
 
-        // The same batches in every node's database, as if replication had already run.
+        // The same batches in every node's database, as if replication had already run: the
+        // national nodes' bulletins of about 1 KiB, each acknowledged (received) by every other
+        // member of the group, relay included, as running nodes would have done.
         var stores = try layout.filter { $0.role != .observer }.map { try FeedStore.open(directory: $0.dataDirectory) }
-        for (position, author) in nationals.enumerated() {
-            let origin = try FeedOrigin(network: network.networkID, group: group.id, author: author.id)
-            var feed = FeedAuthor(origin: origin, key: network.member(author.id)!.key)
-            let count = entries / nationals.count + (position < entries % nationals.count ? 1 : 0)
-            var written = 0
-            while written < count {
-                let size = min(1000, count - written)
-                let batch = try feed.append(
-                    (written..<written + size).map {
-                        SampleEntries.bulletin(number: $0, country: "XA", byteCount: 1024, authorTimeMs: 1)
-                    })
-                for store in stores { try store.append(batch, now: now) }
-                written += size
-            }
+        let members = group.members
+        var authors = try Dictionary(
+            uniqueKeysWithValues: members.map {
+                (
+                    $0,
+                    FeedAuthor(
+                        origin: try FeedOrigin(network: network.networkID, group: group.id, author: $0),
+                        key: network.member($0)!.key)
+                )
+            })
+        var pending: [String: [[UInt8]]] = [:]
+        var next: [String: UInt64] = [:]
+        func flush(_ author: String) throws {
+            guard let entries = pending[author], !entries.isEmpty else { return }
+            let batch = try authors[author]!.append(entries)
+            for store in stores { try store.append(batch, now: now) }
+            pending[author] = []
         }
+        var total = 0
+        var number = 0
+        var bulletinCount = 0
+        while total < entries {
+            let author = nationals[number % nationals.count].id
+            let bulletin = SampleEntries.bulletin(number: number, country: "XA", byteCount: 1024, authorTimeMs: 1)
+            let reference = EntryReference(group: group.id, author: author, index: next[author, default: 0])
+            next[author, default: 0] += 1
+            pending[author, default: []].append(bulletin)
+            total += 1
+            bulletinCount += 1
+            for member in members where member != author && total < entries {
+                pending[member, default: []].append(
+                    ConsultationEntries.acknowledgement(
+                        of: reference, leafHash: MerkleHash.leaf(bulletin), level: .received, authorTimeMs: 2))
+                next[member, default: 0] += 1
+                total += 1
+            }
+            for member in members where (pending[member]?.count ?? 0) >= 1000 { try flush(member) }
+            number += 1
+        }
+        for member in members { try flush(member) }
 
         // The daemon under measurement opens the relay's database alone.
         let peerStores = Array(stores.dropFirst())
@@ -120,7 +148,8 @@ struct IdleMemory: ParsableCommand {
         let peak = try Self.kilobytes("VmHWM", of: daemon.processIdentifier) / 1024
         let connected = runtimes.filter { $0.connectedPeers == [relay.id] }.count
         emit([
-            "scenario": "idle-memory", "entries": entries, "peers": peers, "connected_peers": connected,
+            "scenario": "idle-memory", "entries": entries, "bulletins": bulletinCount, "peers": peers,
+            "connected_peers": connected,
             "rss_mb": rounded(largest), "peak_rss_mb": rounded(peak),
         ])
     }

@@ -270,3 +270,25 @@ import TocsinStore
         }
     }
 }
+
+/// The README's first command: `tocsin demo` runs a whole consultation and cleans up.
+@Suite(.serialized) struct DemoTests {
+    @Test func theDemoRunsAConsultationVerifiesEveryLogAndCleansUp() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let folder = scratch.url.appendingPathComponent("demo")
+        let demo = try Commands.tocsin("demo", "--directory", folder.path)
+        #expect(demo.status == 0, "\(demo.output)\(demo.errorOutput)")
+        for step in [
+            "XA issued bulletin nro/XA/0", "acknowledged receipt", "hold no copy of it",
+            "XC proposed", "recorded decision", "adopted", "the decision follows from the votes and the charter",
+            "all hold", "identical on every node",
+        ] {
+            #expect(demo.output.contains(step), "missing: \(step)\n\(demo.output)")
+        }
+        #expect(!demo.output.contains("FLAGGED"))
+        // Every daemon was stopped: no admin socket answers any more.
+        let status = try Commands.tocsin("status", "--data-dir", folder.appendingPathComponent("XA/data").path)
+        #expect(status.status != 0)
+    }
+}

@@ -15,10 +15,67 @@ public struct ConsultationBook: Sendable {
         public let payload: Payload
     }
 
-    public private(set) var bulletins: [EntryReference: Item<Tocsin_V1_Bulletin>] = [:]
-    /// Acknowledgements by bulletin, then by member and level (the first of each).
-    public private(set) var acknowledgements: [EntryReference: [String: [Tocsin_V1_AcknowledgementLevel: Item<Data>]]] =
-        [:]
+    /// What the book keeps of a bulletin: enough to follow its revisions and acknowledgements.
+    /// The bulletin itself stays in the store (a node may hold many).
+    public struct BulletinMark: Sendable {
+        public let reference: EntryReference
+        public let leafHash: SHA256Digest
+        public let authorTimeMs: Int64
+        public let messageType: Tocsin_V1_MessageType
+        /// What an update or cancel refers to, with the leaf hashes it names.
+        public let targets: [(reference: EntryReference, leafHash: [UInt8])]
+    }
+
+    /// One member's acknowledgements of one bulletin: the first time of each level (0: none).
+    /// Compact on purpose: a node holds one per member and bulletin.
+    public struct AcknowledgementTimes: Sendable, Equatable {
+        public let member: String
+        /// The first 8 bytes of the leaf hash the acknowledgements name: enough to tell the
+        /// entry named from another at the same position, at a quarter of the memory.
+        let target: UInt64
+        var times: (received: Int64, read: Int64, actedOn: Int64) = (0, 0, 0)
+
+        public init(member: String, target: SHA256Digest) {
+            self.member = member
+            self.target = Self.prefix(target)
+        }
+
+        static func prefix(_ digest: SHA256Digest) -> UInt64 {
+            digest.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        }
+
+        public var receivedMs: Int64? { times.received > 0 ? times.received : nil }
+        public var readMs: Int64? { times.read > 0 ? times.read : nil }
+        public var actedOnMs: Int64? { times.actedOn > 0 ? times.actedOn : nil }
+
+        public subscript(level: Tocsin_V1_AcknowledgementLevel) -> Int64? {
+            switch level {
+            case .received: return receivedMs
+            case .read: return readMs
+            case .actedOn: return actedOnMs
+            default: return nil
+            }
+        }
+
+        /// Records `level` at `time` unless an earlier acknowledgement of that level was recorded.
+        mutating func record(_ level: Tocsin_V1_AcknowledgementLevel, at time: Int64) {
+            let time = max(time, 1)
+            switch level {
+            case .received: if times.received == 0 { times.received = time }
+            case .read: if times.read == 0 { times.read = time }
+            case .actedOn: if times.actedOn == 0 { times.actedOn = time }
+            default: break
+            }
+        }
+
+        public static func == (left: Self, right: Self) -> Bool {
+            left.member == right.member && left.target == right.target && left.times == right.times
+        }
+    }
+
+    public private(set) var bulletins: [EntryReference: BulletinMark] = [:]
+    /// Acknowledgements by the bulletin they name (several entries per member at most three).
+    public private(set) var acknowledgementTimes: [EntryReference: [AcknowledgementTimes]] = [:]
     public private(set) var proposals: [EntryReference: Item<Tocsin_V1_Proposal>] = [:]
     /// Votes by the proposal they name.
     public private(set) var votes: [EntryReference: [Item<Tocsin_V1_Vote>]] = [:]
@@ -28,6 +85,17 @@ public struct ConsultationBook: Sendable {
     public private(set) var revisions: [EntryReference: [EntryReference]] = [:]
 
     public init() {}
+
+    /// Trims every list to its length: after reading a whole log, the lists grown by appending
+    /// hold up to twice the room they need.
+    public mutating func compact() {
+        acknowledgementTimes = acknowledgementTimes.mapValues { list in
+            var exact: [AcknowledgementTimes] = []
+            exact.reserveCapacity(list.count)
+            exact.append(contentsOf: list)
+            return exact
+        }
+    }
 
     /// Adds one stored entry (already verified by its feed's checkpoint).
     public mutating func add(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8]) {
@@ -39,16 +107,25 @@ public struct ConsultationBook: Sendable {
         let time = entry.authorTimeMs
         switch entry.payload {
         case .bulletin(let bulletin):
-            bulletins[reference] = Item(reference: reference, leafHash: leafHash, authorTimeMs: time, payload: bulletin)
-            for target in bulletin.references {
-                revisions[Self.reference(target), default: []].append(reference)
-            }
+            let targets = bulletin.references.map { (Self.reference($0), Array($0.leafHash)) }
+            bulletins[reference] = BulletinMark(
+                reference: reference, leafHash: leafHash, authorTimeMs: time, messageType: bulletin.messageType,
+                targets: targets)
+            for target in targets { revisions[target.0, default: []].append(reference) }
         case .acknowledgement(let acknowledgement):
             let target = Self.reference(acknowledgement.bulletin)
-            if acknowledgements[target]?[reference.author]?[acknowledgement.level] == nil {
-                acknowledgements[target, default: [:]][reference.author, default: [:]][acknowledgement.level] = Item(
-                    reference: reference, leafHash: leafHash, authorTimeMs: time,
-                    payload: acknowledgement.bulletin.leafHash)
+            // Acknowledged where it was warned: in the bulletin's own group.
+            guard target.group == reference.group else { return }
+            guard let hash = SHA256Digest(bytes: Array(acknowledgement.bulletin.leafHash)) else { return }
+            // An acknowledgement naming another leaf hash is kept apart (and never counted).
+            if let position = acknowledgementTimes[target]?.firstIndex(where: {
+                $0.member == reference.author && $0.target == AcknowledgementTimes.prefix(hash)
+            }) {
+                acknowledgementTimes[target]![position].record(acknowledgement.level, at: time)
+            } else {
+                var times = AcknowledgementTimes(member: reference.author, target: hash)
+                times.record(acknowledgement.level, at: time)
+                acknowledgementTimes[target, default: []].append(times)
             }
         case .proposal(let proposal):
             proposals[reference] = Item(reference: reference, leafHash: leafHash, authorTimeMs: time, payload: proposal)
@@ -86,53 +163,56 @@ public struct ConsultationBook: Sendable {
 
     /// Where a bulletin stands: its latest valid update by the same author, or its cancel.
     public struct BulletinState: Sendable {
-        public let original: Item<Tocsin_V1_Bulletin>
+        public let original: BulletinMark
         /// The latest valid update or cancel (nil: as issued).
-        public let latest: Item<Tocsin_V1_Bulletin>?
-        public var isCancelled: Bool { latest?.payload.messageType == .cancel }
-        /// Updates or cancels by another author, refused.
+        public let latest: BulletinMark?
+        public var isCancelled: Bool { latest?.messageType == .cancel }
+        /// Updates or cancels by another author (or naming another entry), refused.
         public let refused: [EntryReference]
     }
 
     /// A bulletin's state, if held and an alert (updates are reached through their original).
     public func state(of reference: EntryReference) -> BulletinState? {
-        guard let original = bulletins[reference], original.payload.messageType == .alert else { return nil }
-        var latest: Item<Tocsin_V1_Bulletin>?
+        guard let original = bulletins[reference], original.messageType == .alert else { return nil }
+        var latest: BulletinMark?
         var refused: [EntryReference] = []
         for revision in (revisions[reference] ?? []).sorted(by: { $0.index < $1.index }) {
-            guard let item = bulletins[revision] else { continue }
-            let target = item.payload.references.first { Self.reference($0) == reference }
+            guard let mark = bulletins[revision] else { continue }
+            let target = mark.targets.first { $0.reference == reference }
             guard revision.author == reference.author, revision.group == reference.group,
-                let target, matches(target, original.leafHash)
+                let target, target.leafHash == original.leafHash.bytes
             else {
                 refused.append(revision)
                 continue
             }
-            if latest?.payload.messageType == .cancel { continue }
-            latest = item
+            if latest?.messageType == .cancel { continue }
+            latest = mark
         }
         return BulletinState(original: original, latest: latest, refused: refused)
     }
 
     /// Original bulletins (alerts), newest first.
-    public var alerts: [Item<Tocsin_V1_Bulletin>] {
-        bulletins.values.filter { $0.payload.messageType == .alert }.sorted {
+    public var alerts: [BulletinMark] {
+        bulletins.values.filter { $0.messageType == .alert }.sorted {
             ($0.authorTimeMs, $0.reference.description) > ($1.authorTimeMs, $1.reference.description)
         }
     }
 
-    /// Who acknowledged `bulletin` at which level, counting only acknowledgements that name
-    /// it with its leaf hash, by members of its group.
-    public func acknowledgements(of bulletin: EntryReference) -> [String: [Tocsin_V1_AcknowledgementLevel: Int64]] {
+    /// Who acknowledged `bulletin` at which level, counting only acknowledgements in its group
+    /// that name it with its leaf hash.
+    public func acknowledgements(of bulletin: EntryReference) -> [String: AcknowledgementTimes] {
         guard let original = bulletins[bulletin] else { return [:] }
-        var result: [String: [Tocsin_V1_AcknowledgementLevel: Int64]] = [:]
-        for (member, levels) in acknowledgements[bulletin] ?? [:] {
-            for (level, item) in levels
-            where item.reference.group == bulletin.group && Array(item.payload) == original.leafHash.bytes {
-                result[member, default: [:]][level] = item.authorTimeMs
-            }
+        var result: [String: AcknowledgementTimes] = [:]
+        for times in acknowledgementTimes[bulletin] ?? []
+        where times.target == AcknowledgementTimes.prefix(original.leafHash) {
+            result[times.member] = times
         }
         return result
+    }
+
+    /// Whether `member` acknowledged receipt of `bulletin` (with its leaf hash).
+    public func acknowledgedReceipt(of bulletin: EntryReference, by member: String) -> Bool {
+        acknowledgements(of: bulletin)[member]?.receivedMs != nil
     }
 
     // MARK: - Proposals

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import TocsinCrypto
+
+@testable import TocsinCore
+
+/// Bulletins and what refers to them: revisions only by their author, acknowledgements and
+/// votes only when they name the entry with its leaf hash, in its group; and drafts that
+/// name the faulty field.
+struct ConsultationBookTests {
+    static func add(_ book: inout ConsultationBook, _ reference: String, _ bytes: [UInt8]) -> SHA256Digest {
+        let leaf = MerkleHash.leaf(bytes)
+        book.add(reference: try! EntryReference(parsing: reference), leafHash: leaf, bytes: bytes)
+        return leaf
+    }
+
+    static func bulletin(
+        _ headline: String, type: String = "alert", references: [(String, SHA256Digest)] = []
+    )
+        -> [UInt8]
+    {
+        var draft = BulletinDraft(headline: headline, severity: "severe", country: "XA")
+        draft.messageType = type
+        draft.references = references.isEmpty ? nil : references.map(\.0)
+        return try! draft.entry(
+            authorTimeMs: 1_800_000_000_000,
+            references: references.map { (try! EntryReference(parsing: $0.0), $0.1) })
+    }
+
+    @Test func onlyTheAuthorRevisesABulletinAndACancelIsFinal() throws {
+        var book = ConsultationBook()
+        let original = Self.add(&book, "nro/XA/0", Self.bulletin("Rising tension"))
+        _ = Self.add(
+            &book, "nro/XC/0", Self.bulletin("Forged update", type: "update", references: [("nro/XA/0", original)]))
+        _ = Self.add(&book, "nro/XA/1", Self.bulletin("Worse", type: "update", references: [("nro/XA/0", original)]))
+        _ = Self.add(
+            &book, "nro/XA/2", Self.bulletin("Wrong hash", type: "update", references: [("nro/XA/0", SHA256.hash([1]))])
+        )
+        var state = try #require(book.state(of: EntryReference(parsing: "nro/XA/0")))
+        #expect(state.latest?.reference.description == "nro/XA/1")
+        #expect(state.refused.map(\.description).sorted() == ["nro/XA/2", "nro/XC/0"])
+        _ = Self.add(
+            &book, "nro/XA/3", Self.bulletin("Cancelled", type: "cancel", references: [("nro/XA/0", original)]))
+        _ = Self.add(
+            &book, "nro/XA/4", Self.bulletin("After cancel", type: "update", references: [("nro/XA/0", original)]))
+        state = try #require(book.state(of: EntryReference(parsing: "nro/XA/0")))
+        #expect(state.isCancelled)
+        #expect(state.latest?.reference.description == "nro/XA/3")
+        #expect(book.alerts.map(\.reference.description) == ["nro/XA/0"])
+    }
+
+    @Test func acknowledgementsCountOnlyWithTheRightHashInTheBulletinsGroup() throws {
+        var book = ConsultationBook()
+        let reference = try EntryReference(parsing: "nro/XA/0")
+        let leaf = Self.add(&book, "nro/XA/0", Self.bulletin("Rising tension"))
+        func acknowledge(_ at: String, _ hash: SHA256Digest, _ level: Tocsin_V1_AcknowledgementLevel, time: Int64) {
+            _ = Self.add(
+                &book, at,
+                ConsultationEntries.acknowledgement(of: reference, leafHash: hash, level: level, authorTimeMs: time))
+        }
+        acknowledge("nro/XC/0", leaf, .received, time: 10)
+        acknowledge("nro/XC/1", leaf, .received, time: 20)  // a second receipt keeps the first time
+        acknowledge("nro/XC/2", leaf, .actedOn, time: 30)
+        acknowledge("nro/XE/0", SHA256.hash([9]), .received, time: 10)  // another entry at that position
+        acknowledge("all/XG/0", leaf, .received, time: 10)  // in another group
+        let acknowledged = book.acknowledgements(of: reference)
+        #expect(acknowledged.keys.sorted() == ["XC"])
+        #expect(acknowledged["XC"]?.receivedMs == 10)
+        #expect(acknowledged["XC"]?.readMs == nil)
+        #expect(acknowledged["XC"]?.actedOnMs == 30)
+        #expect(book.acknowledgedReceipt(of: reference, by: "XC"))
+        #expect(!book.acknowledgedReceipt(of: reference, by: "XE"))
+        // An acknowledgement arriving before its bulletin counts once the bulletin is held.
+        var early = ConsultationBook()
+        _ = Self.add(
+            &early, "nro/XC/0",
+            ConsultationEntries.acknowledgement(of: reference, leafHash: leaf, level: .received, authorTimeMs: 5))
+        #expect(!early.acknowledgedReceipt(of: reference, by: "XC"))
+        _ = Self.add(&early, "nro/XA/0", Self.bulletin("Rising tension"))
+        #expect(early.acknowledgedReceipt(of: reference, by: "XC"))
+    }
+
+    @Test func votesCountOnlyWhenTheyNameTheProposalExactly() throws {
+        var book = ConsultationBook()
+        let proposal = try EntryReference(parsing: "nro/XC/0")
+        let draft = ConsultationEntries.ProposalDraft(
+            title: "Mission", action: "fact-finding-mission", policy: "two-thirds", deadline: "1h")
+        let leaf = Self.add(
+            &book, "nro/XC/0",
+            ConsultationEntries.proposal(try draft.proposal(bulletins: [], nowMs: 1000), authorTimeMs: 1000))
+        _ = Self.add(
+            &book, "nro/XA/0",
+            try ConsultationEntries.vote(
+                on: proposal, leafHash: leaf, position: .endorse, statement: "", authorTimeMs: 2))
+        _ = Self.add(
+            &book, "nro/XE/0",
+            try ConsultationEntries.vote(
+                on: proposal, leafHash: SHA256.hash([7]), position: .object, statement: "", authorTimeMs: 2))
+        #expect(book.votes(on: proposal).map(\.reference.description) == ["nro/XA/0"])
+        #expect(book.proposals[proposal]?.payload.deadlineMs == Int64(3_601_000))
+    }
+
+    @Test func draftsNameTheFaultyFieldAndWhatItMayBe() {
+        func fault(_ change: (inout BulletinDraft) -> Void) -> String {
+            var draft = BulletinDraft(headline: "Rising tension", severity: "severe", country: "XA")
+            change(&draft)
+            do {
+                _ = try draft.bulletin()
+                return "accepted"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(fault { _ in } == "accepted")
+        #expect(fault { $0.severity = "grave" }.hasPrefix("severity: must be one of extreme, minor"))
+        #expect(fault { $0.country = "xa" }.hasPrefix("country:"))
+        #expect(fault { $0.riskFactors = ["15"] }.hasPrefix("risk_factors:"))
+        #expect(fault { $0.riskFactors = ["8.0"] }.hasPrefix("risk_factors:"))
+        #expect(fault { $0.riskFactors = ["8.3", "14", "1.12"] } == "accepted")
+        #expect(
+            fault { $0.areas = [.init(description: "Valley", polygons: ["1,2 3,4 5,6"])] }.hasPrefix(
+                "areas[0].polygons"))
+        #expect(fault { $0.areas = [.init(description: "Valley", circles: ["1,2"])] }.hasPrefix("areas[0].circles"))
+        #expect(fault { $0.areas = [.init(description: " ")] }.hasPrefix("areas[0].description"))
+        #expect(fault { $0.language = "english!" }.hasPrefix("language:"))
+        #expect(fault { $0.expires = "tomorrow" }.hasPrefix("expires:"))
+        #expect(fault { $0.expires = "2001-01-01T00:00:00Z" }.hasPrefix("expires: must be in the future"))
+        #expect(fault { $0.messageType = "update" }.hasPrefix("references:"))
+        #expect(fault { $0.messageType = "alarm" }.hasPrefix("message_type:"))
+        #expect(fault { $0.status = "draft" }.hasPrefix("status: must be one of actual, exercise, test"))
+        #expect(fault { $0.headline = String(repeating: "x", count: 201) }.hasPrefix("headline:"))
+        // Proposals too.
+        let proposal = ConsultationEntries.ProposalDraft(title: "Mission", action: "invasion", deadline: "1h")
+        #expect(
+            throws: ConsultationError.invalid(
+                field: "action", reason: "one of \(ConsultationTerms.actions.keys.sorted().joined(separator: ", "))")
+        ) {
+            try proposal.proposal(bulletins: [], nowMs: 0)
+        }
+        let past = ConsultationEntries.ProposalDraft(
+            title: "Mission", action: "other", otherAction: "Envoy", deadline: "2000-01-01T00:00:00Z")
+        #expect(throws: ConsultationError.self) { try past.proposal(bulletins: [], nowMs: 1_800_000_000_000) }
+        #expect(ConsultationEntries.time("90s", nowMs: 0) == 90_000)
+        #expect(ConsultationEntries.time("7d", nowMs: 0) == 604_800_000)
+        #expect(ConsultationEntries.time("soon", nowMs: 0) == nil)
+    }
+}
