@@ -4,6 +4,10 @@ import TocsinCrypto
 import TocsinNode
 import TocsinStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Writes a complete local network without starting it: the layout a newcomer, a test or a
 /// benchmark starts from.
 ///
@@ -95,5 +99,31 @@ public enum DevelopmentNetwork {
                     dataDirectory: data))
         }
         return nodes
+    }
+}
+
+extension DevelopmentNetwork {
+    /// A base port with `count` free consecutive ports after it on 127.0.0.1 (for `write`).
+    public static func freeBasePort(count: Int) throws -> Int {
+        for _ in 0..<50 {
+            let base = Int.random(in: 20_000...60_000)
+            if (base..<base + count).allSatisfy(isFree) { return base }
+        }
+        throw DevelopmentError.noFreePorts(count)
+    }
+
+    static func isFree(_ port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
     }
 }

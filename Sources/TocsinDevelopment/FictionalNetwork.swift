@@ -127,11 +127,14 @@ public struct FictionalNetwork: Sendable {
 public enum DevelopmentError: Error, Sendable, CustomStringConvertible {
     case tooMany(String, limit: Int)
     case notEmpty(String)
+    case noFreePorts(Int)
 
     public var description: String {
         switch self {
         case .tooMany(let what, let limit): return "\(what) must be between 1 and \(limit)"
         case .notEmpty(let path): return "\(path) is not empty; choose a new folder"
+        case .noFreePorts(let count):
+            return "found no \(count) free consecutive ports on 127.0.0.1; free some or give a base port"
         }
     }
 }

@@ -153,8 +153,12 @@ extension AdminAPI {
         return (reference, stored.leafHash, try EntryDecoder.decode(stored.bytes))
     }
 
-    static func reference(_ group: String, _ author: String, _ index: String) -> EntryReference? {
-        try? EntryReference(parsing: "\(group)/\(author)/\(index)")
+    /// The reference named by a route's `:group/:author/:index`.
+    static func reference(in context: BasicRequestContext) -> EntryReference? {
+        let parameters = context.parameters
+        return try? EntryReference(
+            parsing:
+                "\(parameters.get("group") ?? "")/\(parameters.get("author") ?? "")/\(parameters.get("index") ?? "")")
     }
 
     static func addConsultationRoutes(
@@ -166,22 +170,18 @@ extension AdminAPI {
             return json(views.compactMap { $0.flatMap { bulletinReport($0, runtime: runtime) } })
         }
         router.get("/v1/bulletins/:group/:author/:index") { _, context -> Response in
-            guard
-                let reference = reference(
-                    context.parameters.get("group") ?? "", context.parameters.get("author") ?? "",
-                    context.parameters.get("index") ?? "")
-            else { return failure("not a reference <group>/<author>/<index>", .badRequest) }
+            guard let reference = reference(in: context) else {
+                return failure("not a reference <group>/<author>/<index>", .badRequest)
+            }
             let detail = consultation.read { book in view(reference, book: book) }.flatMap {
                 bulletinDetail($0, runtime: runtime)
             }
             return detail.map { json($0) } ?? failure("no bulletin \(reference) is held here", .notFound)
         }
         router.get("/v1/bulletins/:group/:author/:index/cap") { _, context -> Response in
-            guard
-                let reference = reference(
-                    context.parameters.get("group") ?? "", context.parameters.get("author") ?? "",
-                    context.parameters.get("index") ?? "")
-            else { return failure("not a reference <group>/<author>/<index>", .badRequest) }
+            guard let reference = reference(in: context) else {
+                return failure("not a reference <group>/<author>/<index>", .badRequest)
+            }
             let found = consultation.read { book -> (ConsultationBook.BulletinMark, [EntryReference: Int64])? in
                 guard let mark = book.bulletins[reference] else { return nil }
                 let referenced = Dictionary(
@@ -270,11 +270,9 @@ extension AdminAPI {
                 })
         }
         router.get("/v1/proposals/:group/:author/:index") { _, context -> Response in
-            guard
-                let reference = reference(
-                    context.parameters.get("group") ?? "", context.parameters.get("author") ?? "",
-                    context.parameters.get("index") ?? "")
-            else { return failure("not a reference <group>/<author>/<index>", .badRequest) }
+            guard let reference = reference(in: context) else {
+                return failure("not a reference <group>/<author>/<index>", .badRequest)
+            }
             guard let detail = proposalDetail(reference, runtime: runtime, consultation: consultation) else {
                 return failure("no proposal \(reference) is held here", .notFound)
             }

@@ -4,10 +4,6 @@ import TocsinCore
 import TocsinDevelopment
 import TocsinStore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a whole local network and a regional consultation on it, narrated.",
@@ -36,7 +32,8 @@ struct Demo: ParsableCommand {
             nationals: 8, relays: 2, observers: 1, now: Date(), name: "Fictional Regional Early Warning Network",
             policy: .twoThirds)
         let nodes = try DevelopmentNetwork.write(
-            network, to: folder, basePort: try Self.freePorts(count: network.members.count), antiEntropySeconds: 5)
+            network, to: folder, basePort: try DevelopmentNetwork.freeBasePort(count: network.members.count),
+            antiEntropySeconds: 5)
         let say = Narrator(started: started)
         say("wrote a network of \(nodes.count) nodes in \(folder.path)")
         for group in network.charter.groups {
@@ -187,30 +184,6 @@ struct Demo: ParsableCommand {
             throw CommandFailure("\(name) is not built next to tocsin (run: swift build)")
         }
         return url
-    }
-
-    /// A base port with `count` free loopback ports after it.
-    static func freePorts(count: Int) throws -> Int {
-        for _ in 0..<50 {
-            let base = Int.random(in: 20_000...60_000)
-            if (base..<base + count).allSatisfy(isFree) { return base }
-        }
-        throw CommandFailure("found no \(count) free consecutive loopback ports")
-    }
-
-    static func isFree(_ port: Int) -> Bool {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { return false }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }
 

@@ -111,24 +111,7 @@ import TocsinStore
 
     /// A base port with `count` free ports after it on 127.0.0.1.
     static func freePorts(_ count: Int) -> Int {
-        for _ in 0..<50 {
-            let base = Int.random(in: 20_000..<60_000)
-            let free = (base..<base + count).allSatisfy { port in
-                let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(descriptor) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                return withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                } == 0
-            }
-            if free { return base }
-        }
-        return 47_000
+        (try? DevelopmentNetwork.freeBasePort(count: count)) ?? 47_000
     }
 
     @Test func bulletinsReachTheirGroupOnlyAndEveryNodeConvergesAfterRestartsAndAKill() throws {
