@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "tocsin",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment", "TocsinCAP",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode", "TocsinDevelopment", "TocsinCAP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TocsinCore
 import TocsinDevelopment
+import TocsinNode
 import TocsinStore
 
 struct Demo: ParsableCommand {
@@ -42,7 +43,10 @@ struct Demo: ParsableCommand {
             )
         }
 
-        let daemons = try Daemons(nodes: nodes, executable: try Self.sibling("tocsind"))
+        // Each node is a process of its own: tocsind when it is built next to this command,
+        // else this command itself (`swift run tocsin demo` builds tocsin alone).
+        let (executable, prefix) = Self.nodeCommand()
+        let daemons = try Daemons(nodes: nodes, executable: executable, prefix: prefix)
         var finished = false
         defer {
             if !finished || !keep {
@@ -176,14 +180,25 @@ struct Demo: ParsableCommand {
         say("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
     }
 
-    /// An executable built next to this one (`tocsind`).
-    static func sibling(_ name: String) throws -> URL {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent(name)
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw CommandFailure("\(name) is not built next to tocsin (run: swift build)")
-        }
-        return url
+    /// How to start a node process: `tocsind --config …`, or `tocsin demo-node --config …`.
+    static func nodeCommand() -> (URL, [String]) {
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let tocsind = me.deletingLastPathComponent().appendingPathComponent("tocsind")
+        if FileManager.default.isExecutableFile(atPath: tocsind.path) { return (tocsind, []) }
+        return (me, ["demo-node"])
+    }
+}
+
+/// `tocsin demo-node --config node.toml`: what `tocsind` does, for the demo's processes.
+struct DemoNode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo-node", abstract: "Run a node as tocsind does (used by tocsin demo).", shouldDisplay: false)
+
+    @Option(help: "The node's configuration file (node.toml).")
+    var config: String
+
+    func run() async throws {
+        try await NodeDaemon.run(configPath: config)
     }
 }
 
@@ -201,11 +216,13 @@ struct Narrator {
 final class Daemons {
     let nodes: [DevelopmentNetwork.Node]
     let executable: URL
+    let prefix: [String]
     var processes: [String: Process] = [:]
 
-    init(nodes: [DevelopmentNetwork.Node], executable: URL) throws {
+    init(nodes: [DevelopmentNetwork.Node], executable: URL, prefix: [String]) throws {
         self.nodes = nodes
         self.executable = executable
+        self.prefix = prefix
     }
 
     var processIdentifiers: [Int32] { processes.values.map(\.processIdentifier).sorted() }
@@ -214,7 +231,7 @@ final class Daemons {
         for node in nodes {
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["--config", node.configuration.path]
+            process.arguments = prefix + ["--config", node.configuration.path]
             let log = node.configuration.deletingLastPathComponent().appendingPathComponent("tocsind.log")
             FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)

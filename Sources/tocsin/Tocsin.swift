@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 @main
-struct Tocsin: ParsableCommand {
+struct Tocsin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tocsin",
         abstract: "Operate and audit a Tocsin node.",
@@ -14,6 +14,7 @@ struct Tocsin: ParsableCommand {
         subcommands: [
             Keygen.self, CharterCommand.self, Log.self, Show.self, Verify.self, Devnet.self, Status.self, Peers.self,
             Feeds.self, Bulletin.self, Acknowledge.self, Proposal.self, CastVote.self, CAPCommand.self, Demo.self,
+            DemoNode.self,
         ])
 }
 
