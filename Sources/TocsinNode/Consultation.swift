@@ -171,7 +171,18 @@ public final class Consultation: @unchecked Sendable {
     public func standing(of reference: EntryReference) -> Tally.Standing? {
         queue.sync {
             guard let proposal = book.proposals[reference], let (rules, group) = rules(of: proposal) else { return nil }
-            return Tally.standing(rules: rules, votes: heldVotes(on: reference, convener: group.convener), nowMs: nowMs)
+            var votes = heldVotes(on: reference, convener: group.convener)
+            // The convener's decision proves witnessing this node may not have seen cosigned.
+            for decision in book.decisions(on: reference) where decision.reference.author == group.convener {
+                let proven = evidence(for: decision.payload, convener: group.convener)
+                votes = votes.map { vote in
+                    guard vote.witnessedMs == nil, let witnessed = proven[vote.reference] else { return vote }
+                    return Tally.Vote(
+                        reference: vote.reference, leafHash: vote.leafHash, position: vote.position,
+                        witnessedMs: witnessed)
+                }
+            }
+            return Tally.standing(rules: rules, votes: votes, nowMs: nowMs)
         }
     }
 

@@ -47,7 +47,12 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
         try local.start("XA", peers: ["RN"])
         let first = try local.append(
             "XA", group: "nro", [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
-        #expect(local.waiter.wait { local.size("RN", first.origin) == 1 })
+        // Stored, and cosigned by the relay (a second transaction): only then is the store at rest.
+        #expect(
+            local.waiter.wait {
+                let head = (try? local.nodes["RN"]!.store.head(of: first.origin)) ?? nil
+                return head?.size == 1 && head?.checkpoint?.cosignatures.isEmpty == false
+            })
         let port = local.ports["RN"]!
         let network = local.network
         let hostile = network.member("XB")!  // in sro and all, not in nro
@@ -180,7 +185,14 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
                 "\(what): \(lines.map(\.text))")
             if !lines.isEmpty { print("\(what) logged: \(lines.map(\.text))") }
         }
-        #expect(try local.nodes["RN"]!.store.heads() == before)
+        let after = try local.nodes["RN"]!.store.heads()
+        func describe(_ heads: [FeedHead]) -> Set<String> {
+            Set(
+                heads.map {
+                    "\($0.origin) size \($0.size) frozen \($0.isFrozen) \($0.checkpoint?.note.formatted ?? "-")"
+                })
+        }
+        #expect(after == before, "changed: \(describe(after).symmetricDifference(describe(before)))")
 
         // The node still serves its honest peers.
         let second = try local.append(
