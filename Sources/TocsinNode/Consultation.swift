@@ -251,7 +251,8 @@ public final class Consultation: @unchecked Sendable {
     // MARK: - Auditing
 
     private func auditDecisions() {
-        for (proposalReference, decisions) in book.decisions {
+        for (proposalReference, decisions) in book.decisions
+        where decisions.contains(where: { findings[$0.reference] == nil }) {
             guard let proposal = book.proposals[proposalReference], let (rules, group) = rules(of: proposal) else {
                 continue
             }

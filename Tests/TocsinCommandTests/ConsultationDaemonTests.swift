@@ -261,6 +261,26 @@ import TocsinStore
                 }
             }, "\(Self.decisions(directory, "XC", secondProposal))")
 
+        // Under the silence procedure nobody objects: the convener decides at the deadline.
+        let silent = try Commands.tocsin(
+            "proposal", "open", "--group", "nro", "--title", "Joint statement of concern", "--action",
+            "public-statement", "--policy", "silence", "--deadline", "3s", "--data-dir",
+            Self.data(directory, "XA").path)
+        #expect(silent.status == 0, "\(silent.errorOutput)")
+        let silentProposal = silent.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Self.decisions(directory, "XC", silentProposal).isEmpty)
+        #expect(
+            eventually("the decision at the deadline, verified at XC") {
+                Self.decisions(directory, "XC", silentProposal).contains {
+                    $0["author"] as? String == "RN" && $0["outcome"] as? String == "adopted"
+                        && $0["holds"] as? Bool == true
+                }
+            }, "\(Self.decisions(directory, "XC", silentProposal))")
+        let closed = try #require(Self.decisions(directory, "XC", silentProposal).first)
+        let silentSummary = try #require(Self.proposal(directory, "XC", silentProposal)?["summary"] as? [String: Any])
+        #expect(
+            (closed["closed_ms"] as? NSNumber)?.int64Value == (silentSummary["deadline_ms"] as? NSNumber)?.int64Value)
+
         // Every node stops cleanly and its log verifies.
         let statuses = daemons.stopAll()
         #expect(statuses.values.allSatisfy { $0 == 0 }, "\(statuses)")
