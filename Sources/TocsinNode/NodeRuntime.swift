@@ -60,6 +60,8 @@ public final class NodeRuntime: @unchecked Sendable {
     /// The operator's override of the restore guard (`trust-local-log`).
     let trustLocalLog: Bool
     /// Sync frames written to peers since start (benchmarks count frames per bulletin).
+    /// Whether this node opened (dialled) each held session.
+    private var sessionOpenedHere: [String: Bool] = [:]
     private var framesSent: UInt64 = 0
     let queue = DispatchQueue(label: "tocsin.node.core")
     /// Store writes, in order: the node queue verifies the next batch while one is written.
@@ -230,8 +232,11 @@ public final class NodeRuntime: @unchecked Sendable {
                 return
             }
             if let existing = sessions[peer], existing !== channel {
+                // Opened from the same side as the session held: the opener gave that one up
+                // (a restarted peer, a path that died without a FIN), so the new one wins.
                 // Both sides dialled: keep the session the smaller node id opened.
-                let keepNew = isClient == (nodeID < peer)
+                let sameSide = sessionOpenedHere[peer] == isClient
+                let keepNew = sameSide || isClient == (nodeID < peer)
                 if !keepNew {
                     channel.close(promise: nil)
                     return
@@ -241,6 +246,7 @@ public final class NodeRuntime: @unchecked Sendable {
                 existing.close(promise: nil)
             }
             sessions[peer] = channel
+            sessionOpenedHere[peer] = isClient
             dialAttempts[peer] = 0
             logger.info("session established", metadata: ["peer": "\(peer)"])
             emit(.sessionEstablished(peer: peer))

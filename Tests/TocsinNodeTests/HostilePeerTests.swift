@@ -17,14 +17,20 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
     private let lock = NSLock()
     private var received: [Tocsin_V1_Message] = []
     let authenticated: EventLoopPromise<Void>
+    /// Called after each message (to wake a test's waiter).
+    let onRead: @Sendable () -> Void
 
-    init(authenticated: EventLoopPromise<Void>) { self.authenticated = authenticated }
+    init(authenticated: EventLoopPromise<Void>, onRead: @escaping @Sendable () -> Void = {}) {
+        self.authenticated = authenticated
+        self.onRead = onRead
+    }
 
     var messages: [Tocsin_V1_Message] { lock.withLock { received } }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
         lock.withLock { received.append(message) }
+        onRead()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

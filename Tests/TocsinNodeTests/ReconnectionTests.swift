@@ -1,0 +1,76 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+import TocsinNet
+import TocsinNode
+
+/// One session per pair of nodes, under faults: a peer that comes back while its old session
+/// still looks alive here (it restarted, or the path died without a FIN) is let in at once.
+@Suite(.serialized) struct ReconnectionTests {
+    /// Opens an authenticated session to `port` as `id` and sends its Hello.
+    static func session(as id: String, in local: LocalNetworkTests.LocalNetwork, port: Int) throws -> (Channel, Capture)
+    {
+        let member = local.network.member(id)!
+        let context = try TLSContext(
+            certificateChain: [member.certificate], key: member.key, authority: local.network.authority.certificate)
+        let group = LocalNetworkTests.group
+        let authenticated = group.next().makePromise(of: Void.self)
+        let waiter = local.waiter
+        let capture = Capture(authenticated: authenticated, onRead: { waiter.signal() })
+        let charter = local.network.charter
+        let channel = try ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        OpenSSLHandler(
+                            context: context, role: .client, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
+                        MessageFramer(), capture,
+                    ])
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).wait()
+        try authenticated.futureResult.wait()
+        let hello = Tocsin_V1_Message.with {
+            $0.hello = .with {
+                $0.protocolVersion = SyncNode.protocolVersion
+                $0.networkID = Data(local.network.networkID.digest.bytes)
+                $0.nodeID = id
+                $0.charterVersion = 1
+            }
+        }
+        try channel.writeAndFlush(hello).wait()
+        return (channel, capture)
+    }
+
+    static func heads(_ capture: Capture) -> Bool {
+        capture.messages.contains { if case .heads = $0.body { return true } else { return false } }
+    }
+
+    @Test func aPeerThatReconnectsReplacesItsOldSessionAtOnce() throws {
+        let local = try LocalNetworkTests.LocalNetwork(nationals: 2, relays: 1)
+        defer { local.stopAll() }
+        try local.create("RN")
+        try local.start("RN", peers: [])
+        let port = local.ports["RN"]!
+        let relay = local.nodes["RN"]!
+
+        // XA's first session: established, answered.
+        let (first, firstCapture) = try Self.session(as: "XA", in: local, port: port)
+        #expect(local.waiter.wait { relay.connectedPeers == ["XA"] && Self.heads(firstCapture) })
+
+        // XA comes back on a new connection while the first one is still open here. "RN" < "XA",
+        // so the simultaneous-dial rule alone would keep the old session and refuse this one.
+        let (second, secondCapture) = try Self.session(as: "XA", in: local, port: port)
+        #expect(local.waiter.wait(timeout: 10) { Self.heads(secondCapture) }, "the new session is served")
+        let closed = first.eventLoop.makePromise(of: Void.self)
+        first.closeFuture.cascade(to: closed)
+        #expect((try? closed.futureResult.wait()) != nil, "the old session is closed")
+        #expect(second.isActive)
+        #expect(relay.connectedPeers == ["XA"])
+        try second.close().wait()
+    }
+}
