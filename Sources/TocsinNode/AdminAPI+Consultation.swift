@@ -258,16 +258,12 @@ extension AdminAPI {
         router.get("/v1/proposals") { _, _ -> Response in
             let references = consultation.read { Array($0.proposals.keys) }
             let reports = references.compactMap { proposalReport($0, runtime: runtime, consultation: consultation) }
-            return json(
-                reports.sorted { left, right in
-                    let leftOpen = left.state == "open"
-                    let rightOpen = right.state == "open"
-                    if leftOpen != rightOpen { return leftOpen }
-                    let leftRank = ConsultationTerms.rank(ConsultationTerms.priorities[left.priority] ?? .normal)
-                    let rightRank = ConsultationTerms.rank(ConsultationTerms.priorities[right.priority] ?? .normal)
-                    if leftRank != rightRank { return leftRank < rightRank }
-                    return (left.deadlineMs, left.reference) < (right.deadlineMs, right.reference)
-                })
+            func rank(_ report: ProposalReport) -> ProposalRank {
+                ProposalRank(
+                    isOpen: report.state == "open", priority: ConsultationTerms.priorities[report.priority] ?? .normal,
+                    deadlineMs: report.deadlineMs, reference: report.reference)
+            }
+            return json(reports.sorted { rank($0) < rank($1) })
         }
         router.get("/v1/proposals/:group/:author/:index") { _, context -> Response in
             guard let reference = reference(in: context) else {

@@ -201,22 +201,18 @@ public final class Consultation: @unchecked Sendable {
                 let (rules, _) = rules(of: proposal)
             else { continue }
             let votes = heldVotes(on: proposal.reference, convener: nodeID)
-            let deadlinePassed = now >= rules.deadlineMs + Int64(deadlineGrace * 1000)
-            let closing = min(now, rules.deadlineMs)
-            let counted = Tally.counted(votes, rules: rules, closingMs: closing)
-            let standing = Tally.standing(rules: rules, counted: counted, closed: deadlinePassed)
-            guard standing.isFinal, let outcome = standing.outcome else { continue }
-            // An early close is at the last counted vote's witnessing: nothing witnessed after
-            // it could have been left out.
-            let closedMs =
-                deadlinePassed ? rules.deadlineMs : max(counted.compactMap(\.witnessedMs).max() ?? closing, 1)
+            guard
+                let closing = Tally.closing(
+                    rules: rules, votes: votes, nowMs: now, graceMs: Int64(deadlineGrace * 1000))
+            else { continue }
+            let outcome = closing.outcome
             var decision = Tocsin_V1_Decision()
             decision.proposal = ConsultationBook.message(proposal.reference, leafHash: proposal.leafHash)
             decision.outcome = ConsultationTerms.outcome(outcome)
-            decision.closedMs = min(closedMs, rules.deadlineMs)
-            decision.statement = standing.explanation
+            decision.closedMs = closing.closedMs
+            decision.statement = closing.explanation
             let witness = WitnessName.of(node: nodeID, network: runtime.store.networkID)
-            for vote in standing.counted {
+            for vote in closing.counted {
                 guard
                     let origin = try? FeedOrigin(
                         network: runtime.store.networkID, group: vote.reference.group, author: vote.voter),

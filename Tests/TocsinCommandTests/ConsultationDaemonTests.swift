@@ -159,6 +159,73 @@ import TocsinStore
         #expect(acted.status == 0, "\(acted.errorOutput)")
         #expect(eventually("XC's acted-on") { acknowledged("XC", "acted_on_ms") })
 
+        // Bad input from the operator: refused with the field named, nothing written.
+        func ownSize(_ id: String, _ group: String) throws -> UInt64 {
+            let store = try FeedStore.open(directory: Self.data(directory, id))
+            return try store.head(of: FeedOrigin(network: store.networkID, group: group, author: id))?.size ?? 0
+        }
+        let sizeBefore = try ownSize("XA", "nro")
+        let badSeverity = try Commands.tocsin(
+            "bulletin", "issue", "--group", "nro", "--headline", "x", "--severity", "grave", "--country", "XA",
+            "--data-dir", Self.data(directory, "XA").path)
+        #expect(badSeverity.status != 0)
+        #expect(badSeverity.errorOutput.contains("severity: must be one of extreme"), "\(badSeverity.errorOutput)")
+        let badFactor = try Commands.tocsin(
+            "bulletin", "issue", "--group", "nro", "--headline", "x", "--severity", "minor", "--country", "XA",
+            "--risk-factor", "15", "--data-dir", Self.data(directory, "XA").path)
+        #expect(badFactor.errorOutput.contains("risk_factors: must be factors 1–14"), "\(badFactor.errorOutput)")
+        let garbageFile = scratch.url.appendingPathComponent("garbage.json")
+        try Data("{ not json".utf8).write(to: garbageFile)
+        let garbage = try Commands.tocsin(
+            "bulletin", "issue", "--group", "nro", "--file", garbageFile.path, "--data-dir",
+            Self.data(directory, "XA").path)
+        #expect(garbage.status != 0)
+        let draftAlert = scratch.url.appendingPathComponent("draft.xml")
+        try Data(
+            (try String(contentsOf: alertFile, encoding: .utf8)).replacingOccurrences(
+                of: "<status>Actual</status>", with: "<status>Draft</status>"
+            ).replacingOccurrences(of: "<status>Exercise</status>", with: "<status>Draft</status>").utf8
+        ).write(to: draftAlert)
+        let draftImport = try Commands.tocsin(
+            "cap", "import", draftAlert.path, "--group", "nro", "--data-dir", Self.data(directory, "XA").path)
+        #expect(draftImport.status != 0)
+        #expect(draftImport.errorOutput.contains("status Draft"), "\(draftImport.errorOutput)")
+        let notCAP = try Commands.tocsin(
+            "cap", "import", garbageFile.path, "--group", "nro", "--data-dir", Self.data(directory, "XA").path)
+        #expect(notCAP.errorOutput.contains("not a CAP 1.2 alert"), "\(notCAP.errorOutput)")
+        #expect(try ownSize("XA", "nro") == sizeBefore)
+
+        // A bulletin written as JSON, then cancelled by its author.
+        let jsonFile = scratch.url.appendingPathComponent("bulletin.json")
+        try Data(
+            """
+            {"headline": "Exercise: curfew announced in XC", "severity": "moderate", "country": "XC",
+             "areas": [{"description": "Capital of XC", "circles": ["1.2,2.2 5"],
+                        "geocodes": [{"name": "ISO3166-1", "value": "XC"}]}],
+             "risk_factors": ["4"], "sources": [{"name": "Press (fictional)", "uri": "https://example.org/x"}]}
+            """.utf8
+        ).write(to: jsonFile)
+        let fromFile = try Commands.tocsin(
+            "bulletin", "issue", "--group", "nro", "--file", jsonFile.path, "--status", "exercise", "--data-dir",
+            Self.data(directory, "XC").path)
+        #expect(fromFile.status == 0, "\(fromFile.errorOutput)")
+        let fileBulletin = fromFile.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let fileDetail = try #require(
+            try Self.json(directory, "XC", "bulletin", "show", fileBulletin) as? [String: Any])
+        #expect(fileDetail["areas"] as? [String] == ["Capital of XC; ISO3166-1=XC; circle 1.2,2.2 5"])
+        #expect((fileDetail["summary"] as? [String: Any])?["status"] as? String == "exercise")
+        let cancel = try Commands.tocsin(
+            "bulletin", "cancel", fileBulletin, "--reason", "Exercise over", "--data-dir",
+            Self.data(directory, "XC").path)
+        #expect(cancel.status == 0, "\(cancel.errorOutput)")
+        #expect(
+            eventually("the cancel at XA") {
+                let list = (try? Self.json(directory, "XA", "bulletin", "list")) as? [[String: Any]] ?? []
+                return list.contains {
+                    $0["reference"] as? String == fileBulletin && $0["state"] as? String == "cancelled"
+                }
+            })
+
         // A network-wide proposal (voting members XA, XB, XC, XD; majority; convener RN).
         let opened = try Commands.tocsin(
             "proposal", "open", "--group", "all", "--title", "Regional consultation on XA", "--action",
@@ -268,6 +335,12 @@ import TocsinStore
             Self.data(directory, "XA").path)
         #expect(silent.status == 0, "\(silent.errorOutput)")
         let silentProposal = silent.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Open proposals first, by priority then deadline; decided ones after.
+        let order = ((try? Self.json(directory, "XA", "proposal", "list")) as? [[String: Any]] ?? []).compactMap {
+            $0["reference"] as? String
+        }
+        #expect(order.first == silentProposal || order.first == secondProposal, "\(order)")
+        #expect(order.last == proposal, "the decided proposal comes last: \(order)")
         #expect(Self.decisions(directory, "XC", silentProposal).isEmpty)
         #expect(
             eventually("the decision at the deadline, verified at XC") {

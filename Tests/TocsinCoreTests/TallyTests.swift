@@ -249,4 +249,53 @@ struct TallyTests {
             #expect(!findings(Self.decision(outcome: flipped, counted: standing.counted)).isEmpty)
         }
     }
+
+    // MARK: - The convener's closing rule
+
+    @Test func theConvenerClosesEarlyOnlyWhenSettledAndItsDecisionPassesTheAudit() {
+        let rules = Self.rules(.twoThirds, members: 4)
+        func audit(_ closing: Tally.Closing, votes: [Tally.Vote]) -> [String] {
+            DecisionAudit.findings(
+                decision: Self.decision(
+                    outcome: ConsultationTerms.outcome(closing.outcome), counted: closing.counted,
+                    closedMs: closing.closedMs),
+                proposal: Self.proposal, rules: rules, convener: "RN", heldVotes: votes, evidence: [:]
+            ).map(\.text)
+        }
+        // Two of four endorse: still open, nothing recorded.
+        var votes = [Self.vote("XA", .endorse, witnessed: -9_000), Self.vote("XB", .endorse, witnessed: -8_000)]
+        #expect(Tally.closing(rules: rules, votes: votes, nowMs: Self.deadline - 7_000, graceMs: 2_000) == nil)
+        // A third endorsement settles it: closed at that vote's witnessing, before the deadline.
+        votes.append(Self.vote("XC", .endorse, witnessed: -6_000))
+        let early = try! #require(
+            Tally.closing(rules: rules, votes: votes, nowMs: Self.deadline - 5_000, graceMs: 2_000))
+        #expect(early.outcome == .adopted)
+        #expect(early.closedMs == Self.deadline - 6_000)
+        #expect(audit(early, votes: votes).isEmpty)
+        // A vote witnessed after an early close changes nothing in the audit.
+        let later = votes + [Self.vote("XD", .object, witnessed: -4_000)]
+        #expect(audit(early, votes: later).isEmpty)
+
+        // Open at the deadline: nothing until the grace has passed, then the deadline closes it.
+        let open = [Self.vote("XA", .endorse, witnessed: -9_000)]
+        #expect(Tally.closing(rules: rules, votes: open, nowMs: Self.deadline + 1_000, graceMs: 2_000) == nil)
+        let atDeadline = try! #require(
+            Tally.closing(rules: rules, votes: open, nowMs: Self.deadline + 2_000, graceMs: 2_000))
+        #expect(atDeadline.outcome == .rejected)
+        #expect(atDeadline.closedMs == Self.deadline)
+        #expect(audit(atDeadline, votes: open).isEmpty)
+    }
+
+    @Test func openProposalsComeFirstByPriorityThenDeadline() {
+        let ranks = [
+            ProposalRank(isOpen: false, priority: .urgent, deadlineMs: 1, reference: "nro/XA/0"),
+            ProposalRank(isOpen: true, priority: .low, deadlineMs: 1, reference: "nro/XA/1"),
+            ProposalRank(isOpen: true, priority: .urgent, deadlineMs: 9, reference: "nro/XA/2"),
+            ProposalRank(isOpen: true, priority: .urgent, deadlineMs: 5, reference: "nro/XA/3"),
+            ProposalRank(isOpen: true, priority: .unspecified, deadlineMs: 2, reference: "nro/XA/4"),
+            ProposalRank(isOpen: true, priority: .high, deadlineMs: 7, reference: "nro/XA/5"),
+        ]
+        #expect(
+            ranks.sorted().map(\.reference) == ["nro/XA/3", "nro/XA/2", "nro/XA/5", "nro/XA/4", "nro/XA/1", "nro/XA/0"])
+    }
 }

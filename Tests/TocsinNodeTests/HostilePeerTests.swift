@@ -62,36 +62,12 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
         let port = local.ports["RN"]!
         let network = local.network
         let hostile = network.member("XB")!  // in sro and all, not in nro
-        let context = try TLSContext(
-            certificateChain: [hostile.certificate], key: hostile.key, authority: network.authority.certificate)
-        let hello = Tocsin_V1_Message.with {
-            $0.hello = .with {
-                $0.protocolVersion = SyncNode.protocolVersion
-                $0.networkID = Data(network.networkID.digest.bytes)
-                $0.nodeID = "XB"
-                $0.charterVersion = 1
-            }
-        }
+        let hello = TestPeer.hello(from: "XB", of: network)
         let before = try local.nodes["RN"]!.store.heads()
 
         /// Opens a session as XB, runs `misbehave`, and waits (at most 20 s) for the node to close it.
         func session(_ misbehave: (Channel) throws -> Void) throws -> (closed: Bool, errors: [Tocsin_V1_Error]) {
-            let group = LocalNetworkTests.group
-            let authenticated = group.next().makePromise(of: Void.self)
-            let capture = Capture(authenticated: authenticated)
-            let charter = network.charter
-            let channel = try ClientBootstrap(group: group)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers([
-                            OpenSSLHandler(
-                                context: context, role: .client, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
-                            MessageFramer(), capture,
-                        ])
-                    }
-                }
-                .connect(host: "127.0.0.1", port: port).wait()
-            try authenticated.futureResult.wait()
+            let (channel, capture) = try TestPeer.connect(as: "XB", of: network, port: port)
             try misbehave(channel)
             let timedOut = NIOLockedValueBox(false)
             let timeout = channel.eventLoop.scheduleTask(in: .seconds(20)) {

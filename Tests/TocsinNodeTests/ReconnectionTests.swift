@@ -14,35 +14,10 @@ import TocsinNode
     /// Opens an authenticated session to `port` as `id` and sends its Hello.
     static func session(as id: String, in local: LocalNetworkTests.LocalNetwork, port: Int) throws -> (Channel, Capture)
     {
-        let member = local.network.member(id)!
-        let context = try TLSContext(
-            certificateChain: [member.certificate], key: member.key, authority: local.network.authority.certificate)
-        let group = LocalNetworkTests.group
-        let authenticated = group.next().makePromise(of: Void.self)
         let waiter = local.waiter
-        let capture = Capture(authenticated: authenticated, onRead: { waiter.signal() })
-        let charter = local.network.charter
-        let channel = try ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        OpenSSLHandler(
-                            context: context, role: .client, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
-                        MessageFramer(), capture,
-                    ])
-                }
-            }
-            .connect(host: "127.0.0.1", port: port).wait()
-        try authenticated.futureResult.wait()
-        let hello = Tocsin_V1_Message.with {
-            $0.hello = .with {
-                $0.protocolVersion = SyncNode.protocolVersion
-                $0.networkID = Data(local.network.networkID.digest.bytes)
-                $0.nodeID = id
-                $0.charterVersion = 1
-            }
-        }
-        try channel.writeAndFlush(hello).wait()
+        let (channel, capture) = try TestPeer.connect(
+            as: id, of: local.network, port: port, onRead: { waiter.signal() })
+        try channel.writeAndFlush(TestPeer.hello(from: id, of: local.network)).wait()
         return (channel, capture)
     }
 

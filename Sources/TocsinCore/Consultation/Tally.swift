@@ -176,4 +176,31 @@ public enum Tally {
             return make(nil, final: false, "\(tally); silence holds so far")
         }
     }
+
+    /// What the convener records now, if the proposal can be closed.
+    public struct Closing: Hashable, Sendable {
+        public let outcome: Outcome
+        /// The votes counted, one per voter.
+        public let counted: [Vote]
+        /// When the proposal closed: the deadline, or for an early close the witnessing of
+        /// the last vote counted (nothing witnessed after it can have been left out).
+        public let closedMs: Int64
+        public let explanation: String
+    }
+
+    /// The convener's decision rule: close as soon as the votes witnessed by `nowMs` settle the
+    /// outcome, else `graceMs` after the deadline (so that votes witnessed just before it are
+    /// stored), counting what was witnessed by the deadline. nil while the proposal stays open.
+    public static func closing(rules: Rules, votes: [Vote], nowMs: Int64, graceMs: Int64) -> Closing? {
+        let deadlinePassed = nowMs >= rules.deadlineMs + graceMs
+        let counted = counted(votes, rules: rules, closingMs: min(nowMs, rules.deadlineMs))
+        let standing = standing(rules: rules, counted: counted, closed: deadlinePassed)
+        guard standing.isFinal, let outcome = standing.outcome else { return nil }
+        let closedMs =
+            deadlinePassed
+            ? rules.deadlineMs
+            : min(max(counted.compactMap(\.witnessedMs).max() ?? min(nowMs, rules.deadlineMs), 1), rules.deadlineMs)
+        return Closing(
+            outcome: outcome, counted: standing.counted, closedMs: closedMs, explanation: standing.explanation)
+    }
 }
