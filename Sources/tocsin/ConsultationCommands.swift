@@ -227,7 +227,7 @@ struct ShowBulletin: ParsableCommand {
             ("actions", "recommended_actions"), ("revisions", "revisions"), ("refused", "refused_revisions"),
         ] {
             if let values = fields[key] as? [String], !values.isEmpty {
-                print("\(label.padding(toLength: 12, withPad: " ", startingAt: 0))\(values.joined(separator: ", "))")
+                print("\(label.padding(toLength: 13, withPad: " ", startingAt: 0))\(values.joined(separator: ", "))")
             }
         }
         print("acknowledgements:")

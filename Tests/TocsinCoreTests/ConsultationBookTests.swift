@@ -144,4 +144,37 @@ struct ConsultationBookTests {
         #expect(ConsultationEntries.time("7d", nowMs: 0) == 604_800_000)
         #expect(ConsultationEntries.time("soon", nowMs: 0) == nil)
     }
+
+    /// Authentic entries that make no sense (a peer's node or operator misbehaving) are kept in
+    /// the log but change nothing in the book.
+    @Test func malformedOrMeaninglessEntriesChangeNothing() throws {
+        var book = ConsultationBook()
+        let leaf = Self.add(&book, "nro/XA/0", Self.bulletin("Rising tension"))
+        let reference = try EntryReference(parsing: "nro/XA/0")
+        for garbage in [[UInt8](), [0xff, 0x00, 0x13], Array(repeating: 0x0a, count: 300_000)] {
+            _ = Self.add(&book, "nro/XE/9", garbage)
+        }
+        // An acknowledgement with no level, a vote with no position, a decision on nothing.
+        _ = Self.add(
+            &book, "nro/XE/0",
+            ConsultationEntries.acknowledgement(of: reference, leafHash: leaf, level: .unspecified, authorTimeMs: 1))
+        let proposal = ConsultationEntries.proposal(
+            try ConsultationEntries.ProposalDraft(title: "Mission", action: "good-offices", deadline: "1h")
+                .proposal(bulletins: [], nowMs: 0), authorTimeMs: 0)
+        let proposalLeaf = Self.add(&book, "nro/XC/0", proposal)
+        _ = Self.add(
+            &book, "nro/XE/1",
+            try ConsultationEntries.vote(
+                on: EntryReference(parsing: "nro/XC/0"), leafHash: proposalLeaf, position: .unspecified,
+                statement: "", authorTimeMs: 1))
+        _ = Self.add(&book, "nro/RN/0", ConsultationEntries.decision(Tocsin_V1_Decision(), authorTimeMs: 1))
+        #expect(book.bulletins.count == 1)
+        #expect(book.acknowledgements(of: reference)["XE"]?.receivedMs == nil)
+        #expect(!book.acknowledgedReceipt(of: reference, by: "XE"))
+        // The vote is held, but its position maps to nothing the tally counts.
+        let proposalReference = try EntryReference(parsing: "nro/XC/0")
+        #expect(book.votes(on: proposalReference).count == 1)
+        #expect(book.votes(on: proposalReference).allSatisfy { ConsultationTerms.position($0.payload.position) == nil })
+        #expect(book.decisions(on: proposalReference).isEmpty)
+    }
 }
