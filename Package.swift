@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "TocsinCore", targets: ["TocsinCore"]),
         .library(name: "TocsinStore", targets: ["TocsinStore"]),
         .library(name: "TocsinNet", targets: ["TocsinNet"]),
+        .library(name: "TocsinAdmin", targets: ["TocsinAdmin"]),
         .library(name: "TocsinNode", targets: ["TocsinNode"]),
         .library(name: "TocsinDevelopment", targets: ["TocsinDevelopment"]),
         .library(name: "TocsinCAP", targets: ["TocsinCAP"]),
@@ -27,7 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
-        // The system's OpenSSL 3: the one crypto provider (DESIGN.md, "Rules of the house").
+        // The system's OpenSSL 3: the one crypto provider (Docs/DESIGN.md, "Rules of the house").
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
@@ -61,11 +62,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The admin API's shared request and response models, and its Unix-socket client.
+        .target(name: "TocsinAdmin", dependencies: ["TocsinCore"]),
         // The daemon's runtime: store, sync machine and sessions put together.
         .target(
             name: "TocsinNode",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNet",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNet", "TocsinAdmin",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,8 +92,9 @@ let package = Package(
         .target(
             name: "TocsinDevelopment",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode", "TocsinAdmin",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // CAP 1.2 XML reading (FoundationXML), kept out of TocsinCore so the daemon links no XML parser.
@@ -98,14 +102,14 @@ let package = Package(
         .executableTarget(
             name: "tocsin",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode", "TocsinDevelopment", "TocsinCAP",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode", "TocsinAdmin", "TocsinDevelopment",
+                "TocsinCAP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "tocsin-bench",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment", "TocsinNode",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment", "TocsinNode", "TocsinAdmin",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -113,7 +117,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TocsinCryptoTests", dependencies: ["TocsinCrypto"]),
-        .testTarget(name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
+        .testTarget(
+            name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinDevelopment"],
+            exclude: ["testdata"]),
         .testTarget(
             name: "TocsinCAPTests", dependencies: ["TocsinCAP", "TocsinCore", "TocsinCrypto", "TocsinDevelopment"]),
         .testTarget(
@@ -129,7 +135,10 @@ let package = Package(
             name: "TocsinNodeTests",
             dependencies: [
                 "TocsinNode", "TocsinNet", "TocsinStore", "TocsinCore", "TocsinCrypto", "TocsinDevelopment",
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "TocsinAdmin", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -146,6 +155,7 @@ let package = Package(
             name: "TocsinCommandTests",
             dependencies: [
                 "tocsin", "tocsin-bench", "tocsind", "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
+                "TocsinAdmin",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -11,6 +11,8 @@ public struct ExternalCommand: Sendable {
 
     public let executable: URL
     public let arguments: [String]
+    /// Variables set for the command, over this process's environment.
+    public var environment: [String: String] = [:]
 
     public init(_ executable: URL, _ arguments: [String]) {
         self.executable = executable
@@ -38,6 +40,9 @@ public struct ExternalCommand: Sendable {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        }
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorURL)
         process.standardInput = try FileHandle(forReadingFrom: inputURL)

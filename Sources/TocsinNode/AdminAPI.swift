@@ -2,119 +2,167 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import TocsinAdmin
 import TocsinCore
-import TocsinStore
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The admin API: HTTP/JSON on a Unix socket (mode 0600) in the data directory.
+/// The admin API: HTTP/JSON on a Unix socket (mode 0600), by default in the data directory.
 ///
-/// | method | path | answer |
+/// | method | path | body → answer |
 /// | --- | --- | --- |
-/// | GET | /v1/status | node, network, groups, feeds, entries, connected peers, forks |
-/// | GET | /v1/peers | configured and connected peers |
-/// | GET | /v1/feeds | every feed held with its head, checkpoint and cosigners |
-/// | GET | /v1/entries?group=&author=&from=&limit= | entries, summarised |
-/// | GET | /v1/forks | fork proofs held |
+/// | GET | /v1/status | → `NodeStatus` |
+/// | GET | /v1/peers | → `[PeerStatus]` |
+/// | GET | /v1/feeds | → `[FeedReport]` |
+/// | GET | /v1/entries?group=&author=&from=&limit= | → `[EntryReport]` (limit 1–10,000, default 1,000) |
+/// | GET | /v1/forks | → `[ForkReport]` |
+/// | GET | /v1/bulletins?limit= | → `[BulletinSummary]`, newest first (limit 1–10,000, default 100) |
+/// | POST | /v1/bulletins | `BulletinRequest` → 201 `Created` |
+/// | GET | /v1/bulletins/{group}/{author}/{index} | → `BulletinDetail` |
+/// | POST | /v1/bulletins/{group}/{author}/{index}/update | `BulletinChanges` → 201 `Created` |
+/// | POST | /v1/bulletins/{group}/{author}/{index}/cancel | `CancelRequest` → 201 `Created` |
+/// | GET | /v1/bulletins/{group}/{author}/{index}/cap | → `CAPExport` |
+/// | POST | /v1/acknowledgements | `AcknowledgementRequest` → 201 `Created` |
+/// | GET | /v1/proposals | → `[ProposalSummary]`, open first by priority then deadline |
+/// | GET | /v1/proposals/{group}/{author}/{index} | → `ProposalDetail` |
+/// | POST | /v1/proposals | `ProposalRequest` → 201 `Created` |
+/// | POST | /v1/votes | `VoteRequest` → 201 `Created` |
 ///
-/// Bulletins, acknowledgements, proposals and votes: `AdminAPI+Consultation.swift`.
+/// A route only decodes, calls a service (`NodeRuntime`, `ConsultationService`) and encodes.
+/// Failures answer an `AdminFailure` with the status of the `ServiceError`'s kind: 400
+/// malformed, 403 refused by the charter, 404 not held, 409 contradicts the log, 422 an
+/// invalid field (named), 503 not ready (with `Retry-After`), 500 a store failure.
 public enum AdminAPI {
-    struct EntryReport: Encodable {
-        let reference: String
-        let origin: String
-        let kind: String
-        let summary: String
-        let authorTimeMs: Int64
-        let leafHash: String
+    /// Bodies larger than this are refused.
+    static let maximumBodyBytes = 1 << 20
+
+    /// The router of the admin API over these services.
+    public static func router(runtime: NodeRuntime, consultation: ConsultationService) -> Router<BasicRequestContext> {
+        let router = Router()
+        addNodeRoutes(to: router, runtime: runtime)
+        addBulletinRoutes(to: router, consultation: consultation)
+        addProposalRoutes(to: router, consultation: consultation)
+        return router
     }
 
-    struct ForkReport: Encodable {
-        let origin: String
-        let firstSize: UInt64
-        let secondSize: UInt64
-        let proof: String
+    /// The admin application for these services, listening on `socketPath`. A stale socket
+    /// left there by a crash is removed; anything else at that path is never touched.
+    public static func application(
+        runtime: NodeRuntime, consultation: ConsultationService, socketPath: String, logger: Logger
+    ) throws(AdminSocketError) -> some Service {
+        try AdminSocketError.clearStaleSocket(at: socketPath)
+        var configuration = ApplicationConfiguration(
+            address: .unixDomainSocket(path: socketPath), serverName: "tocsind")
+        configuration.reuseAddress = true
+        return Application(
+            router: router(runtime: runtime, consultation: consultation), configuration: configuration,
+            onServerRunning: { _ in
+                // Only the daemon's user may talk to the node.
+                chmod(socketPath, 0o600)
+            }, logger: logger)
     }
 
-    struct Failure: Encodable {
-        let error: String
-    }
+    // MARK: - The parts every route shares
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    /// Runs a route's work and answers its value as JSON, or its error with its status.
+    static func respond(
+        _ status: HTTPResponse.Status = .ok, _ work: () async throws -> some Encodable
+    ) async -> Response {
+        do {
+            return json(try await work(), status: status)
+        } catch {
+            return failure(ServiceError(error))
+        }
+    }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        let data = (try? AdminJSON.encode(value)) ?? Data(#"{"error":"the answer could not be encoded"}"#.utf8)
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// The admin application for `runtime`, listening on `socketPath`.
-    public static func application(
-        runtime: NodeRuntime, consultation: Consultation, socketPath: String, logger: Logger
-    ) -> some Service {
-        // A socket left by a crash would block the bind.
-        try? FileManager.default.removeItem(atPath: socketPath)
-        let router = Router()
-        router.get("/v1/status") { _, _ -> Response in
-            do { return json(try runtime.status()) } catch {
-                return json(Failure(error: "\(error)"), status: .internalServerError)
-            }
+    static func failure(_ error: ServiceError) -> Response {
+        let status: HTTPResponse.Status
+        var headers: HTTPFields = [.contentType: "application/json"]
+        switch error.kind {
+        case .malformed: status = .badRequest
+        case .refused: status = .forbidden
+        case .notFound: status = .notFound
+        case .conflict: status = .conflict
+        case .invalid: status = .unprocessableContent
+        case .notReady(let seconds):
+            status = .serviceUnavailable
+            headers[.retryAfter] = "\(seconds)"
+        case .storeFailure: status = .internalServerError
         }
-        router.get("/v1/peers") { _, _ -> Response in json(runtime.peerStatuses()) }
-        router.get("/v1/feeds") { _, _ -> Response in
-            do { return json(try runtime.feedReports()) } catch {
-                return json(Failure(error: "\(error)"), status: .internalServerError)
-            }
+        let data = (try? AdminJSON.encode(AdminFailure(error: error.message, field: error.field))) ?? Data()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The request's body as `Body`, or a 400 naming what is wrong with it.
+    static func decode<Body: Decodable>(_ type: Body.Type, from request: Request, what: String) async throws -> Body {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maximumBodyBytes)
+        } catch {
+            throw ServiceError(.malformed, "the body must be at most \(maximumBodyBytes) bytes of JSON")
         }
-        router.get("/v1/entries") { request, _ -> Response in
-            let query = request.uri.queryParameters
-            let from = query["from"].flatMap { UInt64(String($0)) } ?? 0
-            let limit = min(query["limit"].flatMap { Int(String($0)) } ?? 1000, 10_000)
-            do {
-                let entries = try runtime.store.entries(
-                    group: query["group"].map(String.init), author: query["author"].map(String.init), from: from,
-                    limit: limit)
-                return json(
-                    entries.map { entry in
-                        let summary = EntrySummary(bytes: entry.bytes)
-                        return EntryReport(
-                            reference: entry.reference.description, origin: entry.origin.description,
-                            kind: summary.kind,
-                            summary: summary.text, authorTimeMs: entry.authorTimeMs, leafHash: entry.leafHash.hex)
-                    })
-            } catch {
-                return json(Failure(error: "\(error)"), status: .internalServerError)
-            }
+        do {
+            return try AdminJSON.decode(type, from: Data(buffer.readableBytesView))
+        } catch {
+            throw ServiceError(.malformed, "the body must be \(what): \(AdminJSON.describe(error))")
         }
-        router.get("/v1/forks") { _, _ -> Response in
-            do {
-                return json(
-                    try runtime.store.forkProofs().map {
-                        ForkReport(
-                            origin: $0.origin, firstSize: $0.first.checkpoint.size,
-                            secondSize: $0.second.checkpoint.size,
-                            proof: Data($0.serialized).base64EncodedString())
-                    })
-            } catch {
-                return json(Failure(error: "\(error)"), status: .internalServerError)
-            }
+    }
+
+    /// The entry named by a route's `{group}/{author}/{index}`.
+    static func reference(in context: BasicRequestContext) throws -> EntryReference {
+        let parameters = context.parameters
+        let text = [parameters.get("group"), parameters.get("author"), parameters.get("index")]
+            .map { $0 ?? "" }.joined(separator: "/")
+        do {
+            return try EntryReference(parsing: text)
+        } catch {
+            throw ServiceError(.malformed, error.description)
         }
-        addConsultationRoutes(to: router, runtime: runtime, consultation: consultation)
-        var configuration = ApplicationConfiguration(
-            address: .unixDomainSocket(path: socketPath), serverName: "tocsind")
-        configuration.reuseAddress = true
-        return Application(
-            router: router, configuration: configuration,
-            onServerRunning: { _ in
-                // Only the daemon's user may talk to the node.
-                chmod(socketPath, 0o600)
-            }, logger: logger)
+    }
+
+    /// An integer query parameter within `range`, or `fallback` when absent; 400 otherwise.
+    static func parameter<Value: FixedWidthInteger & Sendable>(
+        _ name: String, of request: Request, in range: ClosedRange<Value>, default fallback: Value
+    ) throws -> Value {
+        guard let text = request.uri.queryParameters[name[...]] else { return fallback }
+        guard let value = Value(String(text)), range.contains(value) else {
+            throw ServiceError(
+                .malformed, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+}
+
+/// Why the admin socket could not be set up.
+public enum AdminSocketError: Error, Sendable, CustomStringConvertible {
+    case notASocket(path: String)
+    case cannotRemove(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notASocket(let path):
+            return
+                "admin-socket: \(path) exists and is not a socket; the node removes only a stale socket there, never a file or a folder: choose another path"
+        case .cannotRemove(let path, let reason):
+            return "admin-socket: cannot remove the stale socket \(path): \(reason)"
+        }
+    }
+
+    /// Removes a socket a crashed daemon left behind; refuses anything else.
+    static func clearStaleSocket(at path: String) throws(AdminSocketError) {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        guard status.st_mode & S_IFMT == S_IFSOCK else { throw .notASocket(path: path) }
+        guard unlink(path) == 0 else { throw .cannotRemove(path: path, reason: String(cString: strerror(errno))) }
     }
 }

@@ -18,7 +18,9 @@ public enum NodeDaemon {
         umask(0o077)
         let configuration: NodeConfiguration
         do {
-            configuration = try NodeConfiguration(contentsOf: URL(fileURLWithPath: configPath))
+            configuration = try await NIOThreadPool.singleton.runIfActive {
+                try NodeConfiguration(contentsOf: URL(fileURLWithPath: configPath))
+            }
         } catch {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
@@ -34,13 +36,24 @@ public enum NodeDaemon {
         let group = MultiThreadedEventLoopGroup.singleton
         let runtime: NodeRuntime
         do {
-            runtime = try NodeLauncher.prepare(configuration, group: group, logger: logger, now: Date())
+            // Files, keys and the database are read off Swift concurrency's threads, as is the
+            // configuration above.
+            let launcherLogger = logger
+            runtime = try await NIOThreadPool.singleton.runIfActive {
+                try NodeLauncher.prepare(configuration, group: group, logger: launcherLogger, now: Date())
+            }
         } catch {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
-        let consultation = Consultation(runtime: runtime, logger: logger)
-        let admin = AdminAPI.application(
-            runtime: runtime, consultation: consultation, socketPath: configuration.adminSocket.path, logger: logger)
+        let consultation = ConsultationService(runtime: runtime, logger: logger)
+        let admin: any Service
+        do {
+            admin = try AdminAPI.application(
+                runtime: runtime, consultation: consultation, socketPath: configuration.adminSocket.path,
+                logger: logger)
+        } catch {
+            throw StartupFailure(message: "\(configPath): \(error)")
+        }
         let services = ServiceGroup(
             configuration: .init(
                 services: [

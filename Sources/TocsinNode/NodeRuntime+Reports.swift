@@ -1,77 +1,85 @@
 import Foundation
+import NIOPosix
+import TocsinAdmin
 import TocsinCore
 import TocsinStore
 
+/// What the node reports to its operator. Store reads run on NIO's blocking-work thread pool,
+/// sync state is read on the node queue: the caller suspends, no thread waits.
 extension NodeRuntime {
-    /// What the admin API reports about the node.
-    public struct Status: Codable, Sendable {
-        public let nodeID: String
-        public let role: String
-        public let network: String
-        public let networkID: String
-        public let charterVersion: UInt64
-        public let groups: [String]
-        public let feeds: Int
-        public let entries: UInt64
-        public let connectedPeers: [String]
-        public let forks: Int
+    /// Runs a blocking store read off the caller's executor.
+    func read<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws(ServiceError) -> Value {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive(body)
+        } catch {
+            throw ServiceError(error)
+        }
     }
 
-    /// A configured or connected peer.
-    public struct PeerStatus: Codable, Sendable {
-        public let nodeID: String
-        public let role: String
-        public let address: String?
-        public let connected: Bool
-    }
-
-    /// A feed held, with its head.
-    public struct FeedReport: Codable, Sendable {
-        public let origin: String
-        public let group: String
-        public let author: String
-        public let size: UInt64
-        public let root: String
-        public let frozen: Bool
-        public let checkpoint: String?
-        public let cosignedBy: [String]
-    }
-
-    public func status() throws -> Status {
-        let heads = try store.heads()
-        let charter = self.charter.charter
-        return Status(
+    public func status() async throws(ServiceError) -> NodeStatus {
+        let store = self.store
+        let (heads, forks) = try await read { (try store.heads(), try store.forkProofs().count) }
+        let connected = await connectedPeers()
+        let charter = self.charter
+        return NodeStatus(
             nodeID: nodeID, role: charter.node(nodeID)?.role.rawValue ?? "unknown", network: charter.network,
             networkID: store.networkID.description, charterVersion: charter.version,
-            groups: charter.groups.filter { charter.maySee(nodeID: nodeID, groupID: $0.id) }.map(\.id),
-            feeds: heads.count,
-            entries: heads.reduce(0) { $0 + $1.size }, connectedPeers: connectedPeers,
-            forks: try store.forkProofs().count)
+            groups: charter.groups.filter { permissions.permits(nodeID, .see(group: $0.id)) }.map(\.id),
+            feeds: heads.count, entries: heads.reduce(0) { $0 &+ $1.size }, connectedPeers: connected, forks: forks)
     }
 
-    public func peerStatuses() -> [PeerStatus] {
-        let connected = Set(connectedPeers)
-        let configured = configuredPeers
+    public func peerStatuses() async -> [PeerStatus] {
+        let (connected, configured) = await onQueue { (Set(self.sessions.peers), self.peers) }
+        let charter = self.charter
         var statuses = configured.map { peer in
             PeerStatus(
-                nodeID: peer.nodeID, role: charter.charter.node(peer.nodeID)?.role.rawValue ?? "unknown",
+                nodeID: peer.nodeID, role: charter.node(peer.nodeID)?.role.rawValue ?? "unknown",
                 address: "\(peer.host):\(peer.port)", connected: connected.contains(peer.nodeID))
         }
         for peer in connected.sorted() where !configured.contains(where: { $0.nodeID == peer }) {
             statuses.append(
                 PeerStatus(
-                    nodeID: peer, role: charter.charter.node(peer)?.role.rawValue ?? "unknown", address: nil,
-                    connected: true))
+                    nodeID: peer, role: charter.node(peer)?.role.rawValue ?? "unknown", address: nil, connected: true))
         }
         return statuses
     }
 
-    public func feedReports() throws -> [FeedReport] {
-        try store.heads().map { head in
-            FeedReport(
-                origin: head.origin.description, group: head.origin.group, author: head.origin.author, size: head.size,
-                root: head.root.hex, frozen: head.isFrozen, checkpoint: head.checkpoint?.note.formatted,
-                cosignedBy: head.checkpoint?.cosignatures.map(\.witnessName) ?? [])
+    public func feedReports() async throws(ServiceError) -> [FeedReport] {
+        let store = self.store
+        return try await read {
+            try store.heads().map { head in
+                FeedReport(
+                    origin: head.origin.description, group: head.origin.group, author: head.origin.author,
+                    size: head.size, root: head.root.hex, frozen: head.isFrozen,
+                    checkpoint: head.checkpoint?.note.formatted,
+                    cosignedBy: head.checkpoint?.cosignatures.map(\.witnessName) ?? [])
+            }
+        }
+    }
+
+    /// Entries in the order of the store (feed by feed), summarised.
+    public func entryReports(
+        group: String?, author: String?, from: UInt64, limit: Int
+    ) async throws(ServiceError) -> [EntryReport] {
+        let store = self.store
+        return try await read {
+            try store.entries(group: group, author: author, from: from, limit: limit).map { entry in
+                let summary = EntrySummary(bytes: entry.bytes)
+                return EntryReport(
+                    reference: entry.reference.description, origin: entry.origin.description, kind: summary.kind,
+                    summary: summary.text, authorTimeMs: entry.authorTimeMs, leafHash: entry.leafHash.hex)
+            }
+        }
+    }
+
+    public func forkReports() async throws(ServiceError) -> [ForkReport] {
+        let store = self.store
+        return try await read {
+            try store.forkProofs().map {
+                ForkReport(
+                    origin: $0.origin, firstSize: $0.first.checkpoint.size, secondSize: $0.second.checkpoint.size,
+                    proof: Data($0.serialized).base64EncodedString())
+            }
         }
     }
 }

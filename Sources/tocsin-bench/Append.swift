@@ -25,13 +25,10 @@ struct Append: ParsableCommand {
     var entrySize: Int = 1024
 
     func run() throws {
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
-        let now = Date()
-        let network = try FictionalNetwork.make(nationals: 1, relays: 1, now: now)
-        let store = try FeedStore.create(
-            at: scratch.url, genesis: network.signedCharter, authorityCertificatePEM: network.authority.certificate.pem,
-            now: now)
+        let fixture = try BenchmarkFixture(nationals: 1, relays: 1)
+        defer { fixture.scratch.remove() }
+        let (now, network) = (fixture.now, fixture.network)
+        let store = try fixture.store("XA")
         let author = network.member("XA")!
 
         func entries(_ count: Int) -> [[UInt8]] {

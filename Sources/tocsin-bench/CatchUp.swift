@@ -8,7 +8,7 @@ import TocsinDevelopment
 import TocsinNode
 import TocsinStore
 
-struct CatchUp: ParsableCommand {
+struct CatchUp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catch-up",
         abstract: "A fresh node pulls a peer's feeds over TLS on loopback, against the in-process ingest rate.",
@@ -28,18 +28,12 @@ struct CatchUp: ParsableCommand {
     @Option(help: "Approximate size of each entry in bytes.")
     var entrySize: Int = 1024
 
-    func run() throws {
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
-        let now = Date()
-        let network = try FictionalNetwork.make(nationals: max(feeds, 1) + 1, relays: 1, now: now)
+    func run() async throws {
+        let fixture = try BenchmarkFixture(nationals: max(feeds, 1) + 1, relays: 1, logLevel: .error)
+        let (now, network) = (fixture.now, fixture.network)
         let authors = network.charter.nodes.filter { $0.role == .national }.map(\.id).dropFirst().prefix(feeds)
         let group = FictionalNetwork.networkWideGroup
-        func create(_ id: String) throws -> FeedStore {
-            try FeedStore.create(
-                at: scratch.url.appendingPathComponent(id), genesis: network.signedCharter,
-                authorityCertificatePEM: network.authority.certificate.pem, now: now)
-        }
+        func create(_ id: String) throws -> FeedStore { try fixture.store(id) }
 
         // The relay's store, and the same batches for the in-process ingest.
         let source = try create("RN")
@@ -64,46 +58,37 @@ struct CatchUp: ParsableCommand {
             }
         }
 
-        // In-process ingest of the same batches.
+        // In-process ingest of the same batches (a blocking pipeline: on a thread of its own).
         let ingestStore = try create("ingest")
-        var start = monotonicSeconds()
-        for (origin, batches) in incoming.sorted(by: { $0.key < $1.key }) {
-            var verifier = FeedVerifier(
-                origin: origin, author: network.charter.node(origin.author)!.publicKey)
-            let result = ingestStore.ingest(batches, verifier: &verifier, now: now)
-            if let failure = result.stoppedBy { throw failure }
+        let batchesByOrigin = incoming
+        let charter = network.charter
+        let ingestSeconds = try await Blocking.run {
+            let start = monotonicSeconds()
+            for (origin, batches) in batchesByOrigin.sorted(by: { $0.key < $1.key }) {
+                var verifier = FeedVerifier(origin: origin, author: charter.node(origin.author)!.publicKey)
+                let result = ingestStore.ingest(batches, verifier: &verifier, now: now)
+                if let failure = result.stoppedBy { throw failure }
+            }
+            return monotonicSeconds() - start
         }
-        let ingestRate = Double(entries) / (monotonicSeconds() - start)
+        let ingestRate = Double(entries) / ingestSeconds
 
         // Over TLS: the relay serves, a fresh national node catches up.
-        let group2 = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        defer { try? group2.syncShutdownGracefully() }
-        var logger = Logger(label: "tocsin-bench")
-        logger.logLevel = .error
-        func node(_ id: String, store: FeedStore) throws -> NodeRuntime {
-            let member = network.member(id)!
-            return try NodeRuntime(
-                nodeID: id, key: member.key, certificateChain: [member.certificate],
-                authority: network.authority.certificate,
-                store: store, group: group2, logger: logger, witness: false)
-        }
-        let relay = try node("RN", store: source)
-        let port = try relay.start(host: "127.0.0.1", port: 0, peers: [])
-        let fresh = try node("XA", store: try create("XA"))
-        let done = DispatchSemaphore(value: 0)
+        let relay = try fixture.runtime("RN", store: source)
+        let port = try await relay.start(host: "127.0.0.1", port: 0, peers: [])
+        let fresh = try fixture.runtime("XA", store: try create("XA"))
         let target = UInt64(entries)
-        let progress = FeedTotals()
-        fresh.observe { event in
-            if case .stored(let origin, let size) = event, progress.update(origin.description, size) == target {
-                done.signal()
-            }
+        let progress = FeedTotals(target: target)
+        await fresh.observe { event in
+            if case .stored(let origin, let size) = event { progress.update(origin.description, size) }
         }
-        start = monotonicSeconds()
-        try fresh.start(host: "127.0.0.1", port: 0, peers: [.init(nodeID: "RN", host: "127.0.0.1", port: port)])
-        let finished = done.wait(timeout: .now() + 600) == .success
+        let start = monotonicSeconds()
+        try await fresh.start(host: "127.0.0.1", port: 0, peers: [.init(nodeID: "RN", host: "127.0.0.1", port: port)])
+        let finished = await progress.reached(timeout: .seconds(600))
         let seconds = monotonicSeconds() - start
-        fresh.stop()
-        relay.stop()
+        await fresh.stop()
+        await relay.stop()
+        await fixture.close()
         guard finished else { throw ValidationError("catch-up did not finish in 600 s") }
         let rate = Double(entries) / seconds
         emit([
@@ -115,16 +100,47 @@ struct CatchUp: ParsableCommand {
     }
 }
 
-/// Entries held per feed, summed: safe from the node's queue.
+/// Entries held per feed, summed, until they reach a target: fed from the node's queue,
+/// awaited by the benchmark.
 final class FeedTotals: @unchecked Sendable {
     private let lock = NSLock()
+    private let target: UInt64
     private var sizes: [String: UInt64] = [:]
+    private var done = false
+    private var waiter: CheckedContinuation<Bool, Never>?
 
-    /// Records a feed's size; returns the total over all feeds.
-    func update(_ origin: String, _ size: UInt64) -> UInt64 {
-        lock.withLock {
+    init(target: UInt64) { self.target = target }
+
+    /// Records a feed's size.
+    func update(_ origin: String, _ size: UInt64) {
+        let woken: CheckedContinuation<Bool, Never>? = lock.withLock {
             sizes[origin] = size
-            return sizes.values.reduce(0, +)
+            guard !done, sizes.values.reduce(0, +) >= target else { return nil }
+            done = true
+            defer { waiter = nil }
+            return waiter
+        }
+        woken?.resume(returning: true)
+    }
+
+    /// Whether the target was reached within `timeout`.
+    func reached(timeout: Duration) async -> Bool {
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            let woken: CheckedContinuation<Bool, Never>? = self.lock.withLock {
+                defer { self.waiter = nil }
+                return self.waiter
+            }
+            woken?.resume(returning: false)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            let already: Bool = lock.withLock {
+                if done { return true }
+                waiter = continuation
+                return false
+            }
+            if already { continuation.resume(returning: true) }
         }
     }
 }

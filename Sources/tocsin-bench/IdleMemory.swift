@@ -7,7 +7,7 @@ import TocsinDevelopment
 import TocsinNode
 import TocsinStore
 
-struct IdleMemory: ParsableCommand {
+struct IdleMemory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "idle-memory",
         abstract: "Resident memory of a tocsind process holding many entries, idle with its peers connected.",
@@ -34,14 +34,12 @@ struct IdleMemory: ParsableCommand {
     @Option(help: "First loopback port of the development network.")
     var basePort: Int = 27_400
 
-    func run() throws {
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
-        let now = Date()
-        let network = try FictionalNetwork.make(nationals: peers, relays: 1, now: now)
+    func run() async throws {
+        let fixture = try BenchmarkFixture(nationals: peers, relays: 1)
+        let (now, network) = (fixture.now, fixture.network)
+        let folder = fixture.scratch.url.appendingPathComponent("net")
         let layout = try DevelopmentNetwork.write(
-            network, to: scratch.url.appendingPathComponent("net"), basePort: basePort, antiEntropySeconds: 30, now: now
-        )
+            network, to: folder, basePort: basePort, antiEntropySeconds: 30, now: now)
         let relay = layout.first { $0.role == .relay }!
         let nationals = layout.filter { $0.role == .national }
         let group = network.charter.groups(of: nationals[0].id).first { $0.id != FictionalNetwork.networkWideGroup }!
@@ -94,59 +92,49 @@ struct IdleMemory: ParsableCommand {
         // The daemon under measurement opens the relay's database alone.
         let peerStores = Array(stores.dropFirst())
         stores = []
-        let tocsind = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("tocsind")
-        guard FileManager.default.isExecutableFile(atPath: tocsind.path) else {
+        let programs = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        guard FileManager.default.isExecutableFile(atPath: programs.appendingPathComponent("tocsind").path) else {
             throw ValidationError("no tocsind next to this benchmark: build both (swift build -c release)")
         }
-        let daemon = Process()
-        daemon.executableURL = tocsind
-        daemon.arguments = ["--config", relay.configuration.path]
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        defer {
-            if daemon.isRunning {
-                daemon.terminate()
-                daemon.waitUntilExit()
-            }
-        }
+        let daemons = NodeProcesses(directory: folder, programsIn: programs)
+        try daemons.start(relay.id)
+        guard let daemon = daemons.processIdentifiers[relay.id] else { throw ValidationError("tocsind did not start") }
 
         // The peers, in this process.
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        defer { try? loops.syncShutdownGracefully() }
-        var logger = Logger(label: "tocsin-bench")
-        logger.logLevel = .critical
         var runtimes: [NodeRuntime] = []
-        defer { for runtime in runtimes { runtime.stop() } }
         for (national, store) in zip(nationals, peerStores) {
-            let member = network.member(national.id)!
-            let runtime = try NodeRuntime(
-                nodeID: national.id, key: member.key, certificateChain: [member.certificate],
-                authority: network.authority.certificate, store: store, group: loops, logger: logger, witness: false)
-            _ = try runtime.start(
+            let runtime = try fixture.runtime(national.id, store: store)
+            _ = try await runtime.start(
                 host: "127.0.0.1", port: 0, peers: [.init(nodeID: relay.id, host: "127.0.0.1", port: relay.port)],
                 antiEntropyInterval: .seconds(30))
             runtimes.append(runtime)
         }
+        func settled(_ runtime: NodeRuntime) async -> Bool {
+            let connected = await runtime.connectedPeers() == [relay.id]
+            let readiness = await runtime.appendReadiness(group: group.id)
+            return connected && readiness == .ready
+        }
         let deadline = Date().addingTimeInterval(120)
-        while !runtimes.allSatisfy({ $0.connectedPeers == [relay.id] && $0.appendReadiness(group: group.id) == .ready })
-        {
-            guard daemon.isRunning else {
-                throw ValidationError("tocsind exited with status \(daemon.terminationStatus)")
+        for runtime in runtimes {
+            while !(await settled(runtime)) {
+                try daemons.checkRunning()
+                guard Date() < deadline else { throw ValidationError("the peers did not all connect in 120 s") }
+                try await Task.sleep(for: .milliseconds(50))
             }
-            guard Date() < deadline else { throw ValidationError("the peers did not all connect in 120 s") }
-            usleep(50_000)
         }
         // Heads exchanged, nothing to pull: the daemon is idle. Let it settle, then sample.
-        sleep(2)
+        try await Task.sleep(for: .seconds(2))
         var largest = 0.0
         for _ in 0..<(seconds * 4) {
-            largest = max(largest, try Self.kilobytes("VmRSS", of: daemon.processIdentifier) / 1024)
-            usleep(250_000)
+            largest = max(largest, try Self.kilobytes("VmRSS", of: daemon) / 1024)
+            try await Task.sleep(for: .milliseconds(250))
         }
-        let peak = try Self.kilobytes("VmHWM", of: daemon.processIdentifier) / 1024
-        let connected = runtimes.filter { $0.connectedPeers == [relay.id] }.count
+        let peak = try Self.kilobytes("VmHWM", of: daemon) / 1024
+        var connected = 0
+        for runtime in runtimes where await runtime.connectedPeers() == [relay.id] { connected += 1 }
+        for runtime in runtimes { await runtime.stop() }
+        daemons.stopAll()
+        await fixture.close()
         emit([
             "scenario": "idle-memory", "entries": entries, "bulletins": bulletinCount, "peers": peers,
             "connected_peers": connected,

@@ -31,10 +31,9 @@ struct Ingest: ParsableCommand {
     var rounds: Int = 3
 
     func run() throws {
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
-        let now = Date()
-        let network = try FictionalNetwork.make(nationals: 1, relays: 1, now: now)
+        let fixture = try BenchmarkFixture(nationals: 1, relays: 1)
+        defer { fixture.scratch.remove() }
+        let (scratch, now, network) = (fixture.scratch, fixture.now, fixture.network)
         let origin = try FeedOrigin(network: network.networkID, group: "nro", author: "XA")
         let authorKey = network.member("XA")!.key
 
@@ -62,11 +61,7 @@ struct Ingest: ParsableCommand {
         let incoming = batches.map { IncomingBatch(firstIndex: $0.first, entries: $0.entries, checkpointNote: $0.note) }
         var rawRates: [Double] = []
         var hashRates: [Double] = []
-        func freshStore(_ name: String) throws -> FeedStore {
-            try FeedStore.create(
-                at: scratch.url.appendingPathComponent(name), genesis: network.signedCharter,
-                authorityCertificatePEM: network.authority.certificate.pem, now: now)
-        }
+        func freshStore(_ name: String) throws -> FeedStore { try fixture.store(name) }
         func freshVerifier() -> FeedVerifier { FeedVerifier(origin: origin, author: authorKey.publicKey) }
         for round in 0..<rounds {
             // Verification alone (no storage), to show where the time goes.

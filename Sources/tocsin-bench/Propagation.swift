@@ -7,7 +7,7 @@ import TocsinDevelopment
 import TocsinNode
 import TocsinStore
 
-struct Propagation: ParsableCommand {
+struct Propagation: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time from a bulletin's append at a national node until every member of its group stored it.",
         discussion: """
@@ -34,18 +34,9 @@ struct Propagation: ParsableCommand {
     @Option(help: "Event-loop threads shared by all nodes.")
     var threads: Int = 2
 
-    func run() throws {
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
-        let now = Date()
-        let network = try FictionalNetwork.make(nationals: nationals, relays: relays, now: now)
-        let charter = network.charter
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        defer { try? loops.syncShutdownGracefully() }
-        var logger = Logger(label: "tocsin-bench")
-        logger.logLevel =
-            ProcessInfo.processInfo.environment["TOCSIN_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-
+    func run() async throws {
+        let fixture = try BenchmarkFixture(nationals: nationals, relays: relays, threads: threads)
+        let charter = fixture.network.charter
         let arrivals = Arrivals()
         var nodes: [String: NodeRuntime] = [:]
         var ports: [String: Int] = [:]
@@ -53,46 +44,42 @@ struct Propagation: ParsableCommand {
         // Relays first, so that national nodes find them listening.
         let order = relayIDs + charter.nodes.filter { $0.role == .national }.map(\.id)
         for id in order {
-            let member = network.member(id)!
-            let store = try FeedStore.create(
-                at: scratch.url.appendingPathComponent(id), genesis: network.signedCharter,
-                authorityCertificatePEM: network.authority.certificate.pem, now: now)
-            let node = try NodeRuntime(
-                nodeID: id, key: member.key, certificateChain: [member.certificate],
-                authority: network.authority.certificate, store: store, group: loops, logger: logger,
-                witness: false)
-            node.observe { event in
+            let node = try fixture.runtime(id, store: try fixture.store(id))
+            await node.observe { event in
                 if case .stored(let origin, let size) = event { arrivals.stored(origin: origin, size: size, at: id) }
             }
             let dials: [String]
-            if member.node.role == .relay {
+            if charter.node(id)?.role == .relay {
                 dials = Array(relayIDs.prefix { $0 != id })
             } else {
                 dials = charter.groups(of: id).map(\.convener).reduce(into: []) {
                     if !$0.contains($1) { $0.append($1) }
                 }
             }
-            ports[id] = try node.start(
+            ports[id] = try await node.start(
                 host: "127.0.0.1", port: 0,
                 peers: dials.map { .init(nodeID: $0, host: "127.0.0.1", port: ports[$0]!) },
                 antiEntropyInterval: .seconds(3600))
             nodes[id] = node
         }
-        defer { for node in nodes.values { node.stop() } }
 
         let authors = charter.nodes.filter { $0.role == .national }.map(\.id)
         // Every national node has met its relays (the restore guard is clear) before timing starts.
         let settled = Date().addingTimeInterval(60)
         for id in authors {
             for group in charter.groups(of: id) {
-                while nodes[id]!.appendReadiness(group: group.id) != .ready {
+                while await nodes[id]!.appendReadiness(group: group.id) != .ready {
                     guard Date() < settled else { throw ValidationError("\(id) met no peer in 60 s") }
-                    usleep(10_000)
+                    try await Task.sleep(for: .milliseconds(10))
                 }
             }
         }
 
-        func totalFrames() -> UInt64 { nodes.values.reduce(0) { $0 + $1.sentFrameCount } }
+        func totalFrames() async -> UInt64 {
+            var total: UInt64 = 0
+            for node in nodes.values { total += await node.sentFrameCount() }
+            return total
+        }
         var latencies: [(networkWide: Bool, milliseconds: Double)] = []
         var frames: [UInt64] = []
         for number in 0..<bulletins {
@@ -104,11 +91,11 @@ struct Propagation: ParsableCommand {
                 : charter.groups(of: author).first { $0.id != FictionalNetwork.networkWideGroup }!.id
             let members = Set(charter.group(group)!.members).subtracting([author])
             let entry = SampleEntries.bulletin(number: number, country: "XA", byteCount: 1024, authorTimeMs: 1)
-            let framesBefore = totalFrames()
+            let framesBefore = await totalFrames()
             let start = monotonicSeconds()
-            let batch = try nodes[author]!.append(group: group, entries: [entry])
+            let batch = try await nodes[author]!.append(group: group, entries: [entry])
             let finish: Double
-            switch arrivals.wait(origin: batch.origin, size: batch.frontier.size, at: members) {
+            switch await arrivals.wait(origin: batch.origin, size: batch.frontier.size, at: members) {
             case .success(let time): finish = time
             case .failure(let missing):
                 throw ValidationError(
@@ -116,15 +103,18 @@ struct Propagation: ParsableCommand {
             }
             latencies.append((networkWide, (finish - start) * 1000))
             // Let the cosignatures and forwarding of this bulletin finish before counting.
-            var quiet = totalFrames()
+            var quiet = await totalFrames()
             while true {
-                usleep(20_000)
-                let next = totalFrames()
+                try await Task.sleep(for: .milliseconds(20))
+                let next = await totalFrames()
                 if next == quiet { break }
                 quiet = next
             }
             frames.append(quiet - framesBefore)
         }
+
+        for node in nodes.values { await node.stop() }
+        await fixture.close()
 
         func percentile(_ values: [Double], _ fraction: Double) -> Double {
             guard !values.isEmpty else { return 0 }
@@ -153,35 +143,58 @@ struct Propagation: ParsableCommand {
     }
 }
 
-/// When each node stored each feed size: written from the nodes' queues, read by the benchmark.
+/// When each node stored each feed size: written from the nodes' queues, awaited by the
+/// benchmark.
 final class Arrivals: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var times: [String: [String: Double]] = [:]
+    private var waiting: (key: String, nodes: Set<String>, continuation: CheckedContinuation<Double?, Never>)?
 
     func stored(origin: FeedOrigin, size: UInt64, at node: String) {
         let now = monotonicSeconds()
-        condition.lock()
-        // A batch may carry several sizes at once: record the first time a node reached each.
-        times["\(origin)#\(size)", default: [:]][node] = times["\(origin)#\(size)"]?[node] ?? now
-        condition.broadcast()
-        condition.unlock()
+        let key = "\(origin)#\(size)"
+        let woken: (CheckedContinuation<Double?, Never>, Double)? = lock.withLock {
+            // A batch may carry several sizes at once: record the first time a node reached each.
+            times[key, default: [:]][node] = times[key]?[node] ?? now
+            guard let waiting, waiting.key == key, let last = lastArrival(key, waiting.nodes) else { return nil }
+            self.waiting = nil
+            return (waiting.continuation, last)
+        }
+        if let (continuation, last) = woken { continuation.resume(returning: last) }
+    }
+
+    private func lastArrival(_ key: String, _ nodes: Set<String>) -> Double? {
+        let reached = times[key] ?? [:]
+        guard nodes.allSatisfy({ reached[$0] != nil }) else { return nil }
+        return nodes.map { reached[$0]! }.max() ?? 0
     }
 
     struct Missing: Error { let nodes: Set<String> }
 
     /// The time the last of `nodes` stored `origin` at `size`, or those missing after 30 s.
-    func wait(origin: FeedOrigin, size: UInt64, at nodes: Set<String>) -> Result<Double, Missing> {
+    func wait(origin: FeedOrigin, size: UInt64, at nodes: Set<String>) async -> Result<Double, Missing> {
         let key = "\(origin)#\(size)"
-        let deadline = Date().addingTimeInterval(30)
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            let reached = times[key] ?? [:]
-            if nodes.allSatisfy({ reached[$0] != nil }) {
-                times[key] = nil
-                return .success(nodes.map { reached[$0]! }.max() ?? 0)
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(30))
+            let woken: CheckedContinuation<Double?, Never>? = self.lock.withLock {
+                defer { self.waiting = nil }
+                return self.waiting?.continuation
             }
-            if !condition.wait(until: deadline) { return .failure(Missing(nodes: nodes.filter { reached[$0] == nil })) }
+            woken?.resume(returning: nil)
+        }
+        defer { timer.cancel() }
+        let last: Double? = await withCheckedContinuation { continuation in
+            let already: Double? = lock.withLock {
+                if let last = lastArrival(key, nodes) { return last }
+                waiting = (key, nodes, continuation)
+                return nil
+            }
+            if let already { continuation.resume(returning: already) }
+        }
+        return lock.withLock {
+            let reached = times.removeValue(forKey: key) ?? [:]
+            guard let last else { return .failure(Missing(nodes: nodes.filter { reached[$0] == nil })) }
+            return .success(last)
         }
     }
 }

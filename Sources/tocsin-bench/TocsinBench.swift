@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 @main
-struct TocsinBench: ParsableCommand {
+struct TocsinBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tocsin-bench",
         abstract: "Tocsin benchmarks: one JSON object per scenario on standard output.",

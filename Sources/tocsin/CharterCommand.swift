@@ -9,6 +9,34 @@ struct CharterCommand: ParsableCommand {
 }
 
 struct VerifyCharter: ParsableCommand {
+    /// The `--json` output.
+    struct Report: Encodable {
+        struct Node: Encodable {
+            let id: String
+            let name: String
+            let role: String
+            let groups: [String]
+            let publicKey: String
+        }
+
+        struct Group: Encodable {
+            let id: String
+            let name: String
+            let members: [String]
+            let convener: String
+            let policy: String
+            let quorum: Int?
+        }
+
+        let valid: Bool
+        let network: String
+        let version: UInt64
+        let networkId: String
+        let networkIdShort: String
+        let nodes: [Node]
+        let groups: [Group]
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check a charter's signature with the authority's certificate, validate it, and summarise it.")
@@ -43,24 +71,20 @@ struct VerifyCharter: ParsableCommand {
         }
         let value = signed.charter
         if json {
-            try printJSON([
-                "valid": true, "network": value.network, "version": value.version,
-                "network_id": signed.networkID.description, "network_id_short": signed.networkID.shortHex,
-                "nodes": value.nodes.map { node in
-                    [
-                        "id": node.id, "name": node.name, "role": node.role.rawValue,
-                        "groups": value.groups(of: node.id).map(\.id), "public_key": node.publicKey.spkiBase64,
-                    ] as [String: Any]
-                },
-                "groups": value.groups.map { group in
-                    var fields: [String: Any] = [
-                        "id": group.id, "name": group.name, "members": group.members, "convener": group.convener,
-                        "policy": group.policy.rawValue,
-                    ]
-                    if let quorum = group.quorumPercent { fields["quorum"] = quorum }
-                    return fields
-                },
-            ])
+            try printJSON(
+                Report(
+                    valid: true, network: value.network, version: value.version,
+                    networkId: signed.networkID.description, networkIdShort: signed.networkID.shortHex,
+                    nodes: value.nodes.map {
+                        .init(
+                            id: $0.id, name: $0.name, role: $0.role.rawValue, groups: value.groups(of: $0.id).map(\.id),
+                            publicKey: $0.publicKey.spkiBase64)
+                    },
+                    groups: value.groups.map {
+                        .init(
+                            id: $0.id, name: $0.name, members: $0.members, convener: $0.convener,
+                            policy: $0.policy.rawValue, quorum: $0.quorumPercent)
+                    }))
             return
         }
         print("charter OK: signed by the network authority, \(value.nodes.count) nodes, \(value.groups.count) groups")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TocsinAdmin
 import TocsinCore
 import TocsinDevelopment
 import TocsinNode
@@ -45,8 +46,8 @@ struct Demo: ParsableCommand {
 
         // Each node is a process of its own: tocsind when it is built next to this command,
         // else this command itself (`swift run tocsin demo` builds tocsin alone).
-        let (executable, prefix) = Self.nodeCommand()
-        let daemons = try Daemons(nodes: nodes, executable: executable, prefix: prefix)
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let daemons = NodeProcesses(directory: folder, programsIn: me.deletingLastPathComponent())
         var finished = false
         defer {
             if !finished || !keep {
@@ -54,52 +55,52 @@ struct Demo: ParsableCommand {
                 if !keep && directory == nil { try? FileManager.default.removeItem(at: folder) }
             }
         }
-        try daemons.startAll()
+        let ids = nodes.map(\.id)
+        try daemons.start(ids)
         say("started \(nodes.count) tocsind processes over mutual TLS on loopback; waiting for their sessions")
-        try daemons.waitUntilConnected()
+        try daemons.waitUntilServing(ids)
+        try daemons.waitUntilConnected(ids)
         say("every node is connected to its relays")
+        let eventually = Eventually(timeout: 30, abandon: { try daemons.checkRunning() })
+        func node(_ id: String) -> AdminClient { daemons.client(id) }
 
         // 1. A bulletin, and its arrival and acknowledgement at each member.
         let region = network.charter.group("nro")!
-        let issued = try daemons.call(
-            "XA", "POST", "/v1/bulletins",
-            [
-                "group": "nro", "status": "exercise",
-                "headline": "Exercise: hate speech against a minority in XA rising",
-                "severity": "severe", "urgency": "expected", "certainty": "likely", "country": "XA",
-                "description": "Broadcasts calling for exclusion of a minority in the northern districts (fictional).",
-                "risk_factors": ["8.3", "9.1", "10"], "areas": [["description": "Northern districts of XA"]],
-                "recommended_actions": ["Monitor broadcasts", "Prepare a fact-finding mission"],
-            ])
-        let bulletin = issued["reference"] as! String
-        say("XA issued bulletin \(bulletin) to nro (\(region.members.filter { $0 != "XA" }.joined(separator: ", ")))")
+        var draft = BulletinDraft(
+            headline: "Exercise: hate speech against a minority in XA rising", severity: "severe", country: "XA",
+            description: "Broadcasts calling for exclusion of a minority in the northern districts (fictional).",
+            urgency: "expected", certainty: "likely", status: "exercise")
+        draft.riskFactors = ["8.3", "9.1", "10"]
+        draft.areas = [.init(description: "Northern districts of XA")]
+        draft.recommendedActions = ["Monitor broadcasts", "Prepare a fact-finding mission"]
+        let bulletin = try node("XA").issue(BulletinRequest(group: "nro", draft: draft)).reference
         let members = region.members.filter { $0 != "XA" }
-        let receipts = try daemons.waitFor("every member of nro to acknowledge receipt") { () -> [String: Any]? in
-            let detail = try daemons.call("XA", "GET", "/v1/bulletins/\(bulletin)")
-            let acknowledged = (detail["members"] as? [[String: Any]] ?? []).filter { $0["received_ms"] != nil }
-            return acknowledged.count == members.count ? detail : nil
+        say("XA issued bulletin \(bulletin) to nro (\(members.joined(separator: ", ")))")
+        let receipts = try eventually.value("every member of nro to acknowledge receipt") { () -> BulletinDetail? in
+            let detail = try node("XA").bulletin(bulletin)
+            return detail.members.allSatisfy { $0.receivedMs != nil } ? detail : nil
         }
-        let issuedMs = (receipts["summary"] as? [String: Any])?["issued_ms"] as? Int64 ?? 0
-        for member in receipts["members"] as? [[String: Any]] ?? [] {
-            let received = (member["received_ms"] as? NSNumber)?.int64Value ?? 0
-            say("  \(member["member"] ?? "?") stored it and acknowledged receipt \(received - issuedMs) ms after issue")
+        for member in receipts.members {
+            say(
+                "  \(member.member) stored it and acknowledged receipt \((member.receivedMs ?? 0) - receipts.summary.issuedMs) ms after issue"
+            )
         }
-        let outside = try ["RS", "XB", "OBS1"].filter { try daemons.list($0, "/v1/bulletins").isEmpty }
+        let outside = try ["RS", "XB", "OBS1"].filter { try node($0).bulletins().isEmpty }
         say("  outside nro, \(outside.joined(separator: ", ")) hold no copy of it (confidential to the group)")
-        _ = try daemons.call("XC", "POST", "/v1/acknowledgements", ["bulletin": bulletin, "level": "read"])
-        _ = try daemons.call("XE", "POST", "/v1/acknowledgements", ["bulletin": bulletin, "level": "acted-on"])
+        _ = try node("XC").acknowledge(AcknowledgementRequest(bulletin: bulletin, level: "read"))
+        _ = try node("XE").acknowledge(AcknowledgementRequest(bulletin: bulletin, level: "acted-on"))
         say("XC's operator marked it read; XE's operator marked it acted on")
 
         // 2. A proposal under a two-thirds policy, and the votes.
-        let proposal =
-            try daemons.call(
-                "XC", "POST", "/v1/proposals",
-                [
-                    "group": "nro", "title": "Send a regional fact-finding mission to the northern districts of XA",
-                    "action": "fact-finding-mission", "policy": "two-thirds", "deadline": "10m",
-                    "priority": "urgent", "bulletins": [bulletin],
-                    "rationale": "Early warning signs under risk factors 8, 9 and 10 (exercise).",
-                ])["reference"] as! String
+        let proposal = try node("XC").propose(
+            ProposalRequest(
+                group: "nro",
+                draft: .init(
+                    title: "Send a regional fact-finding mission to the northern districts of XA",
+                    action: "fact-finding-mission",
+                    rationale: "Early warning signs under risk factors 8, 9 and 10 (exercise).", priority: "urgent",
+                    policy: "two-thirds", deadline: "10m", bulletins: [bulletin]))
+        ).reference
         let voting = region.members.filter { network.charter.node($0)?.role == .national }
         say(
             "XC proposed \(proposal): a fact-finding mission, two-thirds of \(voting.count) voting members (\(voting.joined(separator: ", "))), deadline in 10 minutes"
@@ -108,39 +109,31 @@ struct Demo: ParsableCommand {
             ("XA", "endorse", "XA welcomes the mission"), ("XE", "object", "Premature"),
             ("XC", "endorse", ""), ("XG", "endorse", "The signs are clear"),
         ] {
-            _ = try daemons.waitFor("\(voter) to receive the proposal") { () -> Bool? in
-                try daemons.call(voter, "GET", "/v1/proposals/\(proposal)").isEmpty ? nil : true
-            }
-            let vote = try daemons.call(
-                voter, "POST", "/v1/votes", ["proposal": proposal, "position": position, "statement": statement])
-            say("  \(voter) votes \(position) (\(vote["reference"] ?? "?"))")
+            _ = try eventually.value("\(voter) to receive the proposal") { try node(voter).proposal(proposal) }
+            let vote = try node(voter).vote(VoteRequest(proposal: proposal, position: position, statement: statement))
+            say("  \(voter) votes \(position) (\(vote.reference))")
             // Each vote is witnessed by the convener before the next, so the story reads in order.
-            _ = try daemons.waitFor("RN to witness the vote") { () -> Bool? in
-                let detail = try daemons.call("RN", "GET", "/v1/proposals/\(proposal)")
-                let votes = detail["votes"] as? [[String: Any]] ?? []
-                return votes.contains {
-                    $0["reference"] as? String == vote["reference"] as? String && $0["witnessed_ms"] != nil
+            try eventually.holds("RN to witness the vote") {
+                try node("RN").proposal(proposal).votes.contains {
+                    $0.reference == vote.reference && $0.witnessedMs != nil
                 }
-                    ? true : nil
             }
         }
 
         // 3. The decision, recorded by the convener and verified everywhere.
-        let decision = try daemons.waitFor("the convener's decision") { () -> [String: Any]? in
-            let summary = try daemons.call("RN", "GET", "/v1/proposals/\(proposal)")["summary"] as? [String: Any]
-            return (summary?["decisions"] as? [[String: Any]])?.first
+        let decision = try eventually.value("the convener's decision") {
+            try node("RN").proposal(proposal).summary.decisions.first
         }
         say(
-            "RN, the convener, recorded decision \(decision["reference"] ?? "?"): \(decision["outcome"] ?? "?") (counted \((decision["counted"] as? [String] ?? []).joined(separator: ", ")))"
+            "RN, the convener, recorded decision \(decision.reference): \(decision.outcome) (counted \(decision.counted.joined(separator: ", ")))"
         )
         for id in region.members {
-            let verdict = try daemons.waitFor("\(id) to verify the decision") { () -> String? in
-                let summary = try daemons.call(id, "GET", "/v1/proposals/\(proposal)")["summary"] as? [String: Any]
-                let decisions = summary?["decisions"] as? [[String: Any]] ?? []
-                guard let holds = decisions.first?["holds"] as? Bool else { return nil }
+            let verdict = try eventually.value("\(id) to verify the decision") { () -> String? in
+                guard let judged = try node(id).proposal(proposal).summary.decisions.first, let holds = judged.holds
+                else { return nil }
                 return holds
                     ? "recomputed the tally: the decision follows from the votes and the charter"
-                    : "FLAGGED: \((decisions.first?["findings"] as? [String] ?? []).joined(separator: "; "))"
+                    : "FLAGGED: \(judged.findings.joined(separator: "; "))"
             }
             say("  \(id) \(verdict)")
         }
@@ -148,16 +141,21 @@ struct Demo: ParsableCommand {
         // 4. Every log verified, heads identical.
         if keep {
             finished = true
-            say("the network keeps running. Point tocsin at a node with --data-dir:")
+            say("the network keeps running. Point tocsin at a node with --node (or export TOCSIN_NODE=<folder>):")
             for node in nodes {
-                print("  tocsin status --data-dir \(node.dataDirectory.path)    # \(node.id), \(node.role.rawValue)")
+                let nodeFolder = node.configuration.deletingLastPathComponent().path
+                print("  tocsin status --node \(nodeFolder)    # \(node.id), \(node.role.rawValue)")
             }
-            print("stop it with: kill \(daemons.processIdentifiers.map(String.init).joined(separator: " "))")
+            print("  for example: export TOCSIN_NODE=\(folder.appendingPathComponent("XA").path); tocsin bulletin list")
+            let pids = daemons.processIdentifiers.values.sorted().map(String.init).joined(separator: " ")
+            print("stop it with: kill \(pids)")
             return
         }
-        try daemons.waitForIdenticalHeads(network: network)
-        daemons.stopAll()
-        say("stopped every node gracefully")
+        try waitForIdenticalHeads(network: network, daemons: daemons, ids: ids)
+        let statuses = daemons.stopAll()
+        say(
+            "stopped every node gracefully\(statuses.values.allSatisfy { $0 == 0 } ? "" : " (exit statuses \(statuses))")"
+        )
         var failures: [String] = []
         var heads: [String: Set<String>] = [:]
         for node in nodes {
@@ -180,12 +178,25 @@ struct Demo: ParsableCommand {
         say("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
     }
 
-    /// How to start a node process: `tocsind --config …`, or `tocsin demo-node --config …`.
-    static func nodeCommand() -> (URL, [String]) {
-        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let tocsind = me.deletingLastPathComponent().appendingPathComponent("tocsind")
-        if FileManager.default.isExecutableFile(atPath: tocsind.path) { return (tocsind, []) }
-        return (me, ["demo-node"])
+    /// Waits until every node reports the same head for every feed it holds, and holds every
+    /// feed of the groups it may see.
+    func waitForIdenticalHeads(network: FictionalNetwork, daemons: NodeProcesses, ids: [String]) throws {
+        let permissions = Permissions(charter: network.charter)
+        try Eventually(timeout: 30, abandon: { try daemons.checkRunning() }).holds("identical heads on every node") {
+            var heads: [String: Set<String>] = [:]
+            var holders: [String: Int] = [:]
+            for id in ids {
+                for feed in try daemons.client(id).feeds() {
+                    heads[feed.origin, default: []].insert("\(feed.size):\(feed.root)")
+                    holders[feed.origin, default: 0] += 1
+                }
+            }
+            return heads.keys.allSatisfy { origin in
+                guard let parsed = try? FeedOrigin(parsing: origin) else { return false }
+                let expected = ids.filter { permissions.permits($0, .see(group: parsed.group)) }.count
+                return heads[origin]!.count == 1 && holders[origin] == expected
+            }
+        }
     }
 }
 
@@ -209,110 +220,5 @@ struct Narrator {
     func callAsFunction(_ text: String) {
         print(String(format: "[%6.2f s] ", Date().timeIntervalSince(started)) + text)
         fflush(nil)
-    }
-}
-
-/// The demo's `tocsind` processes and their admin sockets.
-final class Daemons {
-    let nodes: [DevelopmentNetwork.Node]
-    let executable: URL
-    let prefix: [String]
-    var processes: [String: Process] = [:]
-
-    init(nodes: [DevelopmentNetwork.Node], executable: URL, prefix: [String]) throws {
-        self.nodes = nodes
-        self.executable = executable
-        self.prefix = prefix
-    }
-
-    var processIdentifiers: [Int32] { processes.values.map(\.processIdentifier).sorted() }
-
-    func startAll() throws {
-        for node in nodes {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = prefix + ["--config", node.configuration.path]
-            let log = node.configuration.deletingLastPathComponent().appendingPathComponent("tocsind.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
-            processes[node.id] = process
-        }
-    }
-
-    func stopAll() {
-        for process in processes.values where process.isRunning { process.terminate() }
-        for process in processes.values { process.waitUntilExit() }
-        processes = [:]
-    }
-
-    func client(_ id: String) -> AdminClient {
-        let node = nodes.first { $0.id == id }!
-        return AdminClient(socketPath: node.dataDirectory.appendingPathComponent("admin.sock").path)
-    }
-
-    @discardableResult
-    func call(_ id: String, _ method: String, _ path: String, _ body: [String: Any]? = nil) throws -> [String: Any] {
-        let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        return try client(id).json(method, path, body: data) as? [String: Any] ?? [:]
-    }
-
-    func list(_ id: String, _ path: String) throws -> [[String: Any]] {
-        try client(id).json("GET", path) as? [[String: Any]] ?? []
-    }
-
-    /// Polls `probe` until it gives a value (errors count as not yet), for at most 30 s.
-    func waitFor<Value>(_ what: String, timeout: TimeInterval = 30, _ probe: () throws -> Value?) throws -> Value {
-        let deadline = Date().addingTimeInterval(timeout)
-        var lastError: (any Error)?
-        while Date() < deadline {
-            for (id, process) in processes where !process.isRunning {
-                throw CommandFailure("tocsind \(id) exited (status \(process.terminationStatus)); see its tocsind.log")
-            }
-            do {
-                if let value = try probe() { return value }
-                lastError = nil
-            } catch {
-                lastError = error
-            }
-            usleep(50_000)
-        }
-        throw CommandFailure("timed out waiting for \(what)\(lastError.map { ": \($0)" } ?? "")")
-    }
-
-    func waitUntilConnected() throws {
-        for node in nodes {
-            _ = try waitFor("\(node.id) to connect") { () -> Bool? in
-                let peers = try list(node.id, "/v1/peers")
-                let dialled = peers.filter { $0["address"] != nil }
-                return dialled.allSatisfy { $0["connected"] as? Bool == true } ? true : nil
-            }
-        }
-    }
-
-    /// Waits until every node reports the same head for every feed it holds.
-    func waitForIdenticalHeads(network: FictionalNetwork) throws {
-        _ = try waitFor("identical heads on every node") { () -> Bool? in
-            var heads: [String: Set<String>] = [:]
-            var holders: [String: Int] = [:]
-            for node in nodes {
-                for feed in try list(node.id, "/v1/feeds") {
-                    let origin = feed["origin"] as? String ?? "?"
-                    heads[origin, default: []].insert("\(feed["size"] ?? 0):\(feed["root"] ?? "")")
-                    holders[origin, default: 0] += 1
-                }
-            }
-            // Each feed held by every node that may see it, at one head.
-            let complete = heads.keys.allSatisfy { origin in
-                guard let parsed = try? FeedOrigin(parsing: origin) else { return false }
-                let expected = network.members.filter {
-                    network.charter.maySee(nodeID: $0.node.id, groupID: parsed.group)
-                }.count
-                return heads[origin]!.count == 1 && holders[origin] == expected
-            }
-            return complete ? true : nil
-        }
     }
 }

@@ -4,6 +4,18 @@ import TocsinCore
 import TocsinStore
 
 struct Log: ParsableCommand {
+    /// One entry in `--json` output.
+    struct Line: Encodable {
+        let reference: String
+        let origin: String
+        let index: UInt64
+        let kind: String
+        let summary: String
+        let authorTime: String
+        let leafHash: String
+        let bytes: Int
+    }
+
     static let configuration = CommandConfiguration(
         abstract: "List the entries a data directory holds, feed by feed.")
 
@@ -19,18 +31,17 @@ struct Log: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try FeedStore.open(directory: dataDirectory.url)
+        let store = try FeedStore.open(directory: try dataDirectory.url)
         let entries = try store.entries(group: group, author: author)
         if json {
             try printJSON(
                 entries.map { entry in
                     let summary = EntrySummary(bytes: entry.bytes)
-                    return [
-                        "reference": entry.reference.description, "origin": entry.origin.description,
-                        "index": entry.index, "kind": summary.kind, "summary": summary.text,
-                        "author_time": isoTime(milliseconds: entry.authorTimeMs), "leaf_hash": entry.leafHash.hex,
-                        "bytes": entry.bytes.count,
-                    ] as [String: Any]
+                    return Line(
+                        reference: entry.reference.description, origin: entry.origin.description, index: entry.index,
+                        kind: summary.kind, summary: summary.text,
+                        authorTime: isoTime(milliseconds: entry.authorTimeMs),
+                        leafHash: entry.leafHash.hex, bytes: entry.bytes.count)
                 })
             return
         }

@@ -1,38 +1,22 @@
 import ArgumentParser
 import Foundation
-
-/// `--data-dir DIR` or `--socket PATH`: where a running node's admin socket is.
-struct AdminOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "The node's data directory (its admin socket is admin.sock there).")
-    var dataDir: String?
-
-    @Option(help: "The node's admin socket.")
-    var socket: String?
-
-    @Flag(help: "Print the result as JSON.")
-    var json = false
-
-    func client() throws -> AdminClient {
-        if let socket { return AdminClient(socketPath: socket) }
-        guard let dataDir else { throw CommandFailure("give --data-dir DIR or --socket PATH") }
-        return AdminClient(socketPath: URL(fileURLWithPath: dataDir).appendingPathComponent("admin.sock").path)
-    }
-}
+import TocsinAdmin
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show a running node's status.")
     @OptionGroup var admin: AdminOptions
 
     func run() throws {
-        let status = try admin.client().json("GET", "/v1/status")
+        let status = try admin.client().status()
         if admin.json { return try printJSON(status) }
-        guard let fields = status as? [String: Any] else { return }
-        print("node      \(fields["node_id"] ?? "?") (\(fields["role"] ?? "?"))")
-        print("network   \(fields["network"] ?? "?") \(fields["network_id"] ?? "")")
-        print("groups    \((fields["groups"] as? [String])?.joined(separator: ", ") ?? "")")
-        print("feeds     \(fields["feeds"] ?? 0), \(fields["entries"] ?? 0) entries")
-        print("peers     \((fields["connected_peers"] as? [String])?.joined(separator: ", ") ?? "none") connected")
-        print("forks     \(fields["forks"] ?? 0)")
+        print("node      \(status.nodeID) (\(status.role))")
+        print("network   \(status.network) \(status.networkID)")
+        print("groups    \(status.groups.joined(separator: ", "))")
+        print("feeds     \(status.feeds), \(status.entries) entries")
+        print(
+            "peers     \(status.connectedPeers.isEmpty ? "none" : status.connectedPeers.joined(separator: ", ")) connected"
+        )
+        print("forks     \(status.forks)")
     }
 }
 
@@ -41,14 +25,11 @@ struct Peers: ParsableCommand {
     @OptionGroup var admin: AdminOptions
 
     func run() throws {
-        let peers = try admin.client().json("GET", "/v1/peers")
+        let peers = try admin.client().peers()
         if admin.json { return try printJSON(peers) }
-        for peer in peers as? [[String: Any]] ?? [] {
-            let id = (peer["node_id"] as? String ?? "?").padding(toLength: 8, withPad: " ", startingAt: 0)
-            let role = (peer["role"] as? String ?? "?").padding(toLength: 9, withPad: " ", startingAt: 0)
-            let state = (peer["connected"] as? Bool ?? false) ? "connected" : "not connected"
+        for peer in peers {
             print(
-                "\(id) \(role) \((peer["address"] as? String ?? "(inbound)").padding(toLength: 22, withPad: " ", startingAt: 0)) \(state)"
+                "\(column(peer.nodeID, 8)) \(column(peer.role, 9)) \(column(peer.address ?? "(inbound)", 22)) \(peer.connected ? "connected" : "not connected")"
             )
         }
     }
@@ -59,16 +40,13 @@ struct Feeds: ParsableCommand {
     @OptionGroup var admin: AdminOptions
 
     func run() throws {
-        let feeds = try admin.client().json("GET", "/v1/feeds")
+        let feeds = try admin.client().feeds()
         if admin.json { return try printJSON(feeds) }
-        for feed in feeds as? [[String: Any]] ?? [] {
-            let name = "\(feed["group"] ?? "?")/\(feed["author"] ?? "?")".padding(
-                toLength: 14, withPad: " ", startingAt: 0)
-            let root = String((feed["root"] as? String ?? "").prefix(16))
-            let cosigners = (feed["cosigned_by"] as? [String] ?? []).compactMap { $0.split(separator: "/").last }
-                .joined(separator: ",")
-            let frozen = (feed["frozen"] as? Bool ?? false) ? "  FROZEN (fork)" : ""
-            print("\(name) size \(feed["size"] ?? 0)  root \(root)…  cosigned by [\(cosigners)]\(frozen)")
+        for feed in feeds {
+            let cosigners = feed.cosignedBy.compactMap { $0.split(separator: "/").last }.joined(separator: ",")
+            print(
+                "\(column("\(feed.group)/\(feed.author)", 14)) size \(feed.size)  root \(feed.root.prefix(16))…  cosigned by [\(cosigners)]\(feed.frozen ? "  FROZEN (fork)" : "")"
+            )
         }
     }
 }

@@ -4,6 +4,29 @@ import TocsinCore
 import TocsinStore
 
 struct Show: ParsableCommand {
+    /// The `--json` output.
+    struct Report: Encodable {
+        struct Proof: Encodable {
+            let treeSize: UInt64
+            let root: String
+            let hashes: [String]
+            let checkpoint: String
+            let verified: Bool
+        }
+
+        let reference: String
+        let origin: String
+        let index: UInt64
+        let kind: String
+        let summary: String
+        let authorTime: String
+        let leafHash: String
+        let bytesBase64: String
+        /// The entry decoded (its protobuf JSON).
+        let entry: JSONValue?
+        let proof: Proof?
+    }
+
     static let configuration = CommandConfiguration(
         abstract: "Show one entry, decoded, with its inclusion proof to the feed's latest checkpoint.",
         discussion: """
@@ -27,10 +50,11 @@ struct Show: ParsableCommand {
     @OptionGroup var dataDirectory: DataDirectoryOption
 
     func run() throws {
-        let store = try FeedStore.open(directory: dataDirectory.url)
+        let directory = try dataDirectory.url
+        let store = try FeedStore.open(directory: directory)
         let (feed, entryIndex) = try resolve(network: store.networkID)
         guard let result = try store.inclusionProof(origin: feed, index: entryIndex) else {
-            throw CommandFailure("\(feed.shortName)/\(entryIndex) is not held in \(dataDirectory.dataDir)")
+            throw CommandFailure("\(feed.shortName)/\(entryIndex) is not held in \(directory.path)")
         }
         let entry = result.entry
         let summary = EntrySummary(bytes: entry.bytes)
@@ -45,25 +69,17 @@ struct Show: ParsableCommand {
             verified = false
         }
         if json {
-            var fields: [String: Any] = [
-                "reference": entry.reference.description, "origin": entry.origin.description, "index": entry.index,
-                "kind": summary.kind, "summary": summary.text, "author_time": isoTime(milliseconds: entry.authorTimeMs),
-                "leaf_hash": entry.leafHash.hex, "bytes_base64": Data(entry.bytes).base64EncodedString(),
-            ]
-            if let decoded = EntrySummary.json(bytes: entry.bytes),
-                let object = try? JSONSerialization.jsonObject(with: Data(decoded.utf8))
-            {
-                fields["entry"] = object
-            }
-            if proof {
-                fields["proof"] =
-                    [
-                        "tree_size": result.checkpoint.checkpoint.size, "root": result.checkpoint.checkpoint.root.hex,
-                        "hashes": result.proof.map(\.hex), "checkpoint": result.checkpoint.note.formatted,
-                        "verified": verified,
-                    ] as [String: Any]
-            }
-            try printJSON(fields)
+            try printJSON(
+                Report(
+                    reference: entry.reference.description, origin: entry.origin.description, index: entry.index,
+                    kind: summary.kind, summary: summary.text, authorTime: isoTime(milliseconds: entry.authorTimeMs),
+                    leafHash: entry.leafHash.hex, bytesBase64: Data(entry.bytes).base64EncodedString(),
+                    entry: EntrySummary.json(bytes: entry.bytes).flatMap { try? JSONValue(parsing: $0) },
+                    proof: proof
+                        ? Report.Proof(
+                            treeSize: result.checkpoint.checkpoint.size, root: result.checkpoint.checkpoint.root.hex,
+                            hashes: result.proof.map(\.hex), checkpoint: result.checkpoint.note.formatted,
+                            verified: verified) : nil))
         } else {
             print("\(entry.reference)  \(summary.kind)")
             print("origin       \(entry.origin)")

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import TocsinAdmin
+import TocsinNode
 
 @main
 struct Tocsin: AsyncParsableCommand {
@@ -8,7 +10,9 @@ struct Tocsin: AsyncParsableCommand {
         abstract: "Operate and audit a Tocsin node.",
         discussion: """
             Offline commands read a data directory directly and never need a running daemon: \
-            keygen, charter verify, log, show, verify.
+            keygen, charter verify, log, show, verify. The others talk to a running node over its \
+            admin socket. Name the node with --node DIR (its folder or its node.toml), or set \
+            TOCSIN_NODE=DIR once; --data-dir also takes the node's folder.
             """,
         version: "0.1.0",
         subcommands: [
@@ -18,12 +22,69 @@ struct Tocsin: AsyncParsableCommand {
         ])
 }
 
-/// Options naming a node's data directory.
-struct DataDirectoryOption: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "The node's data directory (holding tocsin.sqlite).")
-    var dataDir: String
+extension Tocsin {
+    /// `tocsin --node DIR <command> …` names the node for the command that follows, as
+    /// `TOCSIN_NODE=DIR tocsin <command> …` does.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.count >= 2, arguments[0] == "--node" {
+            setenv(nodeEnvironmentVariable, arguments[1], 1)
+            arguments.removeFirst(2)
+        } else if let first = arguments.first, first.hasPrefix("--node=") {
+            setenv(nodeEnvironmentVariable, String(first.dropFirst("--node=".count)), 1)
+            arguments.removeFirst()
+        }
+        await main(arguments)
+    }
+}
 
-    var url: URL { URL(fileURLWithPath: dataDir) }
+/// The environment variable naming the node when no option does.
+let nodeEnvironmentVariable = "TOCSIN_NODE"
+
+/// Options naming a node's data directory, for the offline commands.
+struct DataDirectoryOption: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The node's data directory (holding tocsin.sqlite), or its folder.")
+    var dataDir: String?
+
+    @Option(help: "The node: its folder or its node.toml (default: $TOCSIN_NODE).")
+    var node: String?
+
+    /// The data directory the options name.
+    func location() throws -> NodeLocation {
+        guard let path = dataDir ?? node ?? ProcessInfo.processInfo.environment[nodeEnvironmentVariable] else {
+            throw CommandFailure(
+                "name the node: --node DIR (its folder or node.toml) or --data-dir DIR, or set \(nodeEnvironmentVariable)"
+            )
+        }
+        return try NodeLocation(resolving: path)
+    }
+
+    var url: URL { get throws { try location().dataDirectory } }
+}
+
+/// `--node`, `--data-dir` or `--socket`: where a running node's admin socket is.
+struct AdminOptions: ParsableArguments {
+    @Option(help: "The node: its folder or its node.toml (default: $TOCSIN_NODE).")
+    var node: String?
+
+    @Option(name: .customLong("data-dir"), help: "The node's data directory, or its folder.")
+    var dataDir: String?
+
+    @Option(help: "The node's admin socket.")
+    var socket: String?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func client() throws -> AdminClient {
+        if let socket { return AdminClient(socketPath: socket) }
+        guard let path = node ?? dataDir ?? ProcessInfo.processInfo.environment[nodeEnvironmentVariable] else {
+            throw CommandFailure(
+                "name the node: --node DIR (its folder or node.toml), --data-dir DIR or --socket PATH, or set \(nodeEnvironmentVariable)"
+            )
+        }
+        return AdminClient(socketPath: try NodeLocation(resolving: path).adminSocket.path)
+    }
 }
 
 /// A failure reported to the operator as `error: <message>` with a non-zero exit.
@@ -33,11 +94,9 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Writes a JSON value (objects with sorted keys) and a newline.
-func printJSON(_ value: Any) throws {
-    let data = try JSONSerialization.data(
-        withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
+/// Writes a value as JSON (snake_case keys, sorted, indented) and a newline.
+func printJSON(_ value: some Encodable) throws {
+    print(String(decoding: try AdminJSON.encode(value, pretty: true), as: UTF8.self))
 }
 
 /// Reads a whole file or fails with the path in the message.
@@ -53,4 +112,15 @@ func isoTime(milliseconds: Int64) -> String {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+}
+
+/// Milliseconds since 1970 as an ISO 8601 time (UTC) for listings; `-` for none.
+func timeText(_ milliseconds: Int64?) -> String {
+    guard let milliseconds, milliseconds > 0 else { return "-" }
+    return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+}
+
+/// Pads `text` to `width` characters, for columns.
+func column(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text.padding(toLength: width, withPad: " ", startingAt: 0)
 }

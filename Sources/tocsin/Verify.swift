@@ -5,6 +5,24 @@ import TocsinCrypto
 import TocsinStore
 
 struct Verify: ParsableCommand {
+    /// The `--json` output.
+    struct Report: Encodable {
+        struct Finding: Encodable {
+            let kind: String
+            let subject: String
+            let index: UInt64?
+            let message: String
+        }
+
+        let holds: Bool
+        let feeds: Int
+        let entries: UInt64
+        let checkpoints: Int
+        let cosignatures: Int
+        let forkProofs: Int
+        let findings: [Finding]
+    }
+
     static let configuration = CommandConfiguration(
         abstract: "Audit a data directory: recompute every feed and check every signature.",
         discussion: """
@@ -24,24 +42,20 @@ struct Verify: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try FeedStore.open(directory: dataDirectory.url)
+        let store = try FeedStore.open(directory: try dataDirectory.url)
         let authority = try ca.map { path in
             try Certificate(pem: String(decoding: readFile(path, what: "authority certificate"), as: UTF8.self))
         }
         let report = try store.audit(authority: authority)
         if json {
-            try printJSON([
-                "holds": report.holds, "feeds": report.feeds, "entries": report.entries,
-                "checkpoints": report.checkpoints,
-                "cosignatures": report.cosignatures, "fork_proofs": report.forkProofs,
-                "findings": report.findings.map { finding in
-                    var fields: [String: Any] = [
-                        "kind": finding.kind.rawValue, "subject": finding.subject, "message": finding.message,
-                    ]
-                    if let index = finding.index { fields["index"] = index }
-                    return fields
-                },
-            ])
+            try printJSON(
+                Report(
+                    holds: report.holds, feeds: report.feeds, entries: report.entries, checkpoints: report.checkpoints,
+                    cosignatures: report.cosignatures, forkProofs: report.forkProofs,
+                    findings: report.findings.map {
+                        Report.Finding(
+                            kind: $0.kind.rawValue, subject: $0.subject, index: $0.index, message: $0.message)
+                    }))
         } else {
             for finding in report.findings { print(finding.description) }
             let counts =

@@ -7,9 +7,9 @@ import TocsinCrypto
 /// The offline `tocsin` commands, run as an operator or auditor would, on data directories
 /// written by `tocsin-bench generate`.
 @Suite struct CommandLineTests {
-    func generated(feeds: Int = 3, entries: Int = 90, batch: Int = 10) throws -> ScratchDirectory {
+    func generated(feeds: Int = 3, entries: Int = 90, batch: Int = 10) async throws -> ScratchDirectory {
         let scratch = try ScratchDirectory()
-        let result = try Commands.bench(
+        let result = try await Commands.bench(
             "generate", "--data-dir", scratch.path("data"), "--feeds", "\(feeds)", "--entries", "\(entries)", "--batch",
             "\(batch)", "--entry-size", "300")
         #expect(result.status == 0, "\(result.errorOutput)")
@@ -20,47 +20,49 @@ import TocsinCrypto
         return scratch
     }
 
-    @Test func keygenWritesAPrivateKeyOnceAndPrintsItsPublicKey() throws {
+    @Test func keygenWritesAPrivateKeyOnceAndPrintsItsPublicKey() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let result = try Commands.tocsin("keygen", "--out", scratch.path("node.key"))
+        let result = try await Commands.tocsin("keygen", "--out", scratch.path("node.key"))
         #expect(result.status == 0, "\(result.errorOutput)")
         let mode = try FileManager.default.attributesOfItem(atPath: scratch.path("node.key"))[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        let opensslView = try Commands.openssl("pkey", "-in", scratch.path("node.key"), "-pubout")
+        let opensslView = try await Commands.openssl("pkey", "-in", scratch.path("node.key"), "-pubout")
         let publicKey = try Ed25519PublicKey(pem: opensslView.output)
         #expect(result.output.contains("public-key = \"\(publicKey.spkiBase64)\""))
 
-        let again = try Commands.tocsin("keygen", "--out", scratch.path("node.key"))
+        let again = try await Commands.tocsin("keygen", "--out", scratch.path("node.key"))
         #expect(again.status != 0)
         #expect(again.errorOutput.contains("already exists"))
         #expect(
-            try Ed25519PublicKey(pem: try Commands.openssl("pkey", "-in", scratch.path("node.key"), "-pubout").output)
+            try Ed25519PublicKey(
+                pem: try await Commands.openssl("pkey", "-in", scratch.path("node.key"), "-pubout").output)
                 == publicKey)
     }
 
-    @Test func aGeneratedDataDirectoryVerifiesListsAndProves() throws {
-        let scratch = try generated()
+    @Test func aGeneratedDataDirectoryVerifiesListsAndProves() async throws {
+        let scratch = try await generated()
         defer { scratch.remove() }
         let data = scratch.path("data")
 
-        let verify = try Commands.tocsin("verify", "--data-dir", data)
+        let verify = try await Commands.tocsin("verify", "--data-dir", data)
         #expect(verify.status == 0, "\(verify.output) \(verify.errorOutput)")
         #expect(verify.output.contains("OK: 3 feeds, 90 entries, 9 checkpoints"))
         let verifyJSON =
             try JSONSerialization.jsonObject(
-                with: Data(try Commands.tocsin("verify", "--data-dir", data, "--json").output.utf8)) as? [String: Any]
+                with: Data(try await Commands.tocsin("verify", "--data-dir", data, "--json").output.utf8))
+            as? [String: Any]
         #expect(verifyJSON?["holds"] as? Bool == true)
 
-        let log = try Commands.tocsin("log", "--data-dir", data, "--json")
+        let log = try await Commands.tocsin("log", "--data-dir", data, "--json")
         let entries = try JSONSerialization.jsonObject(with: Data(log.output.utf8)) as? [[String: Any]]
         #expect(entries?.count == 90)
         #expect(entries?.first?["kind"] as? String == "bulletin")
-        let byXB = try Commands.tocsin("log", "--data-dir", data, "--author", "XB")
+        let byXB = try await Commands.tocsin("log", "--data-dir", data, "--author", "XB")
         #expect(byXB.output.split(separator: "\n").count == 30)
         #expect(byXB.output.split(separator: "\n").allSatisfy { $0.hasPrefix("sro/XB/") })
 
-        let show = try Commands.tocsin("show", "nro/XA/17", "--proof", "--json", "--data-dir", data)
+        let show = try await Commands.tocsin("show", "nro/XA/17", "--proof", "--json", "--data-dir", data)
         #expect(show.status == 0, "\(show.errorOutput)")
         let shown = try JSONSerialization.jsonObject(with: Data(show.output.utf8)) as? [String: Any]
         #expect(shown?["reference"] as? String == "nro/XA/17")
@@ -72,20 +74,20 @@ import TocsinCrypto
 
         // The same entry named by origin and index.
         let origin = try #require(entries?.first { $0["reference"] as? String == "nro/XA/0" }?["origin"] as? String)
-        let byOrigin = try Commands.tocsin("show", origin, "17", "--data-dir", data)
+        let byOrigin = try await Commands.tocsin("show", origin, "17", "--data-dir", data)
         #expect(byOrigin.status == 0, "\(byOrigin.errorOutput)")
         #expect(byOrigin.output.hasPrefix("nro/XA/17  bulletin"))
 
-        let missing = try Commands.tocsin("show", "nro/XA/30", "--data-dir", data)
+        let missing = try await Commands.tocsin("show", "nro/XA/30", "--data-dir", data)
         #expect(missing.status != 0)
         #expect(missing.errorOutput.contains("not held"))
     }
 
-    @Test func verifyNamesTheFeedAndIndexOfAChangedByte() throws {
-        let scratch = try generated()
+    @Test func verifyNamesTheFeedAndIndexOfAChangedByte() async throws {
+        let scratch = try await generated()
         defer { scratch.remove() }
         let data = scratch.path("data")
-        try DatabaseQueue(path: scratch.path("data/tocsin.sqlite")).write { db in
+        try await DatabaseQueue(path: scratch.path("data/tocsin.sqlite")).write { db in
             try db.execute(sql: "DROP TRIGGER entries_no_update")
             let condition =
                 "entry_index = 23 AND feed_id = (SELECT id FROM feeds WHERE group_id = 'sro' AND author = 'XB')"
@@ -93,23 +95,23 @@ import TocsinCrypto
             bytes[bytes.count - 1] ^= 0x20
             try db.execute(sql: "UPDATE entries SET bytes = ? WHERE \(condition)", arguments: [bytes])
         }
-        let result = try Commands.tocsin("verify", "--data-dir", data)
+        let result = try await Commands.tocsin("verify", "--data-dir", data)
         #expect(result.status == 1)
         #expect(result.output.contains("/sro/XB #23:"), "\(result.output)")
         #expect(result.output.contains("FAILED"))
     }
 
-    @Test func verifyFindsEntriesRemovedFromTheEndOfAFeed() throws {
-        let scratch = try generated()
+    @Test func verifyFindsEntriesRemovedFromTheEndOfAFeed() async throws {
+        let scratch = try await generated()
         defer { scratch.remove() }
-        try DatabaseQueue(path: scratch.path("data/tocsin.sqlite")).write { db in
+        try await DatabaseQueue(path: scratch.path("data/tocsin.sqlite")).write { db in
             try db.execute(sql: "DROP TRIGGER entries_no_delete")
             try db.execute(
                 sql:
                     "DELETE FROM entries WHERE entry_index = 29 AND feed_id = (SELECT id FROM feeds WHERE group_id = 'nro' AND author = 'XA')"
             )
         }
-        let result = try Commands.tocsin("verify", "--data-dir", scratch.path("data"), "--json")
+        let result = try await Commands.tocsin("verify", "--data-dir", scratch.path("data"), "--json")
         #expect(result.status == 1)
         let report = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         let findings = report?["findings"] as? [[String: Any]] ?? []
@@ -118,11 +120,11 @@ import TocsinCrypto
             "\(findings)")
     }
 
-    @Test func commandsExplainAMissingDataDirectory() throws {
+    @Test func commandsExplainAMissingDataDirectory() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         for arguments in [["verify"], ["log"], ["show", "nro/XA/0"]] {
-            let result = try Commands.run(
+            let result = try await Commands.run(
                 Commands.productsDirectory.appendingPathComponent("tocsin"),
                 arguments + ["--data-dir", scratch.path("absent")])
             #expect(result.status != 0)

@@ -14,28 +14,36 @@ enum Commands {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    static func run(_ executable: URL, _ arguments: [String]) throws -> CommandResult {
-        try ExternalCommand(executable, arguments).run()
+    /// Runs a program to its end on a thread of its own (the test awaits it without holding
+    /// one of Swift concurrency's threads).
+    static func run(
+        _ executable: URL, _ arguments: [String], environment: [String: String] = [:]
+    ) async throws
+        -> CommandResult
+    {
+        var command = ExternalCommand(executable, arguments)
+        command.environment = environment
+        return try await Blocking.run { [command] in try command.run() }
     }
 
-    static func tocsin(_ arguments: String...) throws -> CommandResult {
-        try tocsin(arguments)
+    static func tocsin(_ arguments: String...) async throws -> CommandResult {
+        try await tocsin(arguments)
     }
 
-    static func tocsin(_ arguments: [String]) throws -> CommandResult {
-        try run(productsDirectory.appendingPathComponent("tocsin"), arguments)
+    static func tocsin(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+        try await run(productsDirectory.appendingPathComponent("tocsin"), arguments, environment: environment)
     }
 
-    static func bench(_ arguments: String...) throws -> CommandResult {
-        try run(productsDirectory.appendingPathComponent("tocsin-bench"), arguments)
+    static func bench(_ arguments: String...) async throws -> CommandResult {
+        try await run(productsDirectory.appendingPathComponent("tocsin-bench"), arguments)
     }
 
-    static func openssl(_ arguments: String...) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/env"), ["openssl"] + arguments)
+    static func openssl(_ arguments: String...) async throws -> CommandResult {
+        try await run(URL(fileURLWithPath: "/usr/bin/env"), ["openssl"] + arguments)
     }
 
-    static func pki(_ arguments: String...) throws -> CommandResult {
-        try run(repositoryRoot.appendingPathComponent("Certs/tocsin-pki"), arguments)
+    static func pki(_ arguments: String...) async throws -> CommandResult {
+        try await run(repositoryRoot.appendingPathComponent("Certs/tocsin-pki"), arguments)
     }
 }
 

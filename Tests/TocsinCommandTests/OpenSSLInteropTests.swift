@@ -5,17 +5,17 @@ import TocsinCrypto
 
 /// Tocsin and the `openssl` command read each other's keys, signatures and certificates.
 @Suite struct OpenSSLInteropTests {
-    @Test func keysMadeByOpensslGenpkeyLoad() throws {
+    @Test func keysMadeByOpensslGenpkeyLoad() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let result = try Commands.openssl("genpkey", "-algorithm", "ed25519", "-out", scratch.path("node.key"))
+        let result = try await Commands.openssl("genpkey", "-algorithm", "ed25519", "-out", scratch.path("node.key"))
         #expect(result.status == 0, "\(result.errorOutput)")
         let key = try Ed25519PrivateKey(pem: String(contentsOfFile: scratch.path("node.key"), encoding: .utf8))
-        let publicKey = try Commands.openssl("pkey", "-in", scratch.path("node.key"), "-pubout")
+        let publicKey = try await Commands.openssl("pkey", "-in", scratch.path("node.key"), "-pubout")
         #expect(try Ed25519PublicKey(pem: publicKey.output) == key.publicKey)
     }
 
-    @Test func tocsinSignaturesVerifyWithOpensslAndTheReverse() throws {
+    @Test func tocsinSignaturesVerifyWithOpensslAndTheReverse() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let key = try Ed25519PrivateKey.generate()
@@ -26,7 +26,7 @@ import TocsinCrypto
 
         // Tocsin signs, openssl verifies.
         try Data(key.signature(for: message)).write(to: scratch.url.appendingPathComponent("tocsin.sig"))
-        let verified = try Commands.openssl(
+        let verified = try await Commands.openssl(
             "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", scratch.path("node.pub"), "-in",
             scratch.path("message"),
             "-sigfile", scratch.path("tocsin.sig"))
@@ -35,14 +35,14 @@ import TocsinCrypto
         var altered = key.signature(for: message)
         altered[0] ^= 1
         try Data(altered).write(to: scratch.url.appendingPathComponent("altered.sig"))
-        let refused = try Commands.openssl(
+        let refused = try await Commands.openssl(
             "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", scratch.path("node.pub"), "-in",
             scratch.path("message"),
             "-sigfile", scratch.path("altered.sig"))
         #expect(refused.status != 0)
 
         // openssl signs, Tocsin verifies.
-        let signed = try Commands.openssl(
+        let signed = try await Commands.openssl(
             "pkeyutl", "-sign", "-rawin", "-inkey", scratch.path("node.key"), "-in", scratch.path("message"), "-out",
             scratch.path("openssl.sig"))
         #expect(signed.status == 0, "\(signed.errorOutput)")
@@ -51,13 +51,13 @@ import TocsinCrypto
         #expect(!key.publicKey.isValidSignature(signature, for: message + [0x0a]))
     }
 
-    @Test func certificatesFromThePKIScriptVerifyInTocsinAndTocsinsInOpenssl() throws {
+    @Test func certificatesFromThePKIScriptVerifyInTocsinAndTocsinsInOpenssl() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let authority = try Commands.pki(
+        let authority = try await Commands.pki(
             "authority", "--dir", scratch.path("ca"), "--name", "Fictional network authority")
         #expect(authority.status == 0, "\(authority.errorOutput)")
-        let node = try Commands.pki(
+        let node = try await Commands.pki(
             "node", "--ca-dir", scratch.path("ca"), "--id", "XA", "--out", scratch.path("nodes"))
         #expect(node.status == 0, "\(node.errorOutput)")
         let caPEM = try String(contentsOfFile: scratch.path("ca/ca.crt"), encoding: .utf8)
@@ -69,7 +69,7 @@ import TocsinCrypto
         #expect(try certificate.publicKey() == nodeKey.publicKey)
         #expect(node.output.contains("public-key = \"\(nodeKey.publicKey.spkiBase64)\""))
         // The script refuses to overwrite keys.
-        let again = try Commands.pki(
+        let again = try await Commands.pki(
             "node", "--ca-dir", scratch.path("ca"), "--id", "XA", "--out", scratch.path("nodes"))
         #expect(again.status != 0)
         #expect(again.errorOutput.contains("refusing to overwrite"))
@@ -83,24 +83,24 @@ import TocsinCrypto
             notAfter: Date() + 86_400, serial: 2)
         try issuer.certificate.pem.write(toFile: scratch.path("tocsin-ca.crt"), atomically: true, encoding: .utf8)
         try issued.pem.write(toFile: scratch.path("tocsin-node.crt"), atomically: true, encoding: .utf8)
-        let verified = try Commands.openssl(
+        let verified = try await Commands.openssl(
             "verify", "-CAfile", scratch.path("tocsin-ca.crt"), scratch.path("tocsin-node.crt"))
         #expect(verified.status == 0, "\(verified.output) \(verified.errorOutput)")
-        let foreign = try Commands.openssl(
+        let foreign = try await Commands.openssl(
             "verify", "-CAfile", scratch.path("ca/ca.crt"), scratch.path("tocsin-node.crt"))
         #expect(foreign.status != 0)
     }
 
-    @Test func aCharterSignedWithThePKIScriptVerifiesWithTocsin() throws {
+    @Test func aCharterSignedWithThePKIScriptVerifiesWithTocsin() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        #expect(try Commands.pki("authority", "--dir", scratch.path("ca")).status == 0)
+        #expect(try await Commands.pki("authority", "--dir", scratch.path("ca")).status == 0)
         var keys: [String: String] = [:]
         for id in ["RN", "XA", "XB"] {
-            let node = try Commands.pki(
+            let node = try await Commands.pki(
                 "node", "--ca-dir", scratch.path("ca"), "--id", id, "--out", scratch.path("nodes"))
             #expect(node.status == 0, "\(node.errorOutput)")
-            keys[id] = try Commands.pki("pubkey", scratch.path("nodes/\(id).key")).output.trimmingCharacters(
+            keys[id] = try await Commands.pki("pubkey", scratch.path("nodes/\(id).key")).output.trimmingCharacters(
                 in: .whitespacesAndNewlines)
         }
         let charter = """
@@ -135,14 +135,15 @@ import TocsinCrypto
             """
         try charter.write(toFile: scratch.path("charter.toml"), atomically: true, encoding: .utf8)
         #expect(
-            try Commands.pki("sign-charter", "--ca-dir", scratch.path("ca"), scratch.path("charter.toml")).status == 0)
+            try await Commands.pki("sign-charter", "--ca-dir", scratch.path("ca"), scratch.path("charter.toml")).status
+                == 0)
         #expect(
-            try Commands.pki(
+            try await Commands.pki(
                 "verify-charter", "--ca-cert", scratch.path("ca/ca.crt"), scratch.path("charter.toml"),
                 scratch.path("charter.toml.sig")
             ).status == 0)
 
-        let verified = try Commands.tocsin(
+        let verified = try await Commands.tocsin(
             "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.toml.sig"), "--ca",
             scratch.path("ca/ca.crt"), "--json")
         #expect(verified.status == 0, "\(verified.errorOutput)")
@@ -151,7 +152,7 @@ import TocsinCrypto
         #expect((summary?["nodes"] as? [[String: Any]])?.map { $0["id"] as? String } == ["RN", "XA", "XB"])
         #expect((summary?["groups"] as? [[String: Any]])?.first?["convener"] as? String == "RN")
 
-        let human = try Commands.tocsin(
+        let human = try await Commands.tocsin(
             "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.toml.sig"), "--ca",
             scratch.path("ca/ca.crt"))
         #expect(human.output.contains("charter OK"))
@@ -159,7 +160,7 @@ import TocsinCrypto
         // One changed byte, and the charter no longer verifies, with a reason.
         try charter.replacingOccurrences(of: "two-thirds", with: "majority").write(
             toFile: scratch.path("charter.toml"), atomically: true, encoding: .utf8)
-        let refused = try Commands.tocsin(
+        let refused = try await Commands.tocsin(
             "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.toml.sig"), "--ca",
             scratch.path("ca/ca.crt"))
         #expect(refused.status != 0)

@@ -63,9 +63,10 @@ import TocsinCrypto
         #expect(charter.group("nro")?.policy == .twoThirds)
         #expect(charter.group("all")?.quorumPercent == 50)
         #expect(charter.groups(of: "XA").map(\.id) == ["nro", "all"])
-        #expect(charter.maySee(nodeID: "XA", groupID: "nro"))
-        #expect(!charter.maySee(nodeID: "OBS1", groupID: "nro"))
-        #expect(!charter.maySee(nodeID: "XA", groupID: "nowhere"))
+        let permissions = Permissions(charter: charter)
+        #expect(permissions.permits("XA", .see(group: "nro")))
+        #expect(!permissions.permits("OBS1", .see(group: "nro")))
+        #expect(!permissions.permits("XA", .see(group: "nowhere")))
     }
 
     @Test func renderingParsesBackToTheSameCharter() throws {

@@ -127,7 +127,7 @@ import TocsinDevelopment
                     let origin = try FeedOrigin(network: network.networkID, group: group, author: author)
                     let reference = simulation.nodes[author]!.store.entries[origin] ?? []
                     let held = node.store.entries[origin] ?? []
-                    if network.charter.maySee(nodeID: id, groupID: group) {
+                    if Permissions(charter: network.charter).permits(id, .see(group: group)) {
                         #expect(
                             held == reference, "\(id) holds \(held.count) of \(reference.count) entries of \(origin)")
                     } else {
@@ -141,7 +141,7 @@ import TocsinDevelopment
                 #expect(MerkleTree(entries: entries).root == last.checkpoint.root)
                 #expect(last.checkpoint.size == UInt64(entries.count))
             }
-            if network.charter.maySee(nodeID: id, groupID: forked.group) {
+            if Permissions(charter: network.charter).permits(id, .see(group: forked.group)) {
                 let proof = try #require(node.store.forkProofs[forked], "\(id) has no fork proof")
                 try proof.verify(author: network.member(nationals[4])!.key.publicKey)
                 // Frozen: nothing of the feed is accepted any more (a node that had none of it yet
@@ -163,7 +163,9 @@ import TocsinDevelopment
         // No message ever carried a feed to a node outside its group.
         for (receiver, origin) in simulation.deliveredOrigins {
             let group = try FeedOrigin(parsing: origin).group
-            #expect(network.charter.maySee(nodeID: receiver, groupID: group), "\(origin) reached \(receiver)")
+            #expect(
+                Permissions(charter: network.charter).permits(receiver, .see(group: group)),
+                "\(origin) reached \(receiver)")
         }
         // Relays witnessed: the latest checkpoints held carry relay cosignatures.
         let relayHeads = honest.compactMap { simulation.nodes[$0]!.sync.feeds.values.first?.latest }

@@ -169,6 +169,25 @@ struct TallyTests {
 
     static let proposal = EntryReference(group: "nro", author: "XA", index: 0)
 
+    /// A charter in which RN convenes nro: who records decisions, for the audit.
+    static let permissions: Permissions = {
+        let key = try! Ed25519PrivateKey.generate().publicKey
+        let members = (0..<9).map { "X\(letter($0))" }
+        return Permissions(
+            charter: Charter(
+                network: "Fictional network", version: 1,
+                nodes: (members + ["RN", "OBS1"]).map {
+                    Charter.Node(
+                        id: $0, name: $0, role: $0 == "RN" ? .relay : $0 == "OBS1" ? .observer : .national,
+                        publicKey: key)
+                },
+                groups: [
+                    Charter.Group(
+                        id: "nro", name: "Northern", members: ["RN", "OBS1"] + members, convener: "RN",
+                        policy: .twoThirds, quorumPercent: nil)
+                ]))
+    }()
+
     @Test func anHonestDecisionHoldsAndEachDeviationIsFlagged() {
         let rules = Self.rules(.twoThirds, members: 3)
         let votes = [
@@ -178,7 +197,8 @@ struct TallyTests {
         let counted = Tally.counted(votes, rules: rules, closingMs: Self.deadline)
         func audit(_ decision: ConsultationBook.Item<Tocsin_V1_Decision>) -> [String] {
             DecisionAudit.findings(
-                decision: decision, proposal: Self.proposal, rules: rules, convener: "RN", heldVotes: votes,
+                decision: decision, proposal: Self.proposal, rules: rules, permissions: Self.permissions,
+                heldVotes: votes,
                 evidence: [:]
             ).map(\.text)
         }
@@ -204,7 +224,8 @@ struct TallyTests {
         #expect(
             DecisionAudit.findings(
                 decision: Self.decision(outcome: .rejected, counted: open, closedMs: Self.deadline - 5_000),
-                proposal: Self.proposal, rules: rules, convener: "RN", heldVotes: Array(votes.prefix(1)), evidence: [:]
+                proposal: Self.proposal, rules: rules, permissions: Self.permissions, heldVotes: Array(votes.prefix(1)),
+                evidence: [:]
             ).contains { $0.text.contains("early") })
     }
 
@@ -238,7 +259,8 @@ struct TallyTests {
             let outcome = ConsultationTerms.outcome(standing.outcome!)
             func findings(_ decision: ConsultationBook.Item<Tocsin_V1_Decision>) -> [DecisionAudit.Finding] {
                 DecisionAudit.findings(
-                    decision: decision, proposal: Self.proposal, rules: rules, convener: "RN", heldVotes: votes,
+                    decision: decision, proposal: Self.proposal, rules: rules, permissions: Self.permissions,
+                    heldVotes: votes,
                     evidence: [:])
             }
             #expect(findings(Self.decision(outcome: outcome, counted: standing.counted)).isEmpty, "\(policy) \(votes)")
@@ -259,7 +281,7 @@ struct TallyTests {
                 decision: Self.decision(
                     outcome: ConsultationTerms.outcome(closing.outcome), counted: closing.counted,
                     closedMs: closing.closedMs),
-                proposal: Self.proposal, rules: rules, convener: "RN", heldVotes: votes, evidence: [:]
+                proposal: Self.proposal, rules: rules, permissions: Self.permissions, heldVotes: votes, evidence: [:]
             ).map(\.text)
         }
         // Two of four endorse: still open, nothing recorded.

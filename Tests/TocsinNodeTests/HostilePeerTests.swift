@@ -45,141 +45,152 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
 /// A node facing a peer with a valid certificate that misbehaves: each fault gets an Error
 /// and a closed session, the store stays as it was, and the node keeps serving the others.
 @Suite(.serialized) struct HostilePeerTests {
-    @Test func misbehavingPeersAreCutOffWithoutTouchingTheStore() throws {
-        let local = try LocalNetworkTests.LocalNetwork(nationals: 3, relays: 2)
-        defer { local.stopAll() }
-        for id in ["RN", "XA"] { try local.create(id) }
-        try local.start("RN", peers: [])
-        try local.start("XA", peers: ["RN"])
-        let first = try local.append(
-            "XA", group: "nro", [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
-        // Stored, and cosigned by the relay (a second transaction): only then is the store at rest.
-        #expect(
-            local.waiter.wait {
-                let head = (try? local.nodes["RN"]!.store.head(of: first.origin)) ?? nil
-                return head?.size == 1 && head?.checkpoint?.cosignatures.isEmpty == false
-            })
-        let port = local.ports["RN"]!
-        let network = local.network
-        let hostile = network.member("XB")!  // in sro and all, not in nro
-        let hello = TestPeer.hello(from: "XB", of: network)
-        let before = try local.nodes["RN"]!.store.heads()
-
-        /// Opens a session as XB, runs `misbehave`, and waits (at most 20 s) for the node to close it.
-        func session(_ misbehave: (Channel) throws -> Void) throws -> (closed: Bool, errors: [Tocsin_V1_Error]) {
-            let (channel, capture) = try TestPeer.connect(as: "XB", of: network, port: port)
-            try misbehave(channel)
-            let timedOut = NIOLockedValueBox(false)
-            let timeout = channel.eventLoop.scheduleTask(in: .seconds(20)) {
-                timedOut.withLockedValue { $0 = true }
-                channel.close(promise: nil)
-            }
-            try? channel.closeFuture.wait()
-            timeout.cancel()
-            let errors = capture.messages.compactMap { message -> Tocsin_V1_Error? in
-                if case .error(let error) = message.body { return error } else { return nil }
-            }
-            return (!timedOut.withLockedValue { $0 }, errors)
-        }
-
-        func writeRaw(_ channel: Channel, _ bytes: [UInt8]) throws {
-            // Below the framer: straight into TLS.
-            try channel.eventLoop.submit {
-                let framer = try channel.pipeline.syncOperations.context(handlerType: MessageFramer.self)
-                framer.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes)), promise: nil)
-            }.wait()
-        }
-
-        let genuine = try SignedCheckpoint(parsing: Array(first.checkpoint.note.formatted.utf8))
-        let cases: [(String, Tocsin_V1_ErrorCode?, (Channel) throws -> Void)] = [
-            (
-                "a message before Hello", .outOfOrder,
-                { try $0.writeAndFlush(Tocsin_V1_Message.with { $0.ping = .init() }).wait() }
-            ),
-            (
-                "a Want for a group the peer is not in", .notPermitted,
-                { channel in
-                    try channel.writeAndFlush(hello).wait()
-                    try channel.writeAndFlush(
-                        Tocsin_V1_Message.with {
-                            $0.want = .with {
-                                $0.origin = first.origin.description
-                                $0.from = 0
-                                $0.to = 1
-                            }
-                        }
-                    ).wait()
-                }
-            ),
-            (
-                "a checkpoint with a bad signature", .unverifiable,
-                { channel in
-                    let origin = try FeedOrigin(network: network.networkID, group: "all", author: "XB")
-                    let forged = try SignedCheckpoint.sign(
-                        Checkpoint(origin: origin.description, size: 3, root: genuine.checkpoint.root),
-                        key: network.member("XC")!.key)
-                    try channel.writeAndFlush(hello).wait()
-                    try channel.writeAndFlush(
-                        Tocsin_V1_Message.with {
-                            $0.checkpoint = .with {
-                                $0.origin = origin.description
-                                $0.checkpoint = Data(forged.note.formatted.utf8)
-                            }
-                        }
-                    ).wait()
-                }
-            ),
-            (
-                "entries that do not match their checkpoint", .unverifiable,
-                { channel in
-                    let origin = try FeedOrigin(network: network.networkID, group: "all", author: "XB")
-                    var author = FeedAuthor(origin: origin, key: hostile.key)
-                    let batch = try author.append([SampleEntries.bulletin(number: 1, country: "XB", authorTimeMs: 1)])
-                    try channel.writeAndFlush(hello).wait()
-                    try channel.writeAndFlush(
-                        Tocsin_V1_Message.with {
-                            $0.entries = .with {
-                                $0.origin = origin.description
-                                $0.firstIndex = 0
-                                $0.entries = [Data(SampleEntries.bulletin(number: 2, country: "XB", authorTimeMs: 1))]
-                                $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
-                            }
-                        }
-                    ).wait()
-                }
-            ),
-            ("garbage inside a frame", nil, { try writeRaw($0, FrameDecoder.frame([0xff, 0xff, 0xff, 0xff])) }),
-            ("an oversized frame", nil, { try writeRaw($0, [0x7f, 0xff, 0xff, 0xff]) }),
-        ]
-        for (what, code, misbehave) in cases {
-            let started = Date()
-            let logged = local.logs.count
-            let outcome = try session(misbehave)
-            print(
-                "\(what): closed=\(outcome.closed) in \(Date().timeIntervalSince(started))s errors=\(outcome.errors.map(\.code))"
-            )
-            #expect(outcome.closed, "the node did not close the session after \(what)")
-            if let code { #expect(outcome.errors.map(\.code).contains(code), "\(what): \(outcome.errors)") }
-            // The operator is told, in a line that names the peer (or its address before Hello).
-            let lines = local.logs.lines(of: "tocsin.RN", after: logged)
+    @Test func misbehavingPeersAreCutOffWithoutTouchingTheStore() async throws {
+        try await LocalNetworkTests.LocalNetwork.run(nationals: 3, relays: 2) { local in
+            for id in ["RN", "XA"] { try local.create(id) }
+            try await local.start("RN", peers: [])
+            try await local.start("XA", peers: ["RN"])
+            let first = try await local.append(
+                "XA", group: "nro", [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
+            // Stored, and cosigned by the relay (a second transaction): only then is the store at rest.
             #expect(
-                lines.contains { $0.level >= .warning && ($0.text.contains("XB") || $0.text.contains("127.0.0.1")) },
-                "\(what): \(lines.map(\.text))")
-            if !lines.isEmpty { print("\(what) logged: \(lines.map(\.text))") }
-        }
-        let after = try local.nodes["RN"]!.store.heads()
-        func describe(_ heads: [FeedHead]) -> Set<String> {
-            Set(
-                heads.map {
-                    "\($0.origin) size \($0.size) frozen \($0.isFrozen) \($0.checkpoint?.note.formatted ?? "-")"
+                await local.waiter.wait {
+                    let head = (try? local.nodes["RN"]!.store.head(of: first.origin)) ?? nil
+                    return head?.size == 1 && head?.checkpoint?.cosignatures.isEmpty == false
                 })
-        }
-        #expect(after == before, "changed: \(describe(after).symmetricDifference(describe(before)))")
+            let port = local.ports["RN"]!
+            let network = local.network
+            let hostile = network.member("XB")!  // in sro and all, not in nro
+            let hello = TestPeer.hello(from: "XB", of: network)
+            let before = try local.nodes["RN"]!.store.heads()
 
-        // The node still serves its honest peers.
-        let second = try local.append(
-            "XA", group: "nro", [SampleEntries.bulletin(number: 1, country: "XA", authorTimeMs: 1)])
-        #expect(local.waiter.wait { local.size("RN", second.origin) == 2 })
-        #expect(try local.nodes["RN"]!.store.audit().holds)
+            /// Opens a session as XB, runs `misbehave`, and waits (at most 20 s) for the node to close it.
+            func session(
+                _ misbehave: (Channel) async throws -> Void
+            ) async throws -> (closed: Bool, errors: [Tocsin_V1_Error]) {
+                let (channel, capture) = try await TestPeer.connect(as: "XB", of: network, port: port)
+                try await misbehave(channel)
+                let timedOut = NIOLockedValueBox(false)
+                let timeout = channel.eventLoop.scheduleTask(in: .seconds(20)) {
+                    timedOut.withLockedValue { $0 = true }
+                    channel.close(promise: nil)
+                }
+                try? await channel.closeFuture.get()
+                timeout.cancel()
+                let errors = capture.messages.compactMap { message -> Tocsin_V1_Error? in
+                    if case .error(let error) = message.body { return error } else { return nil }
+                }
+                return (!timedOut.withLockedValue { $0 }, errors)
+            }
+
+            func writeRaw(_ channel: Channel, _ bytes: [UInt8]) async throws {
+                // Below the framer: straight into TLS.
+                try await channel.eventLoop.submit {
+                    let framer = try channel.pipeline.syncOperations.context(handlerType: MessageFramer.self)
+                    framer.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes)), promise: nil)
+                }.get()
+            }
+
+            let genuine = try SignedCheckpoint(parsing: Array(first.checkpoint.note.formatted.utf8))
+            let cases: [(String, Tocsin_V1_ErrorCode?, (Channel) async throws -> Void)] = [
+                (
+                    "a message before Hello", .outOfOrder,
+                    { try await $0.writeAndFlush(Tocsin_V1_Message.with { $0.ping = .init() }).get() }
+                ),
+                (
+                    "a Want for a group the peer is not in", .notPermitted,
+                    { channel in
+                        try await channel.writeAndFlush(hello).get()
+                        try await channel.writeAndFlush(
+                            Tocsin_V1_Message.with {
+                                $0.want = .with {
+                                    $0.origin = first.origin.description
+                                    $0.from = 0
+                                    $0.to = 1
+                                }
+                            }
+                        ).get()
+                    }
+                ),
+                (
+                    "a checkpoint with a bad signature", .unverifiable,
+                    { channel in
+                        let origin = try FeedOrigin(network: network.networkID, group: "all", author: "XB")
+                        let forged = try SignedCheckpoint.sign(
+                            Checkpoint(origin: origin.description, size: 3, root: genuine.checkpoint.root),
+                            key: network.member("XC")!.key)
+                        try await channel.writeAndFlush(hello).get()
+                        try await channel.writeAndFlush(
+                            Tocsin_V1_Message.with {
+                                $0.checkpoint = .with {
+                                    $0.origin = origin.description
+                                    $0.checkpoint = Data(forged.note.formatted.utf8)
+                                }
+                            }
+                        ).get()
+                    }
+                ),
+                (
+                    "entries that do not match their checkpoint", .unverifiable,
+                    { channel in
+                        let origin = try FeedOrigin(network: network.networkID, group: "all", author: "XB")
+                        var author = FeedAuthor(origin: origin, key: hostile.key)
+                        let batch = try author.append([
+                            SampleEntries.bulletin(number: 1, country: "XB", authorTimeMs: 1)
+                        ])
+                        try await channel.writeAndFlush(hello).get()
+                        try await channel.writeAndFlush(
+                            Tocsin_V1_Message.with {
+                                $0.entries = .with {
+                                    $0.origin = origin.description
+                                    $0.firstIndex = 0
+                                    $0.entries = [
+                                        Data(SampleEntries.bulletin(number: 2, country: "XB", authorTimeMs: 1))
+                                    ]
+                                    $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+                                }
+                            }
+                        ).get()
+                    }
+                ),
+                (
+                    "garbage inside a frame", nil,
+                    { try await writeRaw($0, FrameDecoder.frame([0xff, 0xff, 0xff, 0xff])) }
+                ),
+                ("an oversized frame", nil, { try await writeRaw($0, [0x7f, 0xff, 0xff, 0xff]) }),
+            ]
+            for (what, code, misbehave) in cases {
+                let started = Date()
+                let logged = local.logs.count
+                let outcome = try await session(misbehave)
+                print(
+                    "\(what): closed=\(outcome.closed) in \(Date().timeIntervalSince(started))s errors=\(outcome.errors.map(\.code))"
+                )
+                #expect(outcome.closed, "the node did not close the session after \(what)")
+                if let code { #expect(outcome.errors.map(\.code).contains(code), "\(what): \(outcome.errors)") }
+                // The operator is told, in a line that names the peer (or its address before Hello).
+                let lines = local.logs.lines(of: "tocsin.RN", after: logged)
+                #expect(
+                    lines.contains {
+                        $0.level >= .warning && ($0.text.contains("XB") || $0.text.contains("127.0.0.1"))
+                    },
+                    "\(what): \(lines.map(\.text))")
+                if !lines.isEmpty { print("\(what) logged: \(lines.map(\.text))") }
+            }
+            let after = try local.nodes["RN"]!.store.heads()
+            func describe(_ heads: [FeedHead]) -> Set<String> {
+                Set(
+                    heads.map {
+                        "\($0.origin) size \($0.size) frozen \($0.isFrozen) \($0.checkpoint?.note.formatted ?? "-")"
+                    })
+            }
+            #expect(after == before, "changed: \(describe(after).symmetricDifference(describe(before)))")
+
+            // The node still serves its honest peers.
+            let second = try await local.append(
+                "XA", group: "nro", [SampleEntries.bulletin(number: 1, country: "XA", authorTimeMs: 1)])
+            #expect(await local.waiter.wait { local.size("RN", second.origin) == 2 })
+            #expect(try local.nodes["RN"]!.store.audit().holds)
+        }
     }
 }

@@ -8,36 +8,57 @@ import TocsinDevelopment
 import TocsinNode
 import TocsinStore
 
-/// Waits for conditions on node events without sleeping: every event wakes the waiter.
-///
-/// The predicate runs without the lock held, so it may call into a node whose queue is the
-/// one signalling (holding the lock there would deadlock the two).
+/// Waits for conditions on node events without sleeping: every event wakes the waiter, which
+/// checks its condition again.
 final class EventWaiter: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var generation = 0
+    private var sleepers: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    private var nextSleeper: UInt64 = 0
 
     func signal() {
-        condition.lock()
-        generation += 1
-        condition.broadcast()
-        condition.unlock()
+        let woken = lock.withLock {
+            generation += 1
+            defer { sleepers = [:] }
+            return Array(sleepers.values)
+        }
+        for sleeper in woken { sleeper.resume() }
     }
 
-    func wait(timeout: TimeInterval = 30, until predicate: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            condition.lock()
-            let seen = generation
-            condition.unlock()
-            if predicate() { return true }
-            condition.lock()
-            while generation == seen {
-                if !condition.wait(until: deadline) {
-                    condition.unlock()
-                    return predicate()
-                }
+    /// Suspends until an event after `seen`, or until `deadline`.
+    private func next(after seen: Int, deadline: ContinuousClock.Instant) async {
+        let id = lock.withLock {
+            nextSleeper += 1
+            return nextSleeper
+        }
+        let timeout = Task {
+            try? await Task.sleep(until: deadline)
+            self.wake(id)
+        }
+        await withCheckedContinuation { continuation in
+            let already = lock.withLock {
+                guard generation == seen else { return true }
+                sleepers[id] = continuation
+                return false
             }
-            condition.unlock()
+            if already { continuation.resume() }
+        }
+        timeout.cancel()
+    }
+
+    private func wake(_ id: UInt64) {
+        lock.withLock { sleepers.removeValue(forKey: id) }?.resume()
+    }
+
+    /// Returns true once `predicate` holds, checked now and after every event; false after
+    /// `timeout` seconds.
+    func wait(timeout: TimeInterval = 30, until predicate: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        while true {
+            let seen = lock.withLock { generation }
+            if await predicate() { return true }
+            if ContinuousClock.now >= deadline { return false }
+            await next(after: seen, deadline: deadline)
         }
     }
 }
@@ -61,7 +82,21 @@ final class EventWaiter: @unchecked Sendable {
                 "tocsin-local-\(UUID().uuidString)")
         }
 
-        func start(_ id: String, peers: [String]) throws {
+        /// Runs `body` on a new local network, then stops every node and removes its files.
+        static func run(
+            nationals: Int, relays: Int, _ body: (LocalNetwork) async throws -> Void
+        ) async throws {
+            let local = try LocalNetwork(nationals: nationals, relays: relays)
+            do {
+                try await body(local)
+            } catch {
+                await local.stopAll()
+                throw error
+            }
+            await local.stopAll()
+        }
+
+        func start(_ id: String, peers: [String]) async throws {
             let member = network.member(id)!
             let store = try FeedStore.open(directory: directory.appendingPathComponent(id))
             let recorder = logs
@@ -72,11 +107,11 @@ final class EventWaiter: @unchecked Sendable {
                 authority: network.authority.certificate, store: store, group: LocalNetworkTests.group, logger: logger,
                 witness: false, backoff: .init(initial: .milliseconds(20), maximum: .milliseconds(400)))
             let waiter = self.waiter
-            node.observe { _ in waiter.signal() }
+            await node.observe { _ in waiter.signal() }
             let addresses = peers.compactMap { peer in
                 ports[peer].map { NodeRuntime.PeerAddress(nodeID: peer, host: "127.0.0.1", port: $0) }
             }
-            ports[id] = try node.start(
+            ports[id] = try await node.start(
                 host: "127.0.0.1", port: ports[id] ?? 0, peers: addresses, antiEntropyInterval: .milliseconds(300))
             nodes[id] = node
         }
@@ -87,21 +122,19 @@ final class EventWaiter: @unchecked Sendable {
                 authorityCertificatePEM: network.authority.certificate.pem, now: Date())
         }
 
-        func stop(_ id: String) {
-            nodes[id]?.stop()
+        func stop(_ id: String) async {
+            await nodes[id]?.stop()
             nodes[id] = nil
         }
 
-        func stopAll() {
-            for id in nodes.keys.sorted() { stop(id) }
+        func stopAll() async {
+            for id in nodes.keys.sorted() { await stop(id) }
             try? FileManager.default.removeItem(at: directory)
         }
 
         /// Appends at `id` once the restore guard allows it (a peer told it its own heads).
-        func append(_ id: String, group: String, _ entries: [[UInt8]]) throws -> FeedBatch {
-            let node = nodes[id]!
-            _ = waiter.wait { node.appendReadiness(group: group) == .ready }
-            return try node.append(group: group, entries: entries)
+        func append(_ id: String, group: String, _ entries: [[UInt8]]) async throws -> FeedBatch {
+            try await nodes[id]!.appendWhenReady(group: group, entries: entries, timeout: .seconds(30))
         }
 
         func size(_ id: String, _ origin: FeedOrigin) -> UInt64 {
@@ -109,95 +142,110 @@ final class EventWaiter: @unchecked Sendable {
         }
     }
 
-    @Test func aBulletinReachesEveryMemberOfItsGroupAndNoOneElse() throws {
-        let local = try LocalNetwork(nationals: 3, relays: 2)
-        defer { local.stopAll() }
-        let ids = ["RN", "RS", "XA", "XB", "XC", "OBS1"]
-        for id in ids { try local.create(id) }
-        // Relays first; states dial their relay, the relays dial each other.
-        try local.start("RN", peers: [])
-        try local.start("RS", peers: ["RN"])
-        try local.start("XA", peers: ["RN"])
-        try local.start("XC", peers: ["RN"])
-        try local.start("XB", peers: ["RS"])
-        try local.start("OBS1", peers: ["RN"])
-        let charter = local.network.charter
-        #expect(charter.group("nro")!.members.sorted() == ["RN", "XA", "XC"])
+    @Test func aBulletinReachesEveryMemberOfItsGroupAndNoOneElse() async throws {
+        try await LocalNetwork.run(nationals: 3, relays: 2) { local in
+            let ids = ["RN", "RS", "XA", "XB", "XC", "OBS1"]
+            for id in ids { try local.create(id) }
+            // Relays first; states dial their relay, the relays dial each other.
+            try await local.start("RN", peers: [])
+            try await local.start("RS", peers: ["RN"])
+            try await local.start("XA", peers: ["RN"])
+            try await local.start("XC", peers: ["RN"])
+            try await local.start("XB", peers: ["RS"])
+            try await local.start("OBS1", peers: ["RN"])
+            let charter = local.network.charter
+            #expect(charter.group("nro")!.members.sorted() == ["RN", "XA", "XC"])
 
-        let bulletin = SampleEntries.bulletin(number: 1, country: "XA", byteCount: 400, authorTimeMs: 1_800_000_000_000)
-        let batch = try local.append("XA", group: "nro", [bulletin])
-        let origin = batch.origin
-        #expect(local.waiter.wait { local.size("RN", origin) == 1 && local.size("XC", origin) == 1 })
-        let networkWide = try local.append(
-            "XB", group: FictionalNetwork.networkWideGroup,
-            [SampleEntries.bulletin(number: 2, country: "XB", byteCount: 400, authorTimeMs: 1_800_000_000_000)])
-        #expect(local.waiter.wait { ids.allSatisfy { local.size($0, networkWide.origin) == 1 } })
-        // The regional bulletin never left its group.
-        for id in ["RS", "XB", "OBS1"] {
-            #expect(local.size(id, origin) == 0, "\(id) holds \(origin)")
+            let bulletin = SampleEntries.bulletin(
+                number: 1, country: "XA", byteCount: 400, authorTimeMs: 1_800_000_000_000)
+            let batch = try await local.append("XA", group: "nro", [bulletin])
+            let origin = batch.origin
+            #expect(await local.waiter.wait { local.size("RN", origin) == 1 && local.size("XC", origin) == 1 })
+            let networkWide = try await local.append(
+                "XB", group: FictionalNetwork.networkWideGroup,
+                [SampleEntries.bulletin(number: 2, country: "XB", byteCount: 400, authorTimeMs: 1_800_000_000_000)])
+            #expect(await local.waiter.wait { ids.allSatisfy { local.size($0, networkWide.origin) == 1 } })
+            // The regional bulletin never left its group.
+            for id in ["RS", "XB", "OBS1"] {
+                #expect(local.size(id, origin) == 0, "\(id) holds \(origin)")
+            }
+            #expect(try local.nodes["XC"]!.store.entry(origin: origin, index: 0)?.bytes == bulletin)
+            for id in ids { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
         }
-        #expect(try local.nodes["XC"]!.store.entry(origin: origin, index: 0)?.bytes == bulletin)
-        for id in ids { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
     }
 
-    @Test func aStoppedRelayCatchesUpAfterRestart() throws {
-        let local = try LocalNetwork(nationals: 2, relays: 1)
-        defer { local.stopAll() }
-        for id in ["RN", "XA", "XB"] { try local.create(id) }
-        try local.start("RN", peers: [])
-        try local.start("XA", peers: ["RN"])
-        try local.start("XB", peers: ["RN"])
-        let first = try local.append(
-            "XA", group: "nro", [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
-        #expect(local.waiter.wait { local.size("RN", first.origin) == 1 && local.size("XB", first.origin) == 1 })
+    @Test func aStoppedRelayCatchesUpAfterRestart() async throws {
+        try await LocalNetwork.run(nationals: 2, relays: 1) { local in
+            for id in ["RN", "XA", "XB"] { try local.create(id) }
+            try await local.start("RN", peers: [])
+            try await local.start("XA", peers: ["RN"])
+            try await local.start("XB", peers: ["RN"])
+            let first = try await local.append(
+                "XA", group: "nro", [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
+            #expect(
+                await local.waiter.wait { local.size("RN", first.origin) == 1 && local.size("XB", first.origin) == 1 })
 
-        local.stop("RN")
-        for number in 1...40 {
-            _ = try local.append(
-                "XA", group: "nro", [SampleEntries.bulletin(number: number, country: "XA", authorTimeMs: 1)])
+            await local.stop("RN")
+            for number in 1...40 {
+                _ = try await local.append(
+                    "XA", group: "nro", [SampleEntries.bulletin(number: number, country: "XA", authorTimeMs: 1)])
+            }
+            try await local.start("RN", peers: [])
+            // XA and XB redial with backoff; the relay catches up and forwards to XB.
+            #expect(
+                await local.waiter.wait { local.size("RN", first.origin) == 41 && local.size("XB", first.origin) == 41 }
+            )
+            for id in ["RN", "XA", "XB"] { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
         }
-        try local.start("RN", peers: [])
-        // XA and XB redial with backoff; the relay catches up and forwards to XB.
-        #expect(local.waiter.wait { local.size("RN", first.origin) == 41 && local.size("XB", first.origin) == 41 })
-        for id in ["RN", "XA", "XB"] { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
     }
 
-    @Test func aNodeRestoredFromAnOldCopyCatchesUpItsOwnFeedBeforeAppending() throws {
-        let local = try LocalNetwork(nationals: 2, relays: 1)
-        defer { local.stopAll() }
-        for id in ["RN", "XA"] { try local.create(id) }
-        try local.start("RN", peers: [])
-        try local.start("XA", peers: ["RN"])
-        let first = try local.append(
-            "XA", group: "nro", (0..<3).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
-        #expect(local.waiter.wait { local.size("RN", first.origin) == 3 })
-        // A backup of XA's data directory, taken now.
-        local.stop("XA")
-        let backup = local.directory.appendingPathComponent("XA-backup")
-        try FileManager.default.copyItem(at: local.directory.appendingPathComponent("XA"), to: backup)
-        try local.start("XA", peers: ["RN"])
-        _ = try local.append(
-            "XA", group: "nro", (3..<5).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
-        #expect(local.waiter.wait { local.size("RN", first.origin) == 5 })
-        local.stop("XA")
+    @Test func aNodeRestoredFromAnOldCopyCatchesUpItsOwnFeedBeforeAppending() async throws {
+        try await LocalNetwork.run(nationals: 2, relays: 1) { local in
+            for id in ["RN", "XA"] { try local.create(id) }
+            try await local.start("RN", peers: [])
+            try await local.start("XA", peers: ["RN"])
+            let first = try await local.append(
+                "XA", group: "nro", (0..<3).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
+            #expect(await local.waiter.wait { local.size("RN", first.origin) == 3 })
+            // A backup of XA's data directory, taken now.
+            await local.stop("XA")
+            let backup = local.directory.appendingPathComponent("XA-backup")
+            try FileManager.default.copyItem(at: local.directory.appendingPathComponent("XA"), to: backup)
+            try await local.start("XA", peers: ["RN"])
+            _ = try await local.append(
+                "XA", group: "nro", (3..<5).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
+            #expect(await local.waiter.wait { local.size("RN", first.origin) == 5 })
+            await local.stop("XA")
 
-        // Restored from the old copy and alone: it refuses to append.
-        try FileManager.default.removeItem(at: local.directory.appendingPathComponent("XA"))
-        try FileManager.default.copyItem(at: backup, to: local.directory.appendingPathComponent("XA"))
-        local.stop("RN")
-        try local.start("XA", peers: ["RN"])
-        #expect(local.nodes["XA"]!.appendReadiness(group: "nro") == .waitingForPeers)
-        #expect(throws: NodeError.self) {
-            try local.nodes["XA"]!.append(
-                group: "nro", entries: [SampleEntries.bulletin(number: 9, country: "XA", authorTimeMs: 1)])
+            // Restored from the old copy and alone: it refuses to append.
+            try FileManager.default.removeItem(at: local.directory.appendingPathComponent("XA"))
+            try FileManager.default.copyItem(at: backup, to: local.directory.appendingPathComponent("XA"))
+            await local.stop("RN")
+            try await local.start("XA", peers: ["RN"])
+            let restored = local.nodes["XA"]!
+            #expect(await restored.appendReadiness(group: "nro") == .waitingForPeers)
+            await #expect(throws: NodeError.self) {
+                try await restored.append(
+                    group: "nro", entries: [SampleEntries.bulletin(number: 9, country: "XA", authorTimeMs: 1)])
+            }
+            await #expect(throws: NodeError.self) {
+                try await restored.appendWhenReady(
+                    group: "nro", entries: [SampleEntries.bulletin(number: 9, country: "XA", authorTimeMs: 1)],
+                    timeout: .milliseconds(200))
+            }
+            // An append that waits: it resumes when the relay is back, XA has learnt it is behind and
+            // caught up its own feed, and it lands after what the network holds.
+            let waiting = Task {
+                try await restored.appendWhenReady(
+                    group: "nro", entries: [SampleEntries.bulletin(number: 5, country: "XA", authorTimeMs: 1)],
+                    timeout: .seconds(60))
+            }
+            try await local.start("RN", peers: [])
+            let next = try await waiting.value
+            #expect(next.firstIndex == 5)
+            #expect(await local.waiter.wait { local.size("RN", first.origin) == 6 })
+            for id in ["RN", "XA"] { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
+            #expect(try local.nodes["RN"]!.store.forkProofs().isEmpty)
         }
-        // Once the relay is back, XA learns it is behind, catches up its own feed, and appends after it.
-        try local.start("RN", peers: [])
-        let next = try local.append(
-            "XA", group: "nro", [SampleEntries.bulletin(number: 5, country: "XA", authorTimeMs: 1)])
-        #expect(next.firstIndex == 5)
-        #expect(local.waiter.wait { local.size("RN", first.origin) == 6 })
-        for id in ["RN", "XA"] { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
-        #expect(try local.nodes["RN"]!.store.forkProofs().isEmpty)
     }
 }

@@ -12,12 +12,13 @@ import TocsinNode
 /// still looks alive here (it restarted, or the path died without a FIN) is let in at once.
 @Suite(.serialized) struct ReconnectionTests {
     /// Opens an authenticated session to `port` as `id` and sends its Hello.
-    static func session(as id: String, in local: LocalNetworkTests.LocalNetwork, port: Int) throws -> (Channel, Capture)
-    {
+    static func session(
+        as id: String, in local: LocalNetworkTests.LocalNetwork, port: Int
+    ) async throws -> (Channel, Capture) {
         let waiter = local.waiter
-        let (channel, capture) = try TestPeer.connect(
+        let (channel, capture) = try await TestPeer.connect(
             as: id, of: local.network, port: port, onRead: { waiter.signal() })
-        try channel.writeAndFlush(TestPeer.hello(from: id, of: local.network)).wait()
+        try await channel.writeAndFlush(TestPeer.hello(from: id, of: local.network)).get()
         return (channel, capture)
     }
 
@@ -25,27 +26,25 @@ import TocsinNode
         capture.messages.contains { if case .heads = $0.body { return true } else { return false } }
     }
 
-    @Test func aPeerThatReconnectsReplacesItsOldSessionAtOnce() throws {
-        let local = try LocalNetworkTests.LocalNetwork(nationals: 2, relays: 1)
-        defer { local.stopAll() }
-        try local.create("RN")
-        try local.start("RN", peers: [])
-        let port = local.ports["RN"]!
-        let relay = local.nodes["RN"]!
+    @Test func aPeerThatReconnectsReplacesItsOldSessionAtOnce() async throws {
+        try await LocalNetworkTests.LocalNetwork.run(nationals: 2, relays: 1) { local in
+            try local.create("RN")
+            try await local.start("RN", peers: [])
+            let port = local.ports["RN"]!
+            let relay = local.nodes["RN"]!
 
-        // XA's first session: established, answered.
-        let (first, firstCapture) = try Self.session(as: "XA", in: local, port: port)
-        #expect(local.waiter.wait { relay.connectedPeers == ["XA"] && Self.heads(firstCapture) })
+            // XA's first session: established, answered.
+            let (first, firstCapture) = try await Self.session(as: "XA", in: local, port: port)
+            #expect(await local.waiter.wait { await relay.connectedPeers() == ["XA"] && Self.heads(firstCapture) })
 
-        // XA comes back on a new connection while the first one is still open here. "RN" < "XA",
-        // so the simultaneous-dial rule alone would keep the old session and refuse this one.
-        let (second, secondCapture) = try Self.session(as: "XA", in: local, port: port)
-        #expect(local.waiter.wait(timeout: 10) { Self.heads(secondCapture) }, "the new session is served")
-        let closed = first.eventLoop.makePromise(of: Void.self)
-        first.closeFuture.cascade(to: closed)
-        #expect((try? closed.futureResult.wait()) != nil, "the old session is closed")
-        #expect(second.isActive)
-        #expect(relay.connectedPeers == ["XA"])
-        try second.close().wait()
+            // XA comes back on a new connection while the first one is still open here. "RN" < "XA",
+            // so the simultaneous-dial rule alone would keep the old session and refuse this one.
+            let (second, secondCapture) = try await Self.session(as: "XA", in: local, port: port)
+            #expect(await local.waiter.wait(timeout: 10) { Self.heads(secondCapture) }, "the new session is served")
+            #expect((try? await first.closeFuture.get()) != nil, "the old session is closed")
+            #expect(second.isActive)
+            #expect(await relay.connectedPeers() == ["XA"])
+            try await second.close().get()
+        }
     }
 }

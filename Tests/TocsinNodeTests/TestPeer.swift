@@ -12,7 +12,7 @@ enum TestPeer {
     /// Opens a session to 127.0.0.1:`port` as `id` and waits until both sides are authenticated.
     static func connect(
         as id: String, of network: FictionalNetwork, port: Int, onRead: @escaping @Sendable () -> Void = {}
-    ) throws -> (Channel, Capture) {
+    ) async throws -> (Channel, Capture) {
         let member = network.member(id)!
         let context = try TLSContext(
             certificateChain: [member.certificate], key: member.key, authority: network.authority.certificate)
@@ -20,7 +20,7 @@ enum TestPeer {
         let authenticated = group.next().makePromise(of: Void.self)
         let capture = Capture(authenticated: authenticated, onRead: onRead)
         let charter = network.charter
-        let channel = try ClientBootstrap(group: group)
+        let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
@@ -30,8 +30,8 @@ enum TestPeer {
                     ])
                 }
             }
-            .connect(host: "127.0.0.1", port: port).wait()
-        try authenticated.futureResult.wait()
+            .connect(host: "127.0.0.1", port: port).get()
+        try await authenticated.futureResult.get()
         return (channel, capture)
     }
 

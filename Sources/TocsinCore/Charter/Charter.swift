@@ -3,7 +3,7 @@ import TocsinCrypto
 /// The network's constitution: its nodes, its sharing groups and their decision policies.
 ///
 /// Signed by the network authority; the genesis charter's SHA-256 is the network id, and later
-/// versions travel as log entries (DESIGN.md, "Trust model"). Docs/PROTOCOL.md specifies the
+/// versions travel as log entries (Docs/DESIGN.md, "Trust model"). Docs/PROTOCOL.md specifies the
 /// TOML format.
 public struct Charter: Hashable, Sendable {
     public enum Role: String, Sendable, CaseIterable {
@@ -82,11 +82,5 @@ public struct Charter: Hashable, Sendable {
     /// passes after the TLS handshake (its CN and key).
     public func pins(nodeID: String, publicKey: Ed25519PublicKey) -> Bool {
         node(nodeID)?.publicKey == publicKey
-    }
-
-    /// Whether `nodeID` may see the feeds of `groupID` (members and the convener).
-    public func maySee(nodeID: String, groupID: String) -> Bool {
-        guard let group = group(groupID) else { return false }
-        return group.members.contains(nodeID) || group.convener == nodeID
     }
 }

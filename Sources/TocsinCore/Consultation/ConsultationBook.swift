@@ -114,8 +114,8 @@ public struct ConsultationBook: Sendable {
             for target in targets { revisions[target.0, default: []].append(reference) }
         case .acknowledgement(let acknowledgement):
             let target = Self.reference(acknowledgement.bulletin)
-            // Acknowledged where it was warned: in the bulletin's own group.
-            guard target.group == reference.group else { return }
+            guard Permissions.acknowledgement(by: reference.author, in: reference.group, of: target) == .permitted
+            else { return }
             guard let hash = SHA256Digest(bytes: Array(acknowledgement.bulletin.leafHash)) else { return }
             // An acknowledgement naming another leaf hash is kept apart (and never counted).
             if let position = acknowledgementTimes[target]?.firstIndex(where: {
@@ -179,7 +179,7 @@ public struct ConsultationBook: Sendable {
         for revision in (revisions[reference] ?? []).sorted(by: { $0.index < $1.index }) {
             guard let mark = bulletins[revision] else { continue }
             let target = mark.targets.first { $0.reference == reference }
-            guard revision.author == reference.author, revision.group == reference.group,
+            guard Permissions.revision(by: revision.author, in: revision.group, of: reference) == .permitted,
                 let target, target.leafHash == original.leafHash.bytes
             else {
                 refused.append(revision)

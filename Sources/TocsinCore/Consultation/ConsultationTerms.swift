@@ -62,6 +62,14 @@ public enum ConsultationTerms {
         }
     }
 
+    public static func position(_ value: Tally.Position) -> Tocsin_V1_Position {
+        switch value {
+        case .endorse: return .endorse
+        case .object: return .object
+        case .abstain: return .abstain
+        }
+    }
+
     public static func outcome(_ value: Tally.Outcome) -> Tocsin_V1_Outcome {
         switch value {
         case .adopted: return .adopted

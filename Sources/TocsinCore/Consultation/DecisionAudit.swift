@@ -13,7 +13,8 @@ public enum DecisionAudit {
     /// Audits `decision` on `proposal`.
     ///
     /// - Parameters:
-    ///   - convener: the group's convener in the charter in force when the proposal was made.
+    ///   - permissions: the rules of the charter in force when the proposal was made (who
+    ///     decides: the group's convener).
     ///   - heldVotes: every vote on the proposal this node holds, with the time the convener
     ///     witnessed it as far as this node's own store shows (nil: no covering cosignature).
     ///   - evidence: for each vote the decision lists, the witnessed time its
@@ -21,11 +22,12 @@ public enum DecisionAudit {
     ///     feed that this node holds and that includes the vote); absent when it proves nothing.
     public static func findings(
         decision: ConsultationBook.Item<Tocsin_V1_Decision>, proposal: EntryReference, rules: Tally.Rules,
-        convener: String, heldVotes: [Tally.Vote], evidence: [EntryReference: Int64]
+        permissions: Permissions, heldVotes: [Tally.Vote], evidence: [EntryReference: Int64]
     ) -> [Finding] {
         var findings: [String] = []
         let record = decision.payload
-        if decision.reference.author != convener {
+        if !permissions.permits(decision.reference.author, .decide(group: proposal.group)) {
+            let convener = permissions.charter.group(proposal.group)?.convener ?? "none"
             findings.append("written by \(decision.reference.author), not by the group's convener \(convener)")
         }
         if decision.reference.group != proposal.group {

@@ -1,8 +1,8 @@
 import TocsinCrypto
 
 /// The tally of a proposal: a pure function of the charter in force, the proposal, the votes
-/// with the times their convener witnessed them, and the time now (DESIGN.md, "Consultation
-/// and consensus").
+/// with the times their convener witnessed them, and the time now (Docs/DESIGN.md,
+/// "Consultation and consensus").
 ///
 /// Rules, over the group's voting members (national nodes that are members of the group in
 /// the charter in force when the proposal was made), with E endorsements, O objections,
@@ -74,7 +74,7 @@ public enum Tally {
             let quorum = proposal.quorumPercent > 0 ? Int(proposal.quorumPercent) : (group.quorumPercent ?? 50)
             self.init(
                 policy: policy, quorumPercent: quorum,
-                votingMembers: Set(group.members.filter { charter.node($0)?.role == .national }),
+                votingMembers: Permissions(charter: charter).votingMembers(of: group.id),
                 deadlineMs: proposal.deadlineMs)
         }
     }

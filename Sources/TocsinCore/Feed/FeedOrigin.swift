@@ -88,7 +88,7 @@ public enum FeedOriginError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// `<group>/<author>/<index>`: an entry of this network, as operators write it.
-public struct EntryReference: Hashable, Sendable, CustomStringConvertible {
+public struct EntryReference: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let group: String
     public let author: String
     public let index: UInt64
@@ -111,4 +111,9 @@ public struct EntryReference: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(group)/\(author)/\(index)" }
+
+    /// By group, then author, then index: the order of listings and of the consultation's work.
+    public static func < (left: EntryReference, right: EntryReference) -> Bool {
+        (left.group, left.author, left.index) < (right.group, right.author, right.index)
+    }
 }

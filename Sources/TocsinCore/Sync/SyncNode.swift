@@ -72,9 +72,9 @@ public struct SyncNode: Sendable {
 
     var witnessName: String { WitnessName.of(node: configuration.nodeID, network: configuration.network) }
 
-    /// Whether `node` may see the feeds of `group`.
+    /// Whether `node` may see the feeds of `group` (`Permissions`).
     func maySee(_ node: String, _ group: String) -> Bool {
-        configuration.charter.maySee(nodeID: node, groupID: group)
+        Permissions(charter: configuration.charter).permits(node, .see(group: group))
     }
 
     /// The held feed, or a new empty one (frozen at once if a fork proof for it is held).

@@ -1,0 +1,90 @@
+import TocsinCrypto
+
+extension ConsultationMachine {
+    /// The votes on `proposal` with the times the group's convener witnessed them, as far as
+    /// this node's log shows.
+    public func heldVotes(
+        on proposal: EntryReference, convener: String, ledger: some ConsultationLedger
+    ) -> [Tally.Vote] {
+        let witness = WitnessName.of(node: convener, network: configuration.network)
+        return book.votes(on: proposal).compactMap { item in
+            guard let position = ConsultationTerms.position(item.payload.position),
+                let origin = try? FeedOrigin(
+                    network: configuration.network, group: item.reference.group, author: item.reference.author)
+            else { return nil }
+            let witnessed = ledger.witnessing(of: item.reference.index, in: origin, by: witness)
+            return Tally.Vote(
+                reference: item.reference, leafHash: item.leafHash, position: position,
+                witnessedMs: witnessed?.milliseconds)
+        }
+    }
+
+    /// The witnessed times a decision's `witnessed_checkpoint`s prove: each must parse, carry
+    /// the author's signature and the convener's valid cosignature, include the vote, and agree
+    /// with the voter's feed as this node holds it.
+    public func evidence(
+        for decision: Tocsin_V1_Decision, convener: String, ledger: some ConsultationLedger
+    ) -> [EntryReference: Int64] {
+        let charter = configuration.charter
+        guard let convenerKey = charter.node(convener)?.publicKey else { return [:] }
+        let witness = WitnessName.of(node: convener, network: configuration.network)
+        var proven: [EntryReference: Int64] = [:]
+        for counted in decision.votes {
+            let reference = ConsultationBook.reference(counted.vote)
+            guard let authorKey = charter.node(reference.author)?.publicKey,
+                let origin = try? FeedOrigin(
+                    network: configuration.network, group: reference.group, author: reference.author),
+                let checkpoint = try? SignedCheckpoint(parsing: Array(counted.witnessedCheckpoint.utf8)),
+                checkpoint.checkpoint.origin == origin.description, reference.index < checkpoint.checkpoint.size,
+                (try? checkpoint.verify(author: authorKey)) != nil,
+                let cosignature = checkpoint.cosignatures.first(where: { $0.witnessName == witness }),
+                (try? cosignature.verify(checkpoint: checkpoint.checkpoint, publicKey: convenerKey)) != nil,
+                let milliseconds = Witnessing.milliseconds(seconds: cosignature.timestamp),
+                ledger.root(of: origin, size: checkpoint.checkpoint.size) == checkpoint.checkpoint.root
+            else { continue }
+            proven[reference] = milliseconds
+        }
+        return proven
+    }
+
+    /// Where `proposal` stands at `nowMs`, from this node's view: the votes it holds, with
+    /// witnessing it saw cosigned or that the convener's decision proves. Once a decision that
+    /// holds closed it, the standing is the one at that close (a vote witnessed after an
+    /// early close changes nothing).
+    public func standing(
+        of proposal: EntryReference, nowMs: Int64, ledger: some ConsultationLedger
+    ) -> Tally.Standing? {
+        guard let held = book.proposals[proposal], let (rules, group) = rules(of: held) else { return nil }
+        var votes = heldVotes(on: proposal, convener: group.convener, ledger: ledger)
+        for decision in book.decisions(on: proposal)
+        where permissions.permits(decision.reference.author, .decide(group: proposal.group)) {
+            let proven = evidence(for: decision.payload, convener: group.convener, ledger: ledger)
+            votes = votes.map { vote in
+                guard vote.witnessedMs == nil, let witnessed = proven[vote.reference] else { return vote }
+                return Tally.Vote(
+                    reference: vote.reference, leafHash: vote.leafHash, position: vote.position,
+                    witnessedMs: witnessed)
+            }
+        }
+        if let decision = closingDecision(of: proposal) {
+            let closing = min(max(decision.payload.closedMs, 0), rules.deadlineMs)
+            return Tally.standing(
+                rules: rules, counted: Tally.counted(votes, rules: rules, closingMs: closing),
+                closed: closing >= rules.deadlineMs)
+        }
+        return Tally.standing(rules: rules, votes: votes, nowMs: nowMs)
+    }
+
+    /// The audit's verdict on each decision recorded on `proposal` (nil: not judged yet,
+    /// waiting for the votes it lists; empty: it holds).
+    public func verdicts(
+        on proposal: EntryReference
+    ) -> [(decision: EntryReference, findings: [DecisionAudit.Finding]?)] {
+        book.decisions(on: proposal).map { ($0.reference, verdicts[$0.reference]) }
+    }
+
+    /// The decision that closes `proposal`: the first one recorded that holds.
+    public func closingDecision(of proposal: EntryReference) -> ConsultationBook.Item<Tocsin_V1_Decision>? {
+        book.decisions(on: proposal).first { verdicts[$0.reference]?.isEmpty == true }
+    }
+}

@@ -1,0 +1,278 @@
+import TocsinCrypto
+
+/// A node's part in consultation, as a pure state machine (as `SyncNode` is for replication).
+///
+/// It is given every entry the node stores, and the time; it answers with actions: append
+/// these entries to this node's feed (acknowledgements of receipt; where this node convenes,
+/// decisions), tell the operator this (a decision recorded, verified or flagged). The node
+/// carries the actions out and reports back how each append ended.
+///
+/// - Receipt: every bulletin of another author in a group this node may acknowledge in is
+///   acknowledged as received, once, whether it arrived while the node ran or while it was
+///   down.
+/// - Convening: for each open proposal of a group this node convenes, `Tally.closing`
+///   decides when to record the decision and what it says.
+/// - Audit: every decision held is judged by `DecisionAudit` once the votes it lists are
+///   held; the verdict is kept and logged.
+///
+/// What it needs of the log beyond the entries (witnessing, roots) it reads through a
+/// `ConsultationLedger` passed to each call that needs it.
+public struct ConsultationMachine: Sendable {
+    public struct Configuration: Sendable {
+        public let nodeID: String
+        public let network: NetworkID
+        /// The charter in force.
+        public let charter: Charter
+        /// After a deadline, how long the convener waits for votes witnessed just before it
+        /// to be stored, before it records the decision.
+        public let deadlineGraceMs: Int64
+
+        public init(nodeID: String, network: NetworkID, charter: Charter, deadlineGraceMs: Int64 = 2000) {
+            self.nodeID = nodeID
+            self.network = network
+            self.charter = charter
+            self.deadlineGraceMs = deadlineGraceMs
+        }
+    }
+
+    /// Why the machine asked for an append; reported back with the append's result.
+    public enum Purpose: Hashable, Sendable, CustomStringConvertible {
+        /// Acknowledgements of receipt of these bulletins.
+        case acknowledgeReceipt([EntryReference])
+        /// The decision on `proposal`, with the outcome it records.
+        case recordDecision(proposal: EntryReference, outcome: Tally.Outcome)
+
+        public var description: String {
+            switch self {
+            case .acknowledgeReceipt(let bulletins):
+                return "acknowledge receipt of \(bulletins.map(\.description).joined(separator: ", "))"
+            case .recordDecision(let proposal, let outcome):
+                return "record the decision on \(proposal) (\(outcome.rawValue))"
+            }
+        }
+    }
+
+    /// A line for the operator's log.
+    public struct LogLine: Hashable, Sendable, CustomStringConvertible {
+        public enum Level: String, Hashable, Sendable {
+            case debug, info, notice, warning
+        }
+
+        public let level: Level
+        public let message: String
+        /// Sorted by key when printed.
+        public let metadata: [String: String]
+
+        public init(_ level: Level, _ message: String, _ metadata: [String: String] = [:]) {
+            self.level = level
+            self.message = message
+            self.metadata = metadata
+        }
+
+        public var description: String {
+            ([level.rawValue + ": " + message] + metadata.keys.sorted().map { "\($0)=\(metadata[$0]!)" })
+                .joined(separator: " ")
+        }
+    }
+
+    /// What the node must do, in order.
+    public enum Action: Hashable, Sendable {
+        /// Append `entries` to this node's feed in `group`; report the result with
+        /// `appended(_:first:)` or `appendFailed(_:reason:)`.
+        case append(group: String, entries: [[UInt8]], purpose: Purpose)
+        /// Write a line to the operator's log.
+        case log(LogLine)
+    }
+
+    public let configuration: Configuration
+    public let permissions: Permissions
+    /// Everything interpreted so far.
+    public private(set) var book = ConsultationBook()
+    /// Bulletins to acknowledge as received, in the order they were stored.
+    var receiptsDue: [EntryReference] = []
+    var receiptsQueued: Set<EntryReference> = []
+    /// Proposals whose decision this node has asked to append and not yet read back.
+    var deciding: Set<EntryReference> = []
+    /// The audit's verdict on each decision judged (empty: it holds).
+    public private(set) var verdicts: [EntryReference: [DecisionAudit.Finding]] = [:]
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        permissions = Permissions(charter: configuration.charter)
+    }
+
+    var nodeID: String { configuration.nodeID }
+
+    // MARK: - Inputs
+
+    /// An entry the node stored (its own included), in feed order per feed.
+    public mutating func stored(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8]) {
+        guard let entry = try? EntryDecoder.decode(bytes) else { return }
+        book.add(reference: reference, leafHash: leafHash, entry: entry)
+        switch entry.payload {
+        case .bulletin:
+            if needsReceipt(reference), receiptsQueued.insert(reference).inserted { receiptsDue.append(reference) }
+        case .decision(let decision) where reference.author == nodeID:
+            deciding.remove(ConsultationBook.reference(decision.proposal))
+        default:
+            break
+        }
+    }
+
+    /// Trims the book after a long read (at start): lists grown by appending hold up to twice
+    /// the room they need.
+    public mutating func compact() {
+        book.compact()
+        receiptsDue.reserveCapacity(receiptsDue.count)
+    }
+
+    /// The time is `nowMs`: acknowledge what is due, decide where convening, audit.
+    public mutating func tick(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
+        acknowledgeReceipts(nowMs: nowMs) + decideWhereConvening(nowMs: nowMs, ledger: ledger)
+            + auditDecisions(ledger: ledger)
+    }
+
+    /// An append the machine asked for is durable; its first entry is `first`.
+    public mutating func appended(_ purpose: Purpose, first: EntryReference) -> [Action] {
+        switch purpose {
+        case .acknowledgeReceipt:
+            return []
+        case .recordDecision(let proposal, let outcome):
+            return [
+                .log(
+                    LogLine(
+                        .notice, "decision recorded",
+                        ["proposal": "\(proposal)", "outcome": outcome.rawValue, "decision": "\(first)"]))
+            ]
+        }
+    }
+
+    /// An append the machine asked for was not made (the restore guard, a frozen feed, a
+    /// store failure): it is asked for again at a later tick.
+    public mutating func appendFailed(_ purpose: Purpose, reason: String) -> [Action] {
+        switch purpose {
+        case .acknowledgeReceipt(let bulletins):
+            for bulletin in bulletins where receiptsQueued.insert(bulletin).inserted { receiptsDue.append(bulletin) }
+            return [.log(LogLine(.debug, "acknowledgement deferred", ["error": reason]))]
+        case .recordDecision(let proposal, _):
+            deciding.remove(proposal)
+            return [.log(LogLine(.debug, "decision deferred", ["proposal": "\(proposal)", "error": reason]))]
+        }
+    }
+
+    // MARK: - Receipts
+
+    /// A bulletin (an alert, update or cancel) this node must acknowledge and has not.
+    func needsReceipt(_ reference: EntryReference) -> Bool {
+        guard book.bulletins[reference] != nil,
+            permissions.permits(nodeID, .acknowledge(bulletin: reference, group: reference.group))
+        else { return false }
+        return !book.acknowledgedReceipt(of: reference, by: nodeID)
+    }
+
+    mutating func acknowledgeReceipts(nowMs: Int64) -> [Action] {
+        let due = receiptsDue.filter { needsReceipt($0) }
+        receiptsDue = []
+        receiptsQueued = []
+        guard !due.isEmpty else { return [] }
+        let byGroup = Dictionary(grouping: due, by: \.group)
+        return byGroup.keys.sorted().map { group in
+            let references = byGroup[group]!
+            let entries = references.compactMap { reference in
+                book.bulletins[reference].map {
+                    ConsultationEntries.acknowledgement(
+                        of: reference, leafHash: $0.leafHash, level: .received, authorTimeMs: nowMs)
+                }
+            }
+            return .append(group: group, entries: entries, purpose: .acknowledgeReceipt(references))
+        }
+    }
+
+    // MARK: - Convening
+
+    /// The rules of a held proposal under the charter in force, with its group.
+    func rules(of proposal: ConsultationBook.Item<Tocsin_V1_Proposal>) -> (Tally.Rules, Charter.Group)? {
+        guard let group = configuration.charter.group(proposal.reference.group) else { return nil }
+        return (Tally.Rules(proposal: proposal.payload, group: group, charter: configuration.charter), group)
+    }
+
+    mutating func decideWhereConvening(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
+        var actions: [Action] = []
+        for reference in book.proposals.keys.sorted()
+        where permissions.permits(nodeID, .decide(group: reference.group)) && !deciding.contains(reference) {
+            let proposal = book.proposals[reference]!
+            guard book.decisions(on: reference).allSatisfy({ $0.reference.author != nodeID }),
+                let (rules, _) = rules(of: proposal)
+            else { continue }
+            let votes = heldVotes(on: reference, convener: nodeID, ledger: ledger)
+            guard
+                let closing = Tally.closing(
+                    rules: rules, votes: votes, nowMs: nowMs, graceMs: configuration.deadlineGraceMs)
+            else { continue }
+            var decision = Tocsin_V1_Decision()
+            decision.proposal = ConsultationBook.message(reference, leafHash: proposal.leafHash)
+            decision.outcome = ConsultationTerms.outcome(closing.outcome)
+            decision.closedMs = closing.closedMs
+            decision.statement = closing.explanation
+            let witness = WitnessName.of(node: nodeID, network: configuration.network)
+            for vote in closing.counted {
+                guard
+                    let origin = try? FeedOrigin(
+                        network: configuration.network, group: reference.group, author: vote.voter),
+                    let witnessing = ledger.witnessing(of: vote.reference.index, in: origin, by: witness)
+                else { continue }
+                decision.votes.append(
+                    .with {
+                        $0.vote = ConsultationBook.message(vote.reference, leafHash: vote.leafHash)
+                        $0.position = ConsultationTerms.position(vote.position)
+                        $0.witnessedCheckpoint = witnessing.checkpoint.note.formatted
+                    })
+            }
+            deciding.insert(reference)
+            actions.append(
+                .append(
+                    group: reference.group, entries: [ConsultationEntries.decision(decision, authorTimeMs: nowMs)],
+                    purpose: .recordDecision(proposal: reference, outcome: closing.outcome)))
+        }
+        return actions
+    }
+
+    // MARK: - Audit
+
+    mutating func auditDecisions(ledger: some ConsultationLedger) -> [Action] {
+        var actions: [Action] = []
+        for proposalReference in book.decisions.keys.sorted() {
+            let decisions = book.decisions(on: proposalReference)
+            guard decisions.contains(where: { verdicts[$0.reference] == nil }),
+                let proposal = book.proposals[proposalReference], let (rules, group) = rules(of: proposal)
+            else { continue }
+            let votes = heldVotes(on: proposalReference, convener: group.convener, ledger: ledger)
+            for decision in decisions where verdicts[decision.reference] == nil {
+                let evidence = evidence(for: decision.payload, convener: group.convener, ledger: ledger)
+                let found = DecisionAudit.findings(
+                    decision: decision, proposal: proposalReference, rules: rules, permissions: permissions,
+                    heldVotes: votes, evidence: evidence)
+                // A listed vote not held yet may still arrive: judge once every one is held.
+                let missing = decision.payload.votes.contains { counted in
+                    !votes.contains { $0.reference == ConsultationBook.reference(counted.vote) }
+                }
+                if missing && permissions.permits(decision.reference.author, .decide(group: proposalReference.group)) {
+                    continue
+                }
+                verdicts[decision.reference] = found
+                let metadata = ["decision": "\(decision.reference)", "proposal": "\(proposalReference)"]
+                if found.isEmpty {
+                    actions.append(.log(LogLine(.info, "decision verified", metadata)))
+                } else {
+                    actions.append(
+                        .log(
+                            LogLine(
+                                .warning, "decision does not hold",
+                                metadata.merging(["findings": found.map(\.text).joined(separator: "; ")]) { a, _ in a })
+                        ))
+                }
+            }
+        }
+        return actions
+    }
+}

@@ -1,0 +1,142 @@
+/// Who may do what in a network, under one charter: the one place each rule is written.
+///
+/// The admin API asks it before it writes an entry for its operator, the sync machine asks
+/// it before it shows a peer a feed, and every node's interpretation of the log (the
+/// consultation book, the tally, the decision audit) asks it of entries written by others,
+/// so a node that writes an entry it may not write gains nothing by it.
+///
+/// | act | permitted to |
+/// | --- | --- |
+/// | see a group | its members and its convener |
+/// | issue a bulletin | those who see the group |
+/// | revise (update or cancel) a bulletin | its author, in the bulletin's own group |
+/// | acknowledge a bulletin | those who see its group, other than its author, in its group |
+/// | propose | the group's members |
+/// | vote | the group's national members |
+/// | decide | the group's convener |
+public struct Permissions: Sendable {
+    /// Something a node may want to do.
+    public enum Act: Hashable, Sendable, CustomStringConvertible {
+        /// Hold and receive the feeds of a group.
+        case see(group: String)
+        /// Issue a new bulletin in a group.
+        case issue(group: String)
+        /// Update or cancel `bulletin` with an entry written in `group`.
+        case revise(bulletin: EntryReference, group: String)
+        /// Acknowledge `bulletin` with an entry written in `group`.
+        case acknowledge(bulletin: EntryReference, group: String)
+        /// Table a proposal in a group.
+        case propose(group: String)
+        /// Vote on the proposals of a group.
+        case vote(group: String)
+        /// Record the decisions on the proposals of a group.
+        case decide(group: String)
+
+        public var description: String {
+            switch self {
+            case .see(let group): return "see group \(group)"
+            case .issue(let group): return "issue bulletins in \(group)"
+            case .revise(let bulletin, _): return "update or cancel \(bulletin)"
+            case .acknowledge(let bulletin, _): return "acknowledge \(bulletin)"
+            case .propose(let group): return "propose in \(group)"
+            case .vote(let group): return "vote in \(group)"
+            case .decide(let group): return "record decisions in \(group)"
+            }
+        }
+    }
+
+    /// The answer: permitted, or refused with the reason in words.
+    public enum Verdict: Hashable, Sendable, CustomStringConvertible {
+        case permitted
+        case refused(String)
+
+        public var isPermitted: Bool { self == .permitted }
+
+        public var description: String {
+            switch self {
+            case .permitted: return "permitted"
+            case .refused(let reason): return reason
+            }
+        }
+    }
+
+    public let charter: Charter
+
+    public init(charter: Charter) {
+        self.charter = charter
+    }
+
+    /// Whether `node` may do `act`, and if not, why.
+    public func verdict(_ node: String, _ act: Act) -> Verdict {
+        switch act {
+        case .see(let groupID):
+            guard let group = charter.group(groupID) else { return .refused("there is no group \(groupID)") }
+            guard group.members.contains(node) || group.convener == node else {
+                return .refused("\(node) is not a member of group \(groupID) in the charter")
+            }
+            return .permitted
+        case .issue(let group):
+            return verdict(node, .see(group: group))
+        case .revise(let bulletin, let group):
+            let revision = Self.revision(by: node, in: group, of: bulletin)
+            guard revision == .permitted else { return revision }
+            return verdict(node, .see(group: group))
+        case .acknowledge(let bulletin, let group):
+            let acknowledgement = Self.acknowledgement(by: node, in: group, of: bulletin)
+            guard acknowledgement == .permitted else { return acknowledgement }
+            return verdict(node, .see(group: group))
+        case .propose(let groupID):
+            guard let group = charter.group(groupID) else { return .refused("there is no group \(groupID)") }
+            guard group.members.contains(node) else {
+                return .refused("\(node) is not a member of \(groupID): it cannot propose there")
+            }
+            return .permitted
+        case .vote(let groupID):
+            guard let group = charter.group(groupID) else { return .refused("there is no group \(groupID)") }
+            guard group.members.contains(node), charter.node(node)?.role == .national else {
+                return .refused("\(node) is not a voting member of \(groupID) (national members vote)")
+            }
+            return .permitted
+        case .decide(let groupID):
+            guard let group = charter.group(groupID) else { return .refused("there is no group \(groupID)") }
+            guard group.convener == node else {
+                return .refused("\(node) is not the convener of \(groupID) (\(group.convener) is)")
+            }
+            return .permitted
+        }
+    }
+
+    /// Whether `node` may do `act`.
+    public func permits(_ node: String, _ act: Act) -> Bool {
+        verdict(node, act) == .permitted
+    }
+
+    /// The members of `group` whose votes count.
+    public func votingMembers(of group: String) -> Set<String> {
+        Set((charter.group(group)?.members ?? []).filter { permits($0, .vote(group: group)) })
+    }
+
+    /// The part of the revision rule that needs no charter (the consultation book applies it
+    /// to entries as it reads them): only a bulletin's author revises it, in its own group.
+    public static func revision(by author: String, in group: String, of bulletin: EntryReference) -> Verdict {
+        guard author == bulletin.author else {
+            return .refused("\(bulletin) was issued by \(bulletin.author): only its author may update or cancel it")
+        }
+        guard group == bulletin.group else {
+            return .refused("\(bulletin) is in group \(bulletin.group), not \(group)")
+        }
+        return .permitted
+    }
+
+    /// The part of the acknowledgement rule that needs no charter: in the bulletin's own
+    /// group, by someone other than its author.
+    public static func acknowledgement(by node: String, in group: String, of bulletin: EntryReference) -> Verdict {
+        guard group == bulletin.group else {
+            return .refused("\(bulletin) is acknowledged in its own group \(bulletin.group), not in \(group)")
+        }
+        guard bulletin.author != node else {
+            return .refused("\(bulletin) was issued by \(node): an author does not acknowledge its own bulletin")
+        }
+        return .permitted
+    }
+}

@@ -1,0 +1,20 @@
+import Hummingbird
+import TocsinAdmin
+
+extension AdminAPI {
+    static func addNodeRoutes(to router: Router<BasicRequestContext>, runtime: NodeRuntime) {
+        router.get("/v1/status") { _, _ in await respond { try await runtime.status() } }
+        router.get("/v1/peers") { _, _ in await respond { await runtime.peerStatuses() } }
+        router.get("/v1/feeds") { _, _ in await respond { try await runtime.feedReports() } }
+        router.get("/v1/entries") { request, _ in
+            await respond {
+                let query = request.uri.queryParameters
+                return try await runtime.entryReports(
+                    group: query["group"].map(String.init), author: query["author"].map(String.init),
+                    from: try parameter("from", of: request, in: 0...UInt64(Int64.max), default: 0),
+                    limit: try parameter("limit", of: request, in: 1...10_000, default: 1000))
+            }
+        }
+        router.get("/v1/forks") { _, _ in await respond { try await runtime.forkReports() } }
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import TocsinAdmin
+import TocsinCore
+import TocsinCrypto
+
+extension ConsultationService {
+    // MARK: - Writing
+
+    /// Issues a whole bulletin: an alert, or an update or cancel that gives every field (a CAP
+    /// import). Its references must be bulletins this node issued, in the same group.
+    public func issue(_ request: BulletinRequest) async throws(ServiceError) -> Created {
+        let now = nowMs
+        let (group, entry): (String, [UInt8])
+        do {
+            (group, entry) = try await onQueue { [self] in
+                var resolved: [(EntryReference, SHA256Digest)] = []
+                for text in request.draft.references ?? [] {
+                    let (reference, leafHash, entry) = try held(text, field: "references")
+                    guard case .bulletin = entry.payload else {
+                        throw ServiceError(.invalid(field: "references"), "references: \(reference) is not a bulletin")
+                    }
+                    if let refusal = ServiceError.refused(
+                        permissions.verdict(
+                            nodeID, .revise(bulletin: reference, group: request.group ?? reference.group)))
+                    {
+                        throw refusal
+                    }
+                    resolved.append((reference, leafHash))
+                }
+                guard let group = request.group ?? resolved.first?.0.group else {
+                    throw ServiceError(.invalid(field: "group"), "group: must name the group the bulletin is for")
+                }
+                if let refusal = ServiceError.refused(permissions.verdict(nodeID, .issue(group: group))) {
+                    throw refusal
+                }
+                return (group, try request.draft.entry(authorTimeMs: now, references: resolved))
+            }
+        } catch {
+            throw ServiceError(error)
+        }
+        return Created(reference: try await author(entry, in: group).description)
+    }
+
+    /// Updates a bulletin this node issued: the fields given change, every other field keeps
+    /// the value the bulletin holds now (its latest valid update, else the original).
+    public func update(_ reference: EntryReference, changes: BulletinChanges) async throws(ServiceError) -> Created {
+        try await revise(reference) { current, original, now throws(BulletinError) in
+            try changes.update(of: current, original: original, now: now)
+        }
+    }
+
+    /// Cancels a bulletin this node issued; `reason` becomes the cancel's description.
+    public func cancel(_ reference: EntryReference, reason: String?) async throws(ServiceError) -> Created {
+        try await revise(reference) { current, original, now throws(BulletinError) in
+            try BulletinChanges.cancel(of: current, original: original, reason: reason, now: now)
+        }
+    }
+
+    /// Writes a revision of the bulletin `reference` names (or of its original, when it names
+    /// an update), made by `make` from the bulletin as it stands.
+    func revise(
+        _ reference: EntryReference,
+        make:
+            @escaping @Sendable (Tocsin_V1_Bulletin, (EntryReference, SHA256Digest), Date) throws(BulletinError) ->
+            Tocsin_V1_Bulletin
+    ) async throws(ServiceError) -> Created {
+        let now = nowMs
+        let entry: [UInt8]
+        do {
+            entry = try await onQueue { [self] in
+                var original = reference
+                if let mark = machine.book.bulletins[reference], mark.messageType != .alert,
+                    let target = mark.targets.first
+                {
+                    original = target.reference
+                }
+                guard let state = machine.book.state(of: original) else {
+                    throw ServiceError(.notFound, "no bulletin \(reference) is held here")
+                }
+                if let refusal = ServiceError.refused(
+                    permissions.verdict(nodeID, .revise(bulletin: original, group: original.group)))
+                {
+                    throw refusal
+                }
+                guard !state.isCancelled else {
+                    throw ServiceError(
+                        .conflict, "\(original) was cancelled by \(state.latest!.reference): it changes no more")
+                }
+                guard let current = payload(of: state.latest?.reference ?? original) else {
+                    throw ServiceError(.storeFailure, "\(original) is listed but cannot be read from the store")
+                }
+                let bulletin = try make(
+                    current, (original, state.original.leafHash), Date(timeIntervalSince1970: Double(now) / 1000))
+                return try BulletinDraft.entry(bulletin, authorTimeMs: now)
+            }
+        } catch {
+            throw ServiceError(error)
+        }
+        return Created(reference: try await author(entry, in: reference.group).description)
+    }
+
+    /// The operator's acknowledgement (read or acted on) of a bulletin of another member.
+    public func acknowledge(_ request: AcknowledgementRequest) async throws(ServiceError) -> Created {
+        let now = nowMs
+        let (group, entry): (String, [UInt8])
+        do {
+            (group, entry) = try await onQueue { [self] in
+                let level = try ConsultationTerms.value(request.level, in: ConsultationTerms.levels, field: "level")
+                let (reference, leafHash, entry) = try held(request.bulletin, field: "bulletin")
+                guard case .bulletin = entry.payload else {
+                    throw ServiceError(.invalid(field: "bulletin"), "bulletin: \(reference) is not a bulletin")
+                }
+                if let refusal = ServiceError.refused(
+                    permissions.verdict(nodeID, .acknowledge(bulletin: reference, group: reference.group)))
+                {
+                    throw refusal
+                }
+                return (
+                    reference.group,
+                    ConsultationEntries.acknowledgement(
+                        of: reference, leafHash: leafHash, level: level, authorTimeMs: now)
+                )
+            }
+        } catch {
+            throw ServiceError(error)
+        }
+        return Created(reference: try await author(entry, in: group).description)
+    }
+
+    // MARK: - Reading
+
+    /// Bulletins (alerts), newest first, at most `limit`.
+    public func bulletins(limit: Int) async -> [BulletinSummary] {
+        await onQueue { [self] in
+            machine.book.alerts.prefix(limit).compactMap { summary(of: $0.reference) }
+        }
+    }
+
+    /// One bulletin (named by its original alert or any of its revisions).
+    public func bulletin(_ reference: EntryReference) async throws(ServiceError) -> BulletinDetail {
+        let found = await onQueue { [self] in detail(of: reference) }
+        guard let found else { throw ServiceError(.notFound, "no bulletin \(reference) is held here") }
+        return found
+    }
+
+    /// A bulletin entry (an alert, update or cancel) as a CAP 1.2 alert.
+    public func capExport(_ reference: EntryReference) async throws(ServiceError) -> CAPExport {
+        let xml: String? = await onQueue { [self] in
+            let book = machine.book
+            guard let mark = book.bulletins[reference], let bulletin = payload(of: reference) else { return nil }
+            let referenced = Dictionary(
+                mark.targets.compactMap { target in
+                    book.bulletins[target.reference].map { (target.reference, $0.authorTimeMs) }
+                },
+                uniquingKeysWith: { first, _ in first })
+            return CAPAlert(
+                bulletin: bulletin, reference: reference, network: store.networkID, authorTimeMs: mark.authorTimeMs,
+                senderName: runtime.charter.node(reference.author)?.name ?? reference.author, referenced: referenced
+            ).xml()
+        }
+        guard let xml else { throw ServiceError(.notFound, "no bulletin \(reference) is held here") }
+        return CAPExport(reference: reference.description, xml: xml)
+    }
+
+    /// A bulletin's message, read from the store (the book keeps only its marks). On the queue.
+    func payload(of reference: EntryReference) -> Tocsin_V1_Bulletin? {
+        guard let origin = try? FeedOrigin(network: store.networkID, group: reference.group, author: reference.author),
+            let stored = try? store.entry(origin: origin, index: reference.index),
+            let entry = try? EntryDecoder.decode(stored.bytes), case .bulletin(let bulletin) = entry.payload
+        else { return nil }
+        return bulletin
+    }
+
+    /// The members a bulletin's author expects to acknowledge it. On the queue.
+    func audience(of reference: EntryReference) -> [String] {
+        (runtime.charter.group(reference.group)?.members ?? []).filter { $0 != reference.author }
+    }
+
+    func summary(of reference: EntryReference) -> BulletinSummary? {
+        let book = machine.book
+        guard let state = book.state(of: reference), let shown = payload(of: state.latest?.reference ?? reference)
+        else { return nil }
+        let acknowledgements = book.acknowledgements(of: reference)
+        let members = audience(of: reference)
+        func count(_ level: Tocsin_V1_AcknowledgementLevel) -> Int {
+            members.filter { acknowledgements[$0]?[level] != nil }.count
+        }
+        let draft = BulletinDraft(bulletin: shown)
+        return BulletinSummary(
+            reference: reference.description, author: reference.author, group: reference.group,
+            headline: draft.headline, severity: draft.severity, urgency: draft.urgency ?? "unknown",
+            certainty: draft.certainty ?? "unknown", status: draft.status ?? "actual", country: draft.country,
+            state: state.isCancelled ? "cancelled" : state.latest != nil ? "updated" : "active",
+            issuedMs: state.original.authorTimeMs, latest: state.latest?.reference.description,
+            acknowledgements: .init(
+                received: count(.received), read: count(.read), actedOn: count(.actedOn), members: members.count))
+    }
+
+    func detail(of reference: EntryReference) -> BulletinDetail? {
+        let book = machine.book
+        var original = reference
+        if let mark = book.bulletins[reference], mark.messageType != .alert, let target = mark.targets.first {
+            original = target.reference
+        }
+        guard let summary = summary(of: original), let state = book.state(of: original),
+            let shown = payload(of: state.latest?.reference ?? original)
+        else { return nil }
+        let acknowledgements = book.acknowledgements(of: original)
+        let members = audience(of: original)
+        let refused = Set(state.refused)
+        return BulletinDetail(
+            summary: summary, bulletin: BulletinDraft(bulletin: shown),
+            revisions: (book.revisions[original] ?? []).filter { !refused.contains($0) }.map(\.description),
+            refusedRevisions: state.refused.map(\.description),
+            members: members.map { member in
+                let times = acknowledgements[member]
+                return .init(
+                    member: member, receivedMs: times?.receivedMs, readMs: times?.readMs, actedOnMs: times?.actedOnMs)
+            },
+            notAcknowledged: members.filter { acknowledgements[$0] == nil })
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import TocsinAdmin
+import TocsinCore
+import TocsinCrypto
+
+extension ConsultationService {
+    // MARK: - Writing
+
+    /// Tables a proposal in a group this node is a member of.
+    public func propose(_ request: ProposalRequest) async throws(ServiceError) -> Created {
+        let now = nowMs
+        let entry: [UInt8]
+        do {
+            entry = try await onQueue { [self] in
+                let group = request.group
+                if let refusal = ServiceError.refused(permissions.verdict(nodeID, .propose(group: group))) {
+                    throw refusal
+                }
+                var resolved: [(EntryReference, SHA256Digest)] = []
+                for text in request.draft.bulletins ?? [] {
+                    let (reference, leafHash, entry) = try held(text, field: "bulletins")
+                    guard case .bulletin = entry.payload, reference.group == group else {
+                        throw ServiceError(
+                            .invalid(field: "bulletins"), "bulletins: \(reference) is not a bulletin of group \(group)")
+                    }
+                    resolved.append((reference, leafHash))
+                }
+                let proposal = try request.draft.proposal(bulletins: resolved, nowMs: now)
+                return ConsultationEntries.proposal(proposal, authorTimeMs: now)
+            }
+        } catch {
+            throw ServiceError(error)
+        }
+        return Created(reference: try await author(entry, in: request.group).description)
+    }
+
+    /// This node's vote on an open proposal of its group.
+    public func vote(_ request: VoteRequest) async throws(ServiceError) -> Created {
+        let now = nowMs
+        let (group, entry): (String, [UInt8])
+        do {
+            (group, entry) = try await onQueue { [self] in
+                let position = try ConsultationTerms.value(
+                    request.position, in: ConsultationTerms.positions, field: "position")
+                let (reference, leafHash, entry) = try held(request.proposal, field: "proposal")
+                guard case .proposal(let proposal) = entry.payload else {
+                    throw ServiceError(.invalid(field: "proposal"), "proposal: \(reference) is not a proposal")
+                }
+                if let refusal = ServiceError.refused(permissions.verdict(nodeID, .vote(group: reference.group))) {
+                    throw refusal
+                }
+                if let decision = machine.closingDecision(of: reference) {
+                    throw ServiceError(
+                        .conflict, "\(reference) was decided by \(decision.reference): a vote now would not count")
+                }
+                guard now < proposal.deadlineMs else {
+                    throw ServiceError(
+                        .conflict,
+                        "\(reference) closed at its deadline \(BulletinDraft.timeText(milliseconds: proposal.deadlineMs)): a vote now would not count"
+                    )
+                }
+                return (
+                    reference.group,
+                    try ConsultationEntries.vote(
+                        on: reference, leafHash: leafHash, position: position, statement: request.statement ?? "",
+                        authorTimeMs: now)
+                )
+            }
+        } catch {
+            throw ServiceError(error)
+        }
+        return Created(reference: try await author(entry, in: group).description)
+    }
+
+    // MARK: - Reading
+
+    /// Every proposal: open ones first, by priority, then deadline; decided ones after.
+    public func proposals() async -> [ProposalSummary] {
+        let now = nowMs
+        return await onQueue { [self] in
+            machine.book.proposals.keys.compactMap { summary(ofProposal: $0, nowMs: now) }.sorted {
+                rank($0) < rank($1)
+            }
+        }
+    }
+
+    /// One proposal with its votes.
+    public func proposal(_ reference: EntryReference) async throws(ServiceError) -> ProposalDetail {
+        let now = nowMs
+        let found = await onQueue { [self] in detail(ofProposal: reference, nowMs: now) }
+        guard let found else { throw ServiceError(.notFound, "no proposal \(reference) is held here") }
+        return found
+    }
+
+    func rank(_ summary: ProposalSummary) -> ProposalRank {
+        ProposalRank(
+            isOpen: summary.state == "open", priority: ConsultationTerms.priorities[summary.priority] ?? .normal,
+            deadlineMs: summary.deadlineMs, reference: summary.reference)
+    }
+
+    /// On the queue.
+    func summary(ofProposal reference: EntryReference, nowMs: Int64) -> ProposalSummary? {
+        guard let item = machine.book.proposals[reference],
+            let standing = machine.standing(of: reference, nowMs: nowMs, ledger: store)
+        else { return nil }
+        let group = runtime.charter.group(reference.group)
+        let verdicts = Dictionary(
+            machine.verdicts(on: reference).map { ($0.decision, $0.findings) }, uniquingKeysWith: { first, _ in first })
+        let decisions = machine.book.decisions(on: reference).map { decision in
+            let findings = verdicts[decision.reference] ?? nil
+            return ProposalSummary.Decision(
+                reference: decision.reference.description, author: decision.reference.author,
+                outcome: ConsultationTerms.name(decision.payload.outcome, in: ConsultationTerms.outcomes),
+                closedMs: decision.payload.closedMs,
+                counted: decision.payload.votes.map { ConsultationBook.reference($0.vote).description },
+                holds: findings.map(\.isEmpty), findings: (findings ?? []).map(\.text))
+        }
+        let state = machine.closingDecision(of: reference).map {
+            ConsultationTerms.name($0.payload.outcome, in: ConsultationTerms.outcomes)
+        }
+        let policy = ConsultationTerms.policy(item.payload.policy) ?? group?.policy ?? .majority
+        return ProposalSummary(
+            reference: reference.description, group: reference.group, author: reference.author,
+            title: item.payload.title,
+            action: item.payload.action == .other
+                ? "other: \(item.payload.otherAction)"
+                : ConsultationTerms.name(item.payload.action, in: ConsultationTerms.actions),
+            priority: ConsultationTerms.name(item.payload.priority, in: ConsultationTerms.priorities),
+            policy: policy.rawValue, deadlineMs: item.payload.deadlineMs, state: state ?? "open",
+            standing: .init(
+                outcome: standing.outcome?.rawValue, final: standing.isFinal, endorsements: standing.endorsements,
+                objections: standing.objections, abstentions: standing.abstentions,
+                votingMembers: standing.votingMembers, notVoted: standing.notVoted,
+                explanation: standing.explanation),
+            decisions: decisions)
+    }
+
+    /// On the queue.
+    func detail(ofProposal reference: EntryReference, nowMs: Int64) -> ProposalDetail? {
+        guard let summary = summary(ofProposal: reference, nowMs: nowMs),
+            let item = machine.book.proposals[reference]
+        else { return nil }
+        let standing = machine.standing(of: reference, nowMs: nowMs, ledger: store)
+        let counted = Set(standing?.counted.map(\.reference) ?? [])
+        let convener = runtime.charter.group(reference.group)?.convener ?? ""
+        let statements = Dictionary(
+            machine.book.votes(on: reference).map { ($0.reference, $0.payload.statement) },
+            uniquingKeysWith: { first, _ in first })
+        let votes = machine.heldVotes(on: reference, convener: convener, ledger: store)
+        return ProposalDetail(
+            summary: summary, rationale: item.payload.rationale,
+            bulletins: item.payload.bulletins.map { ConsultationBook.reference($0).description },
+            votes: votes.sorted { ($0.voter, $0.reference.index) < ($1.voter, $1.reference.index) }.map { vote in
+                .init(
+                    reference: vote.reference.description, voter: vote.voter, position: vote.position.rawValue,
+                    statement: statements[vote.reference] ?? "", witnessedMs: vote.witnessedMs,
+                    counted: counted.contains(vote.reference))
+            })
+    }
+}

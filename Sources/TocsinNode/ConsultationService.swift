@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import TocsinCore
+import TocsinCrypto
+import TocsinStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Consultation in a running node: between the admin API and the runtime.
+///
+/// It drives the pure `ConsultationMachine` (receipts, the convener's decisions, the audit)
+/// with every entry the node stores and a tick each second, and carries out its actions; and
+/// it serves operators: issue, update and cancel bulletins, acknowledge, propose, vote, and
+/// the reports on all of these. Every rule it applies is asked of TocsinCore (`Permissions`,
+/// the drafts' checks, the machine), never written here.
+///
+/// Its state lives on its own serial queue. It reads the store there (never writes: appends go
+/// through the runtime, whose answers come back to the queue), and async callers reach it
+/// through continuations.
+public final class ConsultationService: @unchecked Sendable {
+    let runtime: NodeRuntime
+    let logger: Logger
+    let clock: @Sendable () -> Date
+    /// How long an operator's append waits for the restore guard before it is refused (503).
+    let readinessTimeout: Duration
+    let queue = DispatchQueue(label: "tocsin.node.consultation")
+    /// Confined to `queue`.
+    var machine: ConsultationMachine
+    var processed: [FeedOrigin: UInt64] = [:]
+    var timer: DispatchSourceTimer?
+
+    /// - Parameters:
+    ///   - deadlineGrace: after a deadline, how long the convener waits for votes witnessed
+    ///     just before it to be stored, before it records the decision.
+    ///   - readinessTimeout: how long an operator's append waits for the restore guard.
+    ///   - clock: the time of authored entries, deadlines and standings.
+    public init(
+        runtime: NodeRuntime, logger: Logger, deadlineGrace: Duration = .seconds(2),
+        readinessTimeout: Duration = .seconds(10), clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.runtime = runtime
+        self.readinessTimeout = readinessTimeout
+        self.logger = logger
+        self.clock = clock
+        let grace = deadlineGrace.components
+        machine = ConsultationMachine(
+            configuration: .init(
+                nodeID: runtime.nodeID, network: runtime.store.networkID, charter: runtime.charter,
+                deadlineGraceMs: grace.seconds * 1000 + grace.attoseconds / 1_000_000_000_000_000))
+    }
+
+    var store: FeedStore { runtime.store }
+    var nodeID: String { runtime.nodeID }
+    var permissions: Permissions { runtime.permissions }
+    var nowMs: Int64 { Int64(clock().timeIntervalSince1970 * 1000) }
+
+    /// Reads what is stored, then follows every new entry; ticks each second.
+    public func start() async {
+        await runtime.observe { [weak self] event in
+            guard let self, case .stored(let origin, let size) = event else { return }
+            queue.async {
+                self.read(origin, upTo: size)
+                self.tick()
+            }
+        }
+        await onQueue { [self] in
+            for head in (try? store.heads()) ?? [] { read(head.origin, upTo: head.size) }
+            // Reading the whole log left slack in the book and freed buffers behind.
+            machine.compact()
+            store.releaseMemory()
+            Self.releaseFreedMemory()
+            tick()
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + 1, repeating: 1)
+            timer.setEventHandler { [weak self] in self?.tick() }
+            timer.resume()
+            self.timer = timer
+        }
+    }
+
+    public func stop() async {
+        await onQueue { [self] in
+            timer?.cancel()
+            timer = nil
+        }
+    }
+
+    /// glibc's `malloc_trim(0)` (not in Swift's Glibc module, so looked up by name).
+    static func releaseFreedMemory() {
+        #if canImport(Glibc)
+            typealias Trim = @convention(c) (Int) -> Int32
+            if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+                _ = unsafeBitCast(symbol, to: Trim.self)(0)
+            }
+        #endif
+    }
+
+    /// Runs `body` on the consultation queue, suspending (not blocking) the caller.
+    func onQueue<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    func onQueue<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async -> Value {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: body()) }
+        }
+    }
+
+    // MARK: - Driving the machine (on the queue)
+
+    func read(_ origin: FeedOrigin, upTo size: UInt64) {
+        // In slices, so that a long feed read at start never sits in memory whole.
+        while let from = Optional(processed[origin] ?? 0), size > from {
+            let end = min(size, from + 1000)
+            guard let entries = try? store.entries(of: origin, in: from..<end), !entries.isEmpty else { return }
+            for entry in entries {
+                machine.stored(reference: entry.reference, leafHash: entry.leafHash, bytes: entry.bytes)
+            }
+            processed[origin] = from + UInt64(entries.count)
+        }
+    }
+
+    func tick() {
+        perform(machine.tick(nowMs: nowMs, ledger: store))
+    }
+
+    func perform(_ actions: [ConsultationMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .append(let group, let entries, let purpose):
+                runtime.append(group: group, entries: entries) { [self] result in
+                    queue.async { [self] in
+                        switch result {
+                        case .success(let batch):
+                            let first = EntryReference(group: group, author: nodeID, index: batch.firstIndex)
+                            perform(machine.appended(purpose, first: first))
+                        case .failure(let error):
+                            perform(machine.appendFailed(purpose, reason: "\(error)"))
+                        }
+                    }
+                }
+            case .log(let line):
+                let level: Logger.Level
+                switch line.level {
+                case .debug: level = .debug
+                case .info: level = .info
+                case .notice: level = .notice
+                case .warning: level = .warning
+                }
+                logger.log(
+                    level: level, "\(line.message)",
+                    metadata: line.metadata.mapValues { Logger.MetadataValue.string($0) })
+            }
+        }
+    }
+
+    // MARK: - Helpers for operators' requests (on the queue)
+
+    /// A held entry named by `text`, decoded; `field` names where the reference came from
+    /// (nil: the request's path, so a missing entry is "not found").
+    func held(_ text: String, field: String?) throws -> (EntryReference, SHA256Digest, Tocsin_V1_Entry) {
+        let reference: EntryReference
+        do {
+            reference = try EntryReference(parsing: text)
+        } catch {
+            throw ServiceError(
+                field.map { .invalid(field: $0) } ?? .malformed, "\(field.map { "\($0): " } ?? "")\(error)")
+        }
+        return try held(reference, field: field)
+    }
+
+    func held(_ reference: EntryReference, field: String?) throws -> (EntryReference, SHA256Digest, Tocsin_V1_Entry) {
+        let origin = try FeedOrigin(network: store.networkID, group: reference.group, author: reference.author)
+        guard let stored = try store.entry(origin: origin, index: reference.index) else {
+            let text = "\(reference) is not held by this node"
+            throw ServiceError(field.map { .invalid(field: $0) } ?? .notFound, field.map { "\($0): \(text)" } ?? text)
+        }
+        do {
+            return (reference, stored.leafHash, try EntryDecoder.decode(stored.bytes))
+        } catch {
+            throw ServiceError(.conflict, "\(reference) is held but cannot be read as an entry: \(error)")
+        }
+    }
+
+    /// Appends an entry this node authored for its operator, once the restore guard allows,
+    /// and reads it into the book before answering: what an operator wrote, the next request
+    /// sees.
+    func author(_ entry: [UInt8], in group: String) async throws(ServiceError) -> EntryReference {
+        let batch: FeedBatch
+        do {
+            batch = try await runtime.appendWhenReady(group: group, entries: [entry], timeout: readinessTimeout)
+        } catch {
+            throw ServiceError(error)
+        }
+        await onQueue { [self] in read(batch.origin, upTo: batch.frontier.size) }
+        return EntryReference(group: group, author: nodeID, index: batch.firstIndex)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import NIOCore
+import TocsinCore
+import TocsinStore
+
+extension NodeRuntime {
+    /// Writes one frame to `peer`'s session, if it has one. On the node queue.
+    func send(_ message: Tocsin_V1_Message, to peer: String) {
+        guard let id = sessions.session(of: peer), let channel = channels[id] else { return }
+        framesSent &+= 1
+        channel.writeAndFlush(message, promise: nil)
+    }
+
+    /// Carries out the sync machine's actions, in order. On the node queue; store writes go
+    /// to the writer, which reports back here.
+    func perform(_ actions: [SyncAction]) {
+        for action in actions {
+            switch action {
+            case .send(let peer, let message):
+                send(message, to: peer)
+            case .store(let batch):
+                let now = clock()
+                writer.async { [self] in
+                    do {
+                        try store.append(batch, now: now)
+                        // Reported after the writes queued behind it (its cosignatures) too.
+                        writer.async {
+                            self.queue.async { self.emit(.stored(origin: batch.origin, size: batch.frontier.size)) }
+                        }
+                    } catch {
+                        logger.error(
+                            "storing a verified batch failed",
+                            metadata: ["origin": "\(batch.origin)", "error": "\(error)"])
+                        reloadFromStore()
+                    }
+                }
+            case .storeCosignature(let cosignature, let checkpoint):
+                let now = clock()
+                writer.async { [self] in
+                    do {
+                        try store.addCosignature(cosignature, to: checkpoint, now: now)
+                    } catch {
+                        logger.error("storing a cosignature failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            case .storeForkProof(let proof):
+                let now = clock()
+                writer.async { [self] in
+                    do {
+                        try store.recordForkProof(proof, now: now)
+                        if let origin = try? FeedOrigin(parsing: proof.origin) {
+                            queue.async { self.emit(.forkRecorded(origin: origin)) }
+                        }
+                    } catch {
+                        logger.error("storing a fork proof failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            case .serve(let peer, let origin, let range):
+                serve(peer: peer, origin: origin, range: range)
+            case .examine(let origin, let checkpoint):
+                examine(origin: origin, checkpoint: checkpoint)
+            case .close(let peer, let reason):
+                logger.warning("closing session", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+                if let id = sessions.session(of: peer) { channels[id]?.close(promise: nil) }
+            case .forwardCosignaturesSoon:
+                queue.asyncAfter(deadline: .now() + .milliseconds(25)) { [self] in
+                    perform(sync.forwardCosignatures())
+                }
+            case .log(let peer, let text):
+                logger.notice("\(text)", metadata: peer.map { ["peer": "\($0)"] } ?? [:])
+            }
+        }
+    }
+
+    /// Reads a range and sends it. On the node queue: a read of the store (WAL readers never
+    /// wait for the writer), never a write.
+    func serve(peer: String, origin: FeedOrigin, range: Range<UInt64>, afterQueuedWrites: Bool = false) {
+        // A peer that does not read does not make the node buffer without bound: the range is
+        // asked for again after anti-entropy.
+        guard let id = sessions.session(of: peer), let channel = channels[id], channel.isWritable else {
+            logger.debug("not serving a peer that is not reading", metadata: ["peer": "\(peer)"])
+            return
+        }
+        do {
+            let entries = try store.entries(of: origin, in: range)
+            guard entries.count == range.count,
+                let checkpoint = try store.checkpoint(of: origin, size: range.upperBound)
+            else {
+                // Verified and announced but still queued for the store: serve once the writes
+                // queued before this request are done.
+                if !afterQueuedWrites {
+                    writer.async { [self] in
+                        queue.async { self.serve(peer: peer, origin: origin, range: range, afterQueuedWrites: true) }
+                    }
+                } else {
+                    logger.debug(
+                        "a wanted range is not stored", metadata: ["origin": "\(origin)", "range": "\(range)"])
+                }
+                return
+            }
+            let message = Tocsin_V1_Message.with {
+                $0.entries = .with {
+                    $0.origin = origin.description
+                    $0.firstIndex = range.lowerBound
+                    $0.entries = entries.map { Data($0.bytes) }
+                    $0.checkpoint = Data(checkpoint.note.formatted.utf8)
+                }
+            }
+            send(message, to: peer)
+        } catch {
+            logger.error("reading entries to serve failed", metadata: ["origin": "\(origin)", "error": "\(error)"])
+        }
+    }
+
+    func examine(origin: FeedOrigin, checkpoint: SignedCheckpoint) {
+        guard let verifier = sync.feeds[origin]?.verifier else { return }
+        do {
+            let examination = try store.withProofs(origin: origin) { proofs, _ in
+                try verifier.examine(checkpoint, proofs: proofs)
+            }
+            if case .fork(let proof) = examination { perform(sync.recordFork(proof)) }
+        } catch {
+            logger.error("examining a checkpoint failed", metadata: ["origin": "\(origin)", "error": "\(error)"])
+        }
+    }
+
+    /// After a failed write, the sync state is rebuilt from what the store really holds, and
+    /// every session starts over (peers reconnect and exchange heads again). On the writer,
+    /// after every write queued before the failure; the node queue takes the result.
+    func reloadFromStore() {
+        let feeds = try? Self.loadFeeds(store: store, charter: charter)
+        let forkProofs = (try? store.forkProofs()) ?? []
+        queue.async { [self] in
+            guard let feeds else { return }
+            sync = SyncNode(configuration: sync.configuration, feeds: feeds, forkProofs: forkProofs)
+            let open = channels.values
+            sessions.removeAll()
+            channels = [:]
+            for channel in open { channel.close(promise: nil) }
+        }
+    }
+}

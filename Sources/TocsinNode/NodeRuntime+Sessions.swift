@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import TocsinCore
+
+extension NodeRuntime {
+    // MARK: - Dialling (from the node queue)
+
+    func dial(_ peer: PeerAddress) {
+        let connect = ClientBootstrap(group: group)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try self.configure(channel, role: .client) }
+            }
+            .connect(host: peer.host, port: peer.port)
+        connect.whenFailure { [self] error in
+            logger.debug("dial failed", metadata: ["peer": "\(peer.nodeID)", "error": "\(error)"])
+            redial(peer)
+        }
+        connect.whenSuccess { [self] channel in
+            channel.closeFuture.whenComplete { _ in self.redial(peer) }
+        }
+    }
+
+    /// Dials again after the backoff delay, unless stopped or already connected. Called from
+    /// event loops: it only enqueues.
+    func redial(_ peer: PeerAddress) {
+        queue.async { [self] in
+            guard !stopped, sessions.session(of: peer.nodeID) == nil else { return }
+            let attempt = dialAttempts[peer.nodeID, default: 0]
+            dialAttempts[peer.nodeID] = attempt + 1
+            let delay = backoff.delay(attempt: attempt, jitter: random())
+            group.next().scheduleTask(in: delay) { [self] in
+                queue.async { [self] in
+                    if !stopped && sessions.session(of: peer.nodeID) == nil { dial(peer) }
+                }
+            }
+        }
+    }
+
+    // MARK: - Session events (from event loops: each only enqueues)
+
+    func sessionEstablished(peer: String, channel: Channel, isClient: Bool) {
+        queue.async { [self] in
+            guard !stopped else {
+                channel.close(promise: nil)
+                return
+            }
+            let id = ObjectIdentifier(channel)
+            switch sessions.established(peer: peer, session: id, openedHere: isClient) {
+            case .refused:
+                channel.close(promise: nil)
+                return
+            case .replaced(let old):
+                sync.disconnected(peer: peer)
+                channels.removeValue(forKey: old)?.close(promise: nil)
+            case .accepted:
+                break
+            }
+            channels[id] = channel
+            dialAttempts[peer] = 0
+            logger.info("session established", metadata: ["peer": "\(peer)"])
+            emit(.sessionEstablished(peer: peer))
+            perform(sync.connected(peer: peer))
+        }
+    }
+
+    func received(_ message: Tocsin_V1_Message, from peer: String, channel: Channel) {
+        queue.async { [self] in
+            guard sessions.isHeld(ObjectIdentifier(channel), for: peer) else { return }
+            let now = UInt64(max(0, clock().timeIntervalSince1970))
+            perform(sync.received(message, from: peer, now: now))
+            if case .heads = message.body { emit(.headsReceived(peer: peer)) }
+            wakeReadinessWaiters()
+        }
+    }
+
+    func sessionEnded(peer: String, channel: Channel) {
+        queue.async { [self] in
+            let id = ObjectIdentifier(channel)
+            channels[id] = nil
+            guard sessions.ended(peer: peer, session: id) else { return }
+            sync.disconnected(peer: peer)
+            logger.info("session ended", metadata: ["peer": "\(peer)"])
+            emit(.sessionEnded(peer: peer))
+            wakeReadinessWaiters()
+        }
+    }
+
+    func sessionFailed(peer: String?, address: SocketAddress?, error: any Error) {
+        logger.warning(
+            "session failed",
+            metadata: [
+                "peer": "\(peer ?? "unauthenticated")", "address": "\(address.map { "\($0)" } ?? "?")",
+                "error": "\(error)",
+            ])
+    }
+}

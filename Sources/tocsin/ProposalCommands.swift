@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import TocsinAdmin
+import TocsinCore
+
+struct Proposal: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Proposals of preventive action: open, list, show.",
+        subcommands: [OpenProposal.self, ListProposals.self, ShowProposal.self])
+}
+
+struct OpenProposal: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open", abstract: "Propose a preventive action to a group; prints the proposal's reference.")
+
+    @Option(help: "The group that decides.")
+    var group: String
+
+    @Option(help: "What is proposed, in a line.")
+    var title: String
+
+    @Option(
+        help:
+            "fact-finding-mission, good-offices, regional-consultation, public-statement, peer-review, referral-to-un or other."
+    )
+    var action: String
+
+    @Option(help: "With --action other: what the action is.")
+    var otherAction: String?
+
+    @Option(help: "majority, two-thirds, consensus or silence (default: the group's policy in the charter).")
+    var policy: String?
+
+    @Option(help: "For consensus: the share of voting members that must take part, in percent.")
+    var quorum: Int?
+
+    @Option(help: "ISO 8601 time, or a duration from now such as 90s, 30m, 2h or 7d.")
+    var deadline: String
+
+    @Option(help: "low, normal, high or urgent (default normal).")
+    var priority: String?
+
+    @Option(help: "Why.")
+    var rationale: String?
+
+    @Option(help: "A bulletin the proposal acts on (repeatable).")
+    var bulletin: [String] = []
+
+    @OptionGroup var admin: AdminOptions
+
+    func run() throws {
+        let draft = ConsultationEntries.ProposalDraft(
+            title: title, action: action, otherAction: otherAction, rationale: rationale, priority: priority,
+            policy: policy, quorumPercent: quorum, deadline: deadline, bulletins: bulletin.isEmpty ? nil : bulletin)
+        try printCreated(try admin.client().propose(ProposalRequest(group: group, draft: draft)), json: admin.json)
+    }
+}
+
+struct ListProposals: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List proposals: open ones by priority, then deadline, with their live standing."
+    )
+    @OptionGroup var admin: AdminOptions
+
+    func run() throws {
+        let list = try admin.client().proposals()
+        if admin.json { return try printJSON(list) }
+        for proposal in list {
+            print(
+                "\(column(proposal.reference, 12)) [\(proposal.state)] \(proposal.priority) deadline \(timeText(proposal.deadlineMs)) \(proposal.policy) \(proposal.action): \(proposal.title)  — \(proposal.standing.explanation)\(proposal.isFlagged ? "  FLAGGED DECISION" : "")"
+            )
+        }
+    }
+}
+
+struct ShowProposal: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show a proposal, its votes, its standing and its decision, verified.")
+
+    @Argument(help: "The proposal, <group>/<author>/<index>.")
+    var reference: String
+
+    @OptionGroup var admin: AdminOptions
+
+    func run() throws {
+        let detail = try admin.client().proposal(reference)
+        if admin.json { return try printJSON(detail) }
+        let summary = detail.summary
+        print("\(summary.reference)  [\(summary.state)] \(summary.title)")
+        print("action    \(summary.action), priority \(summary.priority)")
+        print("policy    \(summary.policy), deadline \(timeText(summary.deadlineMs))")
+        print("standing  \(summary.standing.explanation)")
+        if !detail.rationale.isEmpty { print("rationale \(detail.rationale)") }
+        if !detail.bulletins.isEmpty { print("acts on   \(detail.bulletins.joined(separator: ", "))") }
+        print("votes:")
+        for vote in detail.votes {
+            print(
+                "  \(column(vote.reference, 12)) \(vote.voter) \(vote.position), witnessed \(timeText(vote.witnessedMs)), \(vote.counted ? "counted" : "not counted")"
+            )
+        }
+        for decision in summary.decisions {
+            let verdict: String
+            switch decision.holds {
+            case true?: verdict = "verified: follows from the votes and the charter"
+            case false?: verdict = "FLAGGED: " + decision.findings.joined(separator: "; ")
+            case nil: verdict = "not yet verified (waiting for the votes it counts)"
+            }
+            print("decision  \(decision.reference) by \(decision.author): \(decision.outcome) — \(verdict)")
+        }
+    }
+}

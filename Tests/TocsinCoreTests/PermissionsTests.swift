@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinDevelopment
+
+/// The policy table: who may do what, under the fictional charter every test network uses.
+/// nro = RN (convener), XA, XC; sro = RS (convener), XB, XD; all = every node, OBS1 included,
+/// convened by RN.
+struct PermissionsTests {
+    static let permissions: Permissions = {
+        let network = try! FictionalNetwork.make(nationals: 4, relays: 2, observers: 1, now: Date())
+        return Permissions(charter: network.charter)
+    }()
+
+    static let bulletin = EntryReference(group: "nro", author: "XA", index: 0)
+
+    /// (node, act, nil when permitted, else a word of the reason).
+    static let table: [(String, Permissions.Act, String?)] = [
+        ("XA", .see(group: "nro"), nil),
+        ("RN", .see(group: "nro"), nil),
+        ("XB", .see(group: "nro"), "not a member of group nro"),
+        ("OBS1", .see(group: "nro"), "not a member"),
+        ("OBS1", .see(group: "all"), nil),
+        ("XA", .see(group: "nowhere"), "there is no group nowhere"),
+        ("XA", .issue(group: "nro"), nil),
+        ("XB", .issue(group: "nro"), "not a member"),
+        ("OBS1", .issue(group: "all"), nil),
+        ("XA", .revise(bulletin: bulletin, group: "nro"), nil),
+        ("XC", .revise(bulletin: bulletin, group: "nro"), "only its author may update or cancel it"),
+        ("RN", .revise(bulletin: bulletin, group: "nro"), "only its author"),
+        ("XA", .revise(bulletin: bulletin, group: "all"), "is in group nro, not all"),
+        ("XC", .acknowledge(bulletin: bulletin, group: "nro"), nil),
+        ("RN", .acknowledge(bulletin: bulletin, group: "nro"), nil),
+        ("XA", .acknowledge(bulletin: bulletin, group: "nro"), "does not acknowledge its own"),
+        ("XC", .acknowledge(bulletin: bulletin, group: "all"), "in its own group nro"),
+        ("XB", .acknowledge(bulletin: bulletin, group: "nro"), "not a member"),
+        ("XA", .propose(group: "nro"), nil),
+        ("RN", .propose(group: "nro"), nil),
+        ("XB", .propose(group: "nro"), "cannot propose there"),
+        ("XA", .vote(group: "nro"), nil),
+        ("XC", .vote(group: "all"), nil),
+        ("RN", .vote(group: "nro"), "national members vote"),
+        ("OBS1", .vote(group: "all"), "not a voting member of all"),
+        ("XB", .vote(group: "nro"), "not a voting member of nro"),
+        ("RN", .decide(group: "nro"), nil),
+        ("RN", .decide(group: "all"), nil),
+        ("RS", .decide(group: "sro"), nil),
+        ("RS", .decide(group: "all"), "not the convener of all (RN is)"),
+        ("XA", .decide(group: "nro"), "not the convener"),
+    ]
+
+    @Test(arguments: 0..<table.count) func theRuleAnswersAsTheTableSays(row: Int) {
+        let (node, act, refusal) = Self.table[row]
+        let verdict = Self.permissions.verdict(node, act)
+        if let refusal {
+            guard case .refused(let reason) = verdict else {
+                Issue.record("\(node) may \(act), but the table says no (\(refusal))")
+                return
+            }
+            #expect(reason.contains(refusal), "\(node) \(act): \(reason)")
+            #expect(!Self.permissions.permits(node, act))
+        } else {
+            #expect(verdict == .permitted, "\(node) \(act): \(verdict)")
+        }
+    }
+
+    /// The layers ask the one rule: the tally's voters and the book's revisions are the table's.
+    @Test func theTallyAndTheBookApplyTheSameRules() {
+        let charter = Self.permissions.charter
+        let rules = Tally.Rules(proposal: Tocsin_V1_Proposal(), group: charter.group("all")!, charter: charter)
+        #expect(rules.votingMembers == ["XA", "XB", "XC", "XD"])
+        #expect(rules.votingMembers == Self.permissions.votingMembers(of: "all"))
+        for node in charter.nodes.map(\.id) {
+            #expect(
+                Permissions.revision(by: node, in: "nro", of: Self.bulletin).isPermitted
+                    == Self.permissions.permits(node, .revise(bulletin: Self.bulletin, group: "nro")),
+                "\(node)")
+        }
+    }
+}
