@@ -17,8 +17,9 @@ public struct Eventually: Sendable {
         self.abandon = abandon
     }
 
-    /// The first value `probe` gives (errors count as "not yet"; the last one is reported).
-    public func value<Value>(_ what: String, _ probe: () throws -> Value?) throws -> Value {
+    /// The first value `probe` gives (errors count as "not yet"; the last one is reported),
+    /// blocking the calling thread between attempts: for synchronous code only.
+    public func blockingValue<Value>(_ what: String, _ probe: () throws -> Value?) throws -> Value {
         let deadline = Date().addingTimeInterval(timeout)
         var lastError: (any Error)?
         repeat {
@@ -34,12 +35,13 @@ public struct Eventually: Sendable {
         throw TimedOut(what: what, seconds: timeout, lastError: lastError.map { "\($0)" })
     }
 
-    /// Returns once `condition` holds.
-    public func holds(_ what: String, _ condition: () throws -> Bool) throws {
-        _ = try value(what) { try condition() ? true : nil }
+    /// Returns once `condition` holds, blocking the calling thread: for synchronous code only.
+    public func blockingHolds(_ what: String, _ condition: () throws -> Bool) throws {
+        _ = try blockingValue(what) { try condition() ? true : nil }
     }
 
-    /// The async form of `value`: it sleeps without holding a thread.
+    /// The first value `probe` gives (errors count as "not yet"; the last one is reported); it
+    /// sleeps between attempts without holding a thread.
     public func value<Value>(_ what: String, _ probe: () async throws -> Value?) async throws -> Value {
         let deadline = Date().addingTimeInterval(timeout)
         var lastError: (any Error)?
@@ -56,7 +58,7 @@ public struct Eventually: Sendable {
         throw TimedOut(what: what, seconds: timeout, lastError: lastError.map { "\($0)" })
     }
 
-    /// The async form of `holds`.
+    /// Returns once `condition` holds; it sleeps between attempts without holding a thread.
     public func holds(_ what: String, _ condition: () async throws -> Bool) async throws {
         _ = try await value(what) { try await condition() ? true : nil }
     }

@@ -134,14 +134,14 @@ public final class NodeProcesses: @unchecked Sendable {
     /// Waits until every node of `ids` answers on its admin socket.
     public func waitUntilServing(_ ids: [String], timeout: TimeInterval = 60) throws {
         let wait = Eventually(timeout: timeout, abandon: { try self.checkRunning() })
-        for id in ids { _ = try wait.value("\(id)'s admin API") { try client(id).status() } }
+        for id in ids { _ = try wait.blockingValue("\(id)'s admin API") { try client(id).status() } }
     }
 
     /// Waits until every peer each node of `ids` dials is connected.
     public func waitUntilConnected(_ ids: [String], timeout: TimeInterval = 60) throws {
         let wait = Eventually(timeout: timeout, abandon: { try self.checkRunning() })
         for id in ids {
-            try wait.holds("\(id) to connect to its peers") {
+            try wait.blockingHolds("\(id) to connect to its peers") {
                 try client(id).peers().filter { $0.address != nil }.allSatisfy(\.connected)
             }
         }

@@ -8,7 +8,7 @@ extension ConsultationService {
 
     /// Issues a whole bulletin: an alert, or an update or cancel that gives every field (a CAP
     /// import). Its references must be bulletins this node issued, in the same group.
-    public func issue(_ request: BulletinRequest) async throws(ServiceError) -> Created {
+    public func issue(_ request: BulletinRequest) async throws -> Created {
         let now = nowMs
         let (group, entry): (String, [UInt8])
         do {
@@ -43,14 +43,14 @@ extension ConsultationService {
 
     /// Updates a bulletin this node issued: the fields given change, every other field keeps
     /// the value the bulletin holds now (its latest valid update, else the original).
-    public func update(_ reference: EntryReference, changes: BulletinChanges) async throws(ServiceError) -> Created {
+    public func update(_ reference: EntryReference, changes: BulletinChanges) async throws -> Created {
         try await revise(reference) { current, original, now throws(BulletinError) in
             try changes.update(of: current, original: original, now: now)
         }
     }
 
     /// Cancels a bulletin this node issued; `reason` becomes the cancel's description.
-    public func cancel(_ reference: EntryReference, reason: String?) async throws(ServiceError) -> Created {
+    public func cancel(_ reference: EntryReference, reason: String?) async throws -> Created {
         try await revise(reference) { current, original, now throws(BulletinError) in
             try BulletinChanges.cancel(of: current, original: original, reason: reason, now: now)
         }
@@ -63,7 +63,7 @@ extension ConsultationService {
         make:
             @escaping @Sendable (Tocsin_V1_Bulletin, (EntryReference, SHA256Digest), Date) throws(BulletinError) ->
             Tocsin_V1_Bulletin
-    ) async throws(ServiceError) -> Created {
+    ) async throws -> Created {
         let now = nowMs
         let entry: [UInt8]
         do {
@@ -100,7 +100,7 @@ extension ConsultationService {
     }
 
     /// The operator's acknowledgement (read or acted on) of a bulletin of another member.
-    public func acknowledge(_ request: AcknowledgementRequest) async throws(ServiceError) -> Created {
+    public func acknowledge(_ request: AcknowledgementRequest) async throws -> Created {
         let now = nowMs
         let (group, entry): (String, [UInt8])
         do {
@@ -137,14 +137,14 @@ extension ConsultationService {
     }
 
     /// One bulletin (named by its original alert or any of its revisions).
-    public func bulletin(_ reference: EntryReference) async throws(ServiceError) -> BulletinDetail {
+    public func bulletin(_ reference: EntryReference) async throws -> BulletinDetail {
         let found = await onQueue { [self] in detail(of: reference) }
         guard let found else { throw ServiceError(.notFound, "no bulletin \(reference) is held here") }
         return found
     }
 
     /// A bulletin entry (an alert, update or cancel) as a CAP 1.2 alert.
-    public func capExport(_ reference: EntryReference) async throws(ServiceError) -> CAPExport {
+    public func capExport(_ reference: EntryReference) async throws -> CAPExport {
         let xml: String? = await onQueue { [self] in
             let book = machine.book
             guard let mark = book.bulletins[reference], let bulletin = payload(of: reference) else { return nil }

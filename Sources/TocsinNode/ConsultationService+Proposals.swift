@@ -7,7 +7,7 @@ extension ConsultationService {
     // MARK: - Writing
 
     /// Tables a proposal in a group this node is a member of.
-    public func propose(_ request: ProposalRequest) async throws(ServiceError) -> Created {
+    public func propose(_ request: ProposalRequest) async throws -> Created {
         let now = nowMs
         let entry: [UInt8]
         do {
@@ -35,7 +35,7 @@ extension ConsultationService {
     }
 
     /// This node's vote on an open proposal of its group.
-    public func vote(_ request: VoteRequest) async throws(ServiceError) -> Created {
+    public func vote(_ request: VoteRequest) async throws -> Created {
         let now = nowMs
         let (group, entry): (String, [UInt8])
         do {
@@ -85,7 +85,7 @@ extension ConsultationService {
     }
 
     /// One proposal with its votes.
-    public func proposal(_ reference: EntryReference) async throws(ServiceError) -> ProposalDetail {
+    public func proposal(_ reference: EntryReference) async throws -> ProposalDetail {
         let now = nowMs
         let found = await onQueue { [self] in detail(ofProposal: reference, nowMs: now) }
         guard let found else { throw ServiceError(.notFound, "no proposal \(reference) is held here") }

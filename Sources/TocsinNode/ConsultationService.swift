@@ -16,6 +16,9 @@ import TocsinStore
 /// the reports on all of these. Every rule it applies is asked of TocsinCore (`Permissions`,
 /// the drafts' checks, the machine), never written here.
 ///
+/// Its operations throw `ServiceError` (untyped in their signatures: typed throws across
+/// async calls crashes the optimiser of this toolchain).
+///
 /// Its state lives on its own serial queue. It reads the store there (never writes: appends go
 /// through the runtime, whose answers come back to the queue), and async callers reach it
 /// through continuations.
@@ -30,6 +33,8 @@ public final class ConsultationService: @unchecked Sendable {
     var machine: ConsultationMachine
     var processed: [FeedOrigin: UInt64] = [:]
     var timer: DispatchSourceTimer?
+    /// Set by `stop`: nothing more is read, decided or appended.
+    var stopped = false
 
     /// - Parameters:
     ///   - deadlineGrace: after a deadline, how long the convener waits for votes witnessed
@@ -80,8 +85,10 @@ public final class ConsultationService: @unchecked Sendable {
         }
     }
 
+    /// Stops following the log; returns once nothing of the service runs any more.
     public func stop() async {
         await onQueue { [self] in
+            stopped = true
             timer?.cancel()
             timer = nil
         }
@@ -113,6 +120,7 @@ public final class ConsultationService: @unchecked Sendable {
     // MARK: - Driving the machine (on the queue)
 
     func read(_ origin: FeedOrigin, upTo size: UInt64) {
+        guard !stopped else { return }
         // In slices, so that a long feed read at start never sits in memory whole.
         while let from = Optional(processed[origin] ?? 0), size > from {
             let end = min(size, from + 1000)
@@ -125,10 +133,12 @@ public final class ConsultationService: @unchecked Sendable {
     }
 
     func tick() {
+        guard !stopped else { return }
         perform(machine.tick(nowMs: nowMs, ledger: store))
     }
 
     func perform(_ actions: [ConsultationMachine.Action]) {
+        guard !stopped else { return }
         for action in actions {
             switch action {
             case .append(let group, let entries, let purpose):
@@ -189,7 +199,7 @@ public final class ConsultationService: @unchecked Sendable {
     /// Appends an entry this node authored for its operator, once the restore guard allows,
     /// and reads it into the book before answering: what an operator wrote, the next request
     /// sees.
-    func author(_ entry: [UInt8], in group: String) async throws(ServiceError) -> EntryReference {
+    func author(_ entry: [UInt8], in group: String) async throws -> EntryReference {
         let batch: FeedBatch
         do {
             batch = try await runtime.appendWhenReady(group: group, entries: [entry], timeout: readinessTimeout)

@@ -15,6 +15,9 @@ extension NodeRuntime {
     /// Carries out the sync machine's actions, in order. On the node queue; store writes go
     /// to the writer, which reports back here.
     func perform(_ actions: [SyncAction]) {
+        // A stopping node sends, stores and examines nothing more (a timer or an event already
+        // queued may still call in).
+        guard !stopped else { return }
         for action in actions {
             switch action {
             case .send(let peer, let message):

@@ -8,7 +8,7 @@ import TocsinStore
 /// sync state is read on the node queue: the caller suspends, no thread waits.
 extension NodeRuntime {
     /// Runs a blocking store read off the caller's executor.
-    func read<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws(ServiceError) -> Value {
+    func read<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
         do {
             return try await NIOThreadPool.singleton.runIfActive(body)
         } catch {
@@ -16,7 +16,7 @@ extension NodeRuntime {
         }
     }
 
-    public func status() async throws(ServiceError) -> NodeStatus {
+    public func status() async throws -> NodeStatus {
         let store = self.store
         let (heads, forks) = try await read { (try store.heads(), try store.forkProofs().count) }
         let connected = await connectedPeers()
@@ -44,7 +44,7 @@ extension NodeRuntime {
         return statuses
     }
 
-    public func feedReports() async throws(ServiceError) -> [FeedReport] {
+    public func feedReports() async throws -> [FeedReport] {
         let store = self.store
         return try await read {
             try store.heads().map { head in
@@ -60,7 +60,7 @@ extension NodeRuntime {
     /// Entries in the order of the store (feed by feed), summarised.
     public func entryReports(
         group: String?, author: String?, from: UInt64, limit: Int
-    ) async throws(ServiceError) -> [EntryReport] {
+    ) async throws -> [EntryReport] {
         let store = self.store
         return try await read {
             try store.entries(group: group, author: author, from: from, limit: limit).map { entry in
@@ -72,7 +72,7 @@ extension NodeRuntime {
         }
     }
 
-    public func forkReports() async throws(ServiceError) -> [ForkReport] {
+    public func forkReports() async throws -> [ForkReport] {
         let store = self.store
         return try await read {
             try store.forkProofs().map {

@@ -68,7 +68,7 @@ extension NodeRuntime {
 
     func received(_ message: Tocsin_V1_Message, from peer: String, channel: Channel) {
         queue.async { [self] in
-            guard sessions.isHeld(ObjectIdentifier(channel), for: peer) else { return }
+            guard !stopped, sessions.isHeld(ObjectIdentifier(channel), for: peer) else { return }
             let now = UInt64(max(0, clock().timeIntervalSince1970))
             perform(sync.received(message, from: peer, now: now))
             if case .heads = message.body { emit(.headsReceived(peer: peer)) }

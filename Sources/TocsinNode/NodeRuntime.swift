@@ -201,6 +201,8 @@ public final class NodeRuntime: @unchecked Sendable {
         try? await listener?.close().get()
         for channel in open { try? await channel.close().get() }
         await withCheckedContinuation { continuation in writer.async { continuation.resume() } }
+        // What the writes and the closed sessions enqueued has run: nothing runs after this.
+        await onQueue {}
     }
 
     /// Keepalive: a Ping after this much silence from us; the session closes after

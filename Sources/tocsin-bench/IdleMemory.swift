@@ -114,13 +114,9 @@ struct IdleMemory: AsyncParsableCommand {
             let readiness = await runtime.appendReadiness(group: group.id)
             return connected && readiness == .ready
         }
-        let deadline = Date().addingTimeInterval(120)
+        let settling = Eventually(timeout: 120, abandon: { try daemons.checkRunning() })
         for runtime in runtimes {
-            while !(await settled(runtime)) {
-                try daemons.checkRunning()
-                guard Date() < deadline else { throw ValidationError("the peers did not all connect in 120 s") }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await settling.holds("\(runtime.nodeID) to connect to the relay") { await settled(runtime) }
         }
         // Heads exchanged, nothing to pull: the daemon is idle. Let it settle, then sample.
         try await Task.sleep(for: .seconds(2))

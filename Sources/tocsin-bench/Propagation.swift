@@ -65,12 +65,11 @@ struct Propagation: AsyncParsableCommand {
 
         let authors = charter.nodes.filter { $0.role == .national }.map(\.id)
         // Every national node has met its relays (the restore guard is clear) before timing starts.
-        let settled = Date().addingTimeInterval(60)
+        let settling = Eventually(timeout: 60, interval: 0.01)
         for id in authors {
             for group in charter.groups(of: id) {
-                while await nodes[id]!.appendReadiness(group: group.id) != .ready {
-                    guard Date() < settled else { throw ValidationError("\(id) met no peer in 60 s") }
-                    try await Task.sleep(for: .milliseconds(10))
+                try await settling.holds("\(id) to meet a peer of \(group.id)") {
+                    await nodes[id]!.appendReadiness(group: group.id) == .ready
                 }
             }
         }

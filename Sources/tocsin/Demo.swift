@@ -76,7 +76,8 @@ struct Demo: ParsableCommand {
         let bulletin = try node("XA").issue(BulletinRequest(group: "nro", draft: draft)).reference
         let members = region.members.filter { $0 != "XA" }
         say("XA issued bulletin \(bulletin) to nro (\(members.joined(separator: ", ")))")
-        let receipts = try eventually.value("every member of nro to acknowledge receipt") { () -> BulletinDetail? in
+        let receipts = try eventually.blockingValue("every member of nro to acknowledge receipt") {
+            () -> BulletinDetail? in
             let detail = try node("XA").bulletin(bulletin)
             return detail.members.allSatisfy { $0.receivedMs != nil } ? detail : nil
         }
@@ -109,11 +110,11 @@ struct Demo: ParsableCommand {
             ("XA", "endorse", "XA welcomes the mission"), ("XE", "object", "Premature"),
             ("XC", "endorse", ""), ("XG", "endorse", "The signs are clear"),
         ] {
-            _ = try eventually.value("\(voter) to receive the proposal") { try node(voter).proposal(proposal) }
+            _ = try eventually.blockingValue("\(voter) to receive the proposal") { try node(voter).proposal(proposal) }
             let vote = try node(voter).vote(VoteRequest(proposal: proposal, position: position, statement: statement))
             say("  \(voter) votes \(position) (\(vote.reference))")
             // Each vote is witnessed by the convener before the next, so the story reads in order.
-            try eventually.holds("RN to witness the vote") {
+            try eventually.blockingHolds("RN to witness the vote") {
                 try node("RN").proposal(proposal).votes.contains {
                     $0.reference == vote.reference && $0.witnessedMs != nil
                 }
@@ -121,14 +122,14 @@ struct Demo: ParsableCommand {
         }
 
         // 3. The decision, recorded by the convener and verified everywhere.
-        let decision = try eventually.value("the convener's decision") {
+        let decision = try eventually.blockingValue("the convener's decision") {
             try node("RN").proposal(proposal).summary.decisions.first
         }
         say(
             "RN, the convener, recorded decision \(decision.reference): \(decision.outcome) (counted \(decision.counted.joined(separator: ", ")))"
         )
         for id in region.members {
-            let verdict = try eventually.value("\(id) to verify the decision") { () -> String? in
+            let verdict = try eventually.blockingValue("\(id) to verify the decision") { () -> String? in
                 guard let judged = try node(id).proposal(proposal).summary.decisions.first, let holds = judged.holds
                 else { return nil }
                 return holds
@@ -182,7 +183,9 @@ struct Demo: ParsableCommand {
     /// feed of the groups it may see.
     func waitForIdenticalHeads(network: FictionalNetwork, daemons: NodeProcesses, ids: [String]) throws {
         let permissions = Permissions(charter: network.charter)
-        try Eventually(timeout: 30, abandon: { try daemons.checkRunning() }).holds("identical heads on every node") {
+        try Eventually(timeout: 30, abandon: { try daemons.checkRunning() }).blockingHolds(
+            "identical heads on every node"
+        ) {
             var heads: [String: Set<String>] = [:]
             var holders: [String: Int] = [:]
             for id in ids {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import TocsinAdmin
 import TocsinCore
@@ -294,6 +295,23 @@ import TocsinStore
         let heldAfter = try fixture.node.store.head(
             of: FeedOrigin(network: fixture.network.networkID, group: "nro", author: "XA"))?.size
         #expect(heldAfter == heldBefore)
+        await fixture.finish()
+    }
+
+    @Test func anAdminSocketPathThatIsAFileOrAFolderIsNeverRemoved() async throws {
+        let fixture = try await Fixture.make()
+        let folder = fixture.directory.appendingPathComponent("not-a-socket")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("precious.txt")
+        try Data("keep me".utf8).write(to: file)
+        for path in [folder.path, file.path] {
+            #expect(throws: AdminSocketError.self) {
+                _ = try AdminAPI.application(
+                    runtime: fixture.node.runtime, consultation: fixture.node.consultation, socketPath: path,
+                    logger: Logger(label: "test"))
+            }
+        }
+        #expect(try String(contentsOf: file, encoding: .utf8) == "keep me")
         await fixture.finish()
     }
 
