@@ -25,11 +25,16 @@ public struct AdminClient: Sendable {
 
     // MARK: - Typed requests
 
+    /// The node, its network and what it holds.
     public func status() throws(AdminClientError) -> NodeStatus { try get("/v1/status") }
+    /// The peers it dials and those connected.
     public func peers() throws(AdminClientError) -> [PeerStatus] { try get("/v1/peers") }
+    /// Every feed it holds, with its head.
     public func feeds() throws(AdminClientError) -> [FeedReport] { try get("/v1/feeds") }
+    /// The fork proofs it holds.
     public func forks() throws(AdminClientError) -> [ForkReport] { try get("/v1/forks") }
 
+    /// Entries, feed by feed, from `from` in each, at most `limit` (1–10,000).
     public func entries(
         group: String? = nil, author: String? = nil, from: UInt64 = 0, limit: Int = 1000
     ) throws(AdminClientError) -> [EntryReport] {
@@ -39,14 +44,17 @@ public struct AdminClient: Sendable {
         return try get("/v1/entries?" + query.joined(separator: "&"))
     }
 
+    /// Bulletins, newest first, at most `limit` (1–10,000).
     public func bulletins(limit: Int = 100) throws(AdminClientError) -> [BulletinSummary] {
         try get("/v1/bulletins?limit=\(limit)")
     }
 
+    /// One bulletin (named by its alert or any of its revisions), every field as it stands.
     public func bulletin(_ reference: String) throws(AdminClientError) -> BulletinDetail {
         try get("/v1/bulletins/\(try Self.path(of: reference))")
     }
 
+    /// Issues a bulletin (or, every field given, an update or cancel); its reference.
     public func issue(_ request: BulletinRequest) throws(AdminClientError) -> Created {
         try post("/v1/bulletins", request)
     }
@@ -56,38 +64,47 @@ public struct AdminClient: Sendable {
         try post("/v1/bulletins/\(try Self.path(of: reference))/update", changes)
     }
 
+    /// Cancels one of the node's bulletins; `reason` becomes the cancel's description.
     public func cancel(_ reference: String, reason: String? = nil) throws(AdminClientError) -> Created {
         try post("/v1/bulletins/\(try Self.path(of: reference))/cancel", CancelRequest(reason: reason))
     }
 
+    /// A bulletin entry as a CAP 1.2 alert.
     public func capExport(_ reference: String) throws(AdminClientError) -> CAPExport {
         try get("/v1/bulletins/\(try Self.path(of: reference))/cap")
     }
 
+    /// The operator's acknowledgement (read, acted on) of a bulletin.
     public func acknowledge(_ request: AcknowledgementRequest) throws(AdminClientError) -> Created {
         try post("/v1/acknowledgements", request)
     }
 
+    /// Every proposal, open ones first, with its standing and decisions.
     public func proposals() throws(AdminClientError) -> [ProposalSummary] { try get("/v1/proposals") }
 
+    /// One proposal with its votes.
     public func proposal(_ reference: String) throws(AdminClientError) -> ProposalDetail {
         try get("/v1/proposals/\(try Self.path(of: reference))")
     }
 
+    /// Tables a proposal; its reference.
     public func propose(_ request: ProposalRequest) throws(AdminClientError) -> Created {
         try post("/v1/proposals", request)
     }
 
+    /// The node's vote on a proposal; its reference.
     public func vote(_ request: VoteRequest) throws(AdminClientError) -> Created {
         try post("/v1/votes", request)
     }
 
     // MARK: - HTTP
 
+    /// `GET path`, its answer decoded.
     public func get<Answer: Decodable>(_ path: String) throws(AdminClientError) -> Answer {
         try decode(try exchange("GET", path, body: nil))
     }
 
+    /// `POST path` with `body` as JSON, its answer decoded.
     public func post<Answer: Decodable>(_ path: String, _ body: some Encodable) throws(AdminClientError) -> Answer {
         let data: Data
         do {

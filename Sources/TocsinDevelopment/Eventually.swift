@@ -63,14 +63,3 @@ public struct Eventually: Sendable {
         _ = try await value(what) { try await condition() ? true : nil }
     }
 }
-
-/// A condition that did not come about in time.
-public struct TimedOut: Error, Sendable, CustomStringConvertible {
-    public let what: String
-    public let seconds: TimeInterval
-    public let lastError: String?
-
-    public var description: String {
-        "timed out after \(Int(seconds)) s waiting for \(what)\(lastError.map { " (last error: \($0))" } ?? "")"
-    }
-}

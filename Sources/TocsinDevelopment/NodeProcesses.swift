@@ -74,6 +74,7 @@ public final class NodeProcesses: @unchecked Sendable {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }  // the child has its own copy
         handle.seekToEndOfFile()
         process.standardOutput = handle
         process.standardError = handle
@@ -86,35 +87,44 @@ public final class NodeProcesses: @unchecked Sendable {
         for id in ids { try start(id) }
     }
 
-    /// SIGTERM, then waits for the exit; returns the exit status (-1: not running here).
+    /// How long a node has to stop after SIGTERM before it is killed.
+    public static let stopTimeout: TimeInterval = 30
+
+    /// SIGTERM, then waits for the exit (SIGKILL after `stopTimeout`); returns the exit status
+    /// (-1: not running here; a node killed for hanging reports the signal's status).
     @discardableResult
     public func stop(_ id: String) -> Int32 {
         guard let process = lock.withLock({ processes.removeValue(forKey: id) }) else { return -1 }
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        return Self.collect(process)
     }
 
     /// SIGKILL: the node gets no chance to finish anything.
-    public func kill(_ id: String) {
+    public func killAbruptly(_ id: String) {
         guard let process = lock.withLock({ processes.removeValue(forKey: id) }) else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     /// Stops every node; their exit statuses by node id.
     @discardableResult
     public func stopAll() -> [String: Int32] {
-        let running = lock.withLock { processes }
+        let running = lock.withLock {
+            defer { processes = [:] }
+            return processes
+        }
         // Signal all first, so that they stop together, then collect.
         for process in running.values where process.isRunning { process.terminate() }
-        var statuses: [String: Int32] = [:]
-        for (id, process) in running {
-            process.waitUntilExit()
-            statuses[id] = process.terminationStatus
-        }
-        lock.withLock { processes = [:] }
-        return statuses
+        return running.mapValues { Self.collect($0) }
+    }
+
+    /// Waits for a signalled process; kills it if it has not exited after `stopTimeout`.
+    static func collect(_ process: Process) -> Int32 {
+        let deadline = Date().addingTimeInterval(stopTimeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// The process ids of the nodes running, by node id.
@@ -146,13 +156,4 @@ public final class NodeProcesses: @unchecked Sendable {
             }
         }
     }
-}
-
-/// A supervised node exited while something waited on it.
-public struct NodeExited: Error, Sendable, CustomStringConvertible {
-    public let id: String
-    public let status: Int32
-    public let log: String
-
-    public var description: String { "tocsind \(id) exited (status \(status)); see \(log)" }
 }

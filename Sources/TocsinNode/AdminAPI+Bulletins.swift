@@ -6,7 +6,8 @@ extension AdminAPI {
     static func addBulletinRoutes(to router: Router<BasicRequestContext>, consultation: ConsultationService) {
         router.get("/v1/bulletins") { request, _ in
             await respond {
-                await consultation.bulletins(limit: try parameter("limit", of: request, in: 1...10_000, default: 100))
+                try await consultation.bulletins(
+                    limit: try parameter("limit", of: request, in: 1...10_000, default: 100))
             }
         }
         router.post("/v1/bulletins") { request, _ in

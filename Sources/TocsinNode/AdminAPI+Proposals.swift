@@ -3,7 +3,7 @@ import TocsinAdmin
 
 extension AdminAPI {
     static func addProposalRoutes(to router: Router<BasicRequestContext>, consultation: ConsultationService) {
-        router.get("/v1/proposals") { _, _ in await respond { await consultation.proposals() } }
+        router.get("/v1/proposals") { _, _ in await respond { try await consultation.proposals() } }
         router.get("/v1/proposals/:group/:author/:index") { _, context in
             await respond { try await consultation.proposal(try reference(in: context)) }
         }

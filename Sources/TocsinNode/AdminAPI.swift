@@ -103,7 +103,7 @@ public enum AdminAPI {
     }
 
     /// The request's body as `Body`, or a 400 naming what is wrong with it.
-    static func decode<Body: Decodable>(_ type: Body.Type, from request: Request, what: String) async throws -> Body {
+    static func decode<Body: Codable>(_ type: Body.Type, from request: Request, what: String) async throws -> Body {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -111,11 +111,22 @@ public enum AdminAPI {
         } catch {
             throw ServiceError(.malformed, "the body must be at most \(maximumBodyBytes) bytes of JSON")
         }
+        let data = Data(buffer.readableBytesView)
+        let body: Body
         do {
-            return try AdminJSON.decode(type, from: Data(buffer.readableBytesView))
+            body = try AdminJSON.decode(type, from: data)
         } catch {
             throw ServiceError(.malformed, "the body must be \(what): \(AdminJSON.describe(error))")
         }
+        // A field the model has no place for would be dropped without a word (a misspelt
+        // "severety" would make an update that changes nothing): refuse it, naming it.
+        if let given = try? JSONDecoder().decode(JSONValue.self, from: data),
+            let understood = try? JSONDecoder().decode(JSONValue.self, from: AdminJSON.encode(body)),
+            let unknown = given.firstKey(missingFrom: understood)
+        {
+            throw ServiceError(.invalid(field: unknown), "\(unknown): not a field of \(what)")
+        }
+        return body
     }
 
     /// The entry named by a route's `{group}/{author}/{index}`.
@@ -140,29 +151,5 @@ public enum AdminAPI {
                 .malformed, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
-    }
-}
-
-/// Why the admin socket could not be set up.
-public enum AdminSocketError: Error, Sendable, CustomStringConvertible {
-    case notASocket(path: String)
-    case cannotRemove(path: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .notASocket(let path):
-            return
-                "admin-socket: \(path) exists and is not a socket; the node removes only a stale socket there, never a file or a folder: choose another path"
-        case .cannotRemove(let path, let reason):
-            return "admin-socket: cannot remove the stale socket \(path): \(reason)"
-        }
-    }
-
-    /// Removes a socket a crashed daemon left behind; refuses anything else.
-    static func clearStaleSocket(at path: String) throws(AdminSocketError) {
-        var status = stat()
-        guard lstat(path, &status) == 0 else { return }
-        guard status.st_mode & S_IFMT == S_IFSOCK else { throw .notASocket(path: path) }
-        guard unlink(path) == 0 else { throw .cannotRemove(path: path, reason: String(cString: strerror(errno))) }
     }
 }

@@ -7,57 +7,57 @@ extension ConsultationService {
     // MARK: - Writing
 
     /// Issues a whole bulletin: an alert, or an update or cancel that gives every field (a CAP
-    /// import). Its references must be bulletins this node issued, in the same group.
+    /// import). Its references must be bulletins this node issued, all in one group.
     public func issue(_ request: BulletinRequest) async throws -> Created {
         let now = nowMs
-        let (group, entry): (String, [UInt8])
-        do {
-            (group, entry) = try await onQueue { [self] in
-                var resolved: [(EntryReference, SHA256Digest)] = []
-                for text in request.draft.references ?? [] {
-                    let (reference, leafHash, entry) = try held(text, field: "references")
-                    guard case .bulletin = entry.payload else {
-                        throw ServiceError(.invalid(field: "references"), "references: \(reference) is not a bulletin")
-                    }
-                    if let refusal = ServiceError.refused(
-                        permissions.verdict(
-                            nodeID, .revise(bulletin: reference, group: request.group ?? reference.group)))
-                    {
-                        throw refusal
-                    }
-                    resolved.append((reference, leafHash))
+        let (group, entry, revised): (String, [UInt8], EntryReference?) = try await onQueue { [self] in
+            try checkStarted()
+            var resolved: [(EntryReference, SHA256Digest)] = []
+            for text in request.draft.references ?? [] {
+                let (reference, leafHash, entry) = try held(text, field: "references")
+                guard case .bulletin = entry.payload else {
+                    throw ServiceError(.invalid(field: "references"), "references: \(reference) is not a bulletin")
                 }
-                guard let group = request.group ?? resolved.first?.0.group else {
-                    throw ServiceError(.invalid(field: "group"), "group: must name the group the bulletin is for")
-                }
-                if let refusal = ServiceError.refused(permissions.verdict(nodeID, .issue(group: group))) {
-                    throw refusal
-                }
-                return (group, try request.draft.entry(authorTimeMs: now, references: resolved))
+                let group = request.group ?? resolved.first?.0.group ?? reference.group
+                try refuse(permissions.verdict(nodeID, .revise(bulletin: reference, group: group)))
+                resolved.append((reference, leafHash))
             }
-        } catch {
-            throw ServiceError(error)
+            guard let group = request.group ?? resolved.first?.0.group else {
+                throw ServiceError(.invalid(field: "group"), "group: must name the group the bulletin is for")
+            }
+            try refuse(permissions.verdict(nodeID, .issue(group: group)))
+            let entry = try request.draft.entry(authorTimeMs: now, references: resolved)
+            // An update or cancel written whole is still a revision of its original.
+            let original = resolved.first.map { machine.book.original(of: $0.0) }
+            if let original { try beginRevision(of: original) }
+            return (group, entry, original)
         }
-        return Created(reference: try await author(entry, in: group).description)
+        return try await finishRevision(of: revised) {
+            Created(reference: try await author(entry, in: group).description)
+        }
     }
 
     /// Updates a bulletin this node issued: the fields given change, every other field keeps
-    /// the value the bulletin holds now (its latest valid update, else the original).
+    /// the value it has in the bulletin as stored (its latest valid update, else the original).
     public func update(_ reference: EntryReference, changes: BulletinChanges) async throws -> Created {
-        try await revise(reference) { current, original, now throws(BulletinError) in
+        guard !changes.isEmpty else {
+            throw ServiceError(.malformed, "the body names no field to change (headline, severity, areas, …)")
+        }
+        return try await revise(reference) { current, original, now throws(BulletinError) in
             try changes.update(of: current, original: original, now: now)
         }
     }
 
     /// Cancels a bulletin this node issued; `reason` becomes the cancel's description.
     public func cancel(_ reference: EntryReference, reason: String?) async throws -> Created {
-        try await revise(reference) { current, original, now throws(BulletinError) in
-            try BulletinChanges.cancel(of: current, original: original, reason: reason, now: now)
+        try await revise(reference) { current, original, _ throws(BulletinError) in
+            try BulletinChanges.cancel(of: current, original: original, reason: reason)
         }
     }
 
     /// Writes a revision of the bulletin `reference` names (or of its original, when it names
-    /// an update), made by `make` from the bulletin as it stands.
+    /// an update), made by `make` from the bulletin as stored. One revision of a bulletin is
+    /// written at a time, so that each is made from the one before.
     func revise(
         _ reference: EntryReference,
         make:
@@ -65,64 +65,66 @@ extension ConsultationService {
             Tocsin_V1_Bulletin
     ) async throws -> Created {
         let now = nowMs
-        let entry: [UInt8]
-        do {
-            entry = try await onQueue { [self] in
-                var original = reference
-                if let mark = machine.book.bulletins[reference], mark.messageType != .alert,
-                    let target = mark.targets.first
-                {
-                    original = target.reference
-                }
-                guard let state = machine.book.state(of: original) else {
-                    throw ServiceError(.notFound, "no bulletin \(reference) is held here")
-                }
-                if let refusal = ServiceError.refused(
-                    permissions.verdict(nodeID, .revise(bulletin: original, group: original.group)))
-                {
-                    throw refusal
-                }
-                guard !state.isCancelled else {
-                    throw ServiceError(
-                        .conflict, "\(original) was cancelled by \(state.latest!.reference): it changes no more")
-                }
-                guard let current = payload(of: state.latest?.reference ?? original) else {
-                    throw ServiceError(.storeFailure, "\(original) is listed but cannot be read from the store")
-                }
-                let bulletin = try make(
-                    current, (original, state.original.leafHash), Date(timeIntervalSince1970: Double(now) / 1000))
-                return try BulletinDraft.entry(bulletin, authorTimeMs: now)
+        let (original, entry): (EntryReference, [UInt8]) = try await onQueue { [self] in
+            try checkStarted()
+            let book = machine.book
+            let original = book.original(of: reference)
+            guard let state = book.state(of: original) else {
+                throw ServiceError(.notFound, "no bulletin \(reference) is held here")
             }
-        } catch {
-            throw ServiceError(error)
+            try refuse(permissions.verdict(nodeID, .revise(bulletin: original, group: original.group)))
+            try refuse(book.revisionVerdict(of: original), as: .conflict)
+            guard let current = payload(of: state.latest?.reference ?? original) else {
+                throw ServiceError(.storeFailure, "\(original) is listed but cannot be read from the store")
+            }
+            let bulletin = try make(
+                current, (original, state.original.leafHash), Date(timeIntervalSince1970: Double(now) / 1000))
+            let entry = try BulletinDraft.entry(bulletin, authorTimeMs: now)
+            try beginRevision(of: original)
+            return (original, entry)
         }
-        return Created(reference: try await author(entry, in: reference.group).description)
+        return try await finishRevision(of: original) {
+            Created(reference: try await author(entry, in: original.group).description)
+        }
+    }
+
+    /// Marks a revision of `original` as being written (on the queue); a second one at the
+    /// same time is refused, since it could not be made from the first.
+    func beginRevision(of original: EntryReference) throws {
+        try refuse(machine.book.revisionVerdict(of: original), as: .conflict)
+        guard revising.insert(original).inserted else {
+            throw ServiceError(
+                .conflict, "another update or cancel of \(original) is being written: retry once it is stored")
+        }
+    }
+
+    /// Runs `write`, then lets the next revision of `original` be made.
+    func finishRevision(of original: EntryReference?, _ write: () async throws -> Created) async throws -> Created {
+        do {
+            let created = try await write()
+            if let original { _ = await onQueue { [self] in revising.remove(original) } }
+            return created
+        } catch {
+            if let original { _ = await onQueue { [self] in revising.remove(original) } }
+            throw error
+        }
     }
 
     /// The operator's acknowledgement (read or acted on) of a bulletin of another member.
     public func acknowledge(_ request: AcknowledgementRequest) async throws -> Created {
         let now = nowMs
-        let (group, entry): (String, [UInt8])
-        do {
-            (group, entry) = try await onQueue { [self] in
-                let level = try ConsultationTerms.value(request.level, in: ConsultationTerms.levels, field: "level")
-                let (reference, leafHash, entry) = try held(request.bulletin, field: "bulletin")
-                guard case .bulletin = entry.payload else {
-                    throw ServiceError(.invalid(field: "bulletin"), "bulletin: \(reference) is not a bulletin")
-                }
-                if let refusal = ServiceError.refused(
-                    permissions.verdict(nodeID, .acknowledge(bulletin: reference, group: reference.group)))
-                {
-                    throw refusal
-                }
-                return (
-                    reference.group,
-                    ConsultationEntries.acknowledgement(
-                        of: reference, leafHash: leafHash, level: level, authorTimeMs: now)
-                )
+        let (group, entry): (String, [UInt8]) = try await onQueue { [self] in
+            try checkStarted()
+            let level = try ConsultationTerms.value(request.level, in: ConsultationTerms.levels, field: "level")
+            let (reference, leafHash, entry) = try held(request.bulletin, field: "bulletin")
+            guard case .bulletin = entry.payload else {
+                throw ServiceError(.invalid(field: "bulletin"), "bulletin: \(reference) is not a bulletin")
             }
-        } catch {
-            throw ServiceError(error)
+            try refuse(permissions.verdict(nodeID, .acknowledge(bulletin: reference, group: reference.group)))
+            return (
+                reference.group,
+                ConsultationEntries.acknowledgement(of: reference, leafHash: leafHash, level: level, authorTimeMs: now)
+            )
         }
         return Created(reference: try await author(entry, in: group).description)
     }
@@ -130,22 +132,27 @@ extension ConsultationService {
     // MARK: - Reading
 
     /// Bulletins (alerts), newest first, at most `limit`.
-    public func bulletins(limit: Int) async -> [BulletinSummary] {
-        await onQueue { [self] in
-            machine.book.alerts.prefix(limit).compactMap { summary(of: $0.reference) }
+    public func bulletins(limit: Int) async throws -> [BulletinSummary] {
+        try await onQueue { [self] in
+            try checkStarted()
+            return machine.book.alerts.prefix(max(0, limit)).compactMap { summary(of: $0.reference) }
         }
     }
 
     /// One bulletin (named by its original alert or any of its revisions).
     public func bulletin(_ reference: EntryReference) async throws -> BulletinDetail {
-        let found = await onQueue { [self] in detail(of: reference) }
+        let found = try await onQueue { [self] in
+            try checkStarted()
+            return detail(of: reference)
+        }
         guard let found else { throw ServiceError(.notFound, "no bulletin \(reference) is held here") }
         return found
     }
 
     /// A bulletin entry (an alert, update or cancel) as a CAP 1.2 alert.
     public func capExport(_ reference: EntryReference) async throws -> CAPExport {
-        let xml: String? = await onQueue { [self] in
+        let xml: String? = try await onQueue { [self] in
+            try checkStarted()
             let book = machine.book
             guard let mark = book.bulletins[reference], let bulletin = payload(of: reference) else { return nil }
             let referenced = Dictionary(
@@ -198,10 +205,7 @@ extension ConsultationService {
 
     func detail(of reference: EntryReference) -> BulletinDetail? {
         let book = machine.book
-        var original = reference
-        if let mark = book.bulletins[reference], mark.messageType != .alert, let target = mark.targets.first {
-            original = target.reference
-        }
+        let original = book.original(of: reference)
         guard let summary = summary(of: original), let state = book.state(of: original),
             let shown = payload(of: state.latest?.reference ?? original)
         else { return nil }

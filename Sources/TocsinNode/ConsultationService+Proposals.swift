@@ -9,27 +9,20 @@ extension ConsultationService {
     /// Tables a proposal in a group this node is a member of.
     public func propose(_ request: ProposalRequest) async throws -> Created {
         let now = nowMs
-        let entry: [UInt8]
-        do {
-            entry = try await onQueue { [self] in
-                let group = request.group
-                if let refusal = ServiceError.refused(permissions.verdict(nodeID, .propose(group: group))) {
-                    throw refusal
+        let entry: [UInt8] = try await onQueue { [self] in
+            try checkStarted()
+            let group = request.group
+            try refuse(permissions.verdict(nodeID, .propose(group: group)))
+            var resolved: [(EntryReference, SHA256Digest)] = []
+            for text in request.draft.bulletins ?? [] {
+                let (reference, leafHash, entry) = try held(text, field: "bulletins")
+                guard case .bulletin = entry.payload else {
+                    throw ServiceError(.invalid(field: "bulletins"), "bulletins: \(reference) is not a bulletin")
                 }
-                var resolved: [(EntryReference, SHA256Digest)] = []
-                for text in request.draft.bulletins ?? [] {
-                    let (reference, leafHash, entry) = try held(text, field: "bulletins")
-                    guard case .bulletin = entry.payload, reference.group == group else {
-                        throw ServiceError(
-                            .invalid(field: "bulletins"), "bulletins: \(reference) is not a bulletin of group \(group)")
-                    }
-                    resolved.append((reference, leafHash))
-                }
-                let proposal = try request.draft.proposal(bulletins: resolved, nowMs: now)
-                return ConsultationEntries.proposal(proposal, authorTimeMs: now)
+                resolved.append((reference, leafHash))
             }
-        } catch {
-            throw ServiceError(error)
+            let proposal = try request.draft.proposal(group: group, bulletins: resolved, nowMs: now)
+            return ConsultationEntries.proposal(proposal, authorTimeMs: now)
         }
         return Created(reference: try await author(entry, in: request.group).description)
     }
@@ -37,37 +30,22 @@ extension ConsultationService {
     /// This node's vote on an open proposal of its group.
     public func vote(_ request: VoteRequest) async throws -> Created {
         let now = nowMs
-        let (group, entry): (String, [UInt8])
-        do {
-            (group, entry) = try await onQueue { [self] in
-                let position = try ConsultationTerms.value(
-                    request.position, in: ConsultationTerms.positions, field: "position")
-                let (reference, leafHash, entry) = try held(request.proposal, field: "proposal")
-                guard case .proposal(let proposal) = entry.payload else {
-                    throw ServiceError(.invalid(field: "proposal"), "proposal: \(reference) is not a proposal")
-                }
-                if let refusal = ServiceError.refused(permissions.verdict(nodeID, .vote(group: reference.group))) {
-                    throw refusal
-                }
-                if let decision = machine.closingDecision(of: reference) {
-                    throw ServiceError(
-                        .conflict, "\(reference) was decided by \(decision.reference): a vote now would not count")
-                }
-                guard now < proposal.deadlineMs else {
-                    throw ServiceError(
-                        .conflict,
-                        "\(reference) closed at its deadline \(BulletinDraft.timeText(milliseconds: proposal.deadlineMs)): a vote now would not count"
-                    )
-                }
-                return (
-                    reference.group,
-                    try ConsultationEntries.vote(
-                        on: reference, leafHash: leafHash, position: position, statement: request.statement ?? "",
-                        authorTimeMs: now)
-                )
+        let (group, entry): (String, [UInt8]) = try await onQueue { [self] in
+            try checkStarted()
+            let position = try ConsultationTerms.value(
+                request.position, in: ConsultationTerms.positions, field: "position")
+            let (reference, leafHash, entry) = try held(request.proposal, field: "proposal")
+            guard case .proposal = entry.payload else {
+                throw ServiceError(.invalid(field: "proposal"), "proposal: \(reference) is not a proposal")
             }
-        } catch {
-            throw ServiceError(error)
+            try refuse(permissions.verdict(nodeID, .vote(group: reference.group)))
+            try refuse(machine.voteVerdict(on: reference, nowMs: now), as: .conflict)
+            return (
+                reference.group,
+                try ConsultationEntries.vote(
+                    on: reference, leafHash: leafHash, position: position, statement: request.statement ?? "",
+                    authorTimeMs: now)
+            )
         }
         return Created(reference: try await author(entry, in: group).description)
     }
@@ -75,10 +53,11 @@ extension ConsultationService {
     // MARK: - Reading
 
     /// Every proposal: open ones first, by priority, then deadline; decided ones after.
-    public func proposals() async -> [ProposalSummary] {
+    public func proposals() async throws -> [ProposalSummary] {
         let now = nowMs
-        return await onQueue { [self] in
-            machine.book.proposals.keys.compactMap { summary(ofProposal: $0, nowMs: now) }.sorted {
+        return try await onQueue { [self] in
+            try checkStarted()
+            return machine.book.proposals.keys.compactMap { summary(ofProposal: $0, nowMs: now) }.sorted {
                 rank($0) < rank($1)
             }
         }
@@ -87,7 +66,10 @@ extension ConsultationService {
     /// One proposal with its votes.
     public func proposal(_ reference: EntryReference) async throws -> ProposalDetail {
         let now = nowMs
-        let found = await onQueue { [self] in detail(ofProposal: reference, nowMs: now) }
+        let found = try await onQueue { [self] in
+            try checkStarted()
+            return detail(ofProposal: reference, nowMs: now)
+        }
         guard let found else { throw ServiceError(.notFound, "no proposal \(reference) is held here") }
         return found
     }

@@ -33,8 +33,14 @@ public final class ConsultationService: @unchecked Sendable {
     var machine: ConsultationMachine
     var processed: [FeedOrigin: UInt64] = [:]
     var timer: DispatchSourceTimer?
+    /// Set once the log held at start has been read: requests are answered from then on.
+    var started = false
     /// Set by `stop`: nothing more is read, decided or appended.
     var stopped = false
+    /// Bulletins (originals) with an update or cancel being written.
+    var revising: Set<EntryReference> = []
+    /// Whether a tick is already queued (stored batches arriving in a burst share one).
+    var tickQueued = false
 
     /// - Parameters:
     ///   - deadlineGrace: after a deadline, how long the convener waits for votes witnessed
@@ -49,17 +55,18 @@ public final class ConsultationService: @unchecked Sendable {
         self.readinessTimeout = readinessTimeout
         self.logger = logger
         self.clock = clock
-        let grace = deadlineGrace.components
         machine = ConsultationMachine(
             configuration: .init(
                 nodeID: runtime.nodeID, network: runtime.store.networkID, charter: runtime.charter,
-                deadlineGraceMs: grace.seconds * 1000 + grace.attoseconds / 1_000_000_000_000_000))
+                deadlineGraceMs: Int64(NodeRuntime.milliseconds(deadlineGrace))))
     }
 
     var store: FeedStore { runtime.store }
     var nodeID: String { runtime.nodeID }
     var permissions: Permissions { runtime.permissions }
-    var nowMs: Int64 { Int64(clock().timeIntervalSince1970 * 1000) }
+    /// The injected clock in milliseconds since 1970 (0 for a clock before 1970 or absurdly
+    /// far ahead).
+    var nowMs: Int64 { Int64(exactly: (clock().timeIntervalSince1970 * 1000).rounded(.down)).map { max($0, 0) } ?? 0 }
 
     /// Reads what is stored, then follows every new entry; ticks each second.
     public func start() async {
@@ -67,7 +74,7 @@ public final class ConsultationService: @unchecked Sendable {
             guard let self, case .stored(let origin, let size) = event else { return }
             queue.async {
                 self.read(origin, upTo: size)
-                self.tick()
+                self.tickSoon()
             }
         }
         await onQueue { [self] in
@@ -76,6 +83,7 @@ public final class ConsultationService: @unchecked Sendable {
             machine.compact()
             store.releaseMemory()
             Self.releaseFreedMemory()
+            started = true
             tick()
             let timer = DispatchSource.makeTimerSource(queue: queue)
             timer.schedule(deadline: .now() + 1, repeating: 1)
@@ -124,7 +132,17 @@ public final class ConsultationService: @unchecked Sendable {
         // In slices, so that a long feed read at start never sits in memory whole.
         while let from = Optional(processed[origin] ?? 0), size > from {
             let end = min(size, from + 1000)
-            guard let entries = try? store.entries(of: origin, in: from..<end), !entries.isEmpty else { return }
+            let entries: [StoredEntry]
+            do {
+                entries = try store.entries(of: origin, in: from..<end)
+            } catch {
+                // Read again with the feed's next stored batch.
+                logger.warning(
+                    "reading stored entries for consultation failed",
+                    metadata: ["origin": "\(origin)", "error": "\(error)"])
+                return
+            }
+            guard !entries.isEmpty else { return }
             for entry in entries {
                 machine.stored(reference: entry.reference, leafHash: entry.leafHash, bytes: entry.bytes)
             }
@@ -135,6 +153,17 @@ public final class ConsultationService: @unchecked Sendable {
     func tick() {
         guard !stopped else { return }
         perform(machine.tick(nowMs: nowMs, ledger: store))
+    }
+
+    /// A tick after whatever is queued now: a burst of stored batches (a catch-up) is read
+    /// whole, then acted on once.
+    func tickSoon() {
+        guard !tickQueued else { return }
+        tickQueued = true
+        queue.async { [self] in
+            tickQueued = false
+            tick()
+        }
     }
 
     func perform(_ actions: [ConsultationMachine.Action]) {
@@ -169,6 +198,21 @@ public final class ConsultationService: @unchecked Sendable {
     }
 
     // MARK: - Helpers for operators' requests (on the queue)
+
+    /// Refuses requests until the log held at start has been read (the node just started).
+    func checkStarted() throws {
+        guard started, !stopped else {
+            throw ServiceError(
+                .notReady(retryAfterSeconds: 1),
+                stopped ? "the node is stopping" : "the node is still reading its log: retry in a moment")
+        }
+    }
+
+    /// Throws the refusal a verdict carries: by the charter (403) unless `kind` says otherwise.
+    func refuse(_ verdict: Permissions.Verdict, as kind: ServiceError.Kind = .refused) throws {
+        guard case .refused(let refusal) = verdict else { return }
+        throw ServiceError(kind, refusal.description)
+    }
 
     /// A held entry named by `text`, decoded; `field` names where the reference came from
     /// (nil: the request's path, so a missing entry is "not found").

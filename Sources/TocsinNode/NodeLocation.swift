@@ -42,15 +42,3 @@ public struct NodeLocation: Sendable, Equatable {
             dataDirectory: url, adminSocket: url.appendingPathComponent(Self.adminSocketName), configuration: nil)
     }
 }
-
-/// Why a node could not be found where the operator pointed.
-public enum NodeLocationError: Error, Sendable, Equatable, CustomStringConvertible {
-    case unreadableConfiguration(path: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .unreadableConfiguration(let path, let reason):
-            return "\(path): \(reason)"
-        }
-    }
-}

@@ -35,7 +35,7 @@ extension NodeRuntime {
                         logger.error(
                             "storing a verified batch failed",
                             metadata: ["origin": "\(batch.origin)", "error": "\(error)"])
-                        reloadFromStore()
+                        queue.async { self.queueReload() }
                     }
                 }
             case .storeCosignature(let cosignature, let checkpoint):
@@ -79,6 +79,7 @@ extension NodeRuntime {
     /// Reads a range and sends it. On the node queue: a read of the store (WAL readers never
     /// wait for the writer), never a write.
     func serve(peer: String, origin: FeedOrigin, range: Range<UInt64>, afterQueuedWrites: Bool = false) {
+        guard !stopped else { return }
         // A peer that does not read does not make the node buffer without bound: the range is
         // asked for again after anti-entropy.
         guard let id = sessions.session(of: peer), let channel = channels[id], channel.isWritable else {
@@ -129,18 +130,26 @@ extension NodeRuntime {
     }
 
     /// After a failed write, the sync state is rebuilt from what the store really holds, and
-    /// every session starts over (peers reconnect and exchange heads again). On the writer,
-    /// after every write queued before the failure; the node queue takes the result.
-    func reloadFromStore() {
-        let feeds = try? Self.loadFeeds(store: store, charter: charter)
-        let forkProofs = (try? store.forkProofs()) ?? []
-        queue.async { [self] in
-            guard let feeds else { return }
-            sync = SyncNode(configuration: sync.configuration, feeds: feeds, forkProofs: forkProofs)
-            let open = channels.values
-            sessions.removeAll()
-            channels = [:]
-            for channel in open { channel.close(promise: nil) }
+    /// every session starts over (peers reconnect and exchange heads again). The reload runs on
+    /// the writer after every write queued before it, so one reload covers them all. On the
+    /// node queue.
+    func queueReload() {
+        guard !stopped, !reloadQueued else { return }
+        reloadQueued = true
+        writer.async { [self] in
+            let feeds = try? Self.loadFeeds(store: store, charter: charter)
+            let forkProofs = (try? store.forkProofs()) ?? []
+            queue.async { [self] in
+                reloadQueued = false
+                guard !stopped, let feeds else { return }
+                let known = sync.ownFeedKnown
+                sync = SyncNode(configuration: sync.configuration, feeds: feeds, forkProofs: forkProofs)
+                sync.rememberOwnFeedKnown(known)
+                let open = channels.values
+                sessions.removeAll()
+                channels = [:]
+                for channel in open { channel.close(promise: nil) }
+            }
         }
     }
 }

@@ -39,21 +39,31 @@ extension NodeRuntime {
         completion: @escaping @Sendable (Result<FeedBatch, any Error>) -> Void
     ) {
         queue.async { [self] in
-            guard !trustLocalLog, sync.appendReadiness(group: group) != .ready, !stopped else {
+            // What waiting cannot mend is refused at once: a group this node is not in, a
+            // frozen feed, a node that is stopping.
+            guard !trustLocalLog, sync.appendReadiness(group: group) != .ready, (try? precheck(group)) != nil
+            else {
                 appendOnQueue(group: group, entries: entries, completion: completion)
                 return
             }
             let id = nextWaiterID
             nextWaiterID &+= 1
             readinessWaiters[id] = ReadinessWaiter(group: group, entries: entries, completion: completion)
-            let (seconds, attoseconds) = timeout.components
-            let nanoseconds = max(0, seconds) * 1_000_000_000 + attoseconds / 1_000_000_000
-            queue.asyncAfter(deadline: .now() + .nanoseconds(Int(min(nanoseconds, Int64(Int.max))))) { [self] in
+            queue.asyncAfter(deadline: .now() + .milliseconds(Self.milliseconds(timeout))) { [self] in
                 guard let waiter = readinessWaiters.removeValue(forKey: id) else { return }
                 waiter.completion(
                     .failure(NodeError.ownFeedUnconfirmed(group: group, sync.appendReadiness(group: group))))
             }
         }
+    }
+
+    /// A duration in whole milliseconds, within 0 ... one day (a caller's timeout never
+    /// overflows the dispatch time it becomes).
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        guard seconds < 86_400 else { return 86_400_000 }
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 
     /// Runs the appends whose group the restore guard now lets through. On the node queue.
@@ -72,6 +82,18 @@ extension NodeRuntime {
         for waiter in waiting { waiter.completion(.failure(error)) }
     }
 
+    /// What makes an append to this node's feed in `group` impossible whatever the restore
+    /// guard says; the feed's origin otherwise. On the node queue.
+    func precheck(_ group: String) throws -> FeedOrigin {
+        guard !stopped else { throw NodeError.stopped }
+        if case .refused(let refusal) = permissions.verdict(nodeID, .see(group: group)) {
+            throw NodeError.notAMember(nodeID: nodeID, group: group, reason: refusal.description)
+        }
+        let origin = try FeedOrigin(network: store.networkID, group: group, author: nodeID)
+        guard sync.forkProofs[origin] == nil else { throw StoreError.frozen(origin: origin.description) }
+        return origin
+    }
+
     /// The callback form of `append(group:entries:)`. `completion` runs on the node queue.
     func append(
         group: String, entries: [[UInt8]], completion: @escaping @Sendable (Result<FeedBatch, any Error>) -> Void
@@ -87,12 +109,7 @@ extension NodeRuntime {
         let batch: FeedBatch
         let origin: FeedOrigin
         do {
-            guard !stopped else { throw NodeError.stopped }
-            if case .refused(let reason) = permissions.verdict(nodeID, .see(group: group)) {
-                throw NodeError.notAMember(nodeID: nodeID, group: group, reason: reason)
-            }
-            origin = try FeedOrigin(network: store.networkID, group: group, author: nodeID)
-            guard sync.forkProofs[origin] == nil else { throw StoreError.frozen(origin: origin.description) }
+            origin = try precheck(group)
             let readiness = sync.appendReadiness(group: group)
             guard trustLocalLog || readiness == .ready else {
                 throw NodeError.ownFeedUnconfirmed(group: group, readiness)

@@ -16,6 +16,7 @@ extension NodeRuntime {
         }
     }
 
+    /// The node, its network and what it holds.
     public func status() async throws -> NodeStatus {
         let store = self.store
         let (heads, forks) = try await read { (try store.heads(), try store.forkProofs().count) }
@@ -28,6 +29,7 @@ extension NodeRuntime {
             feeds: heads.count, entries: heads.reduce(0) { $0 &+ $1.size }, connectedPeers: connected, forks: forks)
     }
 
+    /// The peers it dials, and any other peer connected.
     public func peerStatuses() async -> [PeerStatus] {
         let (connected, configured) = await onQueue { (Set(self.sessions.peers), self.peers) }
         let charter = self.charter
@@ -44,6 +46,7 @@ extension NodeRuntime {
         return statuses
     }
 
+    /// Every feed held, with its head and the witnesses of its latest checkpoint.
     public func feedReports() async throws -> [FeedReport] {
         let store = self.store
         return try await read {
@@ -72,6 +75,7 @@ extension NodeRuntime {
         }
     }
 
+    /// The fork proofs held.
     public func forkReports() async throws -> [ForkReport] {
         let store = self.store
         return try await read {

@@ -90,6 +90,9 @@ public final class NodeRuntime: @unchecked Sendable {
     /// Appends waiting for the restore guard to clear.
     var readinessWaiters: [UInt64: ReadinessWaiter] = [:]
     var nextWaiterID: UInt64 = 0
+    /// A reload from the store is queued behind the writes (after a failed write): later
+    /// failures of the writes queued before it need no reload of their own.
+    var reloadQueued = false
 
     /// - Parameters:
     ///   - witness: whether to cosign every verified checkpoint (relays always do).
@@ -145,6 +148,8 @@ public final class NodeRuntime: @unchecked Sendable {
     }
 
     func emit(_ event: NodeEvent) {
+        // Observers hear nothing once the node has stopped.
+        guard !stopped else { return }
         for observer in observers { observer(event) }
     }
 

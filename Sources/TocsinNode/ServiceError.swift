@@ -67,8 +67,4 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
-    static func refused(_ verdict: Permissions.Verdict) -> ServiceError? {
-        guard case .refused(let reason) = verdict else { return nil }
-        return ServiceError(.refused, reason)
-    }
 }

@@ -107,6 +107,7 @@ final class FeedTotals: @unchecked Sendable {
     private let target: UInt64
     private var sizes: [String: UInt64] = [:]
     private var done = false
+    private var expired = false
     private var waiter: CheckedContinuation<Bool, Never>?
 
     init(target: UInt64) { self.target = target }
@@ -128,6 +129,7 @@ final class FeedTotals: @unchecked Sendable {
         let timer = Task {
             try? await Task.sleep(for: timeout)
             let woken: CheckedContinuation<Bool, Never>? = self.lock.withLock {
+                self.expired = true
                 defer { self.waiter = nil }
                 return self.waiter
             }
@@ -135,12 +137,13 @@ final class FeedTotals: @unchecked Sendable {
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { continuation in
-            let already: Bool = lock.withLock {
+            let answer: Bool? = lock.withLock {
                 if done { return true }
+                if expired { return false }
                 waiter = continuation
-                return false
+                return nil
             }
-            if already { continuation.resume(returning: true) }
+            if let answer { continuation.resume(returning: answer) }
         }
     }
 }

@@ -44,10 +44,69 @@ struct IdleMemory: AsyncParsableCommand {
         let nationals = layout.filter { $0.role == .national }
         let group = network.charter.groups(of: nationals[0].id).first { $0.id != FictionalNetwork.networkWideGroup }!
 
-        // The same batches in every node's database, as if replication had already run: the
-        // national nodes' bulletins of about 1 KiB, each acknowledged (received) by every other
-        // member of the group, relay included, as running nodes would have done.
-        var stores = try layout.filter { $0.role != .observer }.map { try FeedStore.open(directory: $0.dataDirectory) }
+        // The same batches in every node's database, as if replication had already run (a long
+        // blocking write, on a thread of its own).
+        let entries = self.entries
+        // The daemon under measurement opens the relay's database alone: `fill` closed it.
+        let (peerStores, bulletinCount) = try await Blocking.run {
+            try Self.fill(layout: layout, network: network, group: group, entries: entries, now: now)
+        }
+
+        let programs = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        guard FileManager.default.isExecutableFile(atPath: programs.appendingPathComponent("tocsind").path) else {
+            throw ValidationError("no tocsind next to this benchmark: build both (swift build -c release)")
+        }
+        let daemons = NodeProcesses(directory: folder, programsIn: programs)
+        try daemons.start(relay.id)
+        guard let daemon = daemons.processIdentifiers[relay.id] else { throw ValidationError("tocsind did not start") }
+
+        // The peers, in this process.
+        var runtimes: [NodeRuntime] = []
+        for (national, store) in zip(nationals, peerStores) {
+            let runtime = try fixture.runtime(national.id, store: store)
+            _ = try await runtime.start(
+                host: "127.0.0.1", port: 0, peers: [.init(nodeID: relay.id, host: "127.0.0.1", port: relay.port)],
+                antiEntropyInterval: .seconds(30))
+            runtimes.append(runtime)
+        }
+        func settled(_ runtime: NodeRuntime) async -> Bool {
+            let connected = await runtime.connectedPeers() == [relay.id]
+            let readiness = await runtime.appendReadiness(group: group.id)
+            return connected && readiness == .ready
+        }
+        let settling = Eventually(timeout: 120, abandon: { try daemons.checkRunning() })
+        for runtime in runtimes {
+            try await settling.holds("\(runtime.nodeID) to connect to the relay") { await settled(runtime) }
+        }
+        // Heads exchanged, nothing to pull: the daemon is idle. Let it settle, then sample.
+        try await Task.sleep(for: .seconds(2))
+        var largest = 0.0
+        for _ in 0..<(seconds * 4) {
+            largest = max(largest, try Self.kilobytes("VmRSS", of: daemon) / 1024)
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let peak = try Self.kilobytes("VmHWM", of: daemon) / 1024
+        var connected = 0
+        for runtime in runtimes where await runtime.connectedPeers() == [relay.id] { connected += 1 }
+        for runtime in runtimes { await runtime.stop() }
+        _ = try? await Blocking.run { daemons.stopAll() }
+        await fixture.close()
+        emit([
+            "scenario": "idle-memory", "entries": entries, "bulletins": bulletinCount, "peers": peers,
+            "connected_peers": connected,
+            "rss_mb": rounded(largest), "peak_rss_mb": rounded(peak),
+        ])
+    }
+
+    /// Writes `entries` entries into every member's database: the national nodes' bulletins
+    /// of about 1 KiB, each acknowledged (received) by every other member of the group, relay
+    /// included, as running nodes would have done. Returns the national nodes' stores (the
+    /// relay's is closed) and how many bulletins were written.
+    static func fill(
+        layout: [DevelopmentNetwork.Node], network: FictionalNetwork, group: Charter.Group, entries: Int, now: Date
+    ) throws -> ([FeedStore], Int) {
+        let nationals = layout.filter { $0.role == .national }
+        let stores = try layout.filter { $0.role != .observer }.map { try FeedStore.open(directory: $0.dataDirectory) }
         let members = group.members
         var authors = try Dictionary(
             uniqueKeysWithValues: members.map {
@@ -88,54 +147,8 @@ struct IdleMemory: AsyncParsableCommand {
             number += 1
         }
         for member in members { try flush(member) }
+        return (Array(stores.dropFirst()), bulletinCount)
 
-        // The daemon under measurement opens the relay's database alone.
-        let peerStores = Array(stores.dropFirst())
-        stores = []
-        let programs = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        guard FileManager.default.isExecutableFile(atPath: programs.appendingPathComponent("tocsind").path) else {
-            throw ValidationError("no tocsind next to this benchmark: build both (swift build -c release)")
-        }
-        let daemons = NodeProcesses(directory: folder, programsIn: programs)
-        try daemons.start(relay.id)
-        guard let daemon = daemons.processIdentifiers[relay.id] else { throw ValidationError("tocsind did not start") }
-
-        // The peers, in this process.
-        var runtimes: [NodeRuntime] = []
-        for (national, store) in zip(nationals, peerStores) {
-            let runtime = try fixture.runtime(national.id, store: store)
-            _ = try await runtime.start(
-                host: "127.0.0.1", port: 0, peers: [.init(nodeID: relay.id, host: "127.0.0.1", port: relay.port)],
-                antiEntropyInterval: .seconds(30))
-            runtimes.append(runtime)
-        }
-        func settled(_ runtime: NodeRuntime) async -> Bool {
-            let connected = await runtime.connectedPeers() == [relay.id]
-            let readiness = await runtime.appendReadiness(group: group.id)
-            return connected && readiness == .ready
-        }
-        let settling = Eventually(timeout: 120, abandon: { try daemons.checkRunning() })
-        for runtime in runtimes {
-            try await settling.holds("\(runtime.nodeID) to connect to the relay") { await settled(runtime) }
-        }
-        // Heads exchanged, nothing to pull: the daemon is idle. Let it settle, then sample.
-        try await Task.sleep(for: .seconds(2))
-        var largest = 0.0
-        for _ in 0..<(seconds * 4) {
-            largest = max(largest, try Self.kilobytes("VmRSS", of: daemon) / 1024)
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        let peak = try Self.kilobytes("VmHWM", of: daemon) / 1024
-        var connected = 0
-        for runtime in runtimes where await runtime.connectedPeers() == [relay.id] { connected += 1 }
-        for runtime in runtimes { await runtime.stop() }
-        daemons.stopAll()
-        await fixture.close()
-        emit([
-            "scenario": "idle-memory", "entries": entries, "bulletins": bulletinCount, "peers": peers,
-            "connected_peers": connected,
-            "rss_mb": rounded(largest), "peak_rss_mb": rounded(peak),
-        ])
     }
 
     /// A `Vm…` line of `/proc/<pid>/status`, in kilobytes.

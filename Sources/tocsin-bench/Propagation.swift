@@ -148,6 +148,8 @@ final class Arrivals: @unchecked Sendable {
     private let lock = NSLock()
     private var times: [String: [String: Double]] = [:]
     private var waiting: (key: String, nodes: Set<String>, continuation: CheckedContinuation<Double?, Never>)?
+    /// The current wait ran out of time (possibly before it was registered).
+    private var expired = false
 
     func stored(origin: FeedOrigin, size: UInt64, at node: String) {
         let now = monotonicSeconds()
@@ -173,9 +175,11 @@ final class Arrivals: @unchecked Sendable {
     /// The time the last of `nodes` stored `origin` at `size`, or those missing after 30 s.
     func wait(origin: FeedOrigin, size: UInt64, at nodes: Set<String>) async -> Result<Double, Missing> {
         let key = "\(origin)#\(size)"
+        lock.withLock { expired = false }
         let timer = Task {
             try? await Task.sleep(for: .seconds(30))
             let woken: CheckedContinuation<Double?, Never>? = self.lock.withLock {
+                self.expired = true
                 defer { self.waiting = nil }
                 return self.waiting?.continuation
             }
@@ -183,12 +187,13 @@ final class Arrivals: @unchecked Sendable {
         }
         defer { timer.cancel() }
         let last: Double? = await withCheckedContinuation { continuation in
-            let already: Double? = lock.withLock {
-                if let last = lastArrival(key, nodes) { return last }
+            let answer: Double?? = lock.withLock {
+                if let last = lastArrival(key, nodes) { return .some(last) }
+                if expired { return .some(nil) }
                 waiting = (key, nodes, continuation)
-                return nil
+                return .none
             }
-            if let already { continuation.resume(returning: already) }
+            if let answer { continuation.resume(returning: answer) }
         }
         return lock.withLock {
             let reached = times.removeValue(forKey: key) ?? [:]

@@ -69,6 +69,10 @@ struct BulletinFields: ParsableArguments {
                 throw CommandFailure(
                     "\(file) must hold one JSON object of bulletin fields: \(AdminJSON.describe(error))")
             }
+            // A misspelt field would be dropped without a word.
+            if let unknown = Self.unknownField(in: data, understood: changes) {
+                throw CommandFailure("\(file): \(unknown) is not a bulletin field")
+            }
         }
         if let headline { changes.headline = headline }
         if let severity { changes.severity = severity }
@@ -84,6 +88,17 @@ struct BulletinFields: ParsableArguments {
         if !source.isEmpty { changes.sources = source.map { BulletinDraft.Source(name: $0) } }
         if !action.isEmpty { changes.recommendedActions = action }
         return changes
+    }
+
+    /// The first key of a `--file` that a bulletin's fields have no place for.
+    static func unknownField(in data: Data, understood changes: BulletinChanges) -> String? {
+        guard case .object(var fields)? = try? JSONDecoder().decode(JSONValue.self, from: data),
+            let understood = try? JSONDecoder().decode(JSONValue.self, from: AdminJSON.encode(changes))
+        else { return nil }
+        // The type and references of a bulletin shown with --json are the command's to set.
+        fields["message_type"] = nil
+        fields["references"] = nil
+        return JSONValue.object(fields).firstKey(missingFrom: understood)
     }
 
     /// A whole new bulletin from the fields given: headline, severity and country are required.

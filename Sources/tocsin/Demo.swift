@@ -83,7 +83,7 @@ struct Demo: ParsableCommand {
         }
         for member in receipts.members {
             say(
-                "  \(member.member) stored it and acknowledged receipt \((member.receivedMs ?? 0) - receipts.summary.issuedMs) ms after issue"
+                "  \(member.member) stored it and acknowledged receipt \((member.receivedMs ?? 0).subtractingReportingOverflow(receipts.summary.issuedMs).partialValue) ms after issue"
             )
         }
         let outside = try ["RS", "XB", "OBS1"].filter { try node($0).bulletins().isEmpty }
@@ -145,9 +145,11 @@ struct Demo: ParsableCommand {
             say("the network keeps running. Point tocsin at a node with --node (or export TOCSIN_NODE=<folder>):")
             for node in nodes {
                 let nodeFolder = node.configuration.deletingLastPathComponent().path
-                print("  tocsin status --node \(nodeFolder)    # \(node.id), \(node.role.rawValue)")
+                print("  tocsin status --node \(shellWord(nodeFolder))    # \(node.id), \(node.role.rawValue)")
             }
-            print("  for example: export TOCSIN_NODE=\(folder.appendingPathComponent("XA").path); tocsin bulletin list")
+            print(
+                "  for example: export TOCSIN_NODE=\(shellWord(folder.appendingPathComponent("XA").path)); tocsin bulletin list"
+            )
             let pids = daemons.processIdentifiers.values.sorted().map(String.init).joined(separator: " ")
             print("stop it with: kill \(pids)")
             return

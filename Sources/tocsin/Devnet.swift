@@ -66,8 +66,8 @@ struct Devnet: ParsableCommand {
                 let folder = node.configuration.deletingLastPathComponent().path
                 return .init(
                     id: node.id, role: node.role.rawValue, port: node.port, folder: folder,
-                    config: node.configuration.path, start: "tocsind --config \(node.configuration.path)",
-                    operate: "tocsin status --node \(folder)")
+                    config: node.configuration.path, start: "tocsind --config \(shellWord(node.configuration.path))",
+                    operate: "tocsin status --node \(shellWord(folder))")
             })
         if json { return try printJSON(report) }
         print("wrote a network of \(nodes.count) nodes in \(url.path) (network \(network.networkID.shortHex))")

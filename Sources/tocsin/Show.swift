@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TocsinAdmin
 import TocsinCore
 import TocsinStore
 

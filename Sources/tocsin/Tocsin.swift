@@ -51,7 +51,7 @@ struct DataDirectoryOption: ParsableArguments {
 
     /// The data directory the options name.
     func location() throws -> NodeLocation {
-        guard let path = dataDir ?? node ?? ProcessInfo.processInfo.environment[nodeEnvironmentVariable] else {
+        guard let path = node ?? dataDir ?? ProcessInfo.processInfo.environment[nodeEnvironmentVariable] else {
             throw CommandFailure(
                 "name the node: --node DIR (its folder or node.toml) or --data-dir DIR, or set \(nodeEnvironmentVariable)"
             )
@@ -118,6 +118,12 @@ func isoTime(milliseconds: Int64) -> String {
 func timeText(_ milliseconds: Int64?) -> String {
     guard let milliseconds, milliseconds > 0 else { return "-" }
     return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+}
+
+/// `text` as one shell word: quoted when it holds anything a shell would read.
+func shellWord(_ text: String) -> String {
+    let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:,@%".contains($0) }
+    return plain && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// Pads `text` to `width` characters, for columns.

@@ -34,7 +34,7 @@ extension NodeProcesses {
     func allStopped() async -> [String: Int32] { (try? await Blocking.run { self.stopAll() }) ?? [:] }
 
     /// SIGKILL to node `id`, awaited.
-    func killed(_ id: String) async { _ = try? await Blocking.run { self.kill(id) } }
+    func killed(_ id: String) async { _ = try? await Blocking.run { self.killAbruptly(id) } }
 
     func data(_ id: String) -> URL { dataDirectory(id) }
 
@@ -151,9 +151,13 @@ extension NodeProcesses {
                 "--node", daemons.directory.appendingPathComponent("RN").path, "peers", "--json")
             #expect(
                 try AdminJSON.decode([PeerStatus].self, from: Data(before.output.utf8)).map(\.nodeID).contains("RS"))
+            let feeds = try await Commands.tocsin(
+                "--node=\(daemons.directory.appendingPathComponent("XC").path)", "feeds", "--json")
+            #expect(
+                try AdminJSON.decode([FeedReport].self, from: Data(feeds.output.utf8)).contains { $0.author == "XC" })
             // The relay witnessed what it forwarded, and its cosignature reached the other member.
             try await Self.eventually(30, daemons).holds("RN's cosignature of nro/XC at XA") {
-                let feeds = try daemons.client("XA").feeds()
+                let feeds = try await Blocking.run { try daemons.client("XA").feeds() }
                 let forwarded = feeds.first { $0.group == "nro" && $0.author == "XC" }
                 return forwarded?.cosignedBy.contains { $0.hasSuffix("/RN") } == true
             }

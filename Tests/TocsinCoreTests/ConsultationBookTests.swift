@@ -87,7 +87,8 @@ struct ConsultationBookTests {
             title: "Mission", action: "fact-finding-mission", policy: "two-thirds", deadline: "1h")
         let leaf = Self.add(
             &book, "nro/XC/0",
-            ConsultationEntries.proposal(try draft.proposal(bulletins: [], nowMs: 1000), authorTimeMs: 1000))
+            ConsultationEntries.proposal(
+                try draft.proposal(group: "nro", bulletins: [], nowMs: 1000), authorTimeMs: 1000))
         _ = Self.add(
             &book, "nro/XA/0",
             try ConsultationEntries.vote(
@@ -135,11 +136,13 @@ struct ConsultationBookTests {
             throws: ConsultationError.invalid(
                 field: "action", reason: "one of \(ConsultationTerms.actions.keys.sorted().joined(separator: ", "))")
         ) {
-            try proposal.proposal(bulletins: [], nowMs: 0)
+            try proposal.proposal(group: "nro", bulletins: [], nowMs: 0)
         }
         let past = ConsultationEntries.ProposalDraft(
             title: "Mission", action: "other", otherAction: "Envoy", deadline: "2000-01-01T00:00:00Z")
-        #expect(throws: ConsultationError.self) { try past.proposal(bulletins: [], nowMs: 1_800_000_000_000) }
+        #expect(throws: ConsultationError.self) {
+            try past.proposal(group: "nro", bulletins: [], nowMs: 1_800_000_000_000)
+        }
         #expect(ConsultationEntries.time("90s", nowMs: 0) == 90_000)
         #expect(ConsultationEntries.time("7d", nowMs: 0) == 604_800_000)
         #expect(ConsultationEntries.time("soon", nowMs: 0) == nil)
@@ -160,7 +163,7 @@ struct ConsultationBookTests {
             ConsultationEntries.acknowledgement(of: reference, leafHash: leaf, level: .unspecified, authorTimeMs: 1))
         let proposal = ConsultationEntries.proposal(
             try ConsultationEntries.ProposalDraft(title: "Mission", action: "good-offices", deadline: "1h")
-                .proposal(bulletins: [], nowMs: 0), authorTimeMs: 0)
+                .proposal(group: "nro", bulletins: [], nowMs: 0), authorTimeMs: 0)
         let proposalLeaf = Self.add(&book, "nro/XC/0", proposal)
         _ = Self.add(
             &book, "nro/XE/1",

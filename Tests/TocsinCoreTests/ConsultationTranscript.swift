@@ -16,6 +16,9 @@ final class MemoryLedger: ConsultationLedger {
 
     let network: FictionalNetwork
     private(set) var feeds: [FeedOrigin: Feed] = [:]
+    /// How much of each feed has been delivered to the node: what lies beyond has no root and
+    /// no witnessing yet, as far as the node can tell.
+    var held: [FeedOrigin: UInt64] = [:]
 
     init(network: FictionalNetwork) {
         self.network = network
@@ -54,8 +57,14 @@ final class MemoryLedger: ConsultationLedger {
     }
 
     func witnessing(of index: UInt64, in origin: FeedOrigin, by witness: String) -> Witnessing? {
+        witnessing(of: index, in: origin, by: witness, upTo: held[origin, default: 0])
+    }
+
+    /// The witnessing as a node holding `limit` entries of the feed sees it (the author of a
+    /// decision, say, who may hold more than the node under test).
+    func witnessing(of index: UInt64, in origin: FeedOrigin, by witness: String, upTo limit: UInt64) -> Witnessing? {
         var best: Witnessing?
-        for (size, checkpoint) in feeds[origin]?.checkpoints ?? [:] where size > index {
+        for (size, checkpoint) in feeds[origin]?.checkpoints ?? [:] where size > index && size <= limit {
             for cosignature in checkpoint.cosignatures where cosignature.witnessName == witness {
                 if best == nil || cosignature.timestamp < best!.timestamp {
                     best = Witnessing(timestamp: cosignature.timestamp, checkpoint: checkpoint)
@@ -66,7 +75,9 @@ final class MemoryLedger: ConsultationLedger {
     }
 
     func root(of origin: FeedOrigin, size: UInt64) -> SHA256Digest? {
-        guard let entries = feeds[origin]?.entries, size <= entries.count else { return nil }
+        guard let entries = feeds[origin]?.entries, size <= entries.count, size <= held[origin, default: 0] else {
+            return nil
+        }
         return MerkleTree(entries: Array(entries.prefix(Int(size)))).root
     }
 }
@@ -87,6 +98,8 @@ final class MemoryLedger: ConsultationLedger {
 ///   and stored by the node (prints its reference).
 /// - `cosign GROUP/AUTHOR size=N by=WITNESS at=S`: a witness's cosignature arrives.
 /// - `replay`: the node (just made with `node`) reads the whole log of its groups, as at start.
+/// - Any write takes `delivered=no`: the entry is in the network but has not reached the node
+///   (nor has anything after it in that feed); `deliver GROUP/AUTHOR` brings them.
 /// - `tick at=MS [fail="reason"]`: the machine's actions, then what reporting each append gives.
 /// - `standing REF at=MS`, `verdicts REF`: what the node reports.
 final class ConsultationTranscript {
@@ -116,6 +129,7 @@ final class ConsultationTranscript {
             return test.positional[index]
         }
         func reference(_ index: Int) throws -> EntryReference { try EntryReference(parsing: try positional(index)) }
+        let deliver = test.arguments["delivered"] != "no"
 
         switch test.command {
         case "network":
@@ -140,7 +154,9 @@ final class ConsultationTranscript {
                 headline: test.arguments["headline"] ?? "Exercise: warning signs", severity: "severe",
                 country: test.arguments["country"] ?? "XA")
             draft.status = "exercise"
-            return try write(try draft.entry(authorTimeMs: try time()), by: try positional(0), in: try positional(1))
+            return try write(
+                try draft.entry(authorTimeMs: try time()), by: try positional(0), in: try positional(1),
+                deliver: deliver)
         case "update", "cancel":
             let target = try reference(1)
             guard let bytes = try ledger.entry(target),
@@ -152,9 +168,10 @@ final class ConsultationTranscript {
                 test.command == "update"
                 ? try BulletinChanges(severity: test.arguments["severity"] ?? "extreme").update(
                     of: original, original: held, now: now)
-                : try BulletinChanges.cancel(of: original, original: held, reason: nil, now: now)
+                : try BulletinChanges.cancel(of: original, original: held, reason: nil)
             return try write(
-                try BulletinDraft.entry(revision, authorTimeMs: try time()), by: try positional(0), in: target.group)
+                try BulletinDraft.entry(revision, authorTimeMs: try time()), by: try positional(0), in: target.group,
+                deliver: deliver)
         case "acknowledge":
             let target = try reference(1)
             guard let bytes = try ledger.entry(target) else {
@@ -164,7 +181,7 @@ final class ConsultationTranscript {
             return try write(
                 ConsultationEntries.acknowledgement(
                     of: target, leafHash: MerkleHash.leaf(bytes), level: level, authorTimeMs: try time()),
-                by: try positional(0), in: target.group)
+                by: try positional(0), in: target.group, deliver: deliver)
         case "propose":
             var proposal = Tocsin_V1_Proposal()
             proposal.title = "A fact-finding mission"
@@ -175,7 +192,7 @@ final class ConsultationTranscript {
             }
             return try write(
                 ConsultationEntries.proposal(proposal, authorTimeMs: try time()), by: try positional(0),
-                in: try positional(1))
+                in: try positional(1), deliver: deliver)
         case "vote":
             let target = try reference(1)
             guard let bytes = try ledger.entry(target) else {
@@ -186,7 +203,7 @@ final class ConsultationTranscript {
             return try write(
                 try ConsultationEntries.vote(
                     on: target, leafHash: MerkleHash.leaf(bytes), position: position, statement: "",
-                    authorTimeMs: try time()), by: try positional(0), in: target.group)
+                    authorTimeMs: try time()), by: try positional(0), in: target.group, deliver: deliver)
         case "decide":
             let target = try reference(1)
             guard let bytes = try ledger.entry(target) else {
@@ -203,9 +220,10 @@ final class ConsultationTranscript {
                 guard let voteBytes = try ledger.entry(vote),
                     case .vote(let message) = try EntryDecoder.decode(voteBytes).payload
                 else { throw DataDrivenError(file: "", line: test.line, reason: "\(vote) is not a vote") }
+                // The convener writes from its own log, which holds the whole feed.
                 let witnessing = ledger.witnessing(
                     of: vote.index, in: try ledger.origin(vote.group, vote.author),
-                    by: WitnessName.of(node: author, network: network.networkID))
+                    by: WitnessName.of(node: author, network: network.networkID), upTo: .max)
                 decision.votes.append(
                     .with {
                         $0.vote = ConsultationBook.message(vote, leafHash: MerkleHash.leaf(voteBytes))
@@ -214,7 +232,25 @@ final class ConsultationTranscript {
                     })
             }
             return try write(
-                ConsultationEntries.decision(decision, authorTimeMs: try time()), by: author, in: target.group)
+                ConsultationEntries.decision(decision, authorTimeMs: try time()), by: author, in: target.group,
+                deliver: deliver)
+        case "deliver":
+            // `deliver GROUP/AUTHOR`: the entries of that feed written with `delivered=no` reach
+            // the node.
+            let feed = try positional(0).split(separator: "/").map(String.init)
+            guard feed.count == 2 else {
+                throw DataDrivenError(file: "", line: test.line, reason: "deliver GROUP/AUTHOR")
+            }
+            let origin = try ledger.origin(feed[0], feed[1])
+            let entries = ledger.feeds[origin]?.entries ?? []
+            let from = Int(ledger.held[origin, default: 0])
+            for index in from..<entries.count {
+                machine.stored(
+                    reference: EntryReference(group: origin.group, author: origin.author, index: UInt64(index)),
+                    leafHash: MerkleHash.leaf(entries[index]), bytes: entries[index])
+            }
+            ledger.held[origin] = UInt64(entries.count)
+            return "delivered \(entries.count - from) entries"
         case "replay":
             // A node starting on a store that holds the whole log (of the groups it may see).
             let permissions = Permissions(charter: network.charter)
@@ -227,6 +263,7 @@ final class ConsultationTranscript {
                         leafHash: MerkleHash.leaf(entry), bytes: entry)
                     count += 1
                 }
+                ledger.held[origin] = UInt64(feed.entries.count)
             }
             return "read \(count) entries"
         case "cosign":
@@ -265,11 +302,16 @@ final class ConsultationTranscript {
         }
     }
 
-    /// Writes an entry to `author`'s feed and delivers it to the node; prints its reference.
-    func write(_ entry: [UInt8], by author: String, in group: String) throws -> String {
+    /// Writes an entry to `author`'s feed and, unless `deliver` is false, delivers it (and
+    /// everything before it) to the node; prints its reference.
+    func write(_ entry: [UInt8], by author: String, in group: String, deliver: Bool = true) throws -> String {
         let (reference, leafHash) = try ledger.append(entry, by: author, in: group)
-        machine.stored(reference: reference, leafHash: leafHash, bytes: entry)
-        return reference.description
+        let origin = try ledger.origin(group, author)
+        if deliver && ledger.held[origin, default: 0] == reference.index {
+            machine.stored(reference: reference, leafHash: leafHash, bytes: entry)
+            ledger.held[origin] = reference.index + 1
+        }
+        return reference.description + (deliver ? "" : " (not delivered)")
     }
 
     /// What the node does with one action, printed.

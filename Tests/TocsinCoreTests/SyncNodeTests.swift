@@ -174,6 +174,48 @@ import TocsinDevelopment
         #expect(node.received(message, from: "XA", now: 2).isEmpty)
     }
 
+    @Test func aFeedWhoseAuthorIsNotInItsGroupIsRefused() throws {
+        // XB is in sro, not nro: a feed nro/XB cannot exist, whoever carries it.
+        var author = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XB"),
+            key: Self.network.member("XB")!.key)
+        let forged = try author.append([SampleEntries.bulletin(number: 0, country: "XB", authorTimeMs: 1)])
+        var (node, _) = established("RN", with: "XA")
+        let head = Tocsin_V1_Message.with {
+            $0.checkpoint = .with {
+                $0.origin = forged.origin.description
+                $0.checkpoint = Data(forged.checkpoint.note.formatted.utf8)
+            }
+        }
+        #expect(Self.closes(node.received(head, from: "XA", now: 1), code: .notPermitted))
+        #expect(node.feeds[forged.origin] == nil)
+    }
+
+    @Test func aRestoredNodeStaysBehindItsOwnFeedWhenThePeerThatShowedItLeaves() throws {
+        // The network holds 3 entries of XA's feed; XA, restored from a copy, holds none.
+        let held = try batch(count: 3)
+        var (node, _) = established("XA", with: "RN")
+        #expect(node.appendReadiness(group: "nro") == .waitingForPeers)
+        var heads = Tocsin_V1_Heads()
+        heads.heads = [
+            .with {
+                $0.origin = held.origin.description
+                $0.checkpoint = Data(held.checkpoint.note.formatted.utf8)
+            }
+        ]
+        let asked = node.received(.with { $0.heads = heads }, from: "RN", now: 1)
+        #expect(
+            asked.contains { if case .send(_, let message) = $0, case .want = message.body { true } else { false } })
+        #expect(node.appendReadiness(group: "nro") == .catchingUp(held: 0, known: 3))
+        // The relay leaves before the entries arrive; another peer says nothing of the feed.
+        node.disconnected(peer: "RN")
+        _ = node.connected(peer: "XC")
+        _ = node.received(hello(from: "XC"), from: "XC", now: 2)
+        _ = node.received(.with { $0.heads = Tocsin_V1_Heads() }, from: "XC", now: 2)
+        #expect(node.appendReadiness(group: "nro") == .catchingUp(held: 0, known: 3))
+        #expect(node.ownFeedKnown[held.origin] == 3)
+    }
+
     @Test func pingIsAnswered() {
         var (node, _) = established("RN", with: "XA")
         let actions = node.received(.with { $0.ping = .with { $0.nonce = 42 } }, from: "XA", now: 1)

@@ -38,7 +38,7 @@ import TocsinStore
             ) { store in
                 let networkWide = ConsultationEntries.proposal(
                     try ConsultationEntries.ProposalDraft(title: "Good offices", action: "good-offices", deadline: "1h")
-                        .proposal(bulletins: [], nowMs: now),
+                        .proposal(group: "all", bulletins: [], nowMs: now),
                     authorTimeMs: now)
                 references.append(try AdminNode.deliver([networkWide], by: "XB", in: "all", of: network, to: store))
                 // What a member of nro holds of it.
@@ -52,7 +52,7 @@ import TocsinStore
                 func proposal(deadline: Int64, at time: Int64) throws -> [UInt8] {
                     var message = try ConsultationEntries.ProposalDraft(
                         title: "A fact-finding mission to XC", action: "fact-finding-mission", deadline: "1d"
-                    ).proposal(bulletins: [(delivered, leafHash)], nowMs: time)
+                    ).proposal(group: "nro", bulletins: [(delivered, leafHash)], nowMs: time)
                     message.deadlineMs = deadline
                     return ConsultationEntries.proposal(message, authorTimeMs: time)
                 }
@@ -295,6 +295,98 @@ import TocsinStore
         let heldAfter = try fixture.node.store.head(
             of: FeedOrigin(network: fixture.network.networkID, group: "nro", author: "XA"))?.size
         #expect(heldAfter == heldBefore)
+        await fixture.finish()
+    }
+
+    @Test func anUpdateNamingNoKnownFieldIsRefusedAndWritesNothing() async throws {
+        let fixture = try await Fixture.make()
+        let node = fixture.node
+        let issued = try await node.call { try $0.issue(BulletinRequest(group: "nro", draft: Self.fullDraft)) }
+        let path = "/v1/bulletins/\(issued.reference)/update"
+        let misspelt = try await node.exchange("POST", path, body: #"{"severety": "minor"}"#)
+        #expect(misspelt.status == 422)
+        #expect(try AdminJSON.decode(AdminFailure.self, from: misspelt.body).field == "severety")
+        let nested = try await node.exchange("POST", path, body: #"{"areas": [{"descripton": "North"}]}"#)
+        #expect(nested.status == 422 || nested.status == 400, "\(String(decoding: nested.body, as: UTF8.self))")
+        #expect(try await node.exchange("POST", path, body: "{}").status == 400)
+        let unknownOnIssue = try await node.exchange(
+            "POST", "/v1/bulletins",
+            body: #"{"group": "nro", "headline": "x", "severity": "minor", "country": "XA", "risk_factor": ["8"]}"#)
+        #expect(try AdminJSON.decode(AdminFailure.self, from: unknownOnIssue.body).field == "risk_factor")
+        #expect(try await node.call { try $0.bulletin(issued.reference) }.revisions == [])
+        await fixture.finish()
+    }
+
+    @Test func revisionsOfOneBulletinAreWrittenOneAtATimeAndNoneIsLost() async throws {
+        let fixture = try await Fixture.make()
+        let node = fixture.node
+        let issued = try await node.call { try $0.issue(BulletinRequest(group: "nro", draft: Self.fullDraft)) }
+        let reference = issued.reference
+        // Two operators change different fields at the same moment, a third cancels.
+        let changes = [BulletinChanges(severity: "extreme"), BulletinChanges(headline: "Exercise: militias disarmed")]
+        let outcomes = await withTaskGroup(of: (Int, Result<Created, AdminClientError>).self) { group in
+            for (index, change) in changes.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await node.call { try $0.update(reference, change) })) } catch let
+                        error as AdminClientError
+                    { return (index, .failure(error)) } catch { return (index, .failure(.malformedAnswer("\(error)"))) }
+                }
+            }
+            var outcomes: [Int: Result<Created, AdminClientError>] = [:]
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes
+        }
+        let after = try await node.call { try $0.bulletin(reference) }
+        var written = 0
+        for (index, outcome) in outcomes {
+            switch outcome {
+            case .success:
+                written += 1
+                // What a successful update changed is in the bulletin as it stands now.
+                if index == 0 { #expect(after.bulletin.severity == "extreme") }
+                if index == 1 { #expect(after.bulletin.headline == "Exercise: militias disarmed") }
+            case .failure(let error):
+                #expect(error.status == 409, "\(error)")
+                #expect(error.description.contains("being written"), "\(error)")
+            }
+        }
+        #expect(written >= 1)
+        #expect(after.revisions.count == written)
+        #expect(after.bulletin.areas == Self.fullDraft.areas)
+        // A cancel, then an update: the update is refused, and nothing is written.
+        _ = try await node.call { try $0.cancel(reference, reason: "Exercise over") }
+        let late = await node.failure { try $0.update(reference, BulletinChanges(severity: "minor")) }
+        #expect(late?.status == 409)
+        #expect(late?.description.contains("it changes no more") == true)
+        #expect(try await node.call { try $0.bulletin(reference) }.revisions.count == written + 1)
+        await fixture.finish()
+    }
+
+    @Test func appendsInFlightWhenTheStoreFailsAreRefusedAndTheFeedGoesOnWhereItWas() async throws {
+        let fixture = try await Fixture.make()
+        let node = fixture.node
+        let origin = try FeedOrigin(network: fixture.network.networkID, group: "nro", author: "XA")
+        let before = try node.store.head(of: origin)?.size ?? 0
+        try node.breakStore()
+        let failures = await withTaskGroup(of: Int?.self) { group in
+            for number in 0..<4 {
+                group.addTask {
+                    var draft = Self.fullDraft
+                    draft.headline = "Exercise: report \(number)"
+                    let request = BulletinRequest(group: "nro", draft: draft)
+                    return await node.failure { try $0.issue(request) }?.status
+                }
+            }
+            var statuses: [Int?] = []
+            for await status in group { statuses.append(status) }
+            return statuses
+        }
+        #expect(failures == [500, 500, 500, 500], "every append signed on a failed write fails too")
+        #expect(try node.store.head(of: origin)?.size ?? 0 == before)
+        try node.repairStore()
+        let next = try await node.call { try $0.issue(BulletinRequest(group: "nro", draft: Self.fullDraft)) }
+        #expect(next.reference == "nro/XA/\(before)", "signed from the store again, not from the failed batches")
+        #expect(try node.store.audit().holds)
         await fixture.finish()
     }
 

@@ -107,6 +107,12 @@ final class AdminNode: @unchecked Sendable {
         return EntryReference(group: group, author: author, index: batch.firstIndex)
     }
 
+    /// Lets writes succeed again (after `breakStore`).
+    func repairStore() throws {
+        let database = try DatabaseQueue(path: directory.appendingPathComponent(FeedStore.databaseFileName).path)
+        try database.write { db in try db.execute(sql: "DROP TRIGGER refuse_everything") }
+    }
+
     /// Makes every later write to the store fail, as a broken disk would.
     func breakStore() throws {
         let database = try DatabaseQueue(path: directory.appendingPathComponent(FeedStore.databaseFileName).path)

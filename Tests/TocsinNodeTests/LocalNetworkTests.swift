@@ -14,6 +14,8 @@ final class EventWaiter: @unchecked Sendable {
     private let lock = NSLock()
     private var generation = 0
     private var sleepers: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    /// Sleepers whose time ran out before they were registered.
+    private var expired: Set<UInt64> = []
     private var nextSleeper: UInt64 = 0
 
     func signal() {
@@ -37,17 +39,25 @@ final class EventWaiter: @unchecked Sendable {
         }
         await withCheckedContinuation { continuation in
             let already = lock.withLock {
-                guard generation == seen else { return true }
+                guard generation == seen, expired.remove(id) == nil else { return true }
                 sleepers[id] = continuation
                 return false
             }
             if already { continuation.resume() }
         }
         timeout.cancel()
+        lock.withLock { _ = expired.remove(id) }
     }
 
     private func wake(_ id: UInt64) {
-        lock.withLock { sleepers.removeValue(forKey: id) }?.resume()
+        let sleeper: CheckedContinuation<Void, Never>? = lock.withLock {
+            guard let sleeper = sleepers.removeValue(forKey: id) else {
+                expired.insert(id)
+                return nil
+            }
+            return sleeper
+        }
+        sleeper?.resume()
     }
 
     /// Returns true once `predicate` holds, checked now and after every event; false after

@@ -62,7 +62,7 @@ import TocsinStore
         defer { fixture.remove() }
         let batches = try incoming(fixture, batches: 4, size: 5)
         // The store already holds the first batch, through another path.
-        var other = try verifier(fixture)
+        let other = try verifier(fixture)
         let first = try other.verify(
             firstIndex: 0, entries: batches[0].entries, checkpointNote: batches[0].checkpointNote)
         try fixture.store.append(first, now: StoreFixture.now)

@@ -191,6 +191,21 @@ public struct ConsultationBook: Sendable {
         return BulletinState(original: original, latest: latest, refused: refused)
     }
 
+    /// Whether `original` (an alert) may still be updated or cancelled, as far as the log
+    /// goes: once cancelled it changes no more (who may revise it is `Permissions`).
+    public func revisionVerdict(of original: EntryReference) -> Permissions.Verdict {
+        guard let state = state(of: original), let latest = state.latest, state.isCancelled else { return .permitted }
+        return .refused(.cancelled(bulletin: original, by: latest.reference))
+    }
+
+    /// The original alert a bulletin entry revises (itself, for an alert).
+    public func original(of reference: EntryReference) -> EntryReference {
+        guard let mark = bulletins[reference], mark.messageType != .alert, let target = mark.targets.first else {
+            return reference
+        }
+        return target.reference
+    }
+
     /// Original bulletins (alerts), newest first.
     public var alerts: [BulletinMark] {
         bulletins.values.filter { $0.messageType == .alert }.sorted {

@@ -36,10 +36,15 @@ public enum ConsultationEntries {
             self.bulletins = bulletins
         }
 
-        /// The proposal message; `bulletins` resolved by the caller to `(reference, leaf hash)`.
+        /// The proposal message for `group`; `bulletins` resolved by the caller to
+        /// `(reference, leaf hash)`, each a bulletin of that group.
         public func proposal(
-            bulletins resolved: [(EntryReference, SHA256Digest)], nowMs: Int64
+            group: String, bulletins resolved: [(EntryReference, SHA256Digest)], nowMs: Int64
         ) throws(ConsultationError) -> Tocsin_V1_Proposal {
+            for (reference, _) in resolved where reference.group != group {
+                throw ConsultationError.invalid(
+                    field: "bulletins", reason: "bulletins of group \(group), not \(reference)")
+            }
             let title = self.title.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !title.isEmpty, title.count <= 200 else {
                 throw ConsultationError.invalid(field: "title", reason: "1 to 200 characters")

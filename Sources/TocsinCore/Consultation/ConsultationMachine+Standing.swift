@@ -19,16 +19,25 @@ extension ConsultationMachine {
         }
     }
 
+    /// What a decision's `witnessed_checkpoint`s prove, as far as this node can tell now.
+    public struct Evidence: Sendable {
+        /// The witnessed time each proves.
+        public var proven: [EntryReference: Int64] = [:]
+        /// Votes whose checkpoint is signed as it must be but names a size of the voter's feed
+        /// this node does not hold yet: nothing can be concluded before it does.
+        public var pending: Set<EntryReference> = []
+    }
+
     /// The witnessed times a decision's `witnessed_checkpoint`s prove: each must parse, carry
     /// the author's signature and the convener's valid cosignature, include the vote, and agree
     /// with the voter's feed as this node holds it.
     public func evidence(
         for decision: Tocsin_V1_Decision, convener: String, ledger: some ConsultationLedger
-    ) -> [EntryReference: Int64] {
+    ) -> Evidence {
         let charter = configuration.charter
-        guard let convenerKey = charter.node(convener)?.publicKey else { return [:] }
+        guard let convenerKey = charter.node(convener)?.publicKey else { return Evidence() }
         let witness = WitnessName.of(node: convener, network: configuration.network)
-        var proven: [EntryReference: Int64] = [:]
+        var evidence = Evidence()
         for counted in decision.votes {
             let reference = ConsultationBook.reference(counted.vote)
             guard let authorKey = charter.node(reference.author)?.publicKey,
@@ -39,12 +48,15 @@ extension ConsultationMachine {
                 (try? checkpoint.verify(author: authorKey)) != nil,
                 let cosignature = checkpoint.cosignatures.first(where: { $0.witnessName == witness }),
                 (try? cosignature.verify(checkpoint: checkpoint.checkpoint, publicKey: convenerKey)) != nil,
-                let milliseconds = Witnessing.milliseconds(seconds: cosignature.timestamp),
-                ledger.root(of: origin, size: checkpoint.checkpoint.size) == checkpoint.checkpoint.root
+                let milliseconds = Witnessing.milliseconds(seconds: cosignature.timestamp)
             else { continue }
-            proven[reference] = milliseconds
+            guard let root = ledger.root(of: origin, size: checkpoint.checkpoint.size) else {
+                evidence.pending.insert(reference)
+                continue
+            }
+            if root == checkpoint.checkpoint.root { evidence.proven[reference] = milliseconds }
         }
-        return proven
+        return evidence
     }
 
     /// Where `proposal` stands at `nowMs`, from this node's view: the votes it holds, with
@@ -58,7 +70,7 @@ extension ConsultationMachine {
         var votes = heldVotes(on: proposal, convener: group.convener, ledger: ledger)
         for decision in book.decisions(on: proposal)
         where permissions.permits(decision.reference.author, .decide(group: proposal.group)) {
-            let proven = evidence(for: decision.payload, convener: group.convener, ledger: ledger)
+            let proven = evidence(for: decision.payload, convener: group.convener, ledger: ledger).proven
             votes = votes.map { vote in
                 guard vote.witnessedMs == nil, let witnessed = proven[vote.reference] else { return vote }
                 return Tally.Vote(
@@ -81,6 +93,18 @@ extension ConsultationMachine {
         on proposal: EntryReference
     ) -> [(decision: EntryReference, findings: [DecisionAudit.Finding]?)] {
         book.decisions(on: proposal).map { ($0.reference, verdicts[$0.reference]) }
+    }
+
+    /// Whether a vote written at `nowMs` on `proposal` could still count: not once a decision
+    /// that holds closed it, nor after its deadline (who may vote is `Permissions`).
+    public func voteVerdict(on proposal: EntryReference, nowMs: Int64) -> Permissions.Verdict {
+        if let decision = closingDecision(of: proposal) {
+            return .refused(.decided(proposal: proposal, by: decision.reference))
+        }
+        if let held = book.proposals[proposal], nowMs >= held.payload.deadlineMs {
+            return .refused(.closed(proposal: proposal, deadlineMs: held.payload.deadlineMs))
+        }
+        return .permitted
     }
 
     /// The decision that closes `proposal`: the first one recorded that holds.

@@ -108,6 +108,16 @@ public struct ConsultationMachine: Sendable {
     /// An entry the node stored (its own included), in feed order per feed.
     public mutating func stored(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8]) {
         guard let entry = try? EntryDecoder.decode(bytes) else { return }
+        // Bulletins and proposals count only from those who may write them; votes and
+        // decisions are kept whoever wrote them, for the tally and the audit to judge.
+        switch entry.payload {
+        case .bulletin where !permissions.permits(reference.author, .issue(group: reference.group)):
+            return
+        case .proposal where !permissions.permits(reference.author, .propose(group: reference.group)):
+            return
+        default:
+            break
+        }
         book.add(reference: reference, leafHash: leafHash, entry: entry)
         switch entry.payload {
         case .bulletin:
@@ -249,16 +259,19 @@ public struct ConsultationMachine: Sendable {
             let votes = heldVotes(on: proposalReference, convener: group.convener, ledger: ledger)
             for decision in decisions where verdicts[decision.reference] == nil {
                 let evidence = evidence(for: decision.payload, convener: group.convener, ledger: ledger)
-                let found = DecisionAudit.findings(
-                    decision: decision, proposal: proposalReference, rules: rules, permissions: permissions,
-                    heldVotes: votes, evidence: evidence)
-                // A listed vote not held yet may still arrive: judge once every one is held.
+                // A listed vote not held yet, or a witnessing checkpoint beyond what this node
+                // holds of the voter's feed, may still arrive: judge once everything is held.
                 let missing = decision.payload.votes.contains { counted in
                     !votes.contains { $0.reference == ConsultationBook.reference(counted.vote) }
                 }
-                if missing && permissions.permits(decision.reference.author, .decide(group: proposalReference.group)) {
+                if (missing || !evidence.pending.isEmpty)
+                    && permissions.permits(decision.reference.author, .decide(group: proposalReference.group))
+                {
                     continue
                 }
+                let found = DecisionAudit.findings(
+                    decision: decision, proposal: proposalReference, rules: rules, permissions: permissions,
+                    heldVotes: votes, evidence: evidence.proven)
                 verdicts[decision.reference] = found
                 let metadata = ["decision": "\(decision.reference)", "proposal": "\(proposalReference)"]
                 if found.isEmpty {

@@ -45,17 +45,67 @@ public struct Permissions: Sendable {
         }
     }
 
-    /// The answer: permitted, or refused with the reason in words.
+    /// The answer: permitted, or refused with the reason.
     public enum Verdict: Hashable, Sendable, CustomStringConvertible {
         case permitted
-        case refused(String)
+        case refused(Refusal)
 
         public var isPermitted: Bool { self == .permitted }
 
         public var description: String {
             switch self {
             case .permitted: return "permitted"
-            case .refused(let reason): return reason
+            case .refused(let refusal): return refusal.description
+            }
+        }
+    }
+
+    /// Why an act is refused. Made cheaply (the words only when printed): the sync machine
+    /// asks on every message.
+    public enum Refusal: Hashable, Sendable, CustomStringConvertible {
+        case noGroup(String)
+        case notMember(node: String, group: String)
+        case notAuthor(bulletin: EntryReference)
+        case otherGroup(bulletin: EntryReference, group: String)
+        case acknowledgedElsewhere(bulletin: EntryReference, group: String)
+        case ownBulletin(node: String, bulletin: EntryReference)
+        case cannotPropose(node: String, group: String)
+        case notVoter(node: String, group: String)
+        case notConvener(node: String, group: String, convener: String)
+        /// What the log holds forbids it: a cancelled bulletin changes no more.
+        case cancelled(bulletin: EntryReference, by: EntryReference)
+        /// A vote now would not count: a decision that holds closed the proposal.
+        case decided(proposal: EntryReference, by: EntryReference)
+        /// A vote now would not count: the proposal's deadline has passed.
+        case closed(proposal: EntryReference, deadlineMs: Int64)
+
+        public var description: String {
+            switch self {
+            case .noGroup(let group):
+                return "there is no group \(group)"
+            case .notMember(let node, let group):
+                return "\(node) is not a member of group \(group) in the charter"
+            case .notAuthor(let bulletin):
+                return "\(bulletin) was issued by \(bulletin.author): only its author may update or cancel it"
+            case .otherGroup(let bulletin, let group):
+                return "\(bulletin) is in group \(bulletin.group), not \(group)"
+            case .acknowledgedElsewhere(let bulletin, let group):
+                return "\(bulletin) is acknowledged in its own group \(bulletin.group), not in \(group)"
+            case .ownBulletin(let node, let bulletin):
+                return "\(bulletin) was issued by \(node): an author does not acknowledge its own bulletin"
+            case .cannotPropose(let node, let group):
+                return "\(node) is not a member of \(group): it cannot propose there"
+            case .notVoter(let node, let group):
+                return "\(node) is not a voting member of \(group) (national members vote)"
+            case .notConvener(let node, let group, let convener):
+                return "\(node) is not the convener of \(group) (\(convener) is)"
+            case .cancelled(let bulletin, let cancel):
+                return "\(bulletin) was cancelled by \(cancel): it changes no more"
+            case .decided(let proposal, let decision):
+                return "\(proposal) was decided by \(decision): a vote now would not count"
+            case .closed(let proposal, let deadlineMs):
+                return
+                    "\(proposal) closed at its deadline \(BulletinDraft.timeText(milliseconds: deadlineMs)): a vote now would not count"
             }
         }
     }
@@ -70,9 +120,9 @@ public struct Permissions: Sendable {
     public func verdict(_ node: String, _ act: Act) -> Verdict {
         switch act {
         case .see(let groupID):
-            guard let group = charter.group(groupID) else { return .refused("there is no group \(groupID)") }
+            guard let group = charter.group(groupID) else { return .refused(.noGroup(groupID)) }
             guard group.members.contains(node) || group.convener == node else {
-                return .refused("\(node) is not a member of group \(groupID) in the charter")
+                return .refused(.notMember(node: node, group: groupID))
             }
             return .permitted
         case .issue(let group):
@@ -86,21 +136,19 @@ public struct Permissions: Sendable {
             guard acknowledgement == .permitted else { return acknowledgement }
             return verdict(node, .see(group: group))
         case .propose(let groupID):
-            guard let group = charter.group(groupID) else { return .refused("there is no group \(groupID)") }
-            guard group.members.contains(node) else {
-                return .refused("\(node) is not a member of \(groupID): it cannot propose there")
-            }
+            guard let group = charter.group(groupID) else { return .refused(.noGroup(groupID)) }
+            guard group.members.contains(node) else { return .refused(.cannotPropose(node: node, group: groupID)) }
             return .permitted
         case .vote(let groupID):
-            guard let group = charter.group(groupID) else { return .refused("there is no group \(groupID)") }
+            guard let group = charter.group(groupID) else { return .refused(.noGroup(groupID)) }
             guard group.members.contains(node), charter.node(node)?.role == .national else {
-                return .refused("\(node) is not a voting member of \(groupID) (national members vote)")
+                return .refused(.notVoter(node: node, group: groupID))
             }
             return .permitted
         case .decide(let groupID):
-            guard let group = charter.group(groupID) else { return .refused("there is no group \(groupID)") }
+            guard let group = charter.group(groupID) else { return .refused(.noGroup(groupID)) }
             guard group.convener == node else {
-                return .refused("\(node) is not the convener of \(groupID) (\(group.convener) is)")
+                return .refused(.notConvener(node: node, group: groupID, convener: group.convener))
             }
             return .permitted
         }
@@ -119,12 +167,8 @@ public struct Permissions: Sendable {
     /// The part of the revision rule that needs no charter (the consultation book applies it
     /// to entries as it reads them): only a bulletin's author revises it, in its own group.
     public static func revision(by author: String, in group: String, of bulletin: EntryReference) -> Verdict {
-        guard author == bulletin.author else {
-            return .refused("\(bulletin) was issued by \(bulletin.author): only its author may update or cancel it")
-        }
-        guard group == bulletin.group else {
-            return .refused("\(bulletin) is in group \(bulletin.group), not \(group)")
-        }
+        guard author == bulletin.author else { return .refused(.notAuthor(bulletin: bulletin)) }
+        guard group == bulletin.group else { return .refused(.otherGroup(bulletin: bulletin, group: group)) }
         return .permitted
     }
 
@@ -132,11 +176,9 @@ public struct Permissions: Sendable {
     /// group, by someone other than its author.
     public static func acknowledgement(by node: String, in group: String, of bulletin: EntryReference) -> Verdict {
         guard group == bulletin.group else {
-            return .refused("\(bulletin) is acknowledged in its own group \(bulletin.group), not in \(group)")
+            return .refused(.acknowledgedElsewhere(bulletin: bulletin, group: group))
         }
-        guard bulletin.author != node else {
-            return .refused("\(bulletin) was issued by \(node): an author does not acknowledge its own bulletin")
-        }
+        guard bulletin.author != node else { return .refused(.ownBulletin(node: node, bulletin: bulletin)) }
         return .permitted
     }
 }

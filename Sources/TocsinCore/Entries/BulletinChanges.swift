@@ -65,38 +65,49 @@ public struct BulletinChanges: Sendable, Equatable, Codable {
         return draft
     }
 
-    /// The update of `original` (an alert, named with its leaf hash) whose fields are those of
-    /// `current` (the bulletin as it stands: the original or its latest update) with these
-    /// changes, checked as any bulletin is.
+    /// The update of `original` (an alert, named with its leaf hash): `current` (the bulletin as
+    /// it stands, the original or its latest update) as stored, every field kept as it is,
+    /// unknown ones included, with the fields given here checked and set.
     public func update(
         of current: Tocsin_V1_Bulletin, original: (EntryReference, SHA256Digest), now: Date
     ) throws(BulletinError) -> Tocsin_V1_Bulletin {
-        try Self.revision(
-            .update, draft: applied(to: BulletinDraft(bulletin: current)), keepingExpiry: expires == nil,
-            of: current, original: original, now: now)
+        var bulletin = current
+        if let headline { bulletin.headline = try BulletinDraft.checkedHeadline(headline) }
+        if let severity {
+            bulletin.severity = try BulletinDraft.term(severity, BulletinDraft.severities, field: "severity")
+        }
+        if let country { bulletin.situation.country = try BulletinDraft.checkedCountry(country) }
+        if let description { bulletin.description_p = try BulletinDraft.checkedDescription(description) }
+        if let urgency { bulletin.urgency = try BulletinDraft.term(urgency, BulletinDraft.urgencies, field: "urgency") }
+        if let certainty {
+            bulletin.certainty = try BulletinDraft.term(certainty, BulletinDraft.certainties, field: "certainty")
+        }
+        if let status { bulletin.status = try BulletinDraft.term(status, BulletinDraft.statuses, field: "status") }
+        if let language { bulletin.language = try BulletinDraft.checkedLanguage(language) }
+        if let areas { bulletin.situation.areas = try BulletinDraft.areaMessages(areas) }
+        if let riskFactors { bulletin.riskFactors = try BulletinDraft.riskFactorMessages(riskFactors) }
+        if let sources { bulletin.sources = try BulletinDraft.sourceMessages(sources) }
+        if let recommendedActions { bulletin.recommendedActions = try BulletinDraft.checkedActions(recommendedActions) }
+        if let expires { bulletin.expiresMs = try BulletinDraft.expiryMilliseconds(expires, now: now) }
+        return Self.revision(.update, of: bulletin, original: original)
     }
 
-    /// The cancel of `original`, with the fields of `current`; `reason`, when given, becomes
-    /// its description.
+    /// The cancel of `original`: `current` as stored, with `reason`, when given, as its
+    /// description.
     public static func cancel(
-        of current: Tocsin_V1_Bulletin, original: (EntryReference, SHA256Digest), reason: String?, now: Date
+        of current: Tocsin_V1_Bulletin, original: (EntryReference, SHA256Digest), reason: String?
     ) throws(BulletinError) -> Tocsin_V1_Bulletin {
-        var draft = BulletinDraft(bulletin: current)
-        if let reason { draft.description = reason }
-        return try revision(.cancel, draft: draft, keepingExpiry: true, of: current, original: original, now: now)
+        var bulletin = current
+        if let reason { bulletin.description_p = try BulletinDraft.checkedDescription(reason) }
+        return revision(.cancel, of: bulletin, original: original)
     }
 
     static func revision(
-        _ type: Tocsin_V1_MessageType, draft: BulletinDraft, keepingExpiry: Bool, of current: Tocsin_V1_Bulletin,
-        original: (EntryReference, SHA256Digest), now: Date
-    ) throws(BulletinError) -> Tocsin_V1_Bulletin {
-        var draft = draft
-        draft.messageType = ConsultationTerms.name(type, in: BulletinDraft.messageTypes)
-        draft.references = [original.0.description]
-        // A held expiry is kept as it is, even once past: only a new one must lie ahead.
-        if keepingExpiry { draft.expires = nil }
-        var bulletin = try draft.bulletin(references: [original], now: now)
-        if keepingExpiry { bulletin.expiresMs = current.expiresMs }
-        return bulletin
+        _ type: Tocsin_V1_MessageType, of bulletin: Tocsin_V1_Bulletin, original: (EntryReference, SHA256Digest)
+    ) -> Tocsin_V1_Bulletin {
+        var revision = bulletin
+        revision.messageType = type
+        revision.references = [ConsultationBook.message(original.0, leafHash: original.1)]
+        return revision
     }
 }

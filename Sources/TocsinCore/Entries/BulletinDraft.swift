@@ -98,42 +98,16 @@ public struct BulletinDraft: Sendable, Equatable, Codable {
     public func bulletin(
         references resolved: [(EntryReference, SHA256Digest)] = [], now: Date = Date()
     ) throws(BulletinError) -> Tocsin_V1_Bulletin {
-        func lookup<Value>(
-            _ table: [String: Value], _ value: String?, _ fallback: String, _ field: String
-        )
-            throws(BulletinError) -> Value
-        {
-            guard let found = table[value ?? fallback] else {
-                throw BulletinError.invalid(
-                    field: field, reason: "one of \(table.keys.sorted().joined(separator: ", "))")
-            }
-            return found
-        }
         var bulletin = Tocsin_V1_Bulletin()
-        bulletin.messageType = try lookup(Self.messageTypes, messageType, "alert", "message_type")
-        let headline = self.headline.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !headline.isEmpty, headline.count <= 200 else {
-            throw BulletinError.invalid(field: "headline", reason: "1 to 200 characters")
-        }
-        bulletin.headline = headline
-        let description = self.description ?? ""
-        guard description.utf8.count <= 64 * 1024 else {
-            throw BulletinError.invalid(field: "description", reason: "at most 64 KiB")
-        }
-        bulletin.description_p = description
-        guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-            throw BulletinError.invalid(field: "country", reason: "an ISO 3166-1 alpha-2 code in capitals, e.g. XA")
-        }
-        bulletin.situation.country = country
-        bulletin.status = try lookup(Self.statuses, status, "actual", "status")
-        bulletin.severity = try lookup(Self.severities, severity, "unknown", "severity")
-        bulletin.urgency = try lookup(Self.urgencies, urgency, "unknown", "urgency")
-        bulletin.certainty = try lookup(Self.certainties, certainty, "unknown", "certainty")
-        let language = self.language ?? "en"
-        guard Self.isLanguageTag(language) else {
-            throw BulletinError.invalid(field: "language", reason: "an RFC 5646 language tag such as en, fr or pt-BR")
-        }
-        bulletin.language = language
+        bulletin.messageType = try Self.term(messageType ?? "alert", Self.messageTypes, field: "message_type")
+        bulletin.headline = try Self.checkedHeadline(headline)
+        bulletin.description_p = try Self.checkedDescription(description ?? "")
+        bulletin.situation.country = try Self.checkedCountry(country)
+        bulletin.status = try Self.term(status ?? "actual", Self.statuses, field: "status")
+        bulletin.severity = try Self.term(severity, Self.severities, field: "severity")
+        bulletin.urgency = try Self.term(urgency ?? "unknown", Self.urgencies, field: "urgency")
+        bulletin.certainty = try Self.term(certainty ?? "unknown", Self.certainties, field: "certainty")
+        bulletin.language = try Self.checkedLanguage(language ?? "en")
 
         switch bulletin.messageType {
         case .alert:
@@ -146,32 +120,75 @@ public struct BulletinDraft: Sendable, Equatable, Codable {
                     field: "references", reason: "at least one earlier bulletin for an update or a cancel")
             }
         }
-        bulletin.references = resolved.map { reference, leafHash in
-            .with {
-                $0.group = reference.group
-                $0.author = reference.author
-                $0.index = reference.index
-                $0.leafHash = Data(leafHash.bytes)
-            }
-        }
+        bulletin.references = resolved.map { ConsultationBook.message($0.0, leafHash: $0.1) }
+        bulletin.situation.areas = try Self.areaMessages(areas ?? [])
+        bulletin.riskFactors = try Self.riskFactorMessages(riskFactors ?? [])
+        bulletin.sources = try Self.sourceMessages(sources ?? [])
+        bulletin.recommendedActions = try Self.checkedActions(recommendedActions ?? [])
+        if let expires { bulletin.expiresMs = try Self.expiryMilliseconds(expires, now: now) }
+        return bulletin
+    }
 
-        for (position, area) in (areas ?? []).enumerated() {
+    // MARK: - Each field's check, written once (an update checks only the fields it changes)
+
+    /// The value `word` names in `table`, or a refusal naming the field and the words allowed.
+    public static func term<Value>(
+        _ word: String, _ table: [String: Value], field: String
+    ) throws(BulletinError) -> Value {
+        guard let found = table[word] else {
+            throw BulletinError.invalid(field: field, reason: "one of \(table.keys.sorted().joined(separator: ", "))")
+        }
+        return found
+    }
+
+    public static func checkedHeadline(_ text: String) throws(BulletinError) -> String {
+        let headline = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !headline.isEmpty, headline.count <= 200 else {
+            throw BulletinError.invalid(field: "headline", reason: "1 to 200 characters")
+        }
+        return headline
+    }
+
+    public static func checkedDescription(_ text: String) throws(BulletinError) -> String {
+        guard text.utf8.count <= 64 * 1024 else {
+            throw BulletinError.invalid(field: "description", reason: "at most 64 KiB")
+        }
+        return text
+    }
+
+    public static func checkedCountry(_ code: String) throws(BulletinError) -> String {
+        guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+            throw BulletinError.invalid(field: "country", reason: "an ISO 3166-1 alpha-2 code in capitals, e.g. XA")
+        }
+        return code
+    }
+
+    public static func checkedLanguage(_ tag: String) throws(BulletinError) -> String {
+        guard isLanguageTag(tag) else {
+            throw BulletinError.invalid(field: "language", reason: "an RFC 5646 language tag such as en, fr or pt-BR")
+        }
+        return tag
+    }
+
+    public static func areaMessages(_ areas: [Area]) throws(BulletinError) -> [Tocsin_V1_Area] {
+        var messages: [Tocsin_V1_Area] = []
+        for (position, area) in areas.enumerated() {
             let field = "areas[\(position)]"
             guard !area.description.trimmingCharacters(in: .whitespaces).isEmpty, area.description.count <= 500 else {
                 throw BulletinError.invalid(field: "\(field).description", reason: "1 to 500 characters")
             }
-            for polygon in area.polygons ?? [] where !Self.isPolygon(polygon) {
+            for polygon in area.polygons ?? [] where !isPolygon(polygon) {
                 throw BulletinError.invalid(
                     field: "\(field).polygons",
                     reason: "\"lat,lon lat,lon …\" with at least 4 points, the first repeated last (CAP 1.2)")
             }
-            for circle in area.circles ?? [] where !Self.isCircle(circle) {
+            for circle in area.circles ?? [] where !isCircle(circle) {
                 throw BulletinError.invalid(field: "\(field).circles", reason: "\"lat,lon radius-km\" (CAP 1.2)")
             }
             for geocode in area.geocodes ?? [] where geocode.name.isEmpty || geocode.value.isEmpty {
                 throw BulletinError.invalid(field: "\(field).geocodes", reason: "a name and a value each")
             }
-            bulletin.situation.areas.append(
+            messages.append(
                 .with {
                     $0.description_p = area.description
                     $0.geocodes = (area.geocodes ?? []).map { code in
@@ -184,17 +201,20 @@ public struct BulletinDraft: Sendable, Equatable, Codable {
                     $0.circles = area.circles ?? []
                 })
         }
+        return messages
+    }
 
+    public static func riskFactorMessages(_ texts: [String]) throws(BulletinError) -> [Tocsin_V1_RiskFactor] {
         var factors: [UInt32: [String]] = [:]
-        for text in riskFactors ?? [] {
-            guard let (factor, indicator) = Self.riskFactor(text) else {
+        for text in texts {
+            guard let (factor, indicator) = riskFactor(text) else {
                 throw BulletinError.invalid(
                     field: "risk_factors",
                     reason: "factors 1–14 or indicators such as 8.3 (UN Framework of Analysis for Atrocity Crimes)")
             }
             factors[factor, default: []] += indicator.map { [$0] } ?? []
         }
-        bulletin.riskFactors = factors.keys.sorted().map { factor in
+        return factors.keys.sorted().map { factor in
             .with {
                 $0.factor = factor
                 $0.indicators = Array(Set(factors[factor]!)).sorted {
@@ -202,24 +222,38 @@ public struct BulletinDraft: Sendable, Equatable, Codable {
                 }
             }
         }
-        for source in sources ?? [] {
+    }
+
+    public static func sourceMessages(_ sources: [Source]) throws(BulletinError) -> [Tocsin_V1_Source] {
+        var messages: [Tocsin_V1_Source] = []
+        for source in sources {
             guard !source.name.isEmpty else { throw BulletinError.invalid(field: "sources", reason: "named") }
-            bulletin.sources.append(
+            messages.append(
                 .with {
                     $0.name = source.name
                     $0.uri = source.uri ?? ""
                     $0.description_p = source.description ?? ""
                 })
         }
-        bulletin.recommendedActions = recommendedActions ?? []
-        if let expires {
-            guard let date = Self.parseTime(expires) else {
-                throw BulletinError.invalid(field: "expires", reason: "an ISO 8601 time such as 2026-12-31T00:00:00Z")
-            }
-            guard date > now else { throw BulletinError.invalid(field: "expires", reason: "in the future") }
-            bulletin.expiresMs = Int64(date.timeIntervalSince1970 * 1000)
+        return messages
+    }
+
+    public static func checkedActions(_ actions: [String]) throws(BulletinError) -> [String] {
+        guard actions.count <= 100, actions.allSatisfy({ $0.utf8.count <= 4096 }) else {
+            throw BulletinError.invalid(field: "recommended_actions", reason: "at most 100 actions of 4 KiB each")
         }
-        return bulletin
+        return actions
+    }
+
+    /// An ISO 8601 time after `now`, in milliseconds since 1970.
+    public static func expiryMilliseconds(_ text: String, now: Date) throws(BulletinError) -> Int64 {
+        guard let date = parseTime(text),
+            let milliseconds = Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded())
+        else {
+            throw BulletinError.invalid(field: "expires", reason: "an ISO 8601 time such as 2026-12-31T00:00:00Z")
+        }
+        guard date > now else { throw BulletinError.invalid(field: "expires", reason: "in the future") }
+        return milliseconds
     }
 
     /// The entry bytes of this bulletin, authored at `authorTimeMs`.

@@ -94,6 +94,10 @@ extension SyncNode {
         guard let key = configuration.charter.node(origin.author)?.publicKey else {
             return .failure(RefusalReason(.notPermitted, "\(origin.author) is not a node of the charter"))
         }
+        // A feed exists only where its author may write: a member of the group.
+        guard maySee(origin.author, origin.group) else {
+            return .failure(RefusalReason(.notPermitted, "\(origin.author) is not a member of \(origin.group)"))
+        }
         return .success((origin, key))
     }
 
@@ -124,6 +128,10 @@ extension SyncNode {
         let size = checkpoint.checkpoint.size
         let announced = max(peers[peer]?.announced[origin] ?? 0, size)
         peers[peer]?.announced[origin] = announced
+        if origin.author == configuration.nodeID {
+            // A checkpoint this node signed, held by a peer: the restore guard remembers it.
+            ownFeedKnown[origin] = max(ownFeedKnown[origin] ?? 0, size)
+        }
         if feeds[origin] == nil { feeds[origin] = feed }
 
         if size > feed.size {

@@ -20,6 +20,8 @@ public struct SyncNode: Sendable {
         public let maximumBatchEntries: Int
         /// `Entries` messages answered per `Want`; the peer asks again for the rest.
         public let maximumBatchesPerWant: Int
+        /// Who may see which group, under `charter`.
+        public let permissions: Permissions
 
         public init(
             nodeID: String, network: NetworkID, charter: Charter, witnessKey: Ed25519PrivateKey?,
@@ -31,6 +33,7 @@ public struct SyncNode: Sendable {
             self.witnessKey = witnessKey
             self.maximumBatchEntries = maximumBatchEntries
             self.maximumBatchesPerWant = maximumBatchesPerWant
+            permissions = Permissions(charter: charter)
         }
     }
 
@@ -50,6 +53,10 @@ public struct SyncNode: Sendable {
     /// Groups for which a peer's `Heads` has told this node what the network holds of its own
     /// feed since it started (the restore guard).
     var heardOwnHeads: Set<String> = []
+    /// The largest size of each of this node's own feeds that a peer has shown it (with a
+    /// checkpoint this node signed). Kept when the peer leaves: a restored node that lost the
+    /// peer it was catching up from must not append at an index the network already holds.
+    public internal(set) var ownFeedKnown: [FeedOrigin: UInt64] = [:]
     /// Feeds whose latest checkpoint gained cosignatures not yet forwarded, with the peers
     /// they came from.
     var cosignaturesToForward: [FeedOrigin: Set<String>] = [:]
@@ -74,7 +81,7 @@ public struct SyncNode: Sendable {
 
     /// Whether `node` may see the feeds of `group` (`Permissions`).
     func maySee(_ node: String, _ group: String) -> Bool {
-        Permissions(charter: configuration.charter).permits(node, .see(group: group))
+        configuration.permissions.permits(node, .see(group: group))
     }
 
     /// The held feed, or a new empty one (frozen at once if a fork proof for it is held).
@@ -157,6 +164,12 @@ public struct SyncNode: Sendable {
         return actions
     }
 
+    /// Carries what peers showed of this node's own feeds over into a machine rebuilt from the
+    /// store (the restore guard must not forget it).
+    public mutating func rememberOwnFeedKnown(_ known: [FeedOrigin: UInt64]) {
+        ownFeedKnown.merge(known) { max($0, $1) }
+    }
+
     /// Whether this node may append to its own feed in `group` now.
     public enum AppendReadiness: Sendable, Equatable {
         case ready
@@ -174,7 +187,7 @@ public struct SyncNode: Sendable {
         guard let origin = try? FeedOrigin(network: configuration.network, group: group, author: configuration.nodeID)
         else { return .waitingForPeers }
         let held = feeds[origin]?.size ?? 0
-        let known = peers.values.compactMap { $0.announced[origin] }.max() ?? 0
+        let known = max(ownFeedKnown[origin] ?? 0, peers.values.compactMap { $0.announced[origin] }.max() ?? 0)
         return known > held ? .catchingUp(held: held, known: known) : .ready
     }
 

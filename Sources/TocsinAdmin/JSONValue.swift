@@ -1,0 +1,67 @@
+import Foundation
+
+/// Any JSON value: to carry a document made elsewhere (an entry's protobuf JSON) inside a
+/// typed report, and to compare a request with what its model understood of it.
+public indirect enum JSONValue: Codable, Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(parsing text: String) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// The first key (as a path, `areas.0.descripton`) that `self` has and `understood` does
+    /// not: a field a request gave that its model has no place for. Nulls are not fields.
+    public func firstKey(missingFrom understood: JSONValue, path: String = "") -> String? {
+        switch (self, understood) {
+        case (.object(let given), .object(let known)):
+            for key in given.keys.sorted() where given[key] != .null {
+                guard let knownValue = known[key] else { return path + key }
+                if let found = given[key]!.firstKey(missingFrom: knownValue, path: path + key + ".") { return found }
+            }
+            return nil
+        case (.object(let given), _):
+            return given.keys.sorted().first { given[$0] != .null }.map { path + $0 }
+        case (.array(let given), .array(let known)):
+            for (index, value) in given.enumerated() where index < known.count {
+                if let found = value.firstKey(missingFrom: known[index], path: path + "\(index).") { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+}
