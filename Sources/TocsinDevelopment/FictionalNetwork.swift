@@ -43,9 +43,12 @@ public struct FictionalNetwork: Sendable {
     /// Makes a network: `relays` regional organisations (each a group convened by its relay),
     /// `nationals` states spread over them in turn, `observers` that join only the
     /// network-wide group (convened by the first relay), valid from `now` for `validity`.
+    /// `deliberationMinutes` is every group's minimum time from a proposal to its deadline:
+    /// none by default, so that a development network decides in seconds.
     public static func make(
         nationals: Int, relays: Int, observers: Int = 0, now: Date, validity: TimeInterval = 365 * 86_400,
-        name: String = "Fictional Regional Early Warning Network", policy: Charter.Policy = .majority
+        name: String = "Fictional Regional Early Warning Network", policy: Charter.Policy = .majority,
+        deliberationMinutes: Int = 0
     ) throws -> FictionalNetwork {
         guard (1...nationalIDs.count).contains(nationals) else {
             throw DevelopmentError.tooMany("nationals", limit: nationalIDs.count)
@@ -90,13 +93,15 @@ public struct FictionalNetwork: Sendable {
             groups.append(
                 Charter.Group(
                     id: region.group, name: region.name, members: [region.relay] + states, convener: region.relay,
-                    policy: policy, quorumPercent: policy == .consensus ? 50 : nil))
+                    policy: policy, quorumPercent: policy == .consensus ? 50 : nil,
+                    deliberationMinutes: deliberationMinutes))
         }
         groups.append(
             Charter.Group(
                 id: networkWideGroup, name: "Whole network", members: members.map(\.node.id),
                 convener: regions[0].relay,
-                policy: policy, quorumPercent: policy == .consensus ? 50 : nil))
+                policy: policy, quorumPercent: policy == .consensus ? 50 : nil, deliberationMinutes: deliberationMinutes
+            ))
         let charter = Charter(network: name, version: 1, nodes: members.map(\.node), groups: groups)
         let toml = Array(charter.renderTOML().utf8)
         let signature = authority.key.signature(for: toml)

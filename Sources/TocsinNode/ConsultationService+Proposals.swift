@@ -12,7 +12,6 @@ extension ConsultationService {
         let entry: [UInt8] = try await onQueue { [self] in
             try checkStarted()
             let group = request.group
-            try refuse(permissions.verdict(nodeID, .propose(group: group)))
             var resolved: [(EntryReference, SHA256Digest)] = []
             for text in request.draft.bulletins ?? [] {
                 let (reference, leafHash, entry) = try held(text, field: "bulletins")
@@ -22,6 +21,14 @@ extension ConsultationService {
                 resolved.append((reference, leafHash))
             }
             let proposal = try request.draft.proposal(group: group, bulletins: resolved, nowMs: now)
+            if case .refused(let refusal) = permissions.tabling(proposal, by: nodeID, authorTimeMs: now, in: group) {
+                switch refusal {
+                case .laxerPolicy: throw ServiceError(.invalid(field: "policy"), refusal.description)
+                case .quorum: throw ServiceError(.invalid(field: "quorum_percent"), refusal.description)
+                case .deliberation, .deadline: throw ServiceError(.invalid(field: "deadline"), refusal.description)
+                default: throw ServiceError(.refused, refusal.description)
+                }
+            }
             return ConsultationEntries.proposal(proposal, authorTimeMs: now)
         }
         return Created(reference: try await author(entry, in: request.group).description)

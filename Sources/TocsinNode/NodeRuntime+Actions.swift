@@ -59,6 +59,17 @@ extension NodeRuntime {
                         logger.error("storing a fork proof failed", metadata: ["error": "\(error)"])
                     }
                 }
+            case .rememberOwnFeed(let origin, let size):
+                let now = clock()
+                writer.async { [self] in
+                    do {
+                        try store.recordOwnFeedKnown(origin, size: size, now: now)
+                    } catch {
+                        logger.error(
+                            "remembering what a peer holds of this node's feed failed",
+                            metadata: ["origin": "\(origin)", "error": "\(error)"])
+                    }
+                }
             case .serve(let peer, let origin, let range):
                 serve(peer: peer, origin: origin, range: range)
             case .examine(let origin, let checkpoint):
@@ -142,9 +153,9 @@ extension NodeRuntime {
             queue.async { [self] in
                 reloadQueued = false
                 guard !stopped, let feeds else { return }
-                let known = sync.ownFeedKnown
-                sync = SyncNode(configuration: sync.configuration, feeds: feeds, forkProofs: forkProofs)
-                sync.rememberOwnFeedKnown(known)
+                sync = SyncNode(
+                    configuration: sync.configuration, feeds: feeds, forkProofs: forkProofs,
+                    ownFeedKnown: sync.ownFeedKnown)
                 let open = channels.values
                 sessions.removeAll()
                 channels = [:]

@@ -126,7 +126,8 @@ public final class NodeRuntime: @unchecked Sendable {
             configuration: .init(
                 nodeID: nodeID, network: store.networkID, charter: charter.charter,
                 witnessKey: witness || isRelay ? key : nil),
-            feeds: try Self.loadFeeds(store: store, charter: charter.charter), forkProofs: try store.forkProofs())
+            feeds: try Self.loadFeeds(store: store, charter: charter.charter), forkProofs: try store.forkProofs(),
+            ownFeedKnown: try store.ownFeedKnown())
     }
 
     static func loadFeeds(store: FeedStore, charter: Charter) throws -> [SyncFeed] {

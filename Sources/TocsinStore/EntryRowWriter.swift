@@ -24,9 +24,12 @@ public struct EntryRowWriter {
     public func insert(
         feedID: Int64, index: UInt64, leafHash: SHA256Digest, kind: Int, authorTimeMs: Int64, bytes: [UInt8]
     ) throws {
+        guard let position = StoreSchema.position(feed: feedID, index: index) else {
+            throw StoreError.corrupt("entry index \(index) is beyond the largest feed (2^40)")
+        }
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
-        sqlite3_bind_int64(handle, 1, StoreSchema.position(feed: feedID, index: index))
+        sqlite3_bind_int64(handle, 1, position)
         sqlite3_bind_int64(handle, 2, feedID)
         sqlite3_bind_int64(handle, 3, Int64(index))
         sqlite3_bind_int64(handle, 5, Int64(kind))

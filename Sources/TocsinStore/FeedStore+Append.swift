@@ -112,7 +112,9 @@ extension FeedStore {
         }
     }
 
-    /// Stores a fork proof (verified by the caller) and freezes its feed.
+    /// Stores a fork proof (verified by the caller) and freezes its feed. A proof of a feed not
+    /// held yet is kept with an empty, frozen feed: the feed stays frozen when it arrives,
+    /// across restarts.
     public func recordForkProof(_ proof: ForkProof, now: Date) throws(StoreError) {
         let origin: FeedOrigin
         do {
@@ -122,11 +124,18 @@ extension FeedStore {
         }
         try Self.run {
             try database.write { db in
-                guard
-                    let feedID = try Int64.fetchOne(
-                        db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [proof.origin])
-                else {
-                    throw StoreError.unknownFeed(origin.description)
+                let feedID: Int64
+                if let held = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [proof.origin])
+                {
+                    feedID = held
+                } else {
+                    try db.execute(
+                        sql: "INSERT INTO feeds (origin, group_id, author, size, frontier) VALUES (?, ?, ?, 0, ?)",
+                        arguments: [
+                            origin.description, origin.group, origin.author, Data(MerkleFrontier().serialized),
+                        ])
+                    feedID = db.lastInsertedRowID
                 }
                 try db.execute(
                     sql: "INSERT INTO fork_proofs (feed_id, proof, stored_at_ms) VALUES (?, ?, ?)",
@@ -134,5 +143,34 @@ extension FeedStore {
                 try db.execute(sql: "UPDATE feeds SET frozen = 1 WHERE id = ?", arguments: [feedID])
             }
         }
+    }
+
+    /// Remembers that a peer showed this node `size` entries of its own feed `origin` (with a
+    /// checkpoint this node signed): the restore guard needs it across restarts.
+    public func recordOwnFeedKnown(_ origin: FeedOrigin, size: UInt64, now: Date) throws(StoreError) {
+        try Self.run {
+            try database.write { db in
+                try db.execute(
+                    sql: "INSERT INTO own_feed_known (origin, size, stored_at_ms) VALUES (?, ?, ?)",
+                    arguments: [origin.description, Int64(min(size, Checkpoint.maximumSize)), Self.milliseconds(now)])
+            }
+        }
+    }
+
+    /// The largest size of each of this node's own feeds that a peer has shown it.
+    public func ownFeedKnown() throws(StoreError) -> [FeedOrigin: UInt64] {
+        let rows = try Self.run {
+            try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT origin, MAX(size) AS size FROM own_feed_known GROUP BY origin")
+            }
+        }
+        var known: [FeedOrigin: UInt64] = [:]
+        for row in rows {
+            guard let origin = try? FeedOrigin(parsing: row["origin"] as String), let size = row["size"] as Int64?,
+                size >= 0
+            else { throw StoreError.corrupt("an own_feed_known row is unreadable") }
+            known[origin] = UInt64(size)
+        }
+        return known
     }
 }

@@ -25,7 +25,7 @@ extension FeedStore {
                             SELECT feeds.origin, entries.entry_index, entries.leaf_hash, entries.kind,
                                    entries.author_time_ms, entries.bytes
                             FROM entries JOIN feeds ON feeds.id = entries.feed_id WHERE entries.position = ?
-                            """, arguments: [StoreSchema.position(feed: feed["id"], index: index)])
+                            """, arguments: [StoreSchema.position(feed: feed["id"], index: index) ?? -1])
                 else { return nil }
                 let head = try Self.head(row: feed, in: db)
                 guard let checkpoint = head.checkpoint, index < checkpoint.checkpoint.size else { return nil }
@@ -75,12 +75,12 @@ extension FeedStore {
         let first = index << UInt64(level - base)
         let blobs: [Data]
         if base == 0 {
+            guard let low = StoreSchema.position(feed: feedID, index: first),
+                let high = StoreSchema.position(feed: feedID, index: first + width - 1)
+            else { throw MerkleProofError.missingNode(level: level, index: index) }
             blobs = try Data.fetchAll(
                 db, sql: "SELECT leaf_hash FROM entries WHERE position BETWEEN ? AND ? ORDER BY position",
-                arguments: [
-                    StoreSchema.position(feed: feedID, index: first),
-                    StoreSchema.position(feed: feedID, index: first + width - 1),
-                ])
+                arguments: [low, high])
         } else {
             blobs = try Data.fetchAll(
                 db,

@@ -146,7 +146,8 @@ extension FeedStore {
 
     /// One entry, or nil if the feed does not hold it.
     public func entry(origin: FeedOrigin, index: UInt64) throws(StoreError) -> StoredEntry? {
-        try entries(of: origin, in: index..<index + 1).first
+        guard index < Checkpoint.maximumSize else { return nil }
+        return try entries(of: origin, in: index..<index + 1).first
     }
 
     static func entry(row: Row) throws -> StoredEntry {
@@ -227,6 +228,8 @@ extension FeedStore {
 extension FeedStore {
     /// Entries `range` of one feed, read along the primary key (no scan of other entries).
     public func entries(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [StoredEntry] {
+        // No feed holds an index at or beyond 2^40: a range asked from a peer is cut there.
+        let range = range.clamped(to: 0..<Checkpoint.maximumSize)
         guard !range.isEmpty else { return [] }
         return try Self.run {
             try database.read { db in
@@ -245,7 +248,7 @@ extension FeedStore {
                         StoreSchema.position(feed: feedID, index: range.upperBound - 1),
                     ])
                 var result: [StoredEntry] = []
-                result.reserveCapacity(range.count)
+                result.reserveCapacity(Int(min(range.upperBound - range.lowerBound, 10_000)))
                 while let row = try rows.next() { result.append(try Self.entry(row: row)) }
                 return result
             }

@@ -10,7 +10,8 @@ extension FeedStore {
     public func witnessed(
         origin: FeedOrigin, index: UInt64, by witness: String
     ) throws(StoreError) -> (timestamp: UInt64, checkpoint: SignedCheckpoint)? {
-        try Self.run {
+        guard index < Checkpoint.maximumSize else { return nil }
+        return try Self.run {
             try database.read { db in
                 let rows = try Row.fetchAll(
                     db,

@@ -1,4 +1,5 @@
 import GRDB
+import TocsinCore
 
 /// The database schema and its migrations.
 ///
@@ -8,8 +9,11 @@ enum StoreSchema {
     /// Entry rows are keyed by `feed_id · 2^40 + index`: one B-tree, appended in order.
     static let feedPositionShift: Int64 = 40
 
-    static func position(feed: Int64, index: UInt64) -> Int64 {
-        feed << feedPositionShift | Int64(index)
+    /// An entry's row key; nil for an index no feed can hold (it would reach another feed's
+    /// rows). Every index the store writes is below the limit (checkpoints are refused above it).
+    static func position(feed: Int64, index: UInt64) -> Int64? {
+        guard index < Checkpoint.maximumSize else { return nil }
+        return feed << feedPositionShift | Int64(index)
     }
 
     static var migrator: DatabaseMigrator {
@@ -98,9 +102,25 @@ enum StoreSchema {
                     BEGIN SELECT RAISE(ABORT, 'feeds are never deleted'); END;
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            // The restore guard's memory: sizes of this node's own feeds that peers showed it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE own_feed_known (
+                        id INTEGER PRIMARY KEY NOT NULL,
+                        origin TEXT NOT NULL,
+                        size INTEGER NOT NULL CHECK (size >= 0),
+                        stored_at_ms INTEGER NOT NULL
+                    );
+                    CREATE TRIGGER own_feed_known_no_update BEFORE UPDATE ON own_feed_known
+                    BEGIN SELECT RAISE(ABORT, 'own_feed_known is append-only'); END;
+                    CREATE TRIGGER own_feed_known_no_delete BEFORE DELETE ON own_feed_known
+                    BEGIN SELECT RAISE(ABORT, 'own_feed_known is append-only'); END;
+                    """)
+        }
         return migrator
     }
 
     /// The newest migration this build knows.
-    static let latestMigration = "v1"
+    static let latestMigration = "v2"
 }

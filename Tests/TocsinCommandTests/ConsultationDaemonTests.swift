@@ -335,10 +335,17 @@ import TocsinStore
                 }
             }
 
-            // Under the silence procedure nobody objects: the convener decides at the deadline.
-            let silent = try await Commands.tocsin(
+            // A proposal may not make nro's policy (majority) laxer: silence is refused, naming it.
+            let laxer = try await Commands.tocsin(
                 "proposal", "open", "--group", "nro", "--title", "Joint statement of concern", "--action",
                 "public-statement", "--policy", "silence", "--deadline", "3s", "--node", node("XA"))
+            #expect(laxer.status != 0)
+            #expect(
+                laxer.errorOutput.contains("a proposal may make that stricter, not silence"), "\(laxer.errorOutput)")
+            // Under consensus nobody takes part: the convener decides at the deadline, lapsed.
+            let silent = try await Commands.tocsin(
+                "proposal", "open", "--group", "nro", "--title", "Joint statement of concern", "--action",
+                "public-statement", "--policy", "consensus", "--deadline", "3s", "--node", node("XA"))
             #expect(silent.status == 0, "\(silent.errorOutput)")
             let silentProposal = silent.output.trimmingCharacters(in: .whitespacesAndNewlines)
             // Open proposals first, by priority then deadline; decided ones after.
@@ -349,13 +356,13 @@ import TocsinStore
             #expect(await Self.decisions(daemons, "XC", silentProposal).isEmpty)
             try await wait.holds("the decision at the deadline, verified at XC") {
                 await Self.decisions(daemons, "XC", silentProposal).contains {
-                    $0.author == "RN" && $0.outcome == "adopted" && $0.holds == true
+                    $0.author == "RN" && $0.outcome == "lapsed" && $0.holds == true
                 }
             }
             let closed = try #require(await Self.decisions(daemons, "XC", silentProposal).first)
             let silentSummary = try #require(await Self.proposal(daemons, "XC", silentProposal)?.summary)
             #expect(closed.closedMs == silentSummary.deadlineMs)
-            #expect(silentSummary.state == "adopted")
+            #expect(silentSummary.state == "lapsed")
 
             // Every node stops cleanly and its log verifies.
             let statuses = await daemons.allStopped()

@@ -282,7 +282,7 @@ final class ConsultationTranscript {
             return output.isEmpty ? "ok" : output.joined(separator: "\n")
         case "standing":
             guard let standing = machine.standing(of: try reference(0), nowMs: try time(), ledger: ledger) else {
-                return "not held"
+                return "no proposal (none held, or void)"
             }
             return [
                 "\(standing.outcome?.rawValue ?? "open")\(standing.isFinal ? " (final)" : ""): \(standing.explanation)",

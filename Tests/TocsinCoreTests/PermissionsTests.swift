@@ -35,7 +35,8 @@ struct PermissionsTests {
         ("XC", .acknowledge(bulletin: bulletin, group: "all"), "in its own group nro"),
         ("XB", .acknowledge(bulletin: bulletin, group: "nro"), "not a member"),
         ("XA", .propose(group: "nro"), nil),
-        ("RN", .propose(group: "nro"), nil),
+        ("RN", .propose(group: "nro"), "national members propose"),
+        ("OBS1", .propose(group: "all"), "cannot propose there"),
         ("XB", .propose(group: "nro"), "cannot propose there"),
         ("XA", .vote(group: "nro"), nil),
         ("XC", .vote(group: "all"), nil),
@@ -62,6 +63,39 @@ struct PermissionsTests {
         } else {
             #expect(verdict == .permitted, "\(node) \(act): \(verdict)")
         }
+    }
+
+    /// What a proposal may say: tabled by a voting member, no laxer than its group, with the
+    /// group's time to deliberate before a deadline within a year.
+    @Test func aProposalMayOnlyBeStricterAndMustLeaveTimeToDeliberate() throws {
+        let network = try FictionalNetwork.make(
+            nationals: 2, relays: 1, now: Date(), policy: .twoThirds, deliberationMinutes: 60)
+        let permissions = Permissions(charter: network.charter)
+        let hour: Int64 = 3_600_000
+        func proposal(
+            _ policy: Tocsin_V1_DecisionPolicy = .unspecified, quorum: UInt32 = 0, deadline: Int64
+        )
+            -> Tocsin_V1_Proposal
+        {
+            .with {
+                $0.policy = policy
+                $0.quorumPercent = quorum
+                $0.deadlineMs = deadline
+            }
+        }
+        func verdict(_ proposal: Tocsin_V1_Proposal, by node: String = "XA", at time: Int64 = 10 * hour) -> String {
+            permissions.tabling(proposal, by: node, authorTimeMs: time, in: "nro").description
+        }
+        #expect(verdict(proposal(deadline: 11 * hour)) == "permitted")
+        #expect(verdict(proposal(.consensus, quorum: 60, deadline: 11 * hour)) == "permitted", "stricter")
+        #expect(verdict(proposal(.silence, deadline: 11 * hour)).contains("may make that stricter, not silence"))
+        #expect(verdict(proposal(.majority, deadline: 11 * hour)).contains("not majority"))
+        #expect(verdict(proposal(.consensus, quorum: 101, deadline: 11 * hour)).contains("quorum_percent"))
+        #expect(verdict(proposal(deadline: 10 * hour + 59 * 60_000)).contains("at least 60 minutes"))
+        #expect(verdict(proposal(deadline: 9 * hour)).contains("must fall after"))
+        #expect(verdict(proposal(deadline: Int64.max)).contains("within 366 days"))
+        #expect(verdict(proposal(deadline: 11 * hour), at: -5).contains("must fall after"))
+        #expect(verdict(proposal(deadline: 11 * hour), by: "RN").contains("national members propose"))
     }
 
     /// The layers ask the one rule: the tally's voters and the book's revisions are the table's.

@@ -12,6 +12,8 @@ final class SyncSimulation {
         var checkpoints: [FeedOrigin: [SignedCheckpoint]] = [:]
         var cosignatures: [FeedOrigin: [UInt64: [Cosignature]]] = [:]
         var forkProofs: [FeedOrigin: ForkProof] = [:]
+        /// What peers showed of the node's own feeds (the restore guard's durable memory).
+        var ownFeedKnown: [FeedOrigin: UInt64] = [:]
     }
 
     final class Node {
@@ -49,7 +51,9 @@ final class SyncSimulation {
                     origin: origin, author: configuration.charter.node(origin.author)!.publicKey, frontier: frontier,
                     checkpoints: checkpoints, isFrozen: store.forkProofs[origin] != nil)
             }
-            sync = SyncNode(configuration: configuration, feeds: feeds, forkProofs: Array(store.forkProofs.values))
+            sync = SyncNode(
+                configuration: configuration, feeds: feeds, forkProofs: Array(store.forkProofs.values),
+                ownFeedKnown: store.ownFeedKnown)
             crashed = false
         }
 
@@ -142,6 +146,8 @@ final class SyncSimulation {
                 node.store.cosignatures[origin, default: [:]][checkpoint.size, default: []].append(cosignature)
             case .storeForkProof(let proof):
                 node.store.forkProofs[try! FeedOrigin(parsing: proof.origin)] = proof
+            case .rememberOwnFeed(let origin, let size):
+                node.store.ownFeedKnown[origin] = max(node.store.ownFeedKnown[origin] ?? 0, size)
             case .serve(let peer, let origin, let range):
                 let entries = node.store.entries[origin]!
                 let checkpoint = node.store.checkpoints[origin]!.first { $0.checkpoint.size == range.upperBound }!

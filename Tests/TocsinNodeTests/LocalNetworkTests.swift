@@ -209,6 +209,65 @@ final class EventWaiter: @unchecked Sendable {
         }
     }
 
+    /// A restored node learns that the network holds more of its feed, and the peer that
+    /// showed it leaves before sending the entries: the node appends nothing, and still
+    /// appends nothing after a restart, until it holds what was shown.
+    @Test func aRestoredNodeThatLostThePeerItWasCatchingUpFromStillAppendsNothing() async throws {
+        try await LocalNetwork.run(nationals: 2, relays: 1) { local in
+            try local.create("XA")
+            try await local.start("XA", peers: [])
+            let node = local.nodes["XA"]!
+            let store = node.store
+            let origin = try FeedOrigin(network: local.network.networkID, group: "nro", author: "XA")
+            // The network holds 5 entries of XA's feed; this copy of XA holds 3 of them.
+            var author = FeedAuthor(origin: origin, key: local.network.member("XA")!.key)
+            try store.append(
+                author.append((0..<3).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) }),
+                now: Date())
+            let ahead = try author.append(
+                (3..<5).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
+            await local.stop("XA")
+            try await local.start("XA", peers: [])
+            let restored = local.nodes["XA"]!
+            // A peer (here a test client holding RN's key) shows the checkpoint at 5, is asked
+            // for the entries, and leaves without sending them.
+            let (channel, capture) = try await TestPeer.connect(
+                as: "RN", of: local.network, port: local.ports["XA"]!, onRead: { local.waiter.signal() })
+            try await channel.writeAndFlush(TestPeer.hello(from: "RN", of: local.network)).get()
+            var heads = Tocsin_V1_Heads()
+            heads.heads = [
+                .with {
+                    $0.origin = origin.description
+                    $0.checkpoint = Data(ahead.checkpoint.note.formatted.utf8)
+                }
+            ]
+            try await channel.writeAndFlush(Tocsin_V1_Message.with { $0.heads = heads }).get()
+            #expect(
+                await local.waiter.wait {
+                    capture.messages.contains { if case .want = $0.body { true } else { false } }
+                })
+            try await channel.close().get()
+            #expect(await restored.appendReadiness(group: "nro") == .catchingUp(held: 3, known: 5))
+            await #expect(throws: NodeError.self) {
+                try await restored.appendWhenReady(
+                    group: "nro", entries: [SampleEntries.bulletin(number: 9, country: "XA", authorTimeMs: 1)],
+                    timeout: .milliseconds(300))
+            }
+            // Restarted, and told by a peer that holds nothing of the feed: still behind.
+            await local.stop("XA")
+            try await local.start("XA", peers: [])
+            let again = local.nodes["XA"]!
+            let (second, _) = try await TestPeer.connect(as: "RN", of: local.network, port: local.ports["XA"]!)
+            try await second.writeAndFlush(TestPeer.hello(from: "RN", of: local.network)).get()
+            try await second.writeAndFlush(Tocsin_V1_Message.with { $0.heads = Tocsin_V1_Heads() }).get()
+            #expect(
+                await local.waiter.wait { await again.connectedPeers() == ["RN"] }, "the empty Heads is read")
+            #expect(await again.appendReadiness(group: "nro") == .catchingUp(held: 3, known: 5))
+            try await second.close().get()
+            #expect(try store.head(of: origin)?.size == 3, "nothing was appended at an index the network holds")
+        }
+    }
+
     @Test func aNodeRestoredFromAnOldCopyCatchesUpItsOwnFeedBeforeAppending() async throws {
         try await LocalNetwork.run(nationals: 2, relays: 1) { local in
             for id in ["RN", "XA"] { try local.create(id) }

@@ -159,6 +159,50 @@ import TocsinStore
         #expect(report.forkProofs == 1)
     }
 
+    @Test func aForkProofOfAFeedNotHeldIsKeptAndFreezesTheFeedWhenItArrives() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        var author = try fixture.author(author: "XB")
+        var branch = author
+        let one = try author.append(StoreFixture.entries(0..<1))
+        let other = try branch.append(StoreFixture.entries(5..<6))
+        let proof = ForkProof(sameSize: one.checkpoint, other.checkpoint)
+        try fixture.store.recordForkProof(proof, now: StoreFixture.now)
+        // Kept across a reopen, with the feed frozen and empty.
+        let reopened = try FeedStore.open(directory: fixture.directory)
+        #expect(try reopened.forkProofs() == [proof])
+        let head = try #require(try reopened.head(of: try fixture.origin(author: "XB")))
+        #expect(head.isFrozen && head.size == 0)
+        #expect(throws: StoreError.self) { try reopened.append(one, now: StoreFixture.now) }
+        #expect(try reopened.audit().findings.map(\.kind) == [.fork])
+    }
+
+    @Test func whatPeersShowedOfTheNodesOwnFeedIsRememberedAtItsLargest() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let origin = try fixture.origin()
+        try fixture.store.recordOwnFeedKnown(origin, size: 5, now: StoreFixture.now)
+        try fixture.store.recordOwnFeedKnown(origin, size: 3, now: StoreFixture.now)
+        try fixture.store.recordOwnFeedKnown(origin, size: 9, now: StoreFixture.now)
+        #expect(try FeedStore.open(directory: fixture.directory).ownFeedKnown() == [origin: 9])
+    }
+
+    @Test func indicesBeyondTheLargestFeedNameNothingAndNeverReachAnotherFeed() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        var first = try fixture.author(author: "XA")
+        var second = try fixture.author(author: "XB")
+        try fixture.store.append(first.append(StoreFixture.entries(0..<2)), now: StoreFixture.now)
+        try fixture.store.append(second.append(StoreFixture.entries(0..<2)), now: StoreFixture.now)
+        let origin = try fixture.origin(author: "XA")
+        // feed 1 · 2^40 + 2^40 would be feed 2's first row.
+        #expect(try fixture.store.entry(origin: origin, index: 1 << 40) == nil)
+        #expect(try fixture.store.entry(origin: origin, index: .max) == nil)
+        #expect(try fixture.store.entries(of: origin, in: (1 << 40)..<UInt64.max).isEmpty)
+        #expect(try fixture.store.entries(of: origin, in: 1..<UInt64.max).map(\.index) == [1])
+        #expect(try fixture.store.witnessed(origin: origin, index: .max, by: "x") == nil)
+    }
+
     @Test func dataDirectoriesAreCreatedOnceAndOpenedOnlyWhenTheyExist() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }

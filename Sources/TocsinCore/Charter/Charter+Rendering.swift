@@ -35,6 +35,9 @@ extension Charter {
 
                 """
             if let quorum = group.quorumPercent { text += "quorum = \(quorum)\n" }
+            if group.deliberationMinutes != Group.defaultDeliberationMinutes {
+                text += "deliberation-minutes = \(group.deliberationMinutes)\n"
+            }
         }
         return text
     }

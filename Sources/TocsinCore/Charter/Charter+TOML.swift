@@ -71,7 +71,7 @@ extension Charter {
         var groupIDs: Set<String> = []
         for (position, groupTable) in try top.tables("groups").enumerated() {
             let reader = TableReader(table: groupTable, place: "group \(position + 1)")
-            try reader.onlyKeys(["id", "name", "members", "convener", "policy", "quorum"])
+            try reader.onlyKeys(["id", "name", "members", "convener", "policy", "quorum", "deliberation-minutes"])
             let id = try reader.string("id")
             let place = "group \(id)" + (lines.line(ofID: id, after: "[[groups]]").map { " (line \($0))" } ?? "")
             guard Identifier.isValid(id) else {
@@ -106,10 +106,15 @@ extension Charter {
             if let quorum, !(1...100).contains(quorum) {
                 throw CharterError.invalid(where: place, reason: "quorum is a percentage from 1 to 100")
             }
+            let deliberation =
+                try reader.optionalInteger("deliberation-minutes", place: place) ?? Group.defaultDeliberationMinutes
+            guard (0...527_040).contains(deliberation) else {
+                throw CharterError.invalid(where: place, reason: "deliberation-minutes is from 0 to 527040 (366 days)")
+            }
             groups.append(
                 Group(
                     id: id, name: try reader.string("name", place: place), members: members, convener: convener,
-                    policy: policy, quorumPercent: quorum))
+                    policy: policy, quorumPercent: quorum, deliberationMinutes: deliberation))
         }
         self.init(network: network, version: version, nodes: nodes, groups: groups)
     }

@@ -20,6 +20,18 @@ public struct Charter: Hashable, Sendable {
         case twoThirds = "two-thirds"
         case consensus
         case silence
+
+        /// How hard the policy makes it to adopt, for "a proposal may only be stricter than its
+        /// group": silence (adopted unless someone objects) < majority < two-thirds < consensus
+        /// (no objection, and a quorum).
+        public var strictness: Int {
+            switch self {
+            case .silence: return 0
+            case .majority: return 1
+            case .twoThirds: return 2
+            case .consensus: return 3
+            }
+        }
     }
 
     public struct Node: Hashable, Sendable {
@@ -44,15 +56,24 @@ public struct Charter: Hashable, Sendable {
         public let policy: Policy
         /// For consensus: the share of voting members that must take part, in percent.
         public let quorumPercent: Int?
+        /// The shortest time a proposal may give the members between its opening and its
+        /// deadline, in minutes (a proposal allowing less is void).
+        public let deliberationMinutes: Int
 
-        public init(id: String, name: String, members: [String], convener: String, policy: Policy, quorumPercent: Int?)
-        {
+        /// When the charter names no minimum deliberation: an hour.
+        public static let defaultDeliberationMinutes = 60
+
+        public init(
+            id: String, name: String, members: [String], convener: String, policy: Policy, quorumPercent: Int?,
+            deliberationMinutes: Int = Group.defaultDeliberationMinutes
+        ) {
             self.id = id
             self.name = name
             self.members = members
             self.convener = convener
             self.policy = policy
             self.quorumPercent = quorumPercent
+            self.deliberationMinutes = deliberationMinutes
         }
     }
 

@@ -104,6 +104,9 @@ public struct ConsultationBook: Sendable {
     }
 
     public mutating func add(reference: EntryReference, leafHash: SHA256Digest, entry: Tocsin_V1_Entry) {
+        // An entry naming an index no feed can reach names nothing: it is kept in the log,
+        // and interpretation passes it over.
+        guard Self.references(of: entry).allSatisfy({ $0.index < Checkpoint.maximumSize }) else { return }
         let time = entry.authorTimeMs
         switch entry.payload {
         case .bulletin(let bulletin):
@@ -137,6 +140,18 @@ public struct ConsultationBook: Sendable {
                 Item(reference: reference, leafHash: leafHash, authorTimeMs: time, payload: decision))
         default:
             return
+        }
+    }
+
+    /// Every entry reference an entry carries.
+    static func references(of entry: Tocsin_V1_Entry) -> [Tocsin_V1_EntryReference] {
+        switch entry.payload {
+        case .bulletin(let bulletin): return bulletin.references
+        case .acknowledgement(let acknowledgement): return [acknowledgement.bulletin]
+        case .proposal(let proposal): return proposal.bulletins
+        case .vote(let vote): return [vote.proposal]
+        case .decision(let decision): return [decision.proposal] + decision.votes.map(\.vote)
+        default: return []
         }
     }
 

@@ -108,12 +108,16 @@ public struct ConsultationMachine: Sendable {
     /// An entry the node stored (its own included), in feed order per feed.
     public mutating func stored(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8]) {
         guard let entry = try? EntryDecoder.decode(bytes) else { return }
-        // Bulletins and proposals count only from those who may write them; votes and
+        // Bulletins count only from those who may issue them, proposals only when they may be
+        // tabled (`Permissions.tabling`: a void proposal is decided by no one); votes and
         // decisions are kept whoever wrote them, for the tally and the audit to judge.
         switch entry.payload {
         case .bulletin where !permissions.permits(reference.author, .issue(group: reference.group)):
             return
-        case .proposal where !permissions.permits(reference.author, .propose(group: reference.group)):
+        case .proposal(let proposal)
+        where !permissions.tabling(
+            proposal, by: reference.author, authorTimeMs: entry.authorTimeMs, in: reference.group
+        ).isPermitted:
             return
         default:
             break

@@ -78,6 +78,14 @@ public struct Permissions: Sendable {
         case decided(proposal: EntryReference, by: EntryReference)
         /// A vote now would not count: the proposal's deadline has passed.
         case closed(proposal: EntryReference, deadlineMs: Int64)
+        /// A proposal may only make its group's policy stricter.
+        case laxerPolicy(group: String, asked: Charter.Policy, policy: Charter.Policy)
+        /// A proposal's quorum is a percentage, no lower than its group's.
+        case quorum(group: String, asked: Int, minimum: Int)
+        /// A proposal must give the members the group's time to deliberate.
+        case deliberation(group: String, minutes: Int)
+        /// A proposal's deadline falls after its own time, within 366 days.
+        case deadline(authorTimeMs: Int64, deadlineMs: Int64)
 
         public var description: String {
             switch self {
@@ -94,7 +102,7 @@ public struct Permissions: Sendable {
             case .ownBulletin(let node, let bulletin):
                 return "\(bulletin) was issued by \(node): an author does not acknowledge its own bulletin"
             case .cannotPropose(let node, let group):
-                return "\(node) is not a member of \(group): it cannot propose there"
+                return "\(node) is not a voting member of \(group): it cannot propose there (national members propose)"
             case .notVoter(let node, let group):
                 return "\(node) is not a voting member of \(group) (national members vote)"
             case .notConvener(let node, let group, let convener):
@@ -106,6 +114,17 @@ public struct Permissions: Sendable {
             case .closed(let proposal, let deadlineMs):
                 return
                     "\(proposal) closed at its deadline \(BulletinDraft.timeText(milliseconds: deadlineMs)): a vote now would not count"
+            case .laxerPolicy(let group, let asked, let policy):
+                return
+                    "policy: \(group) decides by \(policy.rawValue); a proposal may make that stricter, not \(asked.rawValue) (silence < majority < two-thirds < consensus)"
+            case .quorum(let group, let asked, let minimum):
+                return "quorum_percent: \(asked) is not a quorum for \(group): from \(minimum) to 100"
+            case .deliberation(let group, let minutes):
+                return
+                    "deadline: \(group) gives its members at least \(minutes) minutes between a proposal and its deadline"
+            case .deadline(let authorTimeMs, let deadlineMs):
+                return
+                    "deadline: \(deadlineMs) ms must fall after the proposal's own time \(authorTimeMs) ms, within 366 days of it"
             }
         }
     }
@@ -137,7 +156,9 @@ public struct Permissions: Sendable {
             return verdict(node, .see(group: group))
         case .propose(let groupID):
             guard let group = charter.group(groupID) else { return .refused(.noGroup(groupID)) }
-            guard group.members.contains(node) else { return .refused(.cannotPropose(node: node, group: groupID)) }
+            guard group.members.contains(node), charter.node(node)?.role == .national else {
+                return .refused(.cannotPropose(node: node, group: groupID))
+            }
             return .permitted
         case .vote(let groupID):
             guard let group = charter.group(groupID) else { return .refused(.noGroup(groupID)) }
@@ -157,6 +178,35 @@ public struct Permissions: Sendable {
     /// Whether `node` may do `act`.
     public func permits(_ node: String, _ act: Act) -> Bool {
         verdict(node, act) == .permitted
+    }
+
+    /// Whether `node` may table `proposal`, written at `authorTimeMs` in `group`: a voting
+    /// member of the group; a policy no laxer and a quorum no lower than the group's; a
+    /// deadline after the proposal's own time by at least the group's deliberation, and within
+    /// 366 days of it. Every node applies this to every proposal it reads: a proposal that
+    /// fails it is void everywhere.
+    public func tabling(
+        _ proposal: Tocsin_V1_Proposal, by node: String, authorTimeMs: Int64, in groupID: String
+    ) -> Verdict {
+        let may = verdict(node, .propose(group: groupID))
+        guard may == .permitted, let group = charter.group(groupID) else { return may }
+        if let asked = ConsultationTerms.policy(proposal.policy), asked.strictness < group.policy.strictness {
+            return .refused(.laxerPolicy(group: groupID, asked: asked, policy: group.policy))
+        }
+        if proposal.quorumPercent > 0 {
+            let minimum = group.quorumPercent ?? 1
+            guard (UInt32(minimum)...100).contains(proposal.quorumPercent) else {
+                return .refused(.quorum(group: groupID, asked: Int(proposal.quorumPercent), minimum: minimum))
+            }
+        }
+        let year: Int64 = 366 * 86_400_000
+        guard proposal.deadlineMs > authorTimeMs, authorTimeMs >= 0,
+            proposal.deadlineMs - authorTimeMs <= year
+        else { return .refused(.deadline(authorTimeMs: authorTimeMs, deadlineMs: proposal.deadlineMs)) }
+        guard proposal.deadlineMs - authorTimeMs >= Int64(group.deliberationMinutes) * 60_000 else {
+            return .refused(.deliberation(group: groupID, minutes: group.deliberationMinutes))
+        }
+        return .permitted
     }
 
     /// The members of `group` whose votes count.

@@ -192,7 +192,8 @@ public enum Tally {
     /// outcome, else `graceMs` after the deadline (so that votes witnessed just before it are
     /// stored), counting what was witnessed by the deadline. nil while the proposal stays open.
     public static func closing(rules: Rules, votes: [Vote], nowMs: Int64, graceMs: Int64) -> Closing? {
-        let deadlinePassed = nowMs >= rules.deadlineMs + graceMs
+        let (graceEnd, overflow) = rules.deadlineMs.addingReportingOverflow(max(graceMs, 0))
+        let deadlinePassed = !overflow && nowMs >= graceEnd
         let counted = counted(votes, rules: rules, closingMs: min(nowMs, rules.deadlineMs))
         let standing = standing(rules: rules, counted: counted, closed: deadlinePassed)
         guard standing.isFinal, let outcome = standing.outcome else { return nil }

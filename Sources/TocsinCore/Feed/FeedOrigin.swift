@@ -107,8 +107,14 @@ public struct EntryReference: Hashable, Sendable, Comparable, CustomStringConver
             throw FeedOriginError.malformed(
                 "\(text.prefix(100).debugDescription) is not <group>/<author>/<index>, e.g. nro/XA/12")
         }
+        guard index < Checkpoint.maximumSize else {
+            throw FeedOriginError.malformed("\(text.prefix(100).debugDescription): an index is below 2^40")
+        }
         self.init(group: parts[0], author: parts[1], index: index)
     }
+
+    /// Whether the index can name an entry at all (below 2^40, the largest feed).
+    public var isWithinFeedLimits: Bool { index < Checkpoint.maximumSize }
 
     public var description: String { "\(group)/\(author)/\(index)" }
 

@@ -4,6 +4,10 @@ import TocsinCrypto
 /// The body of a C2SP `tlog-checkpoint`: origin, tree size, base64 root hash, and optional
 /// extension lines.
 public struct Checkpoint: Hashable, Sendable {
+    /// The largest tree a Tocsin feed may grow to: 2^40 entries (a store keys an entry by
+    /// `feed · 2^40 + index`). A checkpoint of a larger tree is refused when it is read.
+    public static let maximumSize: UInt64 = 1 << 40
+
     public var origin: String
     public var size: UInt64
     public var root: SHA256Digest
@@ -38,6 +42,9 @@ public struct Checkpoint: Hashable, Sendable {
             throw NoteError.malformedCheckpoint(
                 line: 2,
                 reason: "\(sizeLine.prefix(40).debugDescription) is not a tree size (decimal, no leading zeros)")
+        }
+        guard size <= Self.maximumSize else {
+            throw NoteError.malformedCheckpoint(line: 2, reason: "a tree of \(size) entries; a feed holds at most 2^40")
         }
         guard let rootBytes = Data(base64Encoded: lines[2]), let root = SHA256Digest(bytes: rootBytes),
             Data(rootBytes).base64EncodedString() == lines[2]

@@ -8,6 +8,9 @@ public enum SyncAction: Sendable {
     case storeCosignature(Cosignature, Checkpoint)
     /// Store a verified fork proof and freeze its feed.
     case storeForkProof(ForkProof)
+    /// Remember, durably, that a peer showed this node `size` entries of its own feed (the
+    /// restore guard holds across restarts).
+    case rememberOwnFeed(FeedOrigin, size: UInt64)
     /// Read entries `range` of `origin` and send them to `peer` as one `Entries` message
     /// with the stored checkpoint of size `range.upperBound`.
     case serve(peer: String, origin: FeedOrigin, range: Range<UInt64>)

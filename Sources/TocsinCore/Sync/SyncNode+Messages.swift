@@ -128,14 +128,17 @@ extension SyncNode {
         let size = checkpoint.checkpoint.size
         let announced = max(peers[peer]?.announced[origin] ?? 0, size)
         peers[peer]?.announced[origin] = announced
-        if origin.author == configuration.nodeID {
-            // A checkpoint this node signed, held by a peer: the restore guard remembers it.
-            ownFeedKnown[origin] = max(ownFeedKnown[origin] ?? 0, size)
+        var remembered: [SyncAction] = []
+        if origin.author == configuration.nodeID, size > ownFeedKnown[origin] ?? 0, size > feed.size {
+            // A checkpoint this node signed, held by a peer, beyond what this node holds: the
+            // restore guard remembers it, durably.
+            ownFeedKnown[origin] = size
+            remembered.append(.rememberOwnFeed(origin, size: size))
         }
         if feeds[origin] == nil { feeds[origin] = feed }
 
         if size > feed.size {
-            return want(origin, from: peer)
+            return remembered + want(origin, from: peer)
         }
         if size == feed.size {
             guard let held = feed.latest else { return [] }

@@ -63,8 +63,13 @@ public struct SyncNode: Sendable {
     /// Ranges asked for and not yet received, with the peer asked.
     var pending: [FeedOrigin: (peer: String, range: Range<UInt64>)] = [:]
 
-    public init(configuration: Configuration, feeds: [SyncFeed], forkProofs: [ForkProof] = []) {
+    /// - Parameter ownFeedKnown: what peers showed of this node's own feeds in earlier runs.
+    public init(
+        configuration: Configuration, feeds: [SyncFeed], forkProofs: [ForkProof] = [],
+        ownFeedKnown: [FeedOrigin: UInt64] = [:]
+    ) {
         self.configuration = configuration
+        self.ownFeedKnown = ownFeedKnown
         self.feeds = Dictionary(feeds.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
         var proofs: [FeedOrigin: ForkProof] = [:]
         for proof in forkProofs {
@@ -162,12 +167,6 @@ public struct SyncNode: Sendable {
             actions.append(.send(peer: peer, .with { $0.forkProof = proof.message }))
         }
         return actions
-    }
-
-    /// Carries what peers showed of this node's own feeds over into a machine rebuilt from the
-    /// store (the restore guard must not forget it).
-    public mutating func rememberOwnFeedKnown(_ known: [FeedOrigin: UInt64]) {
-        ownFeedKnown.merge(known) { max($0, $1) }
     }
 
     /// Whether this node may append to its own feed in `group` now.
