@@ -1,3 +1,5 @@
+import TocsinCore
+
 /// Why an admin request did not succeed.
 public enum AdminClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No node answers at the socket.
@@ -15,7 +17,7 @@ public enum AdminClientError: Error, Sendable, Equatable, CustomStringConvertibl
             return
                 "cannot reach the node at \(socket): \(reason) (is tocsind running? check --node, --data-dir or --socket)"
         case .refused(_, let failure):
-            return failure.error
+            return Printable.escaped(failure.error)
         case .malformedRequest(let reason):
             return reason
         case .malformedAnswer(let reason):

@@ -23,6 +23,10 @@ public enum CAPReader {
         guard data.count <= maximumByteCount else {
             throw CAPError.notCAP("\(data.count) bytes, more than the limit of \(maximumByteCount)")
         }
+        // CAP has no document type: a declaration could only define entities to expand.
+        if data.range(of: Data("<!DOCTYPE".utf8)) != nil || data.range(of: Data("<!doctype".utf8)) != nil {
+            throw CAPError.notCAP("the document declares a DOCTYPE, which CAP 1.2 alerts never carry")
+        }
         let builder = TreeBuilder()
         let parser = XMLParser(data: data)
         parser.shouldProcessNamespaces = true

@@ -28,7 +28,8 @@ public enum NodeDaemon {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            // Text from peers and entries is escaped: no log line can be forged.
+            return EscapingLogHandler(wrapping: handler)
         }
         var logger = Logger(label: "tocsind")
         logger[metadataKey: "node"] = "\(configuration.nodeID)"

@@ -11,7 +11,9 @@ extension NodeRuntime {
         let connect = ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture { try self.configure(channel, role: .client) }
+                channel.eventLoop.makeCompletedFuture {
+                    try self.configure(channel, role: .client, dialled: peer.nodeID)
+                }
             }
             .connect(host: peer.host, port: peer.port)
         connect.whenFailure { [self] error in

@@ -216,15 +216,16 @@ public final class NodeRuntime: @unchecked Sendable {
     static let keepaliveInterval = TimeAmount.seconds(20)
     static let idleTimeout = TimeAmount.seconds(75)
 
-    /// Builds a session's pipeline. Runs on the channel's event loop.
-    func configure(_ channel: Channel, role: TLSConnection.Role) throws {
+    /// Builds a session's pipeline. Runs on the channel's event loop. `dialled` is the node a
+    /// dialled session must reach: a certificate naming any other node closes it.
+    func configure(_ channel: Channel, role: TLSConnection.Role, dialled: String? = nil) throws {
         let charter = self.charter
         // Bounded outgoing data per peer: serving stops queueing past the high mark.
         _ = channel.setOption(.writeBufferWaterMark, value: .init(low: 8 << 20, high: 32 << 20))
         try channel.pipeline.syncOperations.addHandlers([
             IdleStateHandler(readTimeout: Self.idleTimeout, writeTimeout: Self.keepaliveInterval),
             OpenSSLHandler(context: tlsContext, role: role, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
-            MessageFramer(), SessionHandler(runtime: self, isClient: role == .client),
+            MessageFramer(), SessionHandler(runtime: self, isClient: role == .client, dialled: dialled),
         ])
     }
 

@@ -16,17 +16,29 @@ final class SessionHandler: ChannelDuplexHandler {
 
     private let runtime: NodeRuntime
     private let isClient: Bool
+    /// The node this session was dialled to reach (nil: it was accepted).
+    private let dialled: String?
     private var peer: String?
     private var frames = TokenBucket(capacity: SessionHandler.frameBurst, ratePerSecond: SessionHandler.framesPerSecond)
     private var pingNonce: UInt64 = 0
 
-    init(runtime: NodeRuntime, isClient: Bool) {
+    init(runtime: NodeRuntime, isClient: Bool, dialled: String? = nil) {
         self.runtime = runtime
         self.isClient = isClient
+        self.dialled = dialled
     }
 
     private func handleAuthentication(context: ChannelHandlerContext, event: Any) {
         if let authenticated = event as? PeerAuthenticated {
+            // The charter pins the key to the name in the certificate; a dialled address must
+            // also answer as the node it was configured for.
+            if let dialled, authenticated.nodeID != dialled {
+                runtime.sessionFailed(
+                    peer: nil, address: context.remoteAddress,
+                    error: SessionLimit.wrongNode(dialled: dialled, answered: authenticated.nodeID))
+                context.close(promise: nil)
+                return
+            }
             peer = authenticated.nodeID
             runtime.sessionEstablished(peer: authenticated.nodeID, channel: context.channel, isClient: isClient)
         }
@@ -97,6 +109,7 @@ final class SessionHandler: ChannelDuplexHandler {
 enum SessionLimit: Error, CustomStringConvertible {
     case frameRate
     case idle
+    case wrongNode(dialled: String, answered: String)
 
     var description: String {
         switch self {
@@ -105,6 +118,9 @@ enum SessionLimit: Error, CustomStringConvertible {
                 "more than \(Int(SessionHandler.framesPerSecond)) frames a second (burst \(Int(SessionHandler.frameBurst))): the session is closed"
         case .idle:
             return "the peer was silent past the keepalive timeout"
+        case .wrongNode(let dialled, let answered):
+            return
+                "dialled \(dialled), but the certificate there is \(answered)'s: the session is closed (check the peer's address in the configuration)"
         }
     }
 }

@@ -118,7 +118,7 @@ struct BulletinFields: ParsableArguments {
 /// Prints the new entry's reference (or the whole answer with --json).
 func printCreated(_ created: Created, json: Bool) throws {
     if json { return try printJSON(created) }
-    print(created.reference)
+    printLine(created.reference)
 }
 
 struct IssueBulletin: ParsableCommand {
@@ -195,7 +195,7 @@ struct ListBulletins: ParsableCommand {
         if admin.json { return try printJSON(list) }
         for bulletin in list {
             let counts = bulletin.acknowledgements
-            print(
+            printLine(
                 "\(column(bulletin.reference, 12)) \(timeText(bulletin.issuedMs))  \(bulletin.severity) \(bulletin.country) [\(bulletin.state)] \(bulletin.headline)  received \(counts.received)/\(counts.members), read \(counts.read), acted on \(counts.actedOn)"
             )
         }
@@ -216,19 +216,19 @@ struct ShowBulletin: ParsableCommand {
         if admin.json { return try printJSON(detail) }
         let summary = detail.summary
         let bulletin = detail.bulletin
-        print("\(summary.reference)  [\(summary.state)] \(summary.status)")
-        print("headline     \(summary.headline)")
-        print(
+        printLine("\(summary.reference)  [\(summary.state)] \(summary.status)")
+        printLine("headline     \(summary.headline)")
+        printLine(
             "situation    \(summary.country), severity \(summary.severity), urgency \(summary.urgency), certainty \(summary.certainty)"
         )
-        print("issued       \(timeText(summary.issuedMs)) by \(summary.author)")
-        if let description = bulletin.description, !description.isEmpty { print("description  \(description)") }
-        if let expires = bulletin.expires { print("expires      \(expires)") }
+        printLine("issued       \(timeText(summary.issuedMs)) by \(summary.author)")
+        if let description = bulletin.description, !description.isEmpty { printLine("description  \(description)") }
+        if let expires = bulletin.expires { printLine("expires      \(expires)") }
         for area in bulletin.areas ?? [] {
             let parts =
                 [area.description] + (area.geocodes ?? []).map { "\($0.name)=\($0.value)" }
                 + (area.polygons ?? []).map { "polygon \($0)" } + (area.circles ?? []).map { "circle \($0)" }
-            print("area         \(parts.joined(separator: "; "))")
+            printLine("area         \(parts.joined(separator: "; "))")
         }
         let lists: [(String, [String])] = [
             ("risk factors", bulletin.riskFactors ?? []),
@@ -240,11 +240,11 @@ struct ShowBulletin: ParsableCommand {
             ("refused", detail.refusedRevisions),
         ]
         for (label, values) in lists where !values.isEmpty {
-            print("\(column(label, 13))\(values.joined(separator: ", "))")
+            printLine("\(column(label, 13))\(values.joined(separator: ", "))")
         }
-        print("acknowledgements:")
+        printLine("acknowledgements:")
         for member in detail.members {
-            print(
+            printLine(
                 "  \(column(member.member, 6)) received \(timeText(member.receivedMs))  read \(timeText(member.readMs))  acted on \(timeText(member.actedOnMs))"
             )
         }

@@ -66,6 +66,12 @@ struct ImportCAP: ParsableCommand {
     @OptionGroup var admin: AdminOptions
 
     func run() throws {
+        // Measured before it is read: an alert larger than any CAP alert is never loaded.
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        guard size <= CAPReader.maximumByteCount else {
+            throw CommandFailure(
+                "\(file) is not a CAP 1.2 alert: \(size) bytes, more than the limit of \(CAPReader.maximumByteCount)")
+        }
         let read = try CAPReader.read(Data(readFile(file, what: "CAP alert")))
         let client = try admin.client()
         guard let digest = SHA256Digest(hex: try client.status().networkID) else {
@@ -74,7 +80,7 @@ struct ImportCAP: ParsableCommand {
         let imported = try read.alert.bulletinDraft(
             network: NetworkID(digest: digest), language: language, country: country)
         for note in read.notes + imported.notes {
-            FileHandle.standardError.write(Data("note: \(note)\n".utf8))
+            FileHandle.standardError.write(Data("note: \(Printable.escaped(note))\n".utf8))
         }
         try printCreated(try client.issue(BulletinRequest(group: group, draft: imported.draft)), json: admin.json)
     }

@@ -87,26 +87,28 @@ struct VerifyCharter: ParsableCommand {
                     }))
             return
         }
-        print("charter OK: signed by the network authority, \(value.nodes.count) nodes, \(value.groups.count) groups")
-        print("network   \(value.network)")
-        print("version   \(value.version)")
-        print("id        \(signed.networkID) (origins use \(signed.networkID.shortHex) if this is the genesis charter)")
-        print("")
-        print("nodes")
+        printLine(
+            "charter OK: signed by the network authority, \(value.nodes.count) nodes, \(value.groups.count) groups")
+        printLine("network   \(value.network)")
+        printLine("version   \(value.version)")
+        printLine(
+            "id        \(signed.networkID) (origins use \(signed.networkID.shortHex) if this is the genesis charter)")
+        printLine("")
+        printLine("nodes")
         for node in value.nodes {
             let groups = value.groups(of: node.id).map(\.id).joined(separator: ", ")
-            print(
+            printLine(
                 "  \(node.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(node.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(node.name)  [\(groups)]"
             )
         }
-        print("")
-        print("groups")
+        printLine("")
+        printLine("groups")
         for group in value.groups {
             let quorum = group.quorumPercent.map { ", quorum \($0)%" } ?? ""
-            print(
+            printLine(
                 "  \(group.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(group.name): convener \(group.convener), \(group.policy.rawValue)\(quorum)"
             )
-            print("           members \(group.members.joined(separator: ", "))")
+            printLine("           members \(group.members.joined(separator: ", "))")
         }
     }
 }

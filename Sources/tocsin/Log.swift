@@ -46,14 +46,14 @@ struct Log: ParsableCommand {
             return
         }
         if entries.isEmpty {
-            print("no entries\(group.map { " in group \($0)" } ?? "")\(author.map { " by \($0)" } ?? "")")
+            printLine("no entries\(group.map { " in group \($0)" } ?? "")\(author.map { " by \($0)" } ?? "")")
             return
         }
         for entry in entries {
             let summary = EntrySummary(bytes: entry.bytes)
             let reference = entry.reference.description.padding(toLength: 16, withPad: " ", startingAt: 0)
             let kind = summary.kind.padding(toLength: 15, withPad: " ", startingAt: 0)
-            print("\(reference) \(isoTime(milliseconds: entry.authorTimeMs))  \(kind) \(summary.text)")
+            printLine("\(reference) \(isoTime(milliseconds: entry.authorTimeMs))  \(kind) \(summary.text)")
         }
     }
 }

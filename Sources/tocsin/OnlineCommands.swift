@@ -9,14 +9,14 @@ struct Status: ParsableCommand {
     func run() throws {
         let status = try admin.client().status()
         if admin.json { return try printJSON(status) }
-        print("node      \(status.nodeID) (\(status.role))")
-        print("network   \(status.network) \(status.networkID)")
-        print("groups    \(status.groups.joined(separator: ", "))")
-        print("feeds     \(status.feeds), \(status.entries) entries")
-        print(
+        printLine("node      \(status.nodeID) (\(status.role))")
+        printLine("network   \(status.network) \(status.networkID)")
+        printLine("groups    \(status.groups.joined(separator: ", "))")
+        printLine("feeds     \(status.feeds), \(status.entries) entries")
+        printLine(
             "peers     \(status.connectedPeers.isEmpty ? "none" : status.connectedPeers.joined(separator: ", ")) connected"
         )
-        print("forks     \(status.forks)")
+        printLine("forks     \(status.forks)")
     }
 }
 
@@ -28,7 +28,7 @@ struct Peers: ParsableCommand {
         let peers = try admin.client().peers()
         if admin.json { return try printJSON(peers) }
         for peer in peers {
-            print(
+            printLine(
                 "\(column(peer.nodeID, 8)) \(column(peer.role, 9)) \(column(peer.address ?? "(inbound)", 22)) \(peer.connected ? "connected" : "not connected")"
             )
         }
@@ -44,7 +44,7 @@ struct Feeds: ParsableCommand {
         if admin.json { return try printJSON(feeds) }
         for feed in feeds {
             let cosigners = feed.cosignedBy.compactMap { $0.split(separator: "/").last }.joined(separator: ",")
-            print(
+            printLine(
                 "\(column("\(feed.group)/\(feed.author)", 14)) size \(feed.size)  root \(feed.root.prefix(16))…  cosigned by [\(cosigners)]\(feed.frozen ? "  FROZEN (fork)" : "")"
             )
         }

@@ -66,7 +66,7 @@ struct ListProposals: ParsableCommand {
         let list = try admin.client().proposals()
         if admin.json { return try printJSON(list) }
         for proposal in list {
-            print(
+            printLine(
                 "\(column(proposal.reference, 12)) [\(proposal.state)] \(proposal.priority) deadline \(timeText(proposal.deadlineMs)) \(proposal.policy) \(proposal.action): \(proposal.title)  — \(proposal.standing.explanation)\(proposal.isFlagged ? "  FLAGGED DECISION" : "")"
             )
         }
@@ -86,15 +86,15 @@ struct ShowProposal: ParsableCommand {
         let detail = try admin.client().proposal(reference)
         if admin.json { return try printJSON(detail) }
         let summary = detail.summary
-        print("\(summary.reference)  [\(summary.state)] \(summary.title)")
-        print("action    \(summary.action), priority \(summary.priority)")
-        print("policy    \(summary.policy), deadline \(timeText(summary.deadlineMs))")
-        print("standing  \(summary.standing.explanation)")
-        if !detail.rationale.isEmpty { print("rationale \(detail.rationale)") }
-        if !detail.bulletins.isEmpty { print("acts on   \(detail.bulletins.joined(separator: ", "))") }
-        print("votes:")
+        printLine("\(summary.reference)  [\(summary.state)] \(summary.title)")
+        printLine("action    \(summary.action), priority \(summary.priority)")
+        printLine("policy    \(summary.policy), deadline \(timeText(summary.deadlineMs))")
+        printLine("standing  \(summary.standing.explanation)")
+        if !detail.rationale.isEmpty { printLine("rationale \(detail.rationale)") }
+        if !detail.bulletins.isEmpty { printLine("acts on   \(detail.bulletins.joined(separator: ", "))") }
+        printLine("votes:")
         for vote in detail.votes {
-            print(
+            printLine(
                 "  \(column(vote.reference, 12)) \(vote.voter) \(vote.position), witnessed \(timeText(vote.witnessedMs)), \(vote.counted ? "counted" : "not counted")"
             )
         }
@@ -105,7 +105,7 @@ struct ShowProposal: ParsableCommand {
             case false?: verdict = "FLAGGED: " + decision.findings.joined(separator: "; ")
             case nil: verdict = "not yet verified (waiting for the votes it counts)"
             }
-            print("decision  \(decision.reference) by \(decision.author): \(decision.outcome) — \(verdict)")
+            printLine("decision  \(decision.reference) by \(decision.author): \(decision.outcome) — \(verdict)")
         }
     }
 }

@@ -82,11 +82,11 @@ struct Show: ParsableCommand {
                             hashes: result.proof.map(\.hex), checkpoint: result.checkpoint.note.formatted,
                             verified: verified) : nil))
         } else {
-            print("\(entry.reference)  \(summary.kind)")
+            printLine("\(entry.reference)  \(summary.kind)")
             print("origin       \(entry.origin)")
             print("author time  \(isoTime(milliseconds: entry.authorTimeMs))")
             print("leaf hash    \(entry.leafHash.hex)")
-            print("summary      \(summary.text)")
+            printLine("summary      \(summary.text)")
             if let decoded = EntrySummary.json(bytes: entry.bytes) {
                 print("")
                 print(decoded)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TocsinAdmin
+import TocsinCore
 import TocsinNode
 
 @main
@@ -124,6 +125,12 @@ func timeText(_ milliseconds: Int64?) -> String {
 func shellWord(_ text: String) -> String {
     let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:,@%".contains($0) }
     return plain && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Prints one line for a person: text that came from peers or entries is written with
+/// `Printable`, so that it cannot move the terminal's cursor or fake a line.
+func printLine(_ text: String) {
+    print(Printable.escaped(text))
 }
 
 /// Pads `text` to `width` characters, for columns.

@@ -57,13 +57,13 @@ struct Verify: ParsableCommand {
                             kind: $0.kind.rawValue, subject: $0.subject, index: $0.index, message: $0.message)
                     }))
         } else {
-            for finding in report.findings { print(finding.description) }
+            for finding in report.findings { printLine(finding.description) }
             let counts =
                 "\(report.feeds) feeds, \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.cosignatures) cosignatures, \(report.forkProofs) fork proofs"
             if report.holds {
-                print("OK: \(counts); everything holds")
+                printLine("OK: \(counts); everything holds")
             } else {
-                print("FAILED: \(report.findings.count) findings in \(counts)")
+                printLine("FAILED: \(report.findings.count) findings in \(counts)")
             }
         }
         if !report.holds { throw ExitCode(1) }

@@ -204,10 +204,14 @@ struct CAPTests {
             with:
                 #"<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE alert [<!ENTITY leak SYSTEM "file://\#(secret.path)">]>"#
         ).replacingOccurrences(of: "Broadcasts since Monday", with: "&leak;")
-        // Either the document is refused or the entity stays unexpanded.
-        if let read = try? CAPReader.read(Data(xml.utf8)) {
-            let text = read.alert.infos.map { $0.description ?? "" }.joined()
-            #expect(!text.contains("TOPSECRETMARKER"))
+        // The document is refused for its DOCTYPE, before any parsing.
+        #expect(throws: CAPError.notCAP("the document declares a DOCTYPE, which CAP 1.2 alerts never carry")) {
+            try CAPReader.read(Data(xml.utf8))
         }
+        // An internal entity that would multiply itself is refused the same way.
+        let bomb = Self.foreignAlert.replacingOccurrences(
+            of: #"<?xml version="1.0" encoding="UTF-8"?>"#,
+            with: #"<?xml version="1.0" encoding="UTF-8"?><!doctype alert [<!ENTITY a "aaaaaaaaaa">]>"#)
+        #expect(throws: CAPError.self) { try CAPReader.read(Data(bomb.utf8)) }
     }
 }

@@ -82,11 +82,14 @@ final class EventWaiter: @unchecked Sendable {
         let directory: URL
         var nodes: [String: NodeRuntime] = [:]
         var ports: [String: Int] = [:]
-        let waiter = EventWaiter()
-        /// What every node logged at warning level and above.
-        let logs = LogRecorder()
+        let waiter: EventWaiter
+        /// What every node logged at warning level and above (each line wakes the waiter).
+        let logs: LogRecorder
 
         init(nationals: Int, relays: Int) throws {
+            let waiter = EventWaiter()
+            self.waiter = waiter
+            logs = LogRecorder(onRecord: { waiter.signal() })
             network = try FictionalNetwork.make(nationals: nationals, relays: relays, observers: 1, now: Date())
             directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "tocsin-local-\(UUID().uuidString)")
@@ -106,7 +109,8 @@ final class EventWaiter: @unchecked Sendable {
             await local.stopAll()
         }
 
-        func start(_ id: String, peers: [String]) async throws {
+        /// Starts `id` dialling `peers`; `addresses` overrides where a peer is dialled (by id).
+        func start(_ id: String, peers: [String], addresses overrides: [String: Int] = [:]) async throws {
             let member = network.member(id)!
             let store = try FeedStore.open(directory: directory.appendingPathComponent(id))
             let recorder = logs
@@ -119,7 +123,9 @@ final class EventWaiter: @unchecked Sendable {
             let waiter = self.waiter
             await node.observe { _ in waiter.signal() }
             let addresses = peers.compactMap { peer in
-                ports[peer].map { NodeRuntime.PeerAddress(nodeID: peer, host: "127.0.0.1", port: $0) }
+                (overrides[peer] ?? ports[peer]).map {
+                    NodeRuntime.PeerAddress(nodeID: peer, host: "127.0.0.1", port: $0)
+                }
             }
             ports[id] = try await node.start(
                 host: "127.0.0.1", port: ports[id] ?? 0, peers: addresses, antiEntropyInterval: .milliseconds(300))
@@ -206,6 +212,24 @@ final class EventWaiter: @unchecked Sendable {
                 await local.waiter.wait { local.size("RN", first.origin) == 41 && local.size("XB", first.origin) == 41 }
             )
             for id in ["RN", "XA", "XB"] { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
+        }
+    }
+
+    @Test func aDialledAddressThatAnswersAsAnotherNodeIsRefused() async throws {
+        try await LocalNetwork.run(nationals: 2, relays: 2) { local in
+            for id in ["RN", "RS", "XA"] { try local.create(id) }
+            try await local.start("RN", peers: [])
+            try await local.start("RS", peers: [])
+            // XA's configuration gives RS's address for RN: RS's certificate answers there.
+            let logged = local.logs.count
+            try await local.start("XA", peers: ["RN"], addresses: ["RN": local.ports["RS"]!])
+            #expect(
+                await local.waiter.wait(timeout: 10) {
+                    local.logs.lines(of: "tocsin.XA", after: logged).contains {
+                        $0.text.contains("dialled RN, but the certificate there is RS's")
+                    }
+                })
+            #expect(await local.nodes["XA"]!.connectedPeers() == [])
         }
     }
 

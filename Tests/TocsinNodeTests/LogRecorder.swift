@@ -12,8 +12,17 @@ final class LogRecorder: @unchecked Sendable {
 
     private let lock = NSLock()
     private var lines: [Line] = []
+    /// Called after each line (to wake a test's waiter).
+    let onRecord: @Sendable () -> Void
 
-    func record(_ line: Line) { lock.withLock { lines.append(line) } }
+    init(onRecord: @escaping @Sendable () -> Void = {}) {
+        self.onRecord = onRecord
+    }
+
+    func record(_ line: Line) {
+        lock.withLock { lines.append(line) }
+        onRecord()
+    }
 
     /// Lines of `label` recorded after the first `skipping` ones.
     func lines(of label: String, after skipping: Int = 0) -> [Line] {
