@@ -11,8 +11,15 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
     public typealias OutboundIn = Tocsin_V1_Message
     public typealias OutboundOut = ByteBuffer
 
+    /// Bytes a peer may send: a burst, then a sustained rate (far above what replication
+    /// needs; the node's own backpressure paces honest peers).
+    public static let byteBurst = 512 << 20
+    public static let bytesPerSecond = 256 << 20
+
     private var decoder: FrameDecoder
     private var failed = false
+    private var bytes = TokenBucket(
+        capacity: Double(MessageFramer.byteBurst), ratePerSecond: Double(MessageFramer.bytesPerSecond))
 
     public init(maximumFrameSize: Int = FrameDecoder.defaultMaximumFrameSize) {
         decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
@@ -21,6 +28,12 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
         let buffer = unwrapInboundIn(data)
+        let now = Double(NIODeadline.now().uptimeNanoseconds) / 1e9
+        guard bytes.take(Double(buffer.readableBytes), now: now) else {
+            failSession(
+                context: context, PeerSessionError.byteRate(burst: Self.byteBurst, perSecond: Self.bytesPerSecond))
+            return
+        }
         decoder.append(buffer.readableBytesView)
         do {
             while let frame = try decoder.nextFrame() {

@@ -8,6 +8,8 @@ public enum PeerSessionError: Error, Sendable, Equatable, CustomStringConvertibl
     case uncleanShutdown
     case frameTooLarge(length: Int, limit: Int)
     case malformedMessage(String)
+    /// More bytes than the per-peer limit allows: a burst, then a sustained rate.
+    case byteRate(burst: Int, perSecond: Int)
 
     public var description: String {
         switch self {
@@ -22,6 +24,9 @@ public enum PeerSessionError: Error, Sendable, Equatable, CustomStringConvertibl
             return "the peer announced a frame of \(length) bytes, more than the limit of \(limit)"
         case .malformedMessage(let reason):
             return "the peer sent a malformed message: \(reason)"
+        case .byteRate(let burst, let perSecond):
+            return
+                "the peer sent more than \(perSecond >> 20) MiB a second (burst \(burst >> 20) MiB): the session is closed"
         }
     }
 }

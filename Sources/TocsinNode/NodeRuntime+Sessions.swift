@@ -68,8 +68,14 @@ extension NodeRuntime {
         }
     }
 
-    func received(_ message: Tocsin_V1_Message, from peer: String, channel: Channel) {
+    /// A message from `peer`; `processed` is called once the node queue has dealt with it (the
+    /// session's inbound bound).
+    func received(
+        _ message: Tocsin_V1_Message, from peer: String, channel: Channel,
+        processed: @escaping @Sendable () -> Void = {}
+    ) {
         queue.async { [self] in
+            defer { processed() }
             guard !stopped, sessions.isHeld(ObjectIdentifier(channel), for: peer) else { return }
             let now = UInt64(max(0, clock().timeIntervalSince1970))
             perform(sync.received(message, from: peer, now: now))

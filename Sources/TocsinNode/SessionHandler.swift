@@ -21,6 +21,12 @@ final class SessionHandler: ChannelDuplexHandler {
     private var peer: String?
     private var frames = TokenBucket(capacity: SessionHandler.frameBurst, ratePerSecond: SessionHandler.framesPerSecond)
     private var pingNonce: UInt64 = 0
+    /// Messages handed to the node and not yet processed: at `inboundLimit`, reading from the
+    /// socket pauses until the node catches up, so a flooding peer waits for its own
+    /// messages instead of filling memory and the node's queue.
+    static let inboundLimit = 8
+    private var inFlight = 0
+    private var readPaused = false
 
     init(runtime: NodeRuntime, isClient: Bool, dialled: String? = nil) {
         self.runtime = runtime
@@ -61,7 +67,28 @@ final class SessionHandler: ChannelDuplexHandler {
             self.peer = nil
             return
         }
-        runtime.received(unwrapInboundIn(data), from: peer, channel: context.channel)
+        inFlight += 1
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        runtime.received(unwrapInboundIn(data), from: peer, channel: context.channel) {
+            eventLoop.execute { bound.value.0.processed(context: bound.value.1) }
+        }
+    }
+
+    /// The node processed one message: reading resumes if it was paused for it.
+    private func processed(context: ChannelHandlerContext) {
+        inFlight -= 1
+        guard readPaused, inFlight < Self.inboundLimit else { return }
+        readPaused = false
+        if context.channel.isActive { context.read() }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard inFlight < Self.inboundLimit else {
+            readPaused = true
+            return
+        }
+        context.read()
     }
 
     /// Keepalive: a quiet connection is pinged; one that stays silent is closed.

@@ -45,6 +45,76 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
 /// A node facing a peer with a valid certificate that misbehaves: each fault gets an Error
 /// and a closed session, the store stays as it was, and the node keeps serving the others.
 @Suite(.serialized) struct HostilePeerTests {
+    /// A head of `author`'s feed in the network-wide group (one entry, signed by the author),
+    /// followed by `cosignatures` lines that name witnesses of the charter with the right key
+    /// ids and signatures that do not verify: each costs a verification to refuse.
+    static func head(of network: FictionalNetwork, by author: String, cosignatures: Int) -> Tocsin_V1_Head {
+        let origin = try! FeedOrigin(network: network.networkID, group: "all", author: author)
+        var feed = FeedAuthor(origin: origin, key: network.member(author)!.key)
+        let batch = try! feed.append([SampleEntries.bulletin(number: 0, country: "XB", authorTimeMs: 1)])
+        let witnesses = network.charter.nodes.map(\.id).filter { $0 != author }
+        var note = batch.checkpoint.note
+        for number in 0..<cosignatures {
+            let witness = witnesses[number % witnesses.count]
+            let name = WitnessName.of(node: witness, network: network.networkID)
+            let key = try! NoteKey(name: name, publicKey: network.member(witness)!.key.publicKey, type: .cosignatureV1)
+            note.signatures.append(
+                NoteSignature(keyName: name, keyID: key.keyID, signature: [UInt8](repeating: 7, count: 72)))
+        }
+        return .with {
+            $0.origin = origin.description
+            $0.checkpoint = Data(note.formatted.utf8)
+        }
+    }
+
+    /// A member floods a relay with Heads that would each cost thousands of signature checks,
+    /// reconnecting as soon as it is cut off: the relay refuses each at its first fault, and
+    /// its own appends go on.
+    @Test func aFloodingMemberCannotStopTheNodeFromAppending() async throws {
+        try await LocalNetworkTests.LocalNetwork.run(nationals: 3, relays: 2) { local in
+            for id in ["RN", "XA"] { try local.create(id) }
+            try await local.start("RN", peers: [])
+            try await local.start("XA", peers: ["RN"])
+            let relay = local.nodes["RN"]!
+            _ = try await local.append(
+                "RN", group: "all", [SampleEntries.bulletin(number: 0, country: "XA", authorTimeMs: 1)])
+            let network = local.network
+            let port = local.ports["RN"]!
+            // 200 heads of one feed, each with 500 costly cosignature lines: about 13 MiB.
+            let head = Self.head(of: network, by: "XB", cosignatures: 500)
+            let flood = Tocsin_V1_Message.with { $0.heads.heads = Array(repeating: head, count: 200) }
+            let flooding = Task {
+                var sessions = 0
+                while !Task.isCancelled {
+                    guard let (channel, _) = try? await TestPeer.connect(as: "XB", of: network, port: port) else {
+                        continue
+                    }
+                    sessions += 1
+                    channel.write(TestPeer.hello(from: "XB", of: network), promise: nil)
+                    for _ in 0..<4 { channel.write(flood, promise: nil) }
+                    channel.flush()
+                    _ = try? await channel.closeFuture.get()
+                }
+                return sessions
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            for number in 1...3 {
+                let started = ContinuousClock.now
+                _ = try await relay.append(
+                    group: "all", entries: [SampleEntries.bulletin(number: number, country: "XA", authorTimeMs: 1)])
+                let took = ContinuousClock.now - started
+                #expect(took < .seconds(2), "an append during the flood took \(took)")
+            }
+            flooding.cancel()
+            let sessions = await flooding.value
+            #expect(sessions >= 1)
+            #expect(
+                local.logs.lines(of: "tocsin.RN").contains {
+                    $0.text.contains("Heads names") && $0.text.contains("twice")
+                }
+            )
+        }
+    }
     @Test func misbehavingPeersAreCutOffWithoutTouchingTheStore() async throws {
         try await LocalNetworkTests.LocalNetwork.run(nationals: 3, relays: 2) { local in
             for id in ["RN", "XA"] { try local.create(id) }
@@ -56,6 +126,15 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
             #expect(
                 await local.waiter.wait {
                     let head = (try? local.nodes["RN"]!.store.head(of: first.origin)) ?? nil
+                    return head?.size == 1 && head?.checkpoint?.cosignatures.isEmpty == false
+                })
+            // XA's network-wide feed, exactly as `head(of:by:cosignatures:)` forges it, for a Heads
+            // the relay must merge (same size, same root) and so check cosignature by cosignature.
+            let networkWide = try await local.append(
+                "XA", group: "all", [SampleEntries.bulletin(number: 0, country: "XB", authorTimeMs: 1)])
+            #expect(
+                await local.waiter.wait {
+                    let head = (try? local.nodes["RN"]!.store.head(of: networkWide.origin)) ?? nil
                     return head?.size == 1 && head?.checkpoint?.cosignatures.isEmpty == false
                 })
             let port = local.ports["RN"]!
@@ -151,6 +230,24 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
                                 }
                             }
                         ).get()
+                    }
+                ),
+                (
+                    "a Heads naming one feed twice", .malformed,
+                    { channel in
+                        let head = Self.head(of: network, by: "XB", cosignatures: 0)
+                        try await channel.writeAndFlush(hello).get()
+                        try await channel.writeAndFlush(Tocsin_V1_Message.with { $0.heads.heads = [head, head] }).get()
+                    }
+                ),
+                (
+                    "a cosignature that does not verify", .unverifiable,
+                    { channel in
+                        // Of a checkpoint the relay holds (XA's in the network-wide group); two
+                        // witnesses, so that at least one is not the relay (whose own it skips).
+                        let head = Self.head(of: network, by: "XA", cosignatures: 2)
+                        try await channel.writeAndFlush(hello).get()
+                        try await channel.writeAndFlush(Tocsin_V1_Message.with { $0.heads.heads = [head] }).get()
                     }
                 ),
                 (

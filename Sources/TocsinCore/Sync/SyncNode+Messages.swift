@@ -16,6 +16,11 @@ extension SyncNode {
         case .hello:
             return refuse(peer, .outOfOrder, "Hello was already received")
         case .heads(let heads):
+            // One head per feed: a repeated origin could only make this node verify again.
+            var origins: Set<String> = []
+            for head in heads.heads where !origins.insert(head.origin).inserted {
+                return refuse(peer, .malformed, "Heads names \(head.origin.prefix(100).debugDescription) twice")
+            }
             var actions: [SyncAction] = []
             for head in heads.heads {
                 actions += receivedHead(head, from: peer, now: now)
@@ -119,6 +124,12 @@ extension SyncNode {
         }
         var feed = feed(origin, author: author)
         if feed.verifier.isFrozen { return [] }
+        // The note held, cosignatures and all, sent again: nothing to verify, nothing to learn.
+        if let latest = feed.latest, head.checkpoint.elementsEqual(latest.note.formatted.utf8) {
+            let announced = max(peers[peer]?.announced[origin] ?? 0, latest.checkpoint.size)
+            peers[peer]?.announced[origin] = announced
+            return []
+        }
         let checkpoint: SignedCheckpoint
         do {
             checkpoint = try feed.verifier.authenticate(checkpointNote: Array(head.checkpoint))
@@ -160,17 +171,29 @@ extension SyncNode {
         -> [SyncAction]
     {
         guard var latest = feed.latest else { return [] }
-        let known = Set(latest.cosignatures.map(\.witnessName))
+        var known = Set(latest.cosignatures.map(\.witnessName))
+        var seen: Set<String> = []
         var actions: [SyncAction] = []
-        for cosignature in checkpoint.cosignatures where !known.contains(cosignature.witnessName) {
+        for cosignature in checkpoint.cosignatures {
+            // A witness cosigns a checkpoint once; a line naming it again could only cost.
+            guard seen.insert(cosignature.witnessName).inserted else {
+                return refuse(
+                    peer, .malformed,
+                    "\(feed.origin): two cosignatures by \(cosignature.witnessName.prefix(100).debugDescription)")
+            }
+            guard !known.contains(cosignature.witnessName) else { continue }
+            // The first cosignature that does not verify closes the session: a peer forwards
+            // only what it verified.
             guard let witness = WitnessName.node(in: cosignature.witnessName, network: configuration.network),
                 let key = configuration.charter.node(witness)?.publicKey,
                 (try? cosignature.verify(checkpoint: latest.checkpoint, publicKey: key)) != nil
             else {
-                actions.append(
-                    .log(peer: peer, "ignored an unverifiable cosignature by \(cosignature.witnessName.prefix(100))"))
-                continue
+                return refuse(
+                    peer, .unverifiable,
+                    "\(feed.origin): a cosignature by \(cosignature.witnessName.prefix(100).debugDescription) does not verify"
+                )
             }
+            known.insert(cosignature.witnessName)
             latest = latest.adding(cosignature)
             actions.append(.storeCosignature(cosignature, latest.checkpoint))
         }

@@ -14,10 +14,15 @@ public struct TokenBucket: Sendable {
 
     /// Takes one token at `now`; false when the bucket is empty (the event is over the limit).
     public mutating func take(now: Double) -> Bool {
+        take(1, now: now)
+    }
+
+    /// Takes `amount` tokens at `now` (bytes, say); false when fewer are left.
+    public mutating func take(_ amount: Double, now: Double) -> Bool {
         if let last, now > last { tokens = min(capacity, tokens + (now - last) * ratePerSecond) }
         last = max(last ?? now, now)
-        guard tokens >= 1 else { return false }
-        tokens -= 1
+        guard tokens >= amount else { return false }
+        tokens -= amount
         return true
     }
 }
