@@ -71,7 +71,7 @@ extension NodeRuntime {
                     }
                 }
             case .serve(let peer, let origin, let range):
-                serve(peer: peer, origin: origin, range: range)
+                serve(peer: peer, origin: origin, span: range)
             case .examine(let origin, let checkpoint):
                 examine(origin: origin, checkpoint: checkpoint)
             case .close(let peer, let reason):
@@ -81,50 +81,86 @@ extension NodeRuntime {
                 queue.asyncAfter(deadline: .now() + .milliseconds(25)) { [self] in
                     perform(sync.forwardCosignatures())
                 }
-            case .log(let peer, let text):
-                logger.notice("\(text)", metadata: peer.map { ["peer": "\($0)"] } ?? [:])
+            case .log(let peer, let text, let warning):
+                logger.log(
+                    level: warning ? .warning : .notice, "\(text)", metadata: peer.map { ["peer": "\($0)"] } ?? [:])
             }
         }
     }
 
-    /// Reads a range and sends it. On the node queue: a read of the store (WAL readers never
-    /// wait for the writer), never a write.
-    func serve(peer: String, origin: FeedOrigin, range: Range<UInt64>, afterQueuedWrites: Bool = false) {
-        guard !stopped else { return }
-        // A peer that does not read does not make the node buffer without bound: the range is
-        // asked for again after anti-entropy.
-        guard let id = sessions.session(of: peer), let channel = channels[id], channel.isWritable else {
-            logger.debug("not serving a peer that is not reading", metadata: ["peer": "\(peer)"])
-            return
-        }
+    /// Answers a `Want`: cuts `span` into batches by entries and bytes (the sizes read from the
+    /// store, not the entries) and queues them for the peer. On the node queue: a read of the
+    /// store (WAL readers never wait for the writer), never a write.
+    func serve(peer: String, origin: FeedOrigin, span: Range<UInt64>, afterQueuedWrites: Bool = false) {
+        guard !stopped, let id = sessions.session(of: peer), channels[id] != nil else { return }
         do {
-            let entries = try store.entries(of: origin, in: range)
-            guard entries.count == range.count,
-                let checkpoint = try store.checkpoint(of: origin, size: range.upperBound)
-            else {
+            let sizes = try store.entrySizes(of: origin, in: span)
+            guard sizes.count == span.count else {
                 // Verified and announced but still queued for the store: serve once the writes
                 // queued before this request are done.
                 if !afterQueuedWrites {
                     writer.async { [self] in
-                        queue.async { self.serve(peer: peer, origin: origin, range: range, afterQueuedWrites: true) }
+                        queue.async { self.serve(peer: peer, origin: origin, span: span, afterQueuedWrites: true) }
                     }
                 } else {
                     logger.debug(
-                        "a wanted range is not stored", metadata: ["origin": "\(origin)", "range": "\(range)"])
+                        "a wanted range is not stored", metadata: ["origin": "\(origin)", "range": "\(span)"])
                 }
                 return
             }
-            let message = Tocsin_V1_Message.with {
-                $0.entries = .with {
-                    $0.origin = origin.description
-                    $0.firstIndex = range.lowerBound
-                    $0.entries = entries.map { Data($0.bytes) }
-                    $0.checkpoint = Data(checkpoint.note.formatted.utf8)
-                }
+            let batches = sync.batches(serving: span, of: origin, entryBytes: sizes).map {
+                ServingQueue.Batch(origin: origin, range: $0)
             }
-            send(message, to: peer)
+            guard serving[id, default: ServingQueue()].enqueue(batches) else {
+                logger.notice(
+                    "a peer asks faster than it reads: a Want is left unanswered", metadata: ["peer": "\(peer)"])
+                return
+            }
+            pumpServing(id)
         } catch {
             logger.error("reading entries to serve failed", metadata: ["origin": "\(origin)", "error": "\(error)"])
+        }
+    }
+
+    /// Writes the session's next batches while the peer reads: at most
+    /// `ServingQueue.maximumInFlight` not yet taken by the socket, none while the channel is
+    /// over its high-water mark. On the node queue.
+    func pumpServing(_ id: ObjectIdentifier) {
+        guard !stopped, let channel = channels[id], var owed = serving[id] else { return }
+        defer { serving[id] = owed.isIdle ? nil : owed }
+        while channel.isWritable, let batch = owed.next() {
+            let message: Tocsin_V1_Message
+            do {
+                let entries = try store.entries(of: batch.origin, in: batch.range)
+                guard entries.count == batch.range.count,
+                    let checkpoint = try store.checkpoint(of: batch.origin, size: batch.range.upperBound)
+                else {
+                    owed.written()
+                    continue
+                }
+                message = .with {
+                    $0.entries = .with {
+                        $0.origin = batch.origin.description
+                        $0.firstIndex = batch.range.lowerBound
+                        $0.entries = entries.map { Data($0.bytes) }
+                        $0.checkpoint = Data(checkpoint.note.formatted.utf8)
+                    }
+                }
+            } catch {
+                owed.written()
+                logger.error(
+                    "reading entries to serve failed", metadata: ["origin": "\(batch.origin)", "error": "\(error)"])
+                continue
+            }
+            framesSent &+= 1
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { [self] _ in
+                queue.async {
+                    self.serving[id]?.written()
+                    self.pumpServing(id)
+                }
+            }
+            channel.writeAndFlush(message, promise: written)
         }
     }
 
@@ -159,6 +195,7 @@ extension NodeRuntime {
                 let open = channels.values
                 sessions.removeAll()
                 channels = [:]
+                serving = [:]
                 for channel in open { channel.close(promise: nil) }
             }
         }

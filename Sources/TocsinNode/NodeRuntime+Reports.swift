@@ -31,17 +31,21 @@ extension NodeRuntime {
 
     /// The peers it dials, and any other peer connected.
     public func peerStatuses() async -> [PeerStatus] {
-        let (connected, configured) = await onQueue { (Set(self.sessions.peers), self.peers) }
+        let (connected, configured, unanswered) = await onQueue {
+            (Set(self.sessions.peers), self.peers, self.sync.unansweredWants)
+        }
         let charter = self.charter
         var statuses = configured.map { peer in
             PeerStatus(
                 nodeID: peer.nodeID, role: charter.node(peer.nodeID)?.role.rawValue ?? "unknown",
-                address: "\(peer.host):\(peer.port)", connected: connected.contains(peer.nodeID))
+                address: "\(peer.host):\(peer.port)", connected: connected.contains(peer.nodeID),
+                unansweredWants: unanswered[peer.nodeID] ?? 0)
         }
         for peer in connected.sorted() where !configured.contains(where: { $0.nodeID == peer }) {
             statuses.append(
                 PeerStatus(
-                    nodeID: peer, role: charter.node(peer)?.role.rawValue ?? "unknown", address: nil, connected: true))
+                    nodeID: peer, role: charter.node(peer)?.role.rawValue ?? "unknown", address: nil, connected: true,
+                    unansweredWants: unanswered[peer] ?? 0))
         }
         return statuses
     }

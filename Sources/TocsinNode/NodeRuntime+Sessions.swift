@@ -57,6 +57,7 @@ extension NodeRuntime {
             case .replaced(let old):
                 sync.disconnected(peer: peer)
                 channels.removeValue(forKey: old)?.close(promise: nil)
+                serving[old] = nil
             case .accepted:
                 break
             }
@@ -84,10 +85,16 @@ extension NodeRuntime {
         }
     }
 
+    /// The session's channel can take writes again: batches owed to the peer resume.
+    func becameWritable(_ channel: Channel) {
+        queue.async { self.pumpServing(ObjectIdentifier(channel)) }
+    }
+
     func sessionEnded(peer: String, channel: Channel) {
         queue.async { [self] in
             let id = ObjectIdentifier(channel)
             channels[id] = nil
+            serving[id] = nil
             guard sessions.ended(peer: peer, session: id) else { return }
             sync.disconnected(peer: peer)
             logger.info("session ended", metadata: ["peer": "\(peer)"])

@@ -76,10 +76,14 @@ public final class NodeRuntime: @unchecked Sendable {
     var sync: SyncNode
     var sessions: PeerSessions<ObjectIdentifier>
     var channels: [ObjectIdentifier: Channel] = [:]
+    /// Batches each session owes its peer, sent as the peer reads.
+    var serving: [ObjectIdentifier: ServingQueue] = [:]
     var dialAttempts: [String: Int] = [:]
     var peers: [PeerAddress] = []
     var listener: Channel?
     var antiEntropyTask: RepeatedTask?
+    /// Every second: `Want`s unanswered past their timeout are asked of another peer.
+    var wantTimeoutTask: RepeatedTask?
     var stopped = false
     var observers: [@Sendable (NodeEvent) -> Void] = []
     /// Sync frames written to peers since start (benchmarks count frames per bulletin).
@@ -184,10 +188,17 @@ public final class NodeRuntime: @unchecked Sendable {
             [self] _ in
             queue.async { self.perform(self.sync.antiEntropy()) }
         }
+        let wantTask = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            queue.async {
+                guard !self.sync.pendingWantsAreEmpty else { return }
+                self.perform(self.sync.expireWants(now: UInt64(max(0, self.clock().timeIntervalSince1970))))
+            }
+        }
         await onQueue { [self] in
             self.listener = listener
             self.peers = peers
             antiEntropyTask = task
+            wantTimeoutTask = wantTask
             for peer in peers { dial(peer) }
         }
         let bound = listener.localAddress?.port ?? port
@@ -198,12 +209,12 @@ public final class NodeRuntime: @unchecked Sendable {
     /// Stops: no new sessions, every session closed with close_notify, every verified batch
     /// durable, and every append still waiting for the restore guard refused.
     public func stop() async {
-        let (listener, open, task): (Channel?, [Channel], RepeatedTask?) = await onQueue { [self] in
+        let (listener, open, tasks): (Channel?, [Channel], [RepeatedTask]) = await onQueue { [self] in
             stopped = true
             failReadinessWaiters(with: NodeError.stopped)
-            return (self.listener, Array(channels.values), antiEntropyTask)
+            return (self.listener, Array(channels.values), [antiEntropyTask, wantTimeoutTask].compactMap { $0 })
         }
-        task?.cancel()
+        for task in tasks { task.cancel() }
         try? await listener?.close().get()
         for channel in open { try? await channel.close().get() }
         await withCheckedContinuation { continuation in writer.async { continuation.resume() } }

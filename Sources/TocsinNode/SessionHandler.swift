@@ -117,13 +117,24 @@ final class SessionHandler: ChannelDuplexHandler {
             // Say why before closing, where the session still carries frames.
             let message = Tocsin_V1_Message.with {
                 $0.error = .with {
-                    $0.code = { if case .frameTooLarge = error { return .tooLarge } else { return .malformed } }()
+                    $0.code = {
+                        switch error {
+                        case .frameTooLarge: return .tooLarge
+                        case .byteRate: return .overloaded
+                        default: return .malformed
+                        }
+                    }()
                     $0.message = error.description
                 }
             }
             context.writeAndFlush(NIOAny(message), promise: nil)
         }
         context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, peer != nil { runtime.becameWritable(context.channel) }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

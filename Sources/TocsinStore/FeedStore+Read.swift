@@ -254,4 +254,26 @@ extension FeedStore {
             }
         }
     }
+
+    /// The size in bytes of each stored entry of `range` of `origin`, in index order (what a
+    /// node needs to cut a range into frames without reading the entries).
+    public func entrySizes(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [Int] {
+        let range = range.clamped(to: 0..<Checkpoint.maximumSize)
+        guard !range.isEmpty else { return [] }
+        return try Self.run {
+            try database.read { db in
+                guard
+                    let feedID = try Int64.fetchOne(
+                        db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [origin.description])
+                else { return [] }
+                // length() of a blob reads the record header, not the blob's overflow pages.
+                return try Int.fetchAll(
+                    db, sql: "SELECT length(bytes) FROM entries WHERE position BETWEEN ? AND ? ORDER BY position",
+                    arguments: [
+                        StoreSchema.position(feed: feedID, index: range.lowerBound),
+                        StoreSchema.position(feed: feedID, index: range.upperBound - 1),
+                    ])
+            }
+        }
+    }
 }

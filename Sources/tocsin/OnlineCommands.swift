@@ -29,7 +29,7 @@ struct Peers: ParsableCommand {
         if admin.json { return try printJSON(peers) }
         for peer in peers {
             printLine(
-                "\(column(peer.nodeID, 8)) \(column(peer.role, 9)) \(column(peer.address ?? "(inbound)", 22)) \(peer.connected ? "connected" : "not connected")"
+                "\(column(peer.nodeID, 8)) \(column(peer.role, 9)) \(column(peer.address ?? "(inbound)", 22)) \(peer.connected ? "connected" : "not connected")\(peer.unansweredWants > 0 ? "  left \(peer.unansweredWants) requests unanswered" : "")"
             )
         }
     }

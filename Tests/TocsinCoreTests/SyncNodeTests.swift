@@ -216,6 +216,91 @@ import TocsinDevelopment
         #expect(node.ownFeedKnown[held.origin] == 3)
     }
 
+    /// A feed of XA in nro whose author signed a checkpoint after every entry, entries of
+    /// `sizes` bytes (about: sample bulletins are padded to the size).
+    func feed(entrySizes sizes: [Int]) throws -> (SyncFeed, [[UInt8]]) {
+        let origin = try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA")
+        var author = FeedAuthor(origin: origin, key: Self.network.member("XA")!.key)
+        var feed = SyncFeed(origin: origin, author: Self.network.member("XA")!.key.publicKey)
+        var entries: [[UInt8]] = []
+        for (number, size) in sizes.enumerated() {
+            let entry = SampleEntries.bulletin(number: number, country: "XA", byteCount: size, authorTimeMs: 1)
+            let batch = try author.append([entry])
+            feed.record(batch)
+            entries.append(entry)
+        }
+        return (feed, entries)
+    }
+
+    @Test func aWantIsAnsweredInBatchesCutByBytesAtCheckpoints() throws {
+        let (feed, entries) = try feed(entrySizes: [3_000, 3_000, 3_000, 9_000, 500, 500, 500, 500])
+        var node = SyncNode(
+            configuration: .init(
+                nodeID: "RN", network: Self.network.networkID, charter: Self.network.charter, witnessKey: nil,
+                maximumBatchEntries: 3, maximumBatchBytes: 7_000, maximumBatchesPerWant: 16),
+            feeds: [feed])
+        _ = node.connected(peer: "XA")
+        _ = node.received(hello(from: "XA"), from: "XA", now: 1)
+        let want = Tocsin_V1_Message.with {
+            $0.want = .with {
+                $0.origin = feed.origin.description
+                $0.from = 0
+                $0.to = 8
+            }
+        }
+        let serve = try #require(
+            node.received(want, from: "XA", now: 1).compactMap { action -> Range<UInt64>? in
+                if case .serve(_, _, let range) = action { return range } else { return nil }
+            }.first)
+        #expect(serve == 0..<8)
+        let batches = node.batches(serving: serve, of: feed.origin, entryBytes: entries.map(\.count))
+        // Two of about 3 KB, then one; the 9 KB entry alone (an interval is never split); then
+        // three small ones (the entry bound), then the last.
+        #expect(batches == [0..<2, 2..<3, 3..<4, 4..<7, 7..<8])
+        for batch in batches where batch.count > 1 {
+            #expect(entries[Int(batch.lowerBound)..<Int(batch.upperBound)].map(\.count).reduce(0, +) <= 7_000)
+        }
+    }
+
+    @Test func aWantUnansweredPastItsTimeoutIsAskedOfAnotherPeerThatAnnouncedTheRange() throws {
+        let held = try batch(count: 3)
+        var node = node("XC")
+        let head = Tocsin_V1_Message.with {
+            $0.heads.heads = [
+                .with {
+                    $0.origin = held.origin.description
+                    $0.checkpoint = Data(held.checkpoint.note.formatted.utf8)
+                }
+            ]
+        }
+        func wants(_ actions: [SyncAction]) -> [String] {
+            actions.compactMap { action in
+                if case .send(let peer, let message) = action, case .want = message.body { return peer }
+                return nil
+            }
+        }
+        for peer in ["RN", "XA"] {
+            _ = node.connected(peer: peer)
+            _ = node.received(hello(from: peer), from: peer, now: 100)
+        }
+        #expect(wants(node.received(head, from: "RN", now: 100)) == ["RN"])
+        #expect(wants(node.received(head, from: "XA", now: 101)).isEmpty, "one outstanding Want per feed")
+        #expect(node.expireWants(now: 104).isEmpty, "not yet due")
+        let expired = node.expireWants(now: 105)
+        #expect(wants(expired) == ["XA"])
+        #expect(
+            expired.contains {
+                if case .log(let peer, let text, let warning) = $0 {
+                    return peer == "RN" && warning && text.contains("RN did not answer")
+                }
+                return false
+            })
+        #expect(node.unansweredWants == ["RN": 1])
+        // XA is silent too: back to RN (each has left one unanswered; a tie goes by name).
+        #expect(wants(node.expireWants(now: 111)) == ["RN"])
+        #expect(node.unansweredWants == ["RN": 1, "XA": 1])
+    }
+
     @Test func pingIsAnswered() {
         var (node, _) = established("RN", with: "XA")
         let actions = node.received(.with { $0.ping = .with { $0.nonce = 42 } }, from: "XA", now: 1)

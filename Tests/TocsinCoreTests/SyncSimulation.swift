@@ -30,7 +30,8 @@ final class SyncSimulation {
             configuration = SyncNode.Configuration(
                 nodeID: member.node.id, network: network.networkID, charter: network.charter,
                 witnessKey: member.node.role == .relay ? member.key : nil, maximumBatchEntries: 7,
-                maximumBatchesPerWant: 3)
+                // Three sample entries (about 1 KiB each): the byte cut is exercised as well as the entry count.
+                maximumBatchBytes: 3_500, maximumBatchesPerWant: 3)
             sync = SyncNode(configuration: configuration, feeds: [])
         }
 
@@ -148,16 +149,19 @@ final class SyncSimulation {
                 node.store.forkProofs[try! FeedOrigin(parsing: proof.origin)] = proof
             case .rememberOwnFeed(let origin, let size):
                 node.store.ownFeedKnown[origin] = max(node.store.ownFeedKnown[origin] ?? 0, size)
-            case .serve(let peer, let origin, let range):
+            case .serve(let peer, let origin, let span):
                 let entries = node.store.entries[origin]!
-                let checkpoint = node.store.checkpoints[origin]!.first { $0.checkpoint.size == range.upperBound }!
-                let message = Tocsin_V1_Entries.with {
-                    $0.origin = origin.description
-                    $0.firstIndex = range.lowerBound
-                    $0.entries = entries[Int(range.lowerBound)..<Int(range.upperBound)].map { Data($0) }
-                    $0.checkpoint = Data(checkpoint.note.formatted.utf8)
+                let sizes = entries[Int(span.lowerBound)..<Int(span.upperBound)].map(\.count)
+                for range in node.sync.batches(serving: span, of: origin, entryBytes: sizes) {
+                    let checkpoint = node.store.checkpoints[origin]!.first { $0.checkpoint.size == range.upperBound }!
+                    let message = Tocsin_V1_Entries.with {
+                        $0.origin = origin.description
+                        $0.firstIndex = range.lowerBound
+                        $0.entries = entries[Int(range.lowerBound)..<Int(range.upperBound)].map { Data($0) }
+                        $0.checkpoint = Data(checkpoint.note.formatted.utf8)
+                    }
+                    send(.with { $0.entries = message }, from: id, to: peer)
                 }
-                send(.with { $0.entries = message }, from: id, to: peer)
             case .examine(let origin, let checkpoint):
                 let examination = try! node.sync.feeds[origin]!.verifier.examine(
                     checkpoint, proofs: node.tree(origin).proofs)
@@ -236,6 +240,13 @@ final class SyncSimulation {
         for origin in origins { deliveredOrigins.append((envelope.to, origin)) }
     }
 
+    /// What the runtime's one-second timer does: unanswered `Want`s are asked of another peer.
+    func expireWants() {
+        for id in nodes.keys.sorted() where !nodes[id]!.crashed {
+            perform(nodes[id]!.sync.expireWants(now: now), at: id)
+        }
+    }
+
     func antiEntropy() {
         for id in nodes.keys.sorted() where !nodes[id]!.crashed {
             perform(nodes[id]!.sync.antiEntropy(), at: id)
@@ -250,6 +261,8 @@ final class SyncSimulation {
         for id in nodes.keys.sorted() where nodes[id]!.crashed { nodes[id]!.restart() }
         for _ in 0..<rounds {
             connectAll()
+            now += 10
+            expireWants()
             antiEntropy()
             var guardCount = 0
             while !queue.isEmpty && guardCount < 200_000 {

@@ -110,6 +110,7 @@ import TocsinDevelopment
                 }
             }
             if tick % 10 == 0 { simulation.antiEntropy() }
+            if tick % 6 == 3 { simulation.expireWants() }
             simulation.connectAll()
             simulation.deliver(Int.random(in: 20...120, using: &generator))
         }

@@ -115,6 +115,47 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
             )
         }
     }
+    /// A member announces a checkpoint and never answers the `Want` for it: after the timeout
+    /// the node asks a peer that announced the same, gets the entry long before anti-entropy
+    /// would have repaired it (30 s here, as by default), and names the silent member in its
+    /// log and in its peer list.
+    @Test func aMemberThatWithholdsAFeedIsPassedOverAndNamed() async throws {
+        try await LocalNetworkTests.LocalNetwork.run(nationals: 3, relays: 2) { local in
+            for id in ["RN", "XA"] { try local.create(id) }
+            try await local.start("RN", peers: [], antiEntropy: .seconds(30))
+            let network = local.network
+            // XB shows the relay XA's checkpoint of one entry, then stays silent.
+            let (withholder, capture) = try await TestPeer.connect(
+                as: "XB", of: network, port: local.ports["RN"]!, onRead: { local.waiter.signal() })
+            try await withholder.writeAndFlush(TestPeer.hello(from: "XB", of: network)).get()
+            try await withholder.writeAndFlush(
+                Tocsin_V1_Message.with { $0.heads.heads = [Self.head(of: network, by: "XA", cosignatures: 0)] }
+            ).get()
+            #expect(
+                await local.waiter.wait {
+                    capture.messages.contains { if case .want = $0.body { return true } else { return false } }
+                }, "the relay never asked the withholder")
+            // XA itself comes, with that very entry.
+            try await local.start("XA", peers: ["RN"], antiEntropy: .seconds(30))
+            let started = ContinuousClock.now
+            let batch = try await local.append(
+                "XA", group: "all", [SampleEntries.bulletin(number: 0, country: "XB", authorTimeMs: 1)])
+            #expect(
+                await local.waiter.wait(timeout: 20) { local.size("RN", batch.origin) == 1 },
+                "the relay did not get the withheld entry")
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(15), "the withheld entry took \(took)")
+            let statuses = await local.nodes["RN"]!.peerStatuses()
+            #expect(statuses.first { $0.nodeID == "XB" }.map { $0.connected && $0.unansweredWants >= 1 } == true)
+            #expect(statuses.first { $0.nodeID == "XA" }?.unansweredWants == 0)
+            #expect(
+                local.logs.lines(of: "tocsin.RN").contains {
+                    $0.text.contains("XB did not answer a Want") && $0.text.contains(batch.origin.description)
+                })
+            try await withholder.close()
+        }
+    }
+
     @Test func misbehavingPeersAreCutOffWithoutTouchingTheStore() async throws {
         try await LocalNetworkTests.LocalNetwork.run(nationals: 3, relays: 2) { local in
             for id in ["RN", "XA"] { try local.create(id) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import Testing
 import TocsinCore
@@ -110,7 +111,12 @@ final class EventWaiter: @unchecked Sendable {
         }
 
         /// Starts `id` dialling `peers`; `addresses` overrides where a peer is dialled (by id).
-        func start(_ id: String, peers: [String], addresses overrides: [String: Int] = [:]) async throws {
+        /// Anti-entropy runs every `antiEntropy` (far more often than the default 30 s, so that
+        /// tests of repair are quick; a test of what must not wait for it sets the default).
+        func start(
+            _ id: String, peers: [String], addresses overrides: [String: Int] = [:],
+            antiEntropy: TimeAmount = .milliseconds(300)
+        ) async throws {
             let member = network.member(id)!
             let store = try FeedStore.open(directory: directory.appendingPathComponent(id))
             let recorder = logs
@@ -128,7 +134,7 @@ final class EventWaiter: @unchecked Sendable {
                 }
             }
             ports[id] = try await node.start(
-                host: "127.0.0.1", port: ports[id] ?? 0, peers: addresses, antiEntropyInterval: .milliseconds(300))
+                host: "127.0.0.1", port: ports[id] ?? 0, peers: addresses, antiEntropyInterval: antiEntropy)
             nodes[id] = node
         }
 

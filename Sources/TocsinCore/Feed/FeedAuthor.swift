@@ -10,7 +10,7 @@ public struct FeedAuthor: Sendable {
     public private(set) var frontier: MerkleFrontier
 
     /// The most entries one append signs for; larger appends are split by the caller.
-    public static let maximumBatchCount = 10_000
+    public static let maximumBatchCount = FeedBatch.maximumCount
 
     public init(origin: FeedOrigin, key: Ed25519PrivateKey, frontier: MerkleFrontier = MerkleFrontier()) {
         self.origin = origin
@@ -22,9 +22,7 @@ public struct FeedAuthor: Sendable {
     /// advances only if the batch is valid.
     public mutating func append(_ entries: [[UInt8]]) throws(FeedRejection) -> FeedBatch {
         guard !entries.isEmpty else { throw FeedRejection.emptyBatch }
-        guard entries.count <= Self.maximumBatchCount else {
-            throw FeedRejection.batchTooLarge(count: entries.count, limit: Self.maximumBatchCount)
-        }
+        if let exceeded = FeedBatch.limitExceeded(by: entries) { throw exceeded }
         let (leafHashes, headers) = try EntryDigests.compute(entries, firstIndex: frontier.size)
         var next = frontier
         let nodes = FeedTree.extend(&next, with: leafHashes)

@@ -32,6 +32,24 @@ public struct EntryHeader: Hashable, Sendable {
 /// Verified entries of one feed with the checkpoint that covers them: exactly what a store
 /// writes in one transaction.
 public struct FeedBatch: Sendable {
+    /// The most entries in one batch, as an author signs it or a peer sends it.
+    public static let maximumCount = 10_000
+    /// The most entry bytes in one batch (8 MiB): with its checkpoint it fits a 16 MiB frame.
+    /// An author never signs a larger interval, so a node can always serve a feed in frames
+    /// a peer accepts.
+    public static let maximumBytes = 8 << 20
+
+    /// Why `entries` cannot be one batch (too many, too many bytes), if they cannot.
+    public static func limitExceeded(by entries: [[UInt8]]) -> FeedRejection? {
+        guard entries.count <= maximumCount else {
+            return .batchTooLarge(count: entries.count, limit: maximumCount)
+        }
+        var bytes = 0
+        for entry in entries { bytes += entry.count }
+        guard bytes <= maximumBytes else { return .batchTooManyBytes(bytes: bytes, limit: maximumBytes) }
+        return nil
+    }
+
     public let origin: FeedOrigin
     /// The index of the first entry.
     public let firstIndex: UInt64

@@ -4,6 +4,7 @@ import TocsinCrypto
 public enum FeedRejection: Error, Sendable, Equatable, CustomStringConvertible {
     case emptyBatch
     case batchTooLarge(count: Int, limit: Int)
+    case batchTooManyBytes(bytes: Int, limit: Int)
     case malformedEntry(index: UInt64, EntryError)
     case malformedCheckpoint(NoteError)
     case wrongOrigin(expected: String, found: String)
@@ -20,6 +21,9 @@ public enum FeedRejection: Error, Sendable, Equatable, CustomStringConvertible {
             return "the batch has no entries"
         case .batchTooLarge(let count, let limit):
             return "the batch has \(count) entries, more than the limit of \(limit)"
+        case .batchTooManyBytes(let bytes, let limit):
+            return
+                "the batch's entries total \(bytes) bytes, more than the limit of \(limit): append them in several batches"
         case .malformedEntry(let index, let error):
             return "entry \(index): \(error)"
         case .malformedCheckpoint(let error):

@@ -15,7 +15,7 @@ public struct FeedVerifier: Sendable {
     public private(set) var isFrozen: Bool
 
     /// The most entries accepted in one batch.
-    public static let maximumBatchCount = 10_000
+    public static let maximumBatchCount = FeedBatch.maximumCount
 
     public init(
         origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier = MerkleFrontier(),
@@ -54,9 +54,7 @@ public struct FeedVerifier: Sendable {
     ) throws(FeedRejection) -> FeedBatch {
         guard !isFrozen else { throw FeedRejection.frozen(origin: origin.description) }
         guard !entries.isEmpty else { throw FeedRejection.emptyBatch }
-        guard entries.count <= Self.maximumBatchCount else {
-            throw FeedRejection.batchTooLarge(count: entries.count, limit: Self.maximumBatchCount)
-        }
+        if let exceeded = FeedBatch.limitExceeded(by: entries) { throw exceeded }
         guard firstIndex == frontier.size else {
             throw FeedRejection.gap(expectedFirstIndex: frontier.size, found: firstIndex)
         }

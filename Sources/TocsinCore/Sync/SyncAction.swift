@@ -11,8 +11,9 @@ public enum SyncAction: Sendable {
     /// Remember, durably, that a peer showed this node `size` entries of its own feed (the
     /// restore guard holds across restarts).
     case rememberOwnFeed(FeedOrigin, size: UInt64)
-    /// Read entries `range` of `origin` and send them to `peer` as one `Entries` message
-    /// with the stored checkpoint of size `range.upperBound`.
+    /// Answer `peer`'s `Want` with entries `range` of `origin`: read the size of each entry,
+    /// cut the range with `SyncNode.batches(serving:of:entryBytes:)`, and send each batch as an
+    /// `Entries` message with the stored checkpoint of its end, while the peer reads.
     case serve(peer: String, origin: FeedOrigin, range: Range<UInt64>)
     /// Compare an authenticated checkpoint smaller than the held tree with the stored tree
     /// (`FeedVerifier.examine`), and report a fork with `SyncNode.recordFork`.
@@ -22,6 +23,6 @@ public enum SyncAction: Sendable {
     /// Call `SyncNode.forwardCosignatures()` shortly (tens of milliseconds): new cosignatures
     /// are waiting to be forwarded together.
     case forwardCosignaturesSoon
-    /// Tell the operator: a peer misbehaved or something notable happened.
-    case log(peer: String?, String)
+    /// Tell the operator: something notable happened, or (`warning`) a peer misbehaved.
+    case log(peer: String?, String, warning: Bool = false)
 }

@@ -53,16 +53,35 @@ public struct SyncFeed: Sendable {
         checkpointRoots[size] = batch.checkpoint.checkpoint.root
     }
 
-    /// Cuts `[from, to)` into batches that end at stored checkpoint sizes, each at most
-    /// `maximumEntries` long unless one author interval is longer.
-    func batches(from: UInt64, to: UInt64, maximumEntries: Int, limit: Int) -> [Range<UInt64>] {
+    /// Cuts `[from, to)` into at most `limit` batches that end at stored checkpoint sizes (the
+    /// last may end beyond `to`, at the next one),
+    /// each at most `maximumEntries` long and, when `entryBytes` gives the sizes of the
+    /// entries from `from` on, at most `maximumBytes` of entries — unless one interval between
+    /// stored checkpoints is longer on its own (it is sent whole).
+    func batches(
+        from: UInt64, to: UInt64, maximumEntries: Int, maximumBytes: Int = .max, limit: Int,
+        entryBytes: [Int]? = nil
+    ) -> [Range<UInt64>] {
+        // Entry bytes before each offset from `from`: the bytes of a range are a difference.
+        var before: [Int] = [0]
+        if let entryBytes {
+            before.reserveCapacity(entryBytes.count + 1)
+            for size in entryBytes { before.append(before[before.count - 1] &+ max(0, size)) }
+        }
+        func fits(_ start: UInt64, _ end: UInt64) -> Bool {
+            guard end - start <= UInt64(maximumEntries) else { return false }
+            guard entryBytes != nil else { return true }
+            let (low, high) = (Int(start - from), Int(end - from))
+            guard high < before.count else { return false }
+            return before[high] - before[low] <= maximumBytes
+        }
         var ranges: [Range<UInt64>] = []
         var start = from
         var position = sortedSizes.partitionPoint { $0 <= from }
         while start < to, position < sortedSizes.count, ranges.count < limit {
             var end = sortedSizes[position]
             var next = position + 1
-            while next < sortedSizes.count, sortedSizes[next] - start <= UInt64(maximumEntries), end < to {
+            while next < sortedSizes.count, end < to, fits(start, sortedSizes[next]) {
                 end = sortedSizes[next]
                 next += 1
             }

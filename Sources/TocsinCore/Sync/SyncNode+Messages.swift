@@ -149,7 +149,7 @@ extension SyncNode {
         if feeds[origin] == nil { feeds[origin] = feed }
 
         if size > feed.size {
-            return remembered + want(origin, from: peer)
+            return remembered + want(origin, from: peer, now: now)
         }
         if size == feed.size {
             guard let held = feed.latest else { return [] }
@@ -210,11 +210,11 @@ extension SyncNode {
     }
 
     /// Asks `peer` for what it announced beyond what is held, unless already asked.
-    mutating func want(_ origin: FeedOrigin, from peer: String) -> [SyncAction] {
+    mutating func want(_ origin: FeedOrigin, from peer: String, now: UInt64) -> [SyncAction] {
         guard pending[origin] == nil, let feed = feeds[origin], !feed.verifier.isFrozen,
             let announced = peers[peer]?.announced[origin], announced > feed.size
         else { return [] }
-        pending[origin] = (peer, feed.size..<announced)
+        pending[origin] = PendingWant(peer: peer, range: feed.size..<announced, lastProgress: now)
         let request = Tocsin_V1_Want.with {
             $0.origin = origin.description
             $0.from = feed.size
@@ -231,10 +231,13 @@ extension SyncNode {
         }
         guard request.from < request.to else { return refuse(peer, .malformed, "Want with an empty range") }
         guard let feed = feeds[origin], request.from < feed.size else { return [] }
+        // What the answer can span, cut by entries alone; the edge cuts it by bytes too
+        // (`batches(serving:of:entryBytes:)`), which only shortens it.
         let ranges = feed.batches(
             from: request.from, to: min(request.to, feed.size), maximumEntries: configuration.maximumBatchEntries,
             limit: configuration.maximumBatchesPerWant)
-        return ranges.map { .serve(peer: peer, origin: origin, range: $0) }
+        guard let first = ranges.first, let last = ranges.last else { return [] }
+        return [.serve(peer: peer, origin: origin, range: first.lowerBound..<last.upperBound)]
     }
 
     mutating func receivedEntries(_ message: Tocsin_V1_Entries, from peer: String, now: UInt64) -> [SyncAction] {
@@ -274,9 +277,15 @@ extension SyncNode {
             feeds[origin] = current
             feed = current
         }
-        if let asked = pending[origin], asked.range.upperBound <= feed.size { pending[origin] = nil }
+        if var asked = pending[origin] {
+            asked.answers += asked.peer == peer ? 1 : 0
+            asked.lastProgress = now
+            // Received whole, or as much as the peer sends for one Want: ask for the rest.
+            let done = asked.range.upperBound <= feed.size || asked.answers >= configuration.maximumBatchesPerWant
+            pending[origin] = done ? nil : asked
+        }
         actions += push(origin, except: peer)
-        if pending[origin] == nil { actions += want(origin, from: peer) }
+        if pending[origin] == nil { actions += want(origin, from: peer, now: now) }
         return actions
     }
 

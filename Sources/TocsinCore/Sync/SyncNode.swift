@@ -18,21 +18,29 @@ public struct SyncNode: Sendable {
         public let witnessKey: Ed25519PrivateKey?
         /// Entries per `Entries` message when the author's checkpoints allow it.
         public let maximumBatchEntries: Int
-        /// `Entries` messages answered per `Want`; the peer asks again for the rest.
+        /// Entry bytes per `Entries` message when the stored checkpoints allow it.
+        public let maximumBatchBytes: Int
+        /// `Entries` messages answered per `Want`; the peer asks again for the rest after as
+        /// many answers.
         public let maximumBatchesPerWant: Int
+        /// Seconds a `Want` may go without an answer before it is asked of another peer.
+        public let wantTimeoutSeconds: UInt64
         /// Who may see which group, under `charter`.
         public let permissions: Permissions
 
         public init(
             nodeID: String, network: NetworkID, charter: Charter, witnessKey: Ed25519PrivateKey?,
-            maximumBatchEntries: Int = 1000, maximumBatchesPerWant: Int = 16
+            maximumBatchEntries: Int = 1000, maximumBatchBytes: Int = FeedBatch.maximumBytes,
+            maximumBatchesPerWant: Int = 16, wantTimeoutSeconds: UInt64 = 5
         ) {
             self.nodeID = nodeID
             self.network = network
             self.charter = charter
             self.witnessKey = witnessKey
             self.maximumBatchEntries = maximumBatchEntries
+            self.maximumBatchBytes = maximumBatchBytes
             self.maximumBatchesPerWant = maximumBatchesPerWant
+            self.wantTimeoutSeconds = wantTimeoutSeconds
             permissions = Permissions(charter: charter)
         }
     }
@@ -60,8 +68,23 @@ public struct SyncNode: Sendable {
     /// Feeds whose latest checkpoint gained cosignatures not yet forwarded, with the peers
     /// they came from.
     var cosignaturesToForward: [FeedOrigin: Set<String>] = [:]
-    /// Ranges asked for and not yet received, with the peer asked.
-    var pending: [FeedOrigin: (peer: String, range: Range<UInt64>)] = [:]
+    /// A range asked for and not yet received.
+    struct PendingWant: Sendable {
+        let peer: String
+        let range: Range<UInt64>
+        /// `Entries` answers received: after `maximumBatchesPerWant` the peer has sent all it
+        /// will for this `Want`.
+        var answers = 0
+        /// When it was asked or last answered (seconds): it expires `wantTimeoutSeconds` later.
+        var lastProgress: UInt64
+    }
+
+    /// Ranges asked for and not yet received, per feed (one at a time).
+    var pending: [FeedOrigin: PendingWant] = [:]
+    /// Whether no `Want` is outstanding (nothing for `expireWants` to do).
+    public var pendingWantsAreEmpty: Bool { pending.isEmpty }
+    /// `Want`s each peer left unanswered since the node started (shown in `tocsin peers`).
+    public internal(set) var unansweredWants: [String: Int] = [:]
 
     /// - Parameter ownFeedKnown: what peers showed of this node's own feeds in earlier runs.
     public init(
@@ -144,10 +167,45 @@ public struct SyncNode: Sendable {
         }
     }
 
-    /// Periodic anti-entropy: forget unanswered requests and exchange heads with every peer.
+    /// Periodic anti-entropy: exchange heads with every peer (unanswered requests are the
+    /// business of `expireWants`).
     public mutating func antiEntropy() -> [SyncAction] {
-        pending = [:]
         return establishedPeers.flatMap { heads(for: $0) }
+    }
+
+    /// `Want`s that went `wantTimeoutSeconds` without an answer: the silent peer is named, and
+    /// the range is asked of another peer that announced it (of the same one when none did).
+    /// A peer that announces a checkpoint and never serves it cannot hold the feed back while
+    /// another peer holds it.
+    public mutating func expireWants(now: UInt64) -> [SyncAction] {
+        var actions: [SyncAction] = []
+        for (origin, asked) in pending.sorted(by: { $0.key < $1.key })
+        where now >= asked.lastProgress.addingReportingOverflow(configuration.wantTimeoutSeconds).partialValue {
+            pending[origin] = nil
+            unansweredWants[asked.peer, default: 0] += 1
+            actions.append(
+                .log(
+                    peer: asked.peer,
+                    "\(asked.peer) did not answer a Want for \(origin) entries \(asked.range.lowerBound)..<\(asked.range.upperBound) within \(configuration.wantTimeoutSeconds) s; asking another peer",
+                    warning: true))
+            let held = feeds[origin]?.size ?? 0
+            // Others that announced more than is held, the least silent first.
+            let others = establishedPeers.filter { $0 != asked.peer && (peers[$0]?.announced[origin] ?? 0) > held }
+                .sorted { (unansweredWants[$0] ?? 0, $0) < (unansweredWants[$1] ?? 0, $1) }
+            actions += want(origin, from: others.first ?? asked.peer, now: now)
+        }
+        return actions
+    }
+
+    /// The `Entries` messages that answer a `serve` action for `span` of `origin`: cut at stored
+    /// checkpoint sizes, by entries and by bytes, at most `maximumBatchesPerWant`.
+    /// `entryBytes` gives the size of each entry of `span`, in order.
+    public func batches(serving span: Range<UInt64>, of origin: FeedOrigin, entryBytes: [Int]) -> [Range<UInt64>] {
+        guard let feed = feeds[origin] else { return [] }
+        return feed.batches(
+            from: span.lowerBound, to: span.upperBound, maximumEntries: configuration.maximumBatchEntries,
+            maximumBytes: configuration.maximumBatchBytes, limit: configuration.maximumBatchesPerWant,
+            entryBytes: entryBytes)
     }
 
     /// Records a fork found by the node or the edge (`examine`), freezes the feed and
