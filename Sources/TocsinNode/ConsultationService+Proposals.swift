@@ -46,7 +46,7 @@ extension ConsultationService {
                 throw ServiceError(.invalid(field: "proposal"), "proposal: \(reference) is not a proposal")
             }
             try refuse(permissions.verdict(nodeID, .vote(group: reference.group)))
-            try refuse(machine.voteVerdict(on: reference, nowMs: now), as: .conflict)
+            try refuse(machine.voteVerdict(on: reference), as: .conflict)
             return (
                 reference.group,
                 try ConsultationEntries.vote(

@@ -31,6 +31,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Cosign every verified checkpoint (relays always do).
     public var witness: Bool
     public var antiEntropySeconds: Int
+    /// How far ahead of this node's clock a peer's cosignature may be dated (seconds).
+    public var maximumClockSkewSeconds: Int
     /// Overrides the restore guard: append before any peer confirmed this node's own heads.
     /// Only for a node whose log exists nowhere else (for example the first node of a network).
     public var trustLocalLog: Bool
@@ -40,7 +42,7 @@ public struct NodeConfiguration: Sendable, Equatable {
     static let keys: Set<String> = [
         "node-id", "data-dir", "key", "certificate", "ca", "charter", "charter-signature", "listen", "peers",
         "log-level",
-        "witness", "anti-entropy-seconds", "admin-socket", "trust-local-log",
+        "witness", "anti-entropy-seconds", "max-clock-skew-seconds", "admin-socket", "trust-local-log",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -119,6 +121,15 @@ public struct NodeConfiguration: Sendable, Equatable {
             antiEntropySeconds = seconds
         } else {
             antiEntropySeconds = 30
+        }
+        if let value = table["max-clock-skew-seconds"] {
+            guard let seconds = value.int, (1...86_400).contains(seconds) else {
+                throw ConfigurationError.invalid(
+                    key: "max-clock-skew-seconds", reason: "a whole number of seconds from 1 to 86400")
+            }
+            maximumClockSkewSeconds = seconds
+        } else {
+            maximumClockSkewSeconds = 300
         }
         adminSocket = try path("admin-socket", default: dataDirectory.appendingPathComponent("admin.sock").path)
         var peers: [Peer] = []

@@ -73,7 +73,8 @@ public enum NodeLauncher {
         return try NodeRuntime(
             nodeID: configuration.nodeID, key: key, certificateChain: chain, authority: authority, store: store,
             group: group,
-            logger: logger, witness: configuration.witness, trustLocalLog: configuration.trustLocalLog)
+            logger: logger, witness: configuration.witness, trustLocalLog: configuration.trustLocalLog,
+            maximumClockSkewSeconds: UInt64(configuration.maximumClockSkewSeconds))
     }
 
     private static func bytes(_ key: String, _ url: URL) throws(ConfigurationError) -> [UInt8] {

@@ -100,11 +100,12 @@ public final class NodeRuntime: @unchecked Sendable {
 
     /// - Parameters:
     ///   - witness: whether to cosign every verified checkpoint (relays always do).
+    ///   - maximumClockSkewSeconds: how far ahead of `clock` a cosignature may be dated.
     ///   - clock: the time for cosignatures and stored rows; `random`: jitter in [0, 1) for backoff.
     public init(
         nodeID: String, key: Ed25519PrivateKey, certificateChain: [Certificate], authority: Certificate,
         store: FeedStore, group: any EventLoopGroup, logger: Logger, witness: Bool, backoff: Backoff = Backoff(),
-        trustLocalLog: Bool = false,
+        trustLocalLog: Bool = false, maximumClockSkewSeconds: UInt64 = 300,
         clock: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) throws {
@@ -129,7 +130,7 @@ public final class NodeRuntime: @unchecked Sendable {
         sync = SyncNode(
             configuration: .init(
                 nodeID: nodeID, network: store.networkID, charter: charter.charter,
-                witnessKey: witness || isRelay ? key : nil),
+                witnessKey: witness || isRelay ? key : nil, maximumClockSkewSeconds: maximumClockSkewSeconds),
             feeds: try Self.loadFeeds(store: store, charter: charter.charter), forkProofs: try store.forkProofs(),
             ownFeedKnown: try store.ownFeedKnown())
     }

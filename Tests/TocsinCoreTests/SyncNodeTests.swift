@@ -301,6 +301,40 @@ import TocsinDevelopment
         #expect(node.unansweredWants == ["RN": 1, "XA": 1])
     }
 
+    @Test func aCosignatureDatedBeyondTheClockSkewIsNotAcceptedUntilTheClockReachesIt() throws {
+        let genuine = try batch()
+        var feed = SyncFeed(origin: genuine.origin, author: Self.network.member("XA")!.key.publicKey)
+        feed.record(genuine)
+        var (node, _) = established("XC", with: "RN", feeds: [feed])
+        // The convener's clock runs an hour ahead of this node's (1,800,000,000 s).
+        let cosignature = try Cosignature.sign(
+            genuine.checkpoint.checkpoint, witnessName: WitnessName.of(node: "RN", network: Self.network.networkID),
+            key: Self.network.member("RN")!.key, timestamp: 1_800_003_600)
+        let head = Tocsin_V1_Message.with {
+            $0.cosignature = .with {
+                $0.origin = genuine.origin.description
+                $0.checkpoint = Data(genuine.checkpoint.adding(cosignature).note.formatted.utf8)
+            }
+        }
+        func stored(_ actions: [SyncAction]) -> Bool {
+            actions.contains { if case .storeCosignature = $0 { true } else { false } }
+        }
+        func warned(_ actions: [SyncAction]) -> Bool {
+            actions.contains {
+                if case .log(_, let text, true) = $0 { return text.contains("3600 s ahead") }
+                return false
+            }
+        }
+        let early = node.received(head, from: "RN", now: 1_800_000_000)
+        #expect(!stored(early) && warned(early))
+        #expect(!early.contains { if case .close = $0 { true } else { false } }, "the session stays")
+        let again = node.received(head, from: "RN", now: 1_800_000_030)
+        #expect(!stored(again) && !warned(again), "one warning per witness")
+        // Within the allowed 300 s: accepted.
+        #expect(stored(node.received(head, from: "RN", now: 1_800_003_300)))
+        #expect(node.feeds[genuine.origin]?.latest?.cosignatures.map(\.timestamp) == [1_800_003_600])
+    }
+
     @Test func pingIsAnswered() {
         var (node, _) = established("RN", with: "XA")
         let actions = node.received(.with { $0.ping = .with { $0.nonce = 42 } }, from: "XA", now: 1)

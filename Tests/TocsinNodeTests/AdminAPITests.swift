@@ -58,9 +58,21 @@ import TocsinStore
                 }
                 let open = try AdminNode.deliver(
                     [try proposal(deadline: now + day, at: now - 4000)], by: "XC", in: "nro", of: network, to: store)
-                let closed = try AdminNode.deliver(
-                    [try proposal(deadline: now - 1000, at: now - 3 * day)], by: "XC", in: "nro", of: network,
-                    to: store)
+                let closedEntry = try proposal(deadline: now - 1000, at: now - 3 * day)
+                let closed = try AdminNode.deliver([closedEntry], by: "XC", in: "nro", of: network, to: store)
+                // The convener's decision on it, with no vote: what closes it for good.
+                let rules = Tally.Rules(
+                    proposal: try Tocsin_V1_Entry(serializedBytes: closedEntry).proposal,
+                    group: network.charter.group("nro")!, charter: network.charter)
+                let closing = try #require(Tally.closing(rules: rules, votes: [], nowMs: now, graceMs: 0))
+                var decision = Tocsin_V1_Decision()
+                decision.proposal = ConsultationBook.message(closed, leafHash: MerkleHash.leaf(closedEntry))
+                decision.outcome = ConsultationTerms.outcome(closing.outcome)
+                decision.closedMs = closing.closedMs
+                decision.statement = closing.explanation
+                _ = try AdminNode.deliver(
+                    [ConsultationEntries.decision(decision, authorTimeMs: now - 500)], by: "RN", in: "nro",
+                    of: network, to: store)
                 references += [delivered, open, closed]
             }
             let nro = references.count == 4
@@ -152,12 +164,13 @@ import TocsinStore
         let status = try await node.call { try $0.status() }
         #expect(status.nodeID == "XA")
         #expect(status.groups == ["nro", "all"])
-        #expect(status.feeds == 3, "XC's and XB's feeds, and XA's own with its receipt")
-        #expect(status.entries == 5)
+        #expect(status.feeds == 4, "XC's, XB's and RN's feeds, and XA's own with its receipt")
+        #expect(status.entries == 6)
         #expect(try await node.call { try $0.peers() } == [])
         let feeds = try await node.call { try $0.feeds() }
         let network = fixture.network.networkID.shortHex
-        #expect(Set(feeds.map(\.origin)) == Set(["all/XB", "nro/XA", "nro/XC"].map { "tocsin/\(network)/\($0)" }))
+        #expect(
+            Set(feeds.map(\.origin)) == Set(["all/XB", "nro/XA", "nro/XC", "nro/RN"].map { "tocsin/\(network)/\($0)" }))
         #expect(feeds.first { $0.author == "XC" }?.size == 3)
 
         let issued = try await node.call { try $0.issue(BulletinRequest(group: "nro", draft: Self.fullDraft)) }
@@ -199,9 +212,9 @@ import TocsinStore
         let proposals = try await node.call { try $0.proposals() }
         #expect(
             proposals.map(\.reference) == [
-                opened.reference, fixture.closedProposal.description, fixture.networkWideProposal.description,
-                fixture.proposal.description,
-            ], "undecided ones by priority, then deadline (one past its deadline awaits its decision)")
+                opened.reference, fixture.networkWideProposal.description, fixture.proposal.description,
+                fixture.closedProposal.description,
+            ], "undecided ones by priority, then deadline; decided ones last")
         let shown = try await node.call { try $0.proposal(fixture.proposal.description) }
         #expect(shown.votes.map(\.reference) == [vote.reference])
         #expect(shown.votes.first?.statement == "Yes")
@@ -253,7 +266,7 @@ import TocsinStore
             try $0.vote(VoteRequest(proposal: fixture.closedProposal.description, position: "endorse"))
         }
         #expect(closed?.status == 409)
-        #expect(closed?.description.contains("closed at its deadline") == true)
+        #expect(closed?.description.contains("was decided by nro/RN/0") == true, "\(String(describing: closed))")
         let issued = try await node.call { try $0.issue(BulletinRequest(group: "nro", draft: Self.fullDraft)) }
         _ = try await node.call { try $0.cancel(issued.reference) }
         let afterCancel = await node.failure { try $0.update(issued.reference, BulletinChanges(severity: "minor")) }

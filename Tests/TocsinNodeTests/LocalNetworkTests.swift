@@ -115,7 +115,7 @@ final class EventWaiter: @unchecked Sendable {
         /// tests of repair are quick; a test of what must not wait for it sets the default).
         func start(
             _ id: String, peers: [String], addresses overrides: [String: Int] = [:],
-            antiEntropy: TimeAmount = .milliseconds(300)
+            antiEntropy: TimeAmount = .milliseconds(300), clock: @escaping @Sendable () -> Date = { Date() }
         ) async throws {
             let member = network.member(id)!
             let store = try FeedStore.open(directory: directory.appendingPathComponent(id))
@@ -125,7 +125,7 @@ final class EventWaiter: @unchecked Sendable {
             let node = try NodeRuntime(
                 nodeID: id, key: member.key, certificateChain: [member.certificate],
                 authority: network.authority.certificate, store: store, group: LocalNetworkTests.group, logger: logger,
-                witness: false, backoff: .init(initial: .milliseconds(20), maximum: .milliseconds(400)))
+                witness: false, backoff: .init(initial: .milliseconds(20), maximum: .milliseconds(400)), clock: clock)
             let waiter = self.waiter
             await node.observe { _ in waiter.signal() }
             let addresses = peers.compactMap { peer in

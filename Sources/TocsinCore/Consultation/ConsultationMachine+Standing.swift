@@ -63,6 +63,12 @@ extension ConsultationMachine {
     /// witnessing it saw cosigned or that the convener's decision proves. Once a decision that
     /// holds closed it, the standing is the one at that close (a vote witnessed after an
     /// early close changes nothing).
+    ///
+    /// Time in a consultation is the convener's: votes count by its cosignatures' timestamps,
+    /// and it closes by its clock. So only the convener's own view closes at `nowMs`; any
+    /// other node counts every vote witnessed by the deadline, whatever its own clock says, and
+    /// calls the proposal closed only by the convener's decision. A member whose clock is off
+    /// neither shows an outcome early nor leaves out a vote the convener witnessed in time.
     public func standing(
         of proposal: EntryReference, nowMs: Int64, ledger: some ConsultationLedger
     ) -> Tally.Standing? {
@@ -84,6 +90,10 @@ extension ConsultationMachine {
                 rules: rules, counted: Tally.counted(votes, rules: rules, closingMs: closing),
                 closed: closing >= rules.deadlineMs)
         }
+        guard permissions.permits(nodeID, .decide(group: proposal.group)) else {
+            return Tally.standing(
+                rules: rules, counted: Tally.counted(votes, rules: rules, closingMs: rules.deadlineMs), closed: false)
+        }
         return Tally.standing(rules: rules, votes: votes, nowMs: nowMs)
     }
 
@@ -95,14 +105,13 @@ extension ConsultationMachine {
         book.decisions(on: proposal).map { ($0.reference, verdicts[$0.reference]) }
     }
 
-    /// Whether a vote written at `nowMs` on `proposal` could still count: not once a decision
-    /// that holds closed it, nor after its deadline (who may vote is `Permissions`).
-    public func voteVerdict(on proposal: EntryReference, nowMs: Int64) -> Permissions.Verdict {
+    /// Whether a vote on `proposal` could still count: not once a decision that holds closed
+    /// it (who may vote is `Permissions`). This node's clock refuses nothing: whether a vote
+    /// came in time is the convener's witnessing, and a node whose clock runs ahead must not
+    /// turn its members' votes away before the convener's deadline has come.
+    public func voteVerdict(on proposal: EntryReference) -> Permissions.Verdict {
         if let decision = closingDecision(of: proposal) {
             return .refused(.decided(proposal: proposal, by: decision.reference))
-        }
-        if let held = book.proposals[proposal], nowMs >= held.payload.deadlineMs {
-            return .refused(.closed(proposal: proposal, deadlineMs: held.payload.deadlineMs))
         }
         return .permitted
     }

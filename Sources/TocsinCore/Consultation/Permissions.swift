@@ -76,8 +76,6 @@ public struct Permissions: Sendable {
         case cancelled(bulletin: EntryReference, by: EntryReference)
         /// A vote now would not count: a decision that holds closed the proposal.
         case decided(proposal: EntryReference, by: EntryReference)
-        /// A vote now would not count: the proposal's deadline has passed.
-        case closed(proposal: EntryReference, deadlineMs: Int64)
         /// A proposal may only make its group's policy stricter.
         case laxerPolicy(group: String, asked: Charter.Policy, policy: Charter.Policy)
         /// A proposal's quorum is a percentage, no lower than its group's.
@@ -111,9 +109,6 @@ public struct Permissions: Sendable {
                 return "\(bulletin) was cancelled by \(cancel): it changes no more"
             case .decided(let proposal, let decision):
                 return "\(proposal) was decided by \(decision): a vote now would not count"
-            case .closed(let proposal, let deadlineMs):
-                return
-                    "\(proposal) closed at its deadline \(BulletinDraft.timeText(milliseconds: deadlineMs)): a vote now would not count"
             case .laxerPolicy(let group, let asked, let policy):
                 return
                     "policy: \(group) decides by \(policy.rawValue); a proposal may make that stricter, not \(asked.rawValue) (silence < majority < two-thirds < consensus)"

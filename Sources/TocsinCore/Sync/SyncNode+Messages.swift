@@ -156,7 +156,7 @@ extension SyncNode {
             if held.checkpoint.root != checkpoint.checkpoint.root {
                 return recordFork(ForkProof(sameSize: held, checkpoint))
             }
-            return mergeCosignatures(of: checkpoint, into: &feed, from: peer)
+            return mergeCosignatures(of: checkpoint, into: &feed, from: peer, now: now)
         }
         // An older checkpoint: consistent if it matches the stored one of its size; otherwise
         // the edge compares it with the stored tree (and builds the proof from it).
@@ -166,7 +166,7 @@ extension SyncNode {
 
     /// Adds the cosignatures of `checkpoint` that are new and valid, stores and forwards them.
     mutating func mergeCosignatures(
-        of checkpoint: SignedCheckpoint, into feed: inout SyncFeed, from peer: String
+        of checkpoint: SignedCheckpoint, into feed: inout SyncFeed, from peer: String, now: UInt64
     )
         -> [SyncAction]
     {
@@ -193,7 +193,21 @@ extension SyncNode {
                     "\(feed.origin): a cosignature by \(cosignature.witnessName.prefix(100).debugDescription) does not verify"
                 )
             }
+            // Genuine but dated too far ahead of this clock: not accepted yet (it comes back with the next
+            // Heads). A convener's clock that runs ahead would make votes look late.
+            let acceptedUntil = now.addingReportingOverflow(configuration.maximumClockSkewSeconds)
+            if !acceptedUntil.overflow, cosignature.timestamp > acceptedUntil.partialValue {
+                if witnessesAhead.insert(cosignature.witnessName).inserted {
+                    actions.append(
+                        .log(
+                            peer: peer,
+                            "\(feed.origin): a cosignature by \(cosignature.witnessName.prefix(100).debugDescription) is dated \(cosignature.timestamp - now) s ahead of this node's clock, more than the \(configuration.maximumClockSkewSeconds) s allowed: not accepted until this clock reaches it (check both clocks)",
+                            warning: true))
+                }
+                continue
+            }
             known.insert(cosignature.witnessName)
+            witnessesAhead.remove(cosignature.witnessName)
             latest = latest.adding(cosignature)
             actions.append(.storeCosignature(cosignature, latest.checkpoint))
         }
@@ -271,8 +285,11 @@ extension SyncNode {
         // Cosignatures that travelled with the checkpoint are kept if they verify.
         if let received = try? SignedCheckpoint(parsing: Array(message.checkpoint)), !received.cosignatures.isEmpty {
             var current = feed
-            actions += mergeCosignatures(of: received, into: &current, from: peer).filter {
-                if case .storeCosignature = $0 { return true } else { return false }
+            actions += mergeCosignatures(of: received, into: &current, from: peer, now: now).filter {
+                switch $0 {
+                case .storeCosignature, .log: return true
+                default: return false
+                }
             }
             feeds[origin] = current
             feed = current

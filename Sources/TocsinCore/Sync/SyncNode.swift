@@ -25,13 +25,16 @@ public struct SyncNode: Sendable {
         public let maximumBatchesPerWant: Int
         /// Seconds a `Want` may go without an answer before it is asked of another peer.
         public let wantTimeoutSeconds: UInt64
+        /// How far ahead of this node's clock a cosignature may be dated (seconds): one dated
+        /// later is not accepted yet, and the operator is told.
+        public let maximumClockSkewSeconds: UInt64
         /// Who may see which group, under `charter`.
         public let permissions: Permissions
 
         public init(
             nodeID: String, network: NetworkID, charter: Charter, witnessKey: Ed25519PrivateKey?,
             maximumBatchEntries: Int = 1000, maximumBatchBytes: Int = FeedBatch.maximumBytes,
-            maximumBatchesPerWant: Int = 16, wantTimeoutSeconds: UInt64 = 5
+            maximumBatchesPerWant: Int = 16, wantTimeoutSeconds: UInt64 = 5, maximumClockSkewSeconds: UInt64 = 300
         ) {
             self.nodeID = nodeID
             self.network = network
@@ -41,6 +44,7 @@ public struct SyncNode: Sendable {
             self.maximumBatchBytes = maximumBatchBytes
             self.maximumBatchesPerWant = maximumBatchesPerWant
             self.wantTimeoutSeconds = wantTimeoutSeconds
+            self.maximumClockSkewSeconds = maximumClockSkewSeconds
             permissions = Permissions(charter: charter)
         }
     }
@@ -83,6 +87,9 @@ public struct SyncNode: Sendable {
     var pending: [FeedOrigin: PendingWant] = [:]
     /// Whether no `Want` is outstanding (nothing for `expireWants` to do).
     public var pendingWantsAreEmpty: Bool { pending.isEmpty }
+    /// Witnesses whose cosignatures came dated beyond the clock skew, already reported (one
+    /// warning until one of theirs is accepted again).
+    var witnessesAhead: Set<String> = []
     /// `Want`s each peer left unanswered since the node started (shown in `tocsin peers`).
     public internal(set) var unansweredWants: [String: Int] = [:]
 
