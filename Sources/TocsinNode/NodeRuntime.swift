@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TocsinCore
@@ -68,6 +69,10 @@ public final class NodeRuntime: @unchecked Sendable {
     let backoff: Backoff
     /// The operator's override of the restore guard (`trust-local-log`).
     let trustLocalLog: Bool
+    /// Connections still in their TLS handshake, bounded in total and per source address.
+    public let handshakes: HandshakeLimiter
+    /// Connections refused at those bounds since the last report, and when the next is due.
+    let refusedHandshakes = NIOLockedValueBox<(count: Int, nextReport: NIODeadline)>((0, .uptimeNanoseconds(0)))
     /// The node executor: every `var` below is confined to it.
     let queue = DispatchQueue(label: "tocsin.node.core")
     /// The store's writer executor.
@@ -106,6 +111,7 @@ public final class NodeRuntime: @unchecked Sendable {
         nodeID: String, key: Ed25519PrivateKey, certificateChain: [Certificate], authority: Certificate,
         store: FeedStore, group: any EventLoopGroup, logger: Logger, witness: Bool, backoff: Backoff = Backoff(),
         trustLocalLog: Bool = false, maximumClockSkewSeconds: UInt64 = 300,
+        handshakes: HandshakeLimiter = HandshakeLimiter(),
         clock: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) throws {
@@ -124,6 +130,7 @@ public final class NodeRuntime: @unchecked Sendable {
         self.random = random
         self.backoff = backoff
         self.trustLocalLog = trustLocalLog
+        self.handshakes = handshakes
         tlsContext = try TLSContext(certificateChain: certificateChain, key: key, authority: authority)
         let isRelay = charter.charter.node(nodeID)?.role == .relay
         sessions = PeerSessions(nodeID: nodeID)
@@ -232,13 +239,45 @@ public final class NodeRuntime: @unchecked Sendable {
     /// dialled session must reach: a certificate naming any other node closes it.
     func configure(_ channel: Channel, role: TLSConnection.Role, dialled: String? = nil) throws {
         let charter = self.charter
+        // An accepted connection takes a place among those in their TLS handshake, or is
+        // closed before any TLS work.
+        var place: HandshakePlaceHandler?
+        if role == .server {
+            switch handshakes.admit(channel.remoteAddress) {
+            case .success(let source):
+                place = HandshakePlaceHandler(limiter: handshakes, source: source)
+            case .failure(let refusal):
+                noteRefusedHandshake(refusal)
+                throw refusal
+            }
+        }
         // Bounded outgoing data per peer: serving stops queueing past the high mark.
         _ = channel.setOption(.writeBufferWaterMark, value: .init(low: 8 << 20, high: 32 << 20))
-        try channel.pipeline.syncOperations.addHandlers([
+        let handlers: [any ChannelHandler] = [
             IdleStateHandler(readTimeout: Self.idleTimeout, writeTimeout: Self.keepaliveInterval),
             OpenSSLHandler(context: tlsContext, role: role, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
-            MessageFramer(), SessionHandler(runtime: self, isClient: role == .client, dialled: dialled),
-        ])
+        ]
+        try channel.pipeline.syncOperations.addHandlers(
+            handlers + (place.map { [$0] } ?? []) + [
+                MessageFramer(), SessionHandler(runtime: self, isClient: role == .client, dialled: dialled),
+            ])
+    }
+
+    /// Connections refused at the handshake limits are counted and logged at most once every
+    /// 10 seconds (a flood of them must not flood the log).
+    func noteRefusedHandshake(_ refusal: HandshakeLimiter.Refusal) {
+        let now = NIODeadline.now()
+        let report: (count: Int, refusal: HandshakeLimiter.Refusal)? = refusedHandshakes.withLockedValue { state in
+            state.count += 1
+            guard now >= state.nextReport else { return nil }
+            state.nextReport = now + .seconds(10)
+            defer { state.count = 0 }
+            return (state.count, refusal)
+        }
+        if let report {
+            logger.warning(
+                "connections refused before TLS", metadata: ["count": "\(report.count)", "reason": "\(report.refusal)"])
+        }
     }
 
     // MARK: - What the node holds, for operators
