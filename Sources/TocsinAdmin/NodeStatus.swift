@@ -11,10 +11,26 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var entries: UInt64
     public var connectedPeers: [String]
     public var forks: Int
+    /// Why the store cannot write, and since when (nil while it writes): appends are refused
+    /// until it can again.
+    public var storeProblem: StoreProblem?
+
+    /// A store that cannot write.
+    public struct StoreProblem: Codable, Sendable, Equatable {
+        /// The store's error.
+        public var reason: String
+        /// RFC 3339, UTC.
+        public var since: String
+
+        public init(reason: String, since: String) {
+            self.reason = reason
+            self.since = since
+        }
+    }
 
     public init(
         nodeID: String, role: String, network: String, networkID: String, charterVersion: UInt64, groups: [String],
-        feeds: Int, entries: UInt64, connectedPeers: [String], forks: Int
+        feeds: Int, entries: UInt64, connectedPeers: [String], forks: Int, storeProblem: StoreProblem? = nil
     ) {
         self.nodeID = nodeID
         self.role = role
@@ -26,12 +42,13 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         self.entries = entries
         self.connectedPeers = connectedPeers
         self.forks = forks
+        self.storeProblem = storeProblem
     }
 
     enum CodingKeys: String, CodingKey {
         case nodeID = "nodeId"
         case role, network
         case networkID = "networkId"
-        case charterVersion, groups, feeds, entries, connectedPeers, forks
+        case charterVersion, groups, feeds, entries, connectedPeers, forks, storeProblem
     }
 }

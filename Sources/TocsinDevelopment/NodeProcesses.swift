@@ -137,7 +137,10 @@ public final class NodeProcesses: @unchecked Sendable {
     public func checkRunning() throws {
         let exited = lock.withLock { processes.filter { !$0.value.isRunning } }
         if let (id, process) = exited.min(by: { $0.key < $1.key }) {
-            throw NodeExited(id: id, status: process.terminationStatus, log: logFile(id).path)
+            let text = (try? String(contentsOf: logFile(id), encoding: .utf8)) ?? ""
+            throw NodeExited(
+                id: id, status: process.terminationStatus, log: logFile(id).path,
+                lastLines: text.split(separator: "\n").suffix(8).map(String.init))
         }
     }
 

@@ -7,6 +7,8 @@ public enum NodeError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotListen(address: String, reason: String)
     case ownFeedUnconfirmed(group: String, SyncNode.AppendReadiness)
     case stopped
+    /// The store cannot write (a full disk, most often): nothing is appended until it can.
+    case storeCannotWrite(StoreFailure)
 
     public var description: String {
         switch self {
@@ -28,6 +30,9 @@ public enum NodeError: Error, Sendable, Equatable, CustomStringConvertible {
             }
         case .stopped:
             return "the node is stopping; nothing more is appended"
+        case .storeCannotWrite(let failure):
+            return
+                "the store cannot write (\(failure.reason)): nothing is appended until it can; free space in the data directory, and the node resumes by itself within seconds"
         }
     }
 }

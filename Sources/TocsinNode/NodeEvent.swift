@@ -9,4 +9,8 @@ public enum NodeEvent: Sendable, Equatable {
     case forkRecorded(origin: FeedOrigin)
     /// A peer's `Heads` was processed (what the network holds of this node's feeds is known).
     case headsReceived(peer: String)
+    /// The store could not write: appends are refused until `storeResumed`.
+    case storeFailed
+    /// The store writes again.
+    case storeResumed
 }

@@ -27,15 +27,17 @@ extension NodeRuntime {
                 writer.async { [self] in
                     do {
                         try store.append(batch, now: now)
+                        queue.async {
+                            // Durable: now a witness may cosign it, and it is announced.
+                            let now = UInt64(max(0, self.clock().timeIntervalSince1970))
+                            self.perform(self.sync.stored(origin: batch.origin, size: batch.frontier.size, now: now))
+                        }
                         // Reported after the writes queued behind it (its cosignatures) too.
                         writer.async {
                             self.queue.async { self.emit(.stored(origin: batch.origin, size: batch.frontier.size)) }
                         }
                     } catch {
-                        logger.error(
-                            "storing a verified batch failed",
-                            metadata: ["origin": "\(batch.origin)", "error": "\(error)"])
-                        queue.async { self.queueReload() }
+                        queue.async { self.storeFailed(error, while: "storing a verified batch of \(batch.origin)") }
                     }
                 }
             case .storeCosignature(let cosignature, let checkpoint):
@@ -44,7 +46,7 @@ extension NodeRuntime {
                     do {
                         try store.addCosignature(cosignature, to: checkpoint, now: now)
                     } catch {
-                        logger.error("storing a cosignature failed", metadata: ["error": "\(error)"])
+                        queue.async { self.storeFailed(error, while: "storing a cosignature") }
                     }
                 }
             case .storeForkProof(let proof):
@@ -56,7 +58,7 @@ extension NodeRuntime {
                             queue.async { self.emit(.forkRecorded(origin: origin)) }
                         }
                     } catch {
-                        logger.error("storing a fork proof failed", metadata: ["error": "\(error)"])
+                        queue.async { self.storeFailed(error, while: "storing a fork proof") }
                     }
                 }
             case .rememberOwnFeed(let origin, let size):
@@ -65,9 +67,9 @@ extension NodeRuntime {
                     do {
                         try store.recordOwnFeedKnown(origin, size: size, now: now)
                     } catch {
-                        logger.error(
-                            "remembering what a peer holds of this node's feed failed",
-                            metadata: ["origin": "\(origin)", "error": "\(error)"])
+                        queue.async {
+                            self.storeFailed(error, while: "remembering what a peer holds of \(origin)")
+                        }
                     }
                 }
             case .serve(let peer, let origin, let range):
@@ -176,27 +178,51 @@ extension NodeRuntime {
         }
     }
 
-    /// After a failed write, the sync state is rebuilt from what the store really holds, and
-    /// every session starts over (peers reconnect and exchange heads again). The reload runs on
-    /// the writer after every write queued before it, so one reload covers them all. On the
-    /// node queue.
-    func queueReload() {
-        guard !stopped, !reloadQueued else { return }
-        reloadQueued = true
+    /// A write failed (a full disk, most often). The first failure puts the node in a degraded
+    /// state: appends are refused with the reason, nothing more is pulled from peers, the sync
+    /// state is rebuilt from what the store really holds (after every write queued before
+    /// it), and a small probe write is tried every `storeProbeInterval` until one succeeds.
+    /// Sessions stay up and reads go on; peers are not made to reconnect. On the node queue.
+    func storeFailed(_ error: any Error, while doing: String) {
+        guard !stopped else { return }
+        guard storeFailure == nil else {
+            logger.debug("a write failed while the store cannot write", metadata: ["while": "\(doing)"])
+            return
+        }
+        storeFailure = StoreFailure(reason: "\(error)", since: clock())
+        logger.error(
+            "the store cannot write: appends are refused and nothing more is pulled from peers until it can; sessions and reads go on, and writing resumes by itself",
+            metadata: ["while": "\(doing)", "error": "\(error)"])
+        sync.pause()
+        emit(.storeFailed)
         writer.async { [self] in
             let feeds = try? Self.loadFeeds(store: store, charter: charter)
             let forkProofs = (try? store.forkProofs()) ?? []
             queue.async { [self] in
-                reloadQueued = false
                 guard !stopped, let feeds else { return }
-                sync = SyncNode(
-                    configuration: sync.configuration, feeds: feeds, forkProofs: forkProofs,
-                    ownFeedKnown: sync.ownFeedKnown)
-                let open = channels.values
-                sessions.removeAll()
-                channels = [:]
-                serving = [:]
-                for channel in open { channel.close(promise: nil) }
+                sync.reload(feeds: feeds, forkProofs: forkProofs)
+                authoring = [:]
+            }
+        }
+        probeStoreLater()
+    }
+
+    /// Tries a small write on the writer after `storeProbeInterval`; resumes once one succeeds.
+    func probeStoreLater() {
+        queue.asyncAfter(deadline: .now() + storeProbeInterval) { [self] in
+            guard !stopped, storeFailure != nil else { return }
+            writer.async { [self] in
+                let writes = (try? store.probeWrite()) != nil
+                queue.async { [self] in
+                    guard !stopped, let failure = storeFailure else { return }
+                    guard writes else { return probeStoreLater() }
+                    storeFailure = nil
+                    logger.notice(
+                        "the store writes again: appends and pulling from peers resume",
+                        metadata: ["after": "\(Int(clock().timeIntervalSince(failure.since))) s"])
+                    emit(.storeResumed)
+                    perform(sync.resume(now: UInt64(max(0, clock().timeIntervalSince1970))))
+                }
             }
         }
     }

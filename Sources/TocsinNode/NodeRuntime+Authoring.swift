@@ -86,6 +86,7 @@ extension NodeRuntime {
     /// guard says; the feed's origin otherwise. On the node queue.
     func precheck(_ group: String) throws -> FeedOrigin {
         guard !stopped else { throw NodeError.stopped }
+        if let storeFailure { throw NodeError.storeCannotWrite(storeFailure) }
         if case .refused(let refusal) = permissions.verdict(nodeID, .see(group: group)) {
             throw NodeError.notAMember(nodeID: nodeID, group: group, reason: refusal.description)
         }
@@ -143,8 +144,8 @@ extension NodeRuntime {
                     perform(sync.appended(batch))
                     completion(.success(batch))
                 case .failure(let error):
-                    logger.error("appending failed", metadata: ["origin": "\(origin)", "error": "\(error)"])
-                    completion(.failure(error))
+                    storeFailed(error, while: "appending to \(origin)")
+                    completion(.failure(NodeError.storeCannotWrite(StoreFailure(reason: "\(error)", since: clock()))))
                 }
             }
         }

@@ -21,12 +21,19 @@ extension NodeRuntime {
         let store = self.store
         let (heads, forks) = try await read { (try store.heads(), try store.forkProofs().count) }
         let connected = await connectedPeers()
+        let failure = await onQueue { self.storeFailure }
         let charter = self.charter
         return NodeStatus(
             nodeID: nodeID, role: charter.node(nodeID)?.role.rawValue ?? "unknown", network: charter.network,
             networkID: store.networkID.description, charterVersion: charter.version,
             groups: charter.groups.filter { permissions.permits(nodeID, .see(group: $0.id)) }.map(\.id),
-            feeds: heads.count, entries: heads.reduce(0) { $0 &+ $1.size }, connectedPeers: connected, forks: forks)
+            feeds: heads.count, entries: heads.reduce(0) { $0 &+ $1.size }, connectedPeers: connected, forks: forks,
+            storeProblem: failure.map {
+                NodeStatus.StoreProblem(
+                    reason: $0.reason,
+                    since: BulletinDraft.timeText(
+                        milliseconds: Int64(($0.since.timeIntervalSince1970 * 1000).rounded(.down))))
+            })
     }
 
     /// The peers it dials, and any other peer connected.

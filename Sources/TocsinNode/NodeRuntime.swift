@@ -99,9 +99,10 @@ public final class NodeRuntime: @unchecked Sendable {
     /// Appends waiting for the restore guard to clear.
     var readinessWaiters: [UInt64: ReadinessWaiter] = [:]
     var nextWaiterID: UInt64 = 0
-    /// A reload from the store is queued behind the writes (after a failed write): later
-    /// failures of the writes queued before it need no reload of their own.
-    var reloadQueued = false
+    /// Set while the store cannot write (`storeFailed`), until a probe write succeeds.
+    var storeFailure: StoreFailure?
+    /// How often a store that cannot write is tried again.
+    let storeProbeInterval: DispatchTimeInterval
 
     /// - Parameters:
     ///   - witness: whether to cosign every verified checkpoint (relays always do).
@@ -111,7 +112,7 @@ public final class NodeRuntime: @unchecked Sendable {
         nodeID: String, key: Ed25519PrivateKey, certificateChain: [Certificate], authority: Certificate,
         store: FeedStore, group: any EventLoopGroup, logger: Logger, witness: Bool, backoff: Backoff = Backoff(),
         trustLocalLog: Bool = false, maximumClockSkewSeconds: UInt64 = 300,
-        handshakes: HandshakeLimiter = HandshakeLimiter(),
+        handshakes: HandshakeLimiter = HandshakeLimiter(), storeProbeInterval: Duration = .seconds(2),
         clock: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) throws {
@@ -131,6 +132,7 @@ public final class NodeRuntime: @unchecked Sendable {
         self.backoff = backoff
         self.trustLocalLog = trustLocalLog
         self.handshakes = handshakes
+        self.storeProbeInterval = .milliseconds(Self.milliseconds(storeProbeInterval))
         tlsContext = try TLSContext(certificateChain: certificateChain, key: key, authority: authority)
         let isRelay = charter.charter.node(nodeID)?.role == .relay
         sessions = PeerSessions(nodeID: nodeID)

@@ -56,6 +56,7 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
             switch error {
             case .ownFeedUnconfirmed: self.init(.notReady(retryAfterSeconds: 5), error.description)
             case .stopped: self.init(.notReady(retryAfterSeconds: 10), error.description)
+            case .storeCannotWrite: self.init(.notReady(retryAfterSeconds: 5), error.description)
             default: self.init(.storeFailure, error.description)
             }
         case StoreError.frozen:

@@ -145,6 +145,18 @@ extension FeedStore {
         }
     }
 
+    /// A small durable write that changes nothing: 64 KiB into a scratch table and out again
+    /// in one transaction. It fails as an append would when the disk is full, and succeeds
+    /// once there is room for a batch's pages again.
+    public func probeWrite() throws(StoreError) {
+        try Self.run {
+            try database.write { db in
+                try db.execute(sql: "INSERT INTO write_probe (data) VALUES (zeroblob(65536))")
+                try db.execute(sql: "DELETE FROM write_probe")
+            }
+        }
+    }
+
     /// Remembers that a peer showed this node `size` entries of its own feed `origin` (with a
     /// checkpoint this node signed): the restore guard needs it across restarts.
     public func recordOwnFeedKnown(_ origin: FeedOrigin, size: UInt64, now: Date) throws(StoreError) {

@@ -118,9 +118,14 @@ enum StoreSchema {
                     BEGIN SELECT RAISE(ABORT, 'own_feed_known is append-only'); END;
                     """)
         }
+        migrator.registerMigration("v3") { db in
+            // Scratch space for a write that tells whether the disk has room again (never
+            // holds a row outside the probe's own transaction).
+            try db.execute(sql: "CREATE TABLE write_probe (data BLOB NOT NULL)")
+        }
         return migrator
     }
 
     /// The newest migration this build knows.
-    static let latestMigration = "v2"
+    static let latestMigration = "v3"
 }

@@ -17,6 +17,12 @@ struct Status: ParsableCommand {
             "peers     \(status.connectedPeers.isEmpty ? "none" : status.connectedPeers.joined(separator: ", ")) connected"
         )
         printLine("forks     \(status.forks)")
+        if let problem = status.storeProblem {
+            printLine("store     CANNOT WRITE since \(problem.since): \(problem.reason)")
+            printLine("          appends are refused until it can; free space in the data directory")
+        } else {
+            printLine("store     writing")
+        }
     }
 }
 

@@ -152,11 +152,20 @@ import TocsinDevelopment
                 $0.checkpoint = Data(genuine.checkpoint.note.formatted.utf8)
             }
         }
-        let actions = node.received(message, from: "XA", now: 1_800_000_123)
+        let received = node.received(message, from: "XA", now: 1_800_000_123)
         #expect(
-            actions.contains {
+            received.contains {
                 if case .store(let batch) = $0 { return batch.entries == genuine.entries } else { return false }
             })
+        // Neither cosigned nor announced before it is durable.
+        #expect(
+            !received.contains {
+                switch $0 {
+                case .storeCosignature, .send: return true
+                default: return false
+                }
+            })
+        let actions = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_123)
         let cosignature = try #require(
             actions.compactMap { action -> Cosignature? in
                 if case .storeCosignature(let cosignature, _) = action { return cosignature } else { return nil }
@@ -169,7 +178,7 @@ import TocsinDevelopment
             guard case .send(let peer, let message) = action, case .checkpoint = message.body else { return nil }
             return peer
         }
-        #expect(pushedTo == ["XC"])
+        #expect(pushedTo == ["XA", "XC"], "to the sender too: it learns of the witness")
         // The same batch again is dropped quietly.
         #expect(node.received(message, from: "XA", now: 2).isEmpty)
     }

@@ -120,6 +120,27 @@ final class SyncSimulation {
         nodes[b]!.sync.disconnected(peer: a)
     }
 
+    /// Connects `a` and `b` (healing a partition between them) and delivers their Hellos at
+    /// once: a session ready for messages.
+    func establish(_ a: String, _ b: String) {
+        partitioned.remove(Self.pairKey(a, b))
+        connect(a, b)
+        guard let session = sessions[Self.pairKey(a, b)] else { return }
+        while let index = queue.firstIndex(where: { $0.isHello && $0.session == session }) {
+            let envelope = queue.remove(at: index)
+            helloDelivered.insert("\(session):\(envelope.from)")
+            perform(nodes[envelope.to]!.sync.received(envelope.message, from: envelope.from, now: now), at: envelope.to)
+        }
+    }
+
+    /// Delivers `message` from `from` to `to` at once, without loss (a session must be up).
+    func deliverNow(_ message: Tocsin_V1_Message, from: String, to: String) {
+        record(
+            Envelope(
+                from: from, to: to, session: sessions[Self.pairKey(from, to)] ?? -1, message: message, isHello: false))
+        perform(nodes[to]!.sync.received(message, from: from, now: now), at: to)
+    }
+
     func connectAll() {
         for (a, b) in links { connect(a, b) }
     }
@@ -142,6 +163,9 @@ final class SyncSimulation {
                 precondition(UInt64(node.store.entries[batch.origin]?.count ?? 0) == batch.firstIndex)
                 node.store.entries[batch.origin, default: []] += batch.entries
                 node.store.checkpoints[batch.origin, default: []].append(batch.checkpoint)
+                // Durable at once here: what the runtime reports once the write is done.
+                perform(
+                    node.sync.stored(origin: batch.origin, size: batch.frontier.size, now: now), at: id)
             case .storeCosignature(let cosignature, let checkpoint):
                 let origin = try! FeedOrigin(parsing: checkpoint.origin)
                 node.store.cosignatures[origin, default: [:]][checkpoint.size, default: []].append(cosignature)

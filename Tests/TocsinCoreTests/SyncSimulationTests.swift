@@ -49,8 +49,9 @@ import TocsinDevelopment
                 $0.entries = batch.entries.map { Data($0) }
                 $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
             }
-            simulation.connect(author, relay)
-            simulation.send(.with { $0.entries = message }, from: author, to: relay)
+            // At once and without loss: each relay holds its branch before it hears of the other.
+            simulation.establish(author, relay)
+            simulation.deliverNow(.with { $0.entries = message }, from: author, to: relay)
         }
         simulation.dishonest.insert(author)
     }

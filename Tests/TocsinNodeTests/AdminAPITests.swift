@@ -298,13 +298,14 @@ import TocsinStore
         let notAProposal = await node.failure { try $0.vote(VoteRequest(proposal: foreign, position: "endorse")) }
         #expect(notAProposal?.field == "proposal")
 
-        // 500: the store fails; nothing is written, the node says so.
+        // 503: the store fails; nothing is written, the node says so and that it will resume.
         let heldBefore = try fixture.node.store.head(
             of: FeedOrigin(network: fixture.network.networkID, group: "nro", author: "XA"))?.size
         try node.breakStore()
         let broken = await node.failure { try $0.issue(BulletinRequest(group: "nro", draft: Self.fullDraft)) }
-        #expect(broken?.status == 500)
+        #expect(broken?.status == 503)
         #expect(broken?.description.contains("the disk refuses writes") == true, "\(String(describing: broken))")
+        #expect(broken?.description.contains("resumes by itself") == true)
         let heldAfter = try fixture.node.store.head(
             of: FeedOrigin(network: fixture.network.networkID, group: "nro", author: "XA"))?.size
         #expect(heldAfter == heldBefore)
@@ -394,9 +395,18 @@ import TocsinStore
             for await status in group { statuses.append(status) }
             return statuses
         }
-        #expect(failures == [500, 500, 500, 500], "every append signed on a failed write fails too")
+        #expect(failures == [503, 503, 503, 503], "every append signed on a failed write fails too")
         #expect(try node.store.head(of: origin)?.size ?? 0 == before)
+        // The node says what is wrong, refuses appends at once meanwhile, and reads go on.
+        let status = try await node.call { try $0.status() }
+        #expect(status.storeProblem?.reason.contains("the disk refuses writes") == true)
+        #expect(
+            await node.failure { try $0.issue(BulletinRequest(group: "nro", draft: Self.fullDraft)) }?.status == 503)
+        #expect(try await node.call { try $0.feeds() }.isEmpty == false)
         try node.repairStore()
+        try await Eventually(timeout: 10).holds("the node writes again") {
+            try await node.call { try $0.status() }.storeProblem == nil
+        }
         let next = try await node.call { try $0.issue(BulletinRequest(group: "nro", draft: Self.fullDraft)) }
         #expect(next.reference == "nro/XA/\(before)", "signed from the store again, not from the failed batches")
         #expect(try node.store.audit().holds)

@@ -110,7 +110,9 @@ final class AdminNode: @unchecked Sendable {
     /// Lets writes succeed again (after `breakStore`).
     func repairStore() throws {
         let database = try DatabaseQueue(path: directory.appendingPathComponent(FeedStore.databaseFileName).path)
-        try database.write { db in try db.execute(sql: "DROP TRIGGER refuse_everything") }
+        try database.write { db in
+            try db.execute(sql: "DROP TRIGGER refuse_everything; DROP TRIGGER refuse_probe")
+        }
     }
 
     /// Makes every later write to the store fail, as a broken disk would.
@@ -120,6 +122,8 @@ final class AdminNode: @unchecked Sendable {
             try db.execute(
                 sql: """
                     CREATE TRIGGER refuse_everything BEFORE INSERT ON entries
+                    BEGIN SELECT RAISE(ABORT, 'the disk refuses writes'); END;
+                    CREATE TRIGGER refuse_probe BEFORE INSERT ON write_probe
                     BEGIN SELECT RAISE(ABORT, 'the disk refuses writes'); END
                     """)
         }

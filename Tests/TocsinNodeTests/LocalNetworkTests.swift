@@ -83,6 +83,8 @@ final class EventWaiter: @unchecked Sendable {
         let directory: URL
         var nodes: [String: NodeRuntime] = [:]
         var ports: [String: Int] = [:]
+        /// Nodes whose data directory is elsewhere than `directory` (by parent folder).
+        var placed: [String: URL] = [:]
         let waiter: EventWaiter
         /// What every node logged at warning level and above (each line wakes the waiter).
         let logs: LogRecorder
@@ -118,7 +120,7 @@ final class EventWaiter: @unchecked Sendable {
             antiEntropy: TimeAmount = .milliseconds(300), clock: @escaping @Sendable () -> Date = { Date() }
         ) async throws {
             let member = network.member(id)!
-            let store = try FeedStore.open(directory: directory.appendingPathComponent(id))
+            let store = try FeedStore.open(directory: dataDirectory(id))
             let recorder = logs
             var logger = Logger(label: "tocsin.\(id)") { recorder.handler(label: $0) }
             logger.logLevel = .warning
@@ -138,9 +140,16 @@ final class EventWaiter: @unchecked Sendable {
             nodes[id] = node
         }
 
-        func create(_ id: String) throws {
+        /// Where `id` keeps its data: `directory/<id>`, or `parent/<id>` when created there.
+        func dataDirectory(_ id: String) -> URL {
+            (placed[id] ?? directory).appendingPathComponent(id)
+        }
+
+        /// Creates `id`'s data directory, in `parent` (a small file system, say) when given.
+        func create(_ id: String, in parent: URL? = nil) throws {
+            if let parent { placed[id] = parent }
             _ = try FeedStore.create(
-                at: directory.appendingPathComponent(id), genesis: network.signedCharter,
+                at: dataDirectory(id), genesis: network.signedCharter,
                 authorityCertificatePEM: network.authority.certificate.pem, now: Date())
         }
 

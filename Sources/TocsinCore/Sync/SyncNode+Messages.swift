@@ -225,7 +225,7 @@ extension SyncNode {
 
     /// Asks `peer` for what it announced beyond what is held, unless already asked.
     mutating func want(_ origin: FeedOrigin, from peer: String, now: UInt64) -> [SyncAction] {
-        guard pending[origin] == nil, let feed = feeds[origin], !feed.verifier.isFrozen,
+        guard !isPaused, pending[origin] == nil, let feed = feeds[origin], !feed.verifier.isFrozen,
             let announced = peers[peer]?.announced[origin], announced > feed.size
         else { return [] }
         pending[origin] = PendingWant(peer: peer, range: feed.size..<announced, lastProgress: now)
@@ -262,8 +262,9 @@ extension SyncNode {
         case .success(let resolved): (origin, author) = resolved
         }
         var feed = feed(origin, author: author)
-        // Late, duplicated or reordered answers are dropped quietly: anti-entropy repairs.
-        if feed.verifier.isFrozen || message.firstIndex != feed.size { return [] }
+        // Late, duplicated or reordered answers are dropped quietly: anti-entropy repairs. So
+        // is everything while the store cannot write.
+        if isPaused || feed.verifier.isFrozen || message.firstIndex != feed.size { return [] }
         let batch: FeedBatch
         do {
             batch = try feed.verifier.verify(
@@ -273,14 +274,9 @@ extension SyncNode {
             return refuse(peer, .unverifiable, "\(origin) entries from \(message.firstIndex): \(error)")
         }
         feed.record(batch)
+        // Cosigned (by a witness) and announced once durable: `stored(origin:size:now:)`.
         var actions: [SyncAction] = [.store(batch)]
-        if let key = configuration.witnessKey,
-            let cosignature = try? Cosignature.sign(
-                batch.checkpoint.checkpoint, witnessName: witnessName, key: key, timestamp: now)
-        {
-            feed.latest = batch.checkpoint.adding(cosignature)
-            actions.append(.storeCosignature(cosignature, batch.checkpoint.checkpoint))
-        }
+        receivedFrom[origin] = peer
         feeds[origin] = feed
         // Cosignatures that travelled with the checkpoint are kept if they verify.
         if let received = try? SignedCheckpoint(parsing: Array(message.checkpoint)), !received.cosignatures.isEmpty {
@@ -301,7 +297,6 @@ extension SyncNode {
             let done = asked.range.upperBound <= feed.size || asked.answers >= configuration.maximumBatchesPerWant
             pending[origin] = done ? nil : asked
         }
-        actions += push(origin, except: peer)
         if pending[origin] == nil { actions += want(origin, from: peer, now: now) }
         return actions
     }

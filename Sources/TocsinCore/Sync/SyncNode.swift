@@ -85,6 +85,11 @@ public struct SyncNode: Sendable {
 
     /// Ranges asked for and not yet received, per feed (one at a time).
     var pending: [FeedOrigin: PendingWant] = [:]
+    /// Set while the node's store cannot write: nothing is asked of peers and entries that
+    /// arrive are dropped (they could not be stored); announcements are still heard.
+    public private(set) var isPaused = false
+    /// The peer each feed's latest batch came from, until it is stored.
+    var receivedFrom: [FeedOrigin: String] = [:]
     /// Whether no `Want` is outstanding (nothing for `expireWants` to do).
     public var pendingWantsAreEmpty: Bool { pending.isEmpty }
     /// Witnesses whose cosignatures came dated beyond the clock skew, already reported (one
@@ -178,6 +183,61 @@ public struct SyncNode: Sendable {
     /// business of `expireWants`).
     public mutating func antiEntropy() -> [SyncAction] {
         return establishedPeers.flatMap { heads(for: $0) }
+    }
+
+    /// A batch `.store` asked for is durable: a witness cosigns it only now (as Sigsum
+    /// witnesses persist before they reply, so a cosignature never outlives what it vouches
+    /// for), and the checkpoint is announced to the peers that may see it.
+    public mutating func stored(origin: FeedOrigin, size: UInt64, now: UInt64) -> [SyncAction] {
+        guard var feed = feeds[origin], var latest = feed.latest, latest.checkpoint.size == size,
+            !feed.verifier.isFrozen
+        else { return [] }
+        let sender = receivedFrom.removeValue(forKey: origin)
+        var actions: [SyncAction] = []
+        if let key = configuration.witnessKey, !latest.cosignatures.contains(where: { $0.witnessName == witnessName }),
+            let cosignature = try? Cosignature.sign(
+                latest.checkpoint, witnessName: witnessName, key: key, timestamp: now)
+        {
+            latest = latest.adding(cosignature)
+            feed.latest = latest
+            feeds[origin] = feed
+            actions.append(.storeCosignature(cosignature, latest.checkpoint))
+            // The sender learns of the witness too.
+            return actions + push(origin, except: nil)
+        }
+        return actions + push(origin, except: sender)
+    }
+
+    /// The store cannot write: stop pulling entries until `resume`.
+    public mutating func pause() {
+        isPaused = true
+        pending = [:]
+        receivedFrom = [:]
+    }
+
+    /// The store writes again: ask peers for whatever they announced beyond what is held.
+    public mutating func resume(now: UInt64) -> [SyncAction] {
+        isPaused = false
+        var actions: [SyncAction] = []
+        for origin in feeds.keys.sorted() {
+            let held = feeds[origin]!.size
+            let best = establishedPeers.filter { (peers[$0]?.announced[origin] ?? 0) > held }
+                .max { (peers[$0]?.announced[origin] ?? 0, $1) < (peers[$1]?.announced[origin] ?? 0, $0) }
+            if let best { actions += want(origin, from: best, now: now) }
+        }
+        return actions
+    }
+
+    /// Replaces what is held with what the store really holds (after a failed write), keeping
+    /// the sessions and what peers announced.
+    public mutating func reload(feeds reloaded: [SyncFeed], forkProofs proofs: [ForkProof]) {
+        feeds = Dictionary(reloaded.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
+        for proof in proofs {
+            if let origin = try? FeedOrigin(parsing: proof.origin) { forkProofs[origin] = proof }
+        }
+        for origin in forkProofs.keys { feeds[origin]?.verifier.freeze() }
+        pending = [:]
+        receivedFrom = [:]
     }
 
     /// `Want`s that went `wantTimeoutSeconds` without an answer: the silent peer is named, and
