@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "tocsin", targets: ["tocsin"]),
         .executable(name: "tocsin-bench", targets: ["tocsin-bench"]),
         .executable(name: "tocsind", targets: ["tocsind"]),
+        .executable(name: "tocsin-fuzz", targets: ["tocsin-fuzz"]),
         .library(name: "TocsinCrypto", targets: ["TocsinCrypto"]),
         .library(name: "TocsinCore", targets: ["TocsinCore"]),
         .library(name: "TocsinStore", targets: ["TocsinStore"]),
@@ -94,9 +95,11 @@ let package = Package(
         .target(
             name: "TocsinDevelopment",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode", "TocsinAdmin",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode", "TocsinAdmin", "TocsinNet",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // CAP 1.2 XML reading (FoundationXML), kept out of TocsinCore so the daemon links no XML parser.
@@ -108,10 +111,17 @@ let package = Package(
                 "TocsinCAP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets (one per parser or interpreter) and the executable that runs them
+        // under libFuzzer (Scripts/fuzz) or replays files through them.
+        .target(
+            name: "TocsinFuzzing",
+            dependencies: ["TocsinCore", "TocsinCrypto", "TocsinCAP", "TocsinAdmin", "TocsinDevelopment"]),
+        .executableTarget(name: "tocsin-fuzz", dependencies: ["TocsinFuzzing"]),
         .executableTarget(
             name: "tocsin-bench",
             dependencies: [
                 "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment", "TocsinNode", "TocsinAdmin",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,6 +129,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TocsinCryptoTests", dependencies: ["TocsinCrypto"]),
+        .testTarget(name: "TocsinFuzzingTests", dependencies: ["TocsinFuzzing"]),
         .testTarget(
             name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinDevelopment"],
             exclude: ["testdata"]),

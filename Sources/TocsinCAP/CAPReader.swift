@@ -19,10 +19,37 @@ public enum CAPReader {
     /// The largest alert read (CAP alerts with embedded resources can be large; Tocsin keeps none).
     public static let maximumByteCount = 1 << 20
 
+    /// Refuses `<?` anywhere but a leading `<?xml version=…?>` declaration.
+    static func refuseProcessingInstructions(_ data: Data) throws(CAPError) {
+        let bytes = [UInt8](data)
+        var start = 0
+        // A byte order mark and white space may come first.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+        while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
+        var rest = bytes[start...]
+        if rest.starts(with: Array("<?".utf8)) {
+            guard rest.starts(with: Array("<?xml version=".utf8)), rest.firstRange(of: Array("?>".utf8)) != nil else {
+                throw CAPError.notCAP("the document does not start with an XML declaration of its version")
+            }
+            rest = rest.dropFirst(2)
+        }
+        if rest.firstRange(of: Array("<?".utf8)) != nil {
+            throw CAPError.notCAP("the document holds a processing instruction, which CAP 1.2 alerts never carry")
+        }
+    }
+
     public static func read(_ data: Data) throws(CAPError) -> Result {
         guard data.count <= maximumByteCount else {
             throw CAPError.notCAP("\(data.count) bytes, more than the limit of \(maximumByteCount)")
         }
+        // UTF-8 only (as the alerts Tocsin exchanges are): Foundation's XML parser traps on an
+        // element name that is not valid UTF-8, so such bytes never reach it.
+        guard String(validating: data, as: UTF8.self) != nil else {
+            throw CAPError.notCAP("the document is not valid UTF-8 (Tocsin reads UTF-8 CAP alerts only)")
+        }
+        // No processing instruction but the XML declaration at the start: CAP alerts carry
+        // none, and Foundation's parser fails on an empty one (`<?xml?>` further on).
+        try refuseProcessingInstructions(data)
         // CAP has no document type: a declaration could only define entities to expand.
         if data.range(of: Data("<!DOCTYPE".utf8)) != nil || data.range(of: Data("<!doctype".utf8)) != nil {
             throw CAPError.notCAP("the document declares a DOCTYPE, which CAP 1.2 alerts never carry")

@@ -64,11 +64,14 @@ public final class NodeProcesses: @unchecked Sendable {
         (try? String(contentsOf: logFile(id), encoding: .utf8)) ?? ""
     }
 
-    /// Starts node `id`.
-    public func start(_ id: String) throws {
+    /// Starts node `id`, with `environment` added to this process's.
+    public func start(_ id: String, environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = executable
         process.arguments = prefix + ["--config", configuration(id).path]
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         let log = logFile(id)
         if !FileManager.default.fileExists(atPath: log.path) {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)

@@ -111,22 +111,14 @@ public enum AdminAPI {
         } catch {
             throw ServiceError(.malformed, "the body must be at most \(maximumBodyBytes) bytes of JSON")
         }
-        let data = Data(buffer.readableBytesView)
-        let body: Body
         do {
-            body = try AdminJSON.decode(type, from: data)
+            return try AdminJSON.decodeRequest(type, from: Data(buffer.readableBytesView), what: what)
         } catch {
-            throw ServiceError(.malformed, "the body must be \(what): \(AdminJSON.describe(error))")
+            switch error {
+            case .malformed: throw ServiceError(.malformed, error.description)
+            case .unknownField(let field, _): throw ServiceError(.invalid(field: field), error.description)
+            }
         }
-        // A field the model has no place for would be dropped without a word (a misspelt
-        // "severety" would make an update that changes nothing): refuse it, naming it.
-        if let given = try? JSONDecoder().decode(JSONValue.self, from: data),
-            let understood = try? JSONDecoder().decode(JSONValue.self, from: AdminJSON.encode(body)),
-            let unknown = given.firstKey(missingFrom: understood)
-        {
-            throw ServiceError(.invalid(field: unknown), "\(unknown): not a field of \(what)")
-        }
-        return body
     }
 
     /// The entry named by a route's `{group}/{author}/{index}`.

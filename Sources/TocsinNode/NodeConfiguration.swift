@@ -55,6 +55,11 @@ public struct NodeConfiguration: Sendable, Equatable {
     }
 
     public init(toml text: String, relativeTo base: URL) throws(ConfigurationError) {
+        do throws(TOMLHeaderCheck.Problem) {
+            try TOMLHeaderCheck.check(text)
+        } catch {
+            throw ConfigurationError.syntax(line: error.line, reason: error.description)
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

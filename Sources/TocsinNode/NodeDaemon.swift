@@ -33,6 +33,11 @@ public enum NodeDaemon {
         }
         var logger = Logger(label: "tocsind")
         logger[metadataKey: "node"] = "\(configuration.nodeID)"
+        let offset = try clockOffset()
+        let clock: @Sendable () -> Date = { Date().addingTimeInterval(offset) }
+        if offset != 0 {
+            logger.warning("the node's clock is set off the system's", metadata: ["seconds": "\(offset)"])
+        }
         // The process's shared event loops: released when the process exits.
         let group = MultiThreadedEventLoopGroup.singleton
         let runtime: NodeRuntime
@@ -41,12 +46,12 @@ public enum NodeDaemon {
             // configuration above.
             let launcherLogger = logger
             runtime = try await NIOThreadPool.singleton.runIfActive {
-                try NodeLauncher.prepare(configuration, group: group, logger: launcherLogger, now: Date())
+                try NodeLauncher.prepare(configuration, group: group, logger: launcherLogger, now: Date(), clock: clock)
             }
         } catch {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
-        let consultation = ConsultationService(runtime: runtime, logger: logger)
+        let consultation = ConsultationService(runtime: runtime, logger: logger, clock: clock)
         let admin: any Service
         do {
             admin = try AdminAPI.application(
@@ -66,6 +71,23 @@ public enum NodeDaemon {
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await services.run()
         logger.notice("stopped")
+    }
+}
+
+extension NodeDaemon {
+    /// The environment variable that sets a node's clock off the system's, in seconds
+    /// (±31,622,400): for fault tests of clock skew with real processes, which must not change
+    /// the machine's clock. Unset in any real deployment.
+    public static let clockOffsetVariable = "TOCSIN_CLOCK_OFFSET_SECONDS"
+
+    static func clockOffset() throws -> TimeInterval {
+        guard let text = ProcessInfo.processInfo.environment[clockOffsetVariable] else { return 0 }
+        guard let seconds = Int(text), abs(seconds) <= 31_622_400 else {
+            throw StartupFailure(
+                message: "\(clockOffsetVariable)=\(text.prefix(20)): a whole number of seconds within a year either way"
+            )
+        }
+        return TimeInterval(seconds)
     }
 }
 

@@ -9,8 +9,10 @@ import TocsinStore
 /// wrong before the node talks to anyone: files, key permissions, the certificate against
 /// the authority and the key, the charter's signature and pin, the data directory's network.
 public enum NodeLauncher {
+    /// - Parameter clock: the node's time (the system's, but in fault tests).
     public static func prepare(
-        _ configuration: NodeConfiguration, group: any EventLoopGroup, logger: Logger, now: Date
+        _ configuration: NodeConfiguration, group: any EventLoopGroup, logger: Logger, now: Date,
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) throws -> NodeRuntime {
         let key: Ed25519PrivateKey
         do {
@@ -74,7 +76,7 @@ public enum NodeLauncher {
             nodeID: configuration.nodeID, key: key, certificateChain: chain, authority: authority, store: store,
             group: group,
             logger: logger, witness: configuration.witness, trustLocalLog: configuration.trustLocalLog,
-            maximumClockSkewSeconds: UInt64(configuration.maximumClockSkewSeconds))
+            maximumClockSkewSeconds: UInt64(configuration.maximumClockSkewSeconds), clock: clock)
     }
 
     private static func bytes(_ key: String, _ url: URL) throws(ConfigurationError) -> [UInt8] {

@@ -7,7 +7,9 @@ struct TocsinBench: AsyncParsableCommand {
         commandName: "tocsin-bench",
         abstract: "Tocsin benchmarks: one JSON object per scenario on standard output.",
         discussion: "Build with `swift build -c release` and run `.build/release/tocsin-bench <scenario>`.",
-        subcommands: [Generate.self, Append.self, Ingest.self, CatchUp.self, Propagation.self, IdleMemory.self])
+        subcommands: [
+            Generate.self, Append.self, Ingest.self, CatchUp.self, Propagation.self, IdleMemory.self, Soak.self,
+        ])
 }
 
 /// Prints one scenario result as a single JSON line.

@@ -214,4 +214,30 @@ struct CAPTests {
             with: #"<?xml version="1.0" encoding="UTF-8"?><!doctype alert [<!ENTITY a "aaaaaaaaaa">]>"#)
         #expect(throws: CAPError.self) { try CAPReader.read(Data(bomb.utf8)) }
     }
+
+    /// Found by fuzzing: Foundation's XML parser traps on an element name that is not valid
+    /// UTF-8. Such a file is refused before it reaches the parser.
+    @Test func anAlertThatIsNotUTF8IsRefusedBeforeParsing() throws {
+        var bytes = Array(Self.foreignAlert.utf8)
+        let name = try #require(Self.foreignAlert.range(of: "<cap:identifier>"))
+        bytes[Self.foreignAlert.utf8.distance(from: Self.foreignAlert.startIndex, to: name.lowerBound) + 7] = 0xE6
+        #expect(throws: CAPError.notCAP("the document is not valid UTF-8 (Tocsin reads UTF-8 CAP alerts only)")) {
+            try CAPReader.read(Data(bytes))
+        }
+    }
+
+    /// Found by fuzzing: Foundation's XML parser reads a null pointer on an empty processing
+    /// instruction. None but the leading XML declaration is let through.
+    @Test func processingInstructionsAreRefusedBeforeParsing() throws {
+        for instruction in ["<?xml?>", "<?php echo 1 ?>"] {
+            let xml = Self.foreignAlert.replacingOccurrences(
+                of: "<cap:sender>", with: "\(instruction)<cap:sender>")
+            #expect(
+                throws: CAPError.notCAP("the document holds a processing instruction, which CAP 1.2 alerts never carry")
+            ) { try CAPReader.read(Data(xml.utf8)) }
+        }
+        // The declaration itself is fine, and required to be one when the document starts with `<?`.
+        #expect(throws: Never.self) { try CAPReader.read(Data(Self.foreignAlert.utf8)) }
+        #expect(throws: CAPError.self) { try CAPReader.read(Data(("<?xml?>" + Self.foreignAlert).utf8)) }
+    }
 }

@@ -69,6 +69,18 @@ import TocsinCrypto
         #expect(!permissions.permits("XA", .see(group: "nowhere")))
     }
 
+    /// Found by fuzzing: the TOML library aborts the process on these; they are refused first,
+    /// with the line and column.
+    @Test(arguments: ["[)", "[[=]]", "[ #]", "[é]", "\u{FEFF}[#", "network = \"x\"\n  [.]"])
+    func aTableHeaderThatDoesNotStartWithAKeyIsRefusedBeforeParsing(text: String) {
+        #expect {
+            try Charter(toml: Array(text.utf8))
+        } throws: { error in
+            guard case .syntax(let line, _, let reason) = error as? CharterError else { return false }
+            return line == (text.contains("\n") ? 2 : 1) && reason.contains("table header")
+        }
+    }
+
     @Test func renderingParsesBackToTheSameCharter() throws {
         let charter = try Charter(toml: Array(Self.validTOML.utf8))
         #expect(try Charter(toml: Array(charter.renderTOML().utf8)) == charter)

@@ -13,6 +13,11 @@ extension Charter {
         guard let text = String(validating: bytes, as: UTF8.self), !text.contains("\0") else {
             throw CharterError.notUTF8
         }
+        do throws(TOMLHeaderCheck.Problem) {
+            try TOMLHeaderCheck.check(text)
+        } catch {
+            throw CharterError.syntax(line: error.line, column: error.column, reason: error.description)
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
