@@ -27,18 +27,25 @@ public final class MemberClient: Sendable {
         let authenticated = group.next().makePromise(of: Void.self)
         let received = NIOLockedValueBox<[Tocsin_V1_Message]>([])
         self.received = received
-        channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        OpenSSLHandler(
-                            context: context, role: .client, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
-                        MessageFramer(),
-                        Recorder(received: received, authenticated: authenticated, onRead: onRead),
-                    ])
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            OpenSSLHandler(
+                                context: context, role: .client, authorize: { charter.pins(nodeID: $0, publicKey: $1) }
+                            ),
+                            MessageFramer(),
+                            Recorder(received: received, authenticated: authenticated, onRead: onRead),
+                        ])
+                    }
                 }
-            }
-            .connect(host: host, port: port).get()
+                .connect(host: host, port: port).get()
+        } catch {
+            // No channel will ever settle it.
+            authenticated.fail(error)
+            throw error
+        }
         try await authenticated.futureResult.get()
     }
 

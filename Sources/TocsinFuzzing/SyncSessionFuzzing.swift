@@ -36,7 +36,7 @@ enum SyncSessionFuzzing {
                     let sizes = span.compactMap { index in index < entries.count ? entries[Int(index)].count : nil }
                     _ = node.batches(serving: span, of: origin, entryBytes: sizes)
                 case .close(let closed, _):
-                    node.disconnected(peer: closed)
+                    carryOut(node.disconnected(peer: closed, now: now))
                 case .send, .storeCosignature, .storeForkProof, .rememberOwnFeed, .examine, .forwardCosignaturesSoon,
                     .log:
                     break
@@ -68,7 +68,7 @@ enum SyncSessionFuzzing {
                 encoded[input.uint16() % encoded.count] = input.byte()
                 if let mutated = try? Tocsin_V1_Message(serializedBytes: encoded) { deliver(mutated) }
             case 3:
-                node.disconnected(peer: peer)
+                carryOut(node.disconnected(peer: peer, now: now))
                 connect(peer)
             case 4:
                 now &+= UInt64(input.byte()) * 10

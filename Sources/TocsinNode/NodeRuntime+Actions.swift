@@ -8,6 +8,26 @@ extension NodeRuntime {
     /// Writes one frame to `peer`'s session, if it has one. On the node queue.
     func send(_ message: Tocsin_V1_Message, to peer: String) {
         guard let id = sessions.session(of: peer), let channel = channels[id] else { return }
+        // A peer that stops reading does not make this node buffer without bound: past
+        // `unreadLimit` with its send buffer over the high-water mark, the session is closed.
+        if !channel.isWritable {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let since = unwritableSince[id] ?? now
+            unwritableSince[id] = since
+            if now - since > Self.unreadLimit.nanoseconds {
+                logger.warning(
+                    "closing session",
+                    metadata: [
+                        "peer": "\(peer)",
+                        "reason": "the peer has read nothing for \(Self.unreadLimit.nanoseconds / 1_000_000_000) s",
+                    ])
+                unwritableSince[id] = nil
+                channel.close(promise: nil)
+                return
+            }
+        } else {
+            unwritableSince[id] = nil
+        }
         framesSent &+= 1
         channel.writeAndFlush(message, promise: nil)
     }

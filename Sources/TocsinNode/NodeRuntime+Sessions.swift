@@ -55,7 +55,7 @@ extension NodeRuntime {
                 channel.close(promise: nil)
                 return
             case .replaced(let old):
-                sync.disconnected(peer: peer)
+                perform(sync.disconnected(peer: peer, now: UInt64(max(0, clock().timeIntervalSince1970))))
                 channels.removeValue(forKey: old)?.close(promise: nil)
                 serving[old] = nil
             case .accepted:
@@ -87,7 +87,10 @@ extension NodeRuntime {
 
     /// The session's channel can take writes again: batches owed to the peer resume.
     func becameWritable(_ channel: Channel) {
-        queue.async { self.pumpServing(ObjectIdentifier(channel)) }
+        queue.async {
+            self.unwritableSince[ObjectIdentifier(channel)] = nil
+            self.pumpServing(ObjectIdentifier(channel))
+        }
     }
 
     func sessionEnded(peer: String, channel: Channel) {
@@ -95,8 +98,9 @@ extension NodeRuntime {
             let id = ObjectIdentifier(channel)
             channels[id] = nil
             serving[id] = nil
+            unwritableSince[id] = nil
             guard sessions.ended(peer: peer, session: id) else { return }
-            sync.disconnected(peer: peer)
+            perform(sync.disconnected(peer: peer, now: UInt64(max(0, clock().timeIntervalSince1970))))
             logger.info("session ended", metadata: ["peer": "\(peer)"])
             emit(.sessionEnded(peer: peer))
             wakeReadinessWaiters()

@@ -83,6 +83,11 @@ public final class NodeRuntime: @unchecked Sendable {
     var channels: [ObjectIdentifier: Channel] = [:]
     /// Batches each session owes its peer, sent as the peer reads.
     var serving: [ObjectIdentifier: ServingQueue] = [:]
+    /// Since when (monotonic nanoseconds) each session's send buffer has been over its
+    /// high-water mark while the node had more to send.
+    var unwritableSince: [ObjectIdentifier: UInt64] = [:]
+    /// How long a peer may leave its send buffer full before its session is closed.
+    static let unreadLimit: TimeAmount = .seconds(60)
     var dialAttempts: [String: Int] = [:]
     var peers: [PeerAddress] = []
     var listener: Channel?
@@ -245,9 +250,9 @@ public final class NodeRuntime: @unchecked Sendable {
         // closed before any TLS work.
         var place: HandshakePlaceHandler?
         if role == .server {
-            switch handshakes.admit(channel.remoteAddress) {
-            case .success(let source):
-                place = HandshakePlaceHandler(limiter: handshakes, source: source)
+            switch handshakes.admit(channel.remoteAddress, close: { channel.close(promise: nil) }) {
+            case .success(let admitted):
+                place = HandshakePlaceHandler(limiter: handshakes, place: admitted)
             case .failure(let refusal):
                 noteRefusedHandshake(refusal)
                 throw refusal

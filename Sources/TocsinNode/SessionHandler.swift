@@ -21,9 +21,12 @@ final class SessionHandler: ChannelDuplexHandler {
     private var peer: String?
     private var frames = TokenBucket(capacity: SessionHandler.frameBurst, ratePerSecond: SessionHandler.framesPerSecond)
     private var pingNonce: UInt64 = 0
-    /// Messages handed to the node and not yet processed: at `inboundLimit`, reading from the
-    /// socket pauses until the node catches up, so a flooding peer waits for its own
-    /// messages instead of filling memory and the node's queue.
+    /// Set once the peer went over its frame rate: the session is closing.
+    private var overLimit = false
+    /// Messages handed to the node and not yet processed: at `inboundLimit`, no more is read
+    /// from the socket until the node catches up (frames already read together are still
+    /// handed on), so a flooding peer waits for its own messages instead of filling memory and
+    /// the node's queue.
     static let inboundLimit = 8
     private var inFlight = 0
     private var readPaused = false
@@ -52,7 +55,7 @@ final class SessionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let peer else { return }
+        guard let peer, !overLimit else { return }
         let now = Double(NIODeadline.now().uptimeNanoseconds) / 1e9
         guard frames.take(now: now) else {
             runtime.sessionFailed(peer: peer, address: context.remoteAddress, error: SessionLimit.frameRate)
@@ -64,7 +67,9 @@ final class SessionHandler: ChannelDuplexHandler {
             }
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(NIOAny(message)).whenComplete { _ in bound.value.close(promise: nil) }
-            self.peer = nil
+            // Nothing more is read from it; the session still ends through `channelInactive`,
+            // so the node forgets it and dials again.
+            overLimit = true
             return
         }
         inFlight += 1

@@ -137,6 +137,12 @@ extension FeedStore {
                         ])
                     feedID = db.lastInsertedRowID
                 }
+                // One proof per feed is enough: recording again (after a failed write) is a no-op.
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM fork_proofs WHERE feed_id = ?", arguments: [feedID])
+                    == true
+                {
+                    return
+                }
                 try db.execute(
                     sql: "INSERT INTO fork_proofs (feed_id, proof, stored_at_ms) VALUES (?, ?, ?)",
                     arguments: [feedID, Data(proof.serialized), Self.milliseconds(now)])

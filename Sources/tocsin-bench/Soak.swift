@@ -145,7 +145,10 @@ struct Soak: AsyncParsableCommand {
         }
         for proxy in proxies.values { await proxy.close() }
 
-        let passed = converged && flagged.isEmpty && undecided.isEmpty && forks == 0 && verifyFailures.isEmpty
+        // Work must have got through too: a soak in which every request failed proves nothing.
+        let worked = work.bulletins > 0 && work.acknowledgements > 0 && work.votes > 0 && decided > 0
+        let passed =
+            worked && converged && flagged.isEmpty && undecided.isEmpty && forks == 0 && verifyFailures.isEmpty
         emit([
             "scenario": "soak", "minutes": minutes, "seed": seed, "nodes": ids.count, "links": proxies.count,
             "bulletins": work.bulletins, "acknowledgements": work.acknowledgements, "proposals": work.proposals,
@@ -153,7 +156,8 @@ struct Soak: AsyncParsableCommand {
             "restarts": work.restarts, "partitions": work.partitions, "converged": converged,
             "converge_seconds": (convergeSeconds * 10).rounded() / 10, "decisions": decided,
             "flagged_decisions": flagged, "undecided_past_deadline": undecided, "fork_proofs": forks,
-            "verified_nodes": verified, "verify_failures": verifyFailures, "passed": passed,
+            "verified_nodes": verified, "verify_failures": verifyFailures, "work_got_through": worked,
+            "passed": passed,
             "divergence": converged ? "" : divergence,
         ])
         if !passed { throw ExitCode.failure }
@@ -162,19 +166,22 @@ struct Soak: AsyncParsableCommand {
     /// Whether every group's feeds are the same on all of its members (and the first
     /// difference when not).
     static func groupsAgree(charter: Charter, daemons: NodeProcesses, ids: [String]) async -> (Bool, String) {
-        var held: [String: [String: UInt64]] = [:]
+        // Size and root of each feed, by node.
+        var held: [String: [String: String]] = [:]
         for id in ids {
             guard let feeds = try? await Blocking.run({ try daemons.client(id).feeds() }) else {
                 return (false, "\(id) does not answer")
             }
-            held[id] = Dictionary(feeds.map { ("\($0.group)/\($0.author)", $0.size) }, uniquingKeysWith: max)
+            held[id] = Dictionary(
+                feeds.map { ("\($0.group)/\($0.author)", "\($0.size) \($0.root.prefix(12))") },
+                uniquingKeysWith: { first, _ in first })
         }
         for group in charter.groups {
             for author in group.members {
                 let feed = "\(group.id)/\(author)"
-                let sizes = Set(group.members.map { held[$0]?[feed] ?? 0 })
-                if sizes.count > 1 {
-                    let detail = group.members.map { "\($0)=\(held[$0]?[feed] ?? 0)" }.joined(separator: " ")
+                let heads = Set(group.members.map { held[$0]?[feed] ?? "none" })
+                if heads.count > 1 {
+                    let detail = group.members.map { "\($0)=\(held[$0]?[feed] ?? "none")" }.joined(separator: " ")
                     return (false, "\(feed): \(detail)")
                 }
             }

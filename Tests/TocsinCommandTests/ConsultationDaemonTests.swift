@@ -335,17 +335,21 @@ import TocsinStore
                 }
             }
 
-            // A proposal may not make nro's policy (majority) laxer: silence is refused, naming it.
-            let laxer = try await Commands.tocsin(
-                "proposal", "open", "--group", "nro", "--title", "Joint statement of concern", "--action",
-                "public-statement", "--policy", "silence", "--deadline", "3s", "--node", node("XA"))
-            #expect(laxer.status != 0)
-            #expect(
-                laxer.errorOutput.contains("a proposal may make that stricter, not silence"), "\(laxer.errorOutput)")
-            // Under consensus nobody takes part: the convener decides at the deadline, lapsed.
+            // A proposal may not make nro's policy (majority) laxer, nor trade it for consensus
+            // (which abstentions adopt): both are refused, naming the policy.
+            for policy in ["silence", "consensus"] {
+                let laxer = try await Commands.tocsin(
+                    "proposal", "open", "--group", "nro", "--title", "Joint statement of concern", "--action",
+                    "public-statement", "--policy", policy, "--deadline", "3s", "--node", node("XA"))
+                #expect(laxer.status != 0)
+                #expect(
+                    laxer.errorOutput.contains("a proposal may make that stricter, not \(policy)"),
+                    "\(laxer.errorOutput)")
+            }
+            // Under two-thirds nobody takes part: the convener decides at the deadline, lapsed.
             let silent = try await Commands.tocsin(
                 "proposal", "open", "--group", "nro", "--title", "Joint statement of concern", "--action",
-                "public-statement", "--policy", "consensus", "--deadline", "3s", "--node", node("XA"))
+                "public-statement", "--policy", "two-thirds", "--deadline", "3s", "--node", node("XA"))
             #expect(silent.status == 0, "\(silent.errorOutput)")
             let silentProposal = silent.output.trimmingCharacters(in: .whitespacesAndNewlines)
             // Open proposals first, by priority then deadline; decided ones after.

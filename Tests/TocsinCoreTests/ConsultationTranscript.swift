@@ -97,6 +97,8 @@ final class MemoryLedger: ConsultationLedger {
 ///   `decide AUTHOR REF outcome=… closed=MS at=MS [counts=REF,REF]`: an entry written, replicated
 ///   and stored by the node (prints its reference).
 /// - `cosign GROUP/AUTHOR size=N by=WITNESS at=S`: a witness's cosignature arrives.
+/// - `network [policy=P] [deliberation=MINUTES]`: the fictional network every group of which
+///   decides by P and gives MINUTES between a proposal and its deadline.
 /// - `replay`: the node (just made with `node`) reads the whole log of its groups, as at start.
 /// - Any write takes `delivered=no`: the entry is in the network but has not reached the node
 ///   (nor has anything after it in that feed); `deliver GROUP/AUTHOR` brings them.
@@ -134,14 +136,18 @@ final class ConsultationTranscript {
         switch test.command {
         case "network":
             let policy = Charter.Policy(rawValue: test.arguments["policy"] ?? "majority")!
-            if Self.networks[policy.rawValue] == nil {
-                Self.networks[policy.rawValue] = try FictionalNetwork.make(
-                    nationals: 4, relays: 2, observers: 1, now: Date(), policy: policy)
+            let deliberation = Int(test.arguments["deliberation"] ?? "0")!
+            let key = "\(policy.rawValue)/\(deliberation)"
+            if Self.networks[key] == nil {
+                Self.networks[key] = try FictionalNetwork.make(
+                    nationals: 4, relays: 2, observers: 1, now: Date(), policy: policy,
+                    deliberationMinutes: deliberation)
             }
-            network = Self.networks[policy.rawValue]!
+            network = Self.networks[key]!
             ledger = MemoryLedger(network: network)
             return network.charter.groups.map {
                 "\($0.id): \($0.members.joined(separator: " ")); convener \($0.convener); \($0.policy.rawValue)"
+                    + ($0.deliberationMinutes > 0 ? "; \($0.deliberationMinutes) minutes to deliberate" : "")
             }.joined(separator: "\n")
         case "node":
             machine = ConsultationMachine(

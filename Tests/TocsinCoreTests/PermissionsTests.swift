@@ -87,10 +87,13 @@ struct PermissionsTests {
             permissions.tabling(proposal, by: node, authorTimeMs: time, in: "nro").description
         }
         #expect(verdict(proposal(deadline: 11 * hour)) == "permitted")
-        #expect(verdict(proposal(.consensus, quorum: 60, deadline: 11 * hour)) == "permitted", "stricter")
+        #expect(verdict(proposal(.twoThirds, quorum: 60, deadline: 11 * hour)) == "permitted", "as strict, more quorum")
         #expect(verdict(proposal(.silence, deadline: 11 * hour)).contains("may make that stricter, not silence"))
         #expect(verdict(proposal(.majority, deadline: 11 * hour)).contains("not majority"))
-        #expect(verdict(proposal(.consensus, quorum: 101, deadline: 11 * hour)).contains("quorum_percent"))
+        // Consensus is not stricter than two-thirds: abstentions adopt by consensus.
+        #expect(verdict(proposal(.consensus, deadline: 11 * hour)).contains("not consensus"))
+        #expect(verdict(proposal(.twoThirds, quorum: 101, deadline: 11 * hour)).contains("quorum_percent"))
+        #expect(verdict(proposal(.twoThirds, quorum: 49, deadline: 11 * hour)).contains("from 50 to 100"))
         #expect(verdict(proposal(deadline: 10 * hour + 59 * 60_000)).contains("at least 60 minutes"))
         #expect(verdict(proposal(deadline: 9 * hour)).contains("must fall after"))
         #expect(verdict(proposal(deadline: Int64.max)).contains("within 366 days"))

@@ -344,6 +344,91 @@ import TocsinDevelopment
         #expect(node.feeds[genuine.origin]?.latest?.cosignatures.map(\.timestamp) == [1_800_003_600])
     }
 
+    /// Entries whose checkpoint carries a cosignature by a known witness that does not verify:
+    /// the batch (verified) is stored, and the session is closed; a line by a witness the
+    /// charter does not name is passed over.
+    @Test func aBadCosignatureCarriedWithEntriesClosesTheSessionAndAnUnknownWitnessIsPassedOver() throws {
+        let genuine = try batch()
+        func entries(withCosignatureBy witness: String) throws -> Tocsin_V1_Message {
+            var note = genuine.checkpoint.note
+            let name = WitnessName.of(node: witness, network: Self.network.networkID)
+            let keyID =
+                try Self.network.member(witness).map {
+                    try NoteKey(name: name, publicKey: $0.key.publicKey, type: .cosignatureV1).keyID
+                } ?? 7
+            note.signatures.append(
+                NoteSignature(keyName: name, keyID: keyID, signature: [UInt8](repeating: 9, count: 72)))
+            return .with {
+                $0.entries = .with {
+                    $0.origin = genuine.origin.description
+                    $0.firstIndex = 0
+                    $0.entries = genuine.entries.map { Data($0) }
+                    $0.checkpoint = Data(note.formatted.utf8)
+                }
+            }
+        }
+        var (node, _) = established("RN", with: "XA")
+        let forged = node.received(try entries(withCosignatureBy: "RS"), from: "XA", now: 1)
+        #expect(forged.contains { if case .store = $0 { true } else { false } })
+        #expect(forged.contains { if case .close = $0 { true } else { false } })
+        var (other, _) = established("RN", with: "XA")
+        let unknown = other.received(try entries(withCosignatureBy: "ZZ"), from: "XA", now: 1)
+        #expect(unknown.contains { if case .store = $0 { true } else { false } })
+        #expect(!unknown.contains { if case .close = $0 { true } else { false } })
+    }
+
+    /// A peer that disconnects while asked for entries does not hold them back: the range is
+    /// asked of another peer that announced it at once, and counted against the one that left.
+    @Test func aWantWhosePeerLeavesIsAskedOfAnotherAtOnce() throws {
+        let held = try batch(count: 3)
+        var node = node("XC")
+        let head = Tocsin_V1_Message.with {
+            $0.heads.heads = [
+                .with {
+                    $0.origin = held.origin.description
+                    $0.checkpoint = Data(held.checkpoint.note.formatted.utf8)
+                }
+            ]
+        }
+        for peer in ["RN", "XA"] {
+            _ = node.connected(peer: peer)
+            _ = node.received(hello(from: peer), from: peer, now: 100)
+            _ = node.received(head, from: peer, now: 100)
+        }
+        let asked = node.disconnected(peer: "RN", now: 101)
+        #expect(
+            asked.contains {
+                if case .send(let peer, let message) = $0, case .want = message.body { return peer == "XA" }
+                return false
+            })
+        #expect(node.unansweredWants == ["RN": 1])
+    }
+
+    /// What must be durable is written again when the store writes again (a write of it may
+    /// have failed while the disk was full).
+    @Test func resumingAfterAStoreFailureWritesTheRestoreGuardAndForkProofsAgain() throws {
+        let held = try batch(count: 3)
+        var (node, _) = established("XA", with: "RN")
+        _ = node.received(
+            .with {
+                $0.heads.heads = [
+                    .with {
+                        $0.origin = held.origin.description
+                        $0.checkpoint = Data(held.checkpoint.note.formatted.utf8)
+                    }
+                ]
+            }, from: "RN", now: 1)
+        node.pause()
+        #expect(node.isPaused)
+        let resumed = node.resume(now: 2)
+        #expect(
+            resumed.contains {
+                if case .rememberOwnFeed(let origin, let size) = $0 { return origin == held.origin && size == 3 }
+                return false
+            })
+        #expect(!node.isPaused)
+    }
+
     @Test func pingIsAnswered() {
         var (node, _) = established("RN", with: "XA")
         let actions = node.received(.with { $0.ping = .with { $0.nonce = 42 } }, from: "XA", now: 1)

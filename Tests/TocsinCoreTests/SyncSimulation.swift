@@ -116,8 +116,11 @@ final class SyncSimulation {
         guard let session = sessions[key] else { return }
         sessions[key] = nil
         helloDelivered = helloDelivered.filter { !$0.hasPrefix("\(session):") }
-        nodes[a]!.sync.disconnected(peer: b)
-        nodes[b]!.sync.disconnected(peer: a)
+        let (fromA, fromB) = (
+            nodes[a]!.sync.disconnected(peer: b, now: now), nodes[b]!.sync.disconnected(peer: a, now: now)
+        )
+        if !nodes[a]!.crashed { perform(fromA, at: a) }
+        if !nodes[b]!.crashed { perform(fromB, at: b) }
     }
 
     /// Connects `a` and `b` (healing a partition between them) and delivers their Hellos at

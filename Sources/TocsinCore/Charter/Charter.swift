@@ -21,15 +21,18 @@ public struct Charter: Hashable, Sendable {
         case consensus
         case silence
 
-        /// How hard the policy makes it to adopt, for "a proposal may only be stricter than its
-        /// group": silence (adopted unless someone objects) < majority < two-thirds < consensus
-        /// (no objection, and a quorum).
-        public var strictness: Int {
-            switch self {
-            case .silence: return 0
-            case .majority: return 1
-            case .twoThirds: return 2
-            case .consensus: return 3
+        /// Whether every outcome this policy adopts, `other` adopts too (for "a proposal may
+        /// only be stricter than its group"). Policies compare only within their family:
+        /// silence ≤ consensus (both adopt when no one objects; consensus also wants a quorum)
+        /// and majority ≤ two-thirds (both count endorsements). Across families neither is
+        /// stricter: three abstentions adopt by consensus where a majority needs endorsements.
+        public func isAtLeastAsStrict(as other: Policy) -> Bool {
+            switch (self, other) {
+            case (.silence, .silence), (.consensus, .silence), (.consensus, .consensus),
+                (.majority, .majority), (.twoThirds, .majority), (.twoThirds, .twoThirds):
+                return true
+            default:
+                return false
             }
         }
     }

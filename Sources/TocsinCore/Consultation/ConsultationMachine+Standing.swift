@@ -72,7 +72,9 @@ extension ConsultationMachine {
     public func standing(
         of proposal: EntryReference, nowMs: Int64, ledger: some ConsultationLedger
     ) -> Tally.Standing? {
-        guard let held = book.proposals[proposal], let (rules, group) = rules(of: held) else { return nil }
+        guard let held = book.proposals[proposal], let (rules, group, _) = rules(of: held, ledger: ledger) else {
+            return nil
+        }
         var votes = heldVotes(on: proposal, convener: group.convener, ledger: ledger)
         for decision in book.decisions(on: proposal)
         where permissions.permits(decision.reference.author, .decide(group: proposal.group)) {

@@ -205,9 +205,27 @@ public struct ConsultationMachine: Sendable {
     // MARK: - Convening
 
     /// The rules of a held proposal under the charter in force, with its group.
-    func rules(of proposal: ConsultationBook.Item<Tocsin_V1_Proposal>) -> (Tally.Rules, Charter.Group)? {
+    ///
+    /// Time is the convener's, for deliberation too: the deadline is no earlier than the
+    /// convener's first cosignature of the proposal plus the group's `deliberation-minutes`,
+    /// so a proposer who dates its proposal in the past gains nothing. While that witnessing
+    /// is not held (and the group asks for deliberation), `witnessed` is false and the
+    /// proposal cannot be decided or judged yet.
+    func rules(
+        of proposal: ConsultationBook.Item<Tocsin_V1_Proposal>, ledger: some ConsultationLedger
+    ) -> (rules: Tally.Rules, group: Charter.Group, witnessed: Bool)? {
         guard let group = configuration.charter.group(proposal.reference.group) else { return nil }
-        return (Tally.Rules(proposal: proposal.payload, group: group, charter: configuration.charter), group)
+        let rules = Tally.Rules(proposal: proposal.payload, group: group, charter: configuration.charter)
+        guard group.deliberationMinutes > 0 else { return (rules, group, true) }
+        guard
+            let origin = try? FeedOrigin(
+                network: configuration.network, group: proposal.reference.group, author: proposal.reference.author),
+            let witnessedMs = ledger.witnessing(
+                of: proposal.reference.index, in: origin,
+                by: WitnessName.of(node: group.convener, network: configuration.network))?.milliseconds
+        else { return (rules, group, false) }
+        let (earliest, overflow) = witnessedMs.addingReportingOverflow(Int64(group.deliberationMinutes) * 60_000)
+        return (rules.deadline(atLeast: overflow ? .max : earliest), group, true)
     }
 
     mutating func decideWhereConvening(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
@@ -216,7 +234,7 @@ public struct ConsultationMachine: Sendable {
         where permissions.permits(nodeID, .decide(group: reference.group)) && !deciding.contains(reference) {
             let proposal = book.proposals[reference]!
             guard book.decisions(on: reference).allSatisfy({ $0.reference.author != nodeID }),
-                let (rules, _) = rules(of: proposal)
+                let (rules, _, witnessed) = rules(of: proposal, ledger: ledger), witnessed
             else { continue }
             let votes = heldVotes(on: reference, convener: nodeID, ledger: ledger)
             guard
@@ -258,7 +276,8 @@ public struct ConsultationMachine: Sendable {
         for proposalReference in book.decisions.keys.sorted() {
             let decisions = book.decisions(on: proposalReference)
             guard decisions.contains(where: { verdicts[$0.reference] == nil }),
-                let proposal = book.proposals[proposalReference], let (rules, group) = rules(of: proposal)
+                let proposal = book.proposals[proposalReference],
+                let (rules, group, witnessed) = rules(of: proposal, ledger: ledger)
             else { continue }
             let votes = heldVotes(on: proposalReference, convener: group.convener, ledger: ledger)
             for decision in decisions where verdicts[decision.reference] == nil {
@@ -268,7 +287,7 @@ public struct ConsultationMachine: Sendable {
                 let missing = decision.payload.votes.contains { counted in
                     !votes.contains { $0.reference == ConsultationBook.reference(counted.vote) }
                 }
-                if (missing || !evidence.pending.isEmpty)
+                if (missing || !evidence.pending.isEmpty || !witnessed)
                     && permissions.permits(decision.reference.author, .decide(group: proposalReference.group))
                 {
                     continue

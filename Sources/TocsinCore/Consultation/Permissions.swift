@@ -111,7 +111,7 @@ public struct Permissions: Sendable {
                 return "\(proposal) was decided by \(decision): a vote now would not count"
             case .laxerPolicy(let group, let asked, let policy):
                 return
-                    "policy: \(group) decides by \(policy.rawValue); a proposal may make that stricter, not \(asked.rawValue) (silence < majority < two-thirds < consensus)"
+                    "policy: \(group) decides by \(policy.rawValue); a proposal may make that stricter, not \(asked.rawValue) (silence may become consensus, majority may become two-thirds)"
             case .quorum(let group, let asked, let minimum):
                 return "quorum_percent: \(asked) is not a quorum for \(group): from \(minimum) to 100"
             case .deliberation(let group, let minutes):
@@ -176,7 +176,8 @@ public struct Permissions: Sendable {
     }
 
     /// Whether `node` may table `proposal`, written at `authorTimeMs` in `group`: a voting
-    /// member of the group; a policy no laxer and a quorum no lower than the group's; a
+    /// member of the group; a policy of the group's family and no laxer (silence → consensus,
+    /// majority → two-thirds) and a quorum no lower than the group's (50 when it names none); a
     /// deadline after the proposal's own time by at least the group's deliberation, and within
     /// 366 days of it. Every node applies this to every proposal it reads: a proposal that
     /// fails it is void everywhere.
@@ -185,11 +186,12 @@ public struct Permissions: Sendable {
     ) -> Verdict {
         let may = verdict(node, .propose(group: groupID))
         guard may == .permitted, let group = charter.group(groupID) else { return may }
-        if let asked = ConsultationTerms.policy(proposal.policy), asked.strictness < group.policy.strictness {
+        if let asked = ConsultationTerms.policy(proposal.policy), !asked.isAtLeastAsStrict(as: group.policy) {
             return .refused(.laxerPolicy(group: groupID, asked: asked, policy: group.policy))
         }
         if proposal.quorumPercent > 0 {
-            let minimum = group.quorumPercent ?? 1
+            // The group's quorum, or the one a proposal gets when neither names one.
+            let minimum = group.quorumPercent ?? Tally.defaultQuorumPercent
             guard (UInt32(minimum)...100).contains(proposal.quorumPercent) else {
                 return .refused(.quorum(group: groupID, asked: Int(proposal.quorumPercent), minimum: minimum))
             }

@@ -21,6 +21,10 @@ import TocsinCrypto
 /// earlier when the convener records a decision whose outcome the votes already settle: the
 /// votes cast are then final and no way the remaining members could vote changes the outcome.
 public enum Tally {
+    /// The quorum (percent of the voting members) when neither the proposal nor its group
+    /// names one.
+    public static let defaultQuorumPercent = 50
+
     /// One vote on a proposal as a node holds it.
     public struct Vote: Hashable, Sendable {
         public let reference: EntryReference
@@ -71,11 +75,20 @@ public enum Tally {
         /// it was made): its own policy and quorum, else the group's.
         public init(proposal: Tocsin_V1_Proposal, group: Charter.Group, charter: Charter) {
             let policy = ConsultationTerms.policy(proposal.policy) ?? group.policy
-            let quorum = proposal.quorumPercent > 0 ? Int(proposal.quorumPercent) : (group.quorumPercent ?? 50)
+            let quorum =
+                proposal.quorumPercent > 0
+                ? Int(proposal.quorumPercent) : (group.quorumPercent ?? Tally.defaultQuorumPercent)
             self.init(
                 policy: policy, quorumPercent: quorum,
                 votingMembers: Permissions(charter: charter).votingMembers(of: group.id),
                 deadlineMs: proposal.deadlineMs)
+        }
+
+        /// The same rules with the deadline moved no earlier than `earliestMs`.
+        public func deadline(atLeast earliestMs: Int64) -> Rules {
+            Rules(
+                policy: policy, quorumPercent: quorumPercent, votingMembers: votingMembers,
+                deadlineMs: max(deadlineMs, earliestMs))
         }
     }
 

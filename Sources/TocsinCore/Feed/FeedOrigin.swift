@@ -113,9 +113,6 @@ public struct EntryReference: Hashable, Sendable, Comparable, CustomStringConver
         self.init(group: parts[0], author: parts[1], index: index)
     }
 
-    /// Whether the index can name an entry at all (below 2^40, the largest feed).
-    public var isWithinFeedLimits: Bool { index < Checkpoint.maximumSize }
-
     public var description: String { "\(group)/\(author)/\(index)" }
 
     /// By group, then author, then index: the order of listings and of the consultation's work.

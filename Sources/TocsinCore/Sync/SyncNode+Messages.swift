@@ -182,12 +182,14 @@ extension SyncNode {
                     "\(feed.origin): two cosignatures by \(cosignature.witnessName.prefix(100).debugDescription)")
             }
             guard !known.contains(cosignature.witnessName) else { continue }
-            // The first cosignature that does not verify closes the session: a peer forwards
-            // only what it verified.
+            // A line by a witness this charter does not know is passed over, as signed notes
+            // pass over unknown keys (a later witness policy must not split the network).
             guard let witness = WitnessName.node(in: cosignature.witnessName, network: configuration.network),
-                let key = configuration.charter.node(witness)?.publicKey,
-                (try? cosignature.verify(checkpoint: latest.checkpoint, publicKey: key)) != nil
-            else {
+                let key = configuration.charter.node(witness)?.publicKey
+            else { continue }
+            // The first cosignature by a known witness that does not verify closes the session:
+            // a peer forwards only what it verified.
+            guard (try? cosignature.verify(checkpoint: latest.checkpoint, publicKey: key)) != nil else {
                 return refuse(
                     peer, .unverifiable,
                     "\(feed.origin): a cosignature by \(cosignature.witnessName.prefix(100).debugDescription) does not verify"
@@ -278,17 +280,16 @@ extension SyncNode {
         var actions: [SyncAction] = [.store(batch)]
         receivedFrom[origin] = peer
         feeds[origin] = feed
-        // Cosignatures that travelled with the checkpoint are kept if they verify.
+        // Cosignatures that travelled with the checkpoint are checked as any others: the batch
+        // is kept either way, but one that does not verify closes the session.
         if let received = try? SignedCheckpoint(parsing: Array(message.checkpoint)), !received.cosignatures.isEmpty {
             var current = feed
-            actions += mergeCosignatures(of: received, into: &current, from: peer, now: now).filter {
-                switch $0 {
-                case .storeCosignature, .log: return true
-                default: return false
-                }
+            let merged = mergeCosignatures(of: received, into: &current, from: peer, now: now)
+            if merged.contains(where: { if case .close = $0 { true } else { false } }) {
+                return actions + merged
             }
-            feeds[origin] = current
-            feed = current
+            actions += merged
+            feed = feeds[origin] ?? current
         }
         if var asked = pending[origin] {
             asked.answers += asked.peer == peer ? 1 : 0

@@ -148,10 +148,28 @@ public struct SyncNode: Sendable {
         return [.send(peer: peer, .with { $0.hello = hello })]
     }
 
-    /// The session with `peer` ended.
-    public mutating func disconnected(peer: String) {
+    /// The session with `peer` ended. What it was asked for and had not sent is asked of
+    /// another peer that announced it, at once, and counts as left unanswered: a peer that
+    /// reconnects whenever it is asked cannot hold a feed back.
+    @discardableResult
+    public mutating func disconnected(peer: String, now: UInt64 = 0) -> [SyncAction] {
         peers[peer] = nil
-        pending = pending.filter { $0.value.peer != peer }
+        receivedFrom = receivedFrom.filter { $0.value != peer }
+        var actions: [SyncAction] = []
+        for (origin, asked) in pending.sorted(by: { $0.key < $1.key }) where asked.peer == peer {
+            pending[origin] = nil
+            unansweredWants[peer, default: 0] += 1
+            if let other = bestPeer(for: origin, except: peer) { actions += want(origin, from: other, now: now) }
+        }
+        return actions
+    }
+
+    /// The established peer that announced the most of `origin` beyond what is held, the one
+    /// that left the fewest requests unanswered first (then by name), other than `excluded`.
+    func bestPeer(for origin: FeedOrigin, except excluded: String?) -> String? {
+        let held = feeds[origin]?.size ?? 0
+        return establishedPeers.filter { $0 != excluded && (peers[$0]?.announced[origin] ?? 0) > held }
+            .min { (unansweredWants[$0] ?? 0, $0) < (unansweredWants[$1] ?? 0, $1) }
     }
 
     /// The node's own author appended and stored a batch: push its checkpoint.
@@ -215,10 +233,14 @@ public struct SyncNode: Sendable {
         receivedFrom = [:]
     }
 
-    /// The store writes again: ask peers for whatever they announced beyond what is held.
+    /// The store writes again: write again what must be durable (a write of it may have
+    /// failed meanwhile), and ask peers for whatever they announced beyond what is held.
     public mutating func resume(now: UInt64) -> [SyncAction] {
         isPaused = false
-        var actions: [SyncAction] = []
+        var actions: [SyncAction] = ownFeedKnown.sorted { $0.key < $1.key }.map {
+            .rememberOwnFeed($0.key, size: $0.value)
+        }
+        actions += forkProofs.sorted { $0.key < $1.key }.map { .storeForkProof($0.value) }
         for origin in feeds.keys.sorted() {
             let held = feeds[origin]!.size
             let best = establishedPeers.filter { (peers[$0]?.announced[origin] ?? 0) > held }
@@ -255,11 +277,7 @@ public struct SyncNode: Sendable {
                     peer: asked.peer,
                     "\(asked.peer) did not answer a Want for \(origin) entries \(asked.range.lowerBound)..<\(asked.range.upperBound) within \(configuration.wantTimeoutSeconds) s; asking another peer",
                     warning: true))
-            let held = feeds[origin]?.size ?? 0
-            // Others that announced more than is held, the least silent first.
-            let others = establishedPeers.filter { $0 != asked.peer && (peers[$0]?.announced[origin] ?? 0) > held }
-                .sorted { (unansweredWants[$0] ?? 0, $0) < (unansweredWants[$1] ?? 0, $1) }
-            actions += want(origin, from: others.first ?? asked.peer, now: now)
+            actions += want(origin, from: bestPeer(for: origin, except: asked.peer) ?? asked.peer, now: now)
         }
         return actions
     }
