@@ -37,6 +37,8 @@ enum SyncSessionFuzzing {
                     _ = node.batches(serving: span, of: origin, entryBytes: sizes)
                 case .close(let closed, _):
                     carryOut(node.disconnected(peer: closed, now: now))
+                case .storeOwnCosignature(let cosignature, let checkpoint):
+                    carryOut(node.ownCosignatureStored(cosignature, of: checkpoint))
                 case .send, .storeCosignature, .storeForkProof, .rememberOwnFeed, .examine, .forwardCosignaturesSoon,
                     .log:
                     break

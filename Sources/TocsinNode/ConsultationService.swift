@@ -41,6 +41,9 @@ public final class ConsultationService: @unchecked Sendable {
     var revising: Set<EntryReference> = []
     /// Whether a tick is already queued (stored batches arriving in a burst share one).
     var tickQueued = false
+    /// Whether a tick waits for the store's writes, and whether another was asked for meanwhile.
+    var tickRunning = false
+    var tickAgain = false
 
     /// - Parameters:
     ///   - deadlineGrace: after a deadline, how long the convener waits for votes witnessed
@@ -150,9 +153,28 @@ public final class ConsultationService: @unchecked Sendable {
         }
     }
 
+    /// Runs the machine at the time now, once every cosignature this node made by then is
+    /// stored: a convener counts a vote it witnessed just before its deadline even when the
+    /// store is slow. One tick at a time; a tick asked for meanwhile runs after it.
     func tick() {
         guard !stopped else { return }
-        perform(machine.tick(nowMs: nowMs, ledger: store))
+        guard !tickRunning else {
+            tickAgain = true
+            return
+        }
+        tickRunning = true
+        let now = nowMs
+        runtime.afterQueuedWrites { [self] in
+            queue.async { [self] in
+                tickRunning = false
+                guard !stopped else { return }
+                perform(machine.tick(nowMs: now, ledger: store))
+                if tickAgain {
+                    tickAgain = false
+                    tick()
+                }
+            }
+        }
     }
 
     /// A tick after whatever is queued now: a burst of stored batches (a catch-up) is read

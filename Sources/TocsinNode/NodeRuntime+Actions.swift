@@ -51,10 +51,12 @@ extension NodeRuntime {
                             // Durable: now a witness may cosign it, and it is announced.
                             let now = UInt64(max(0, self.clock().timeIntervalSince1970))
                             self.perform(self.sync.stored(origin: batch.origin, size: batch.frontier.size, now: now))
-                        }
-                        // Reported after the writes queued behind it (its cosignatures) too.
-                        writer.async {
-                            self.queue.async { self.emit(.stored(origin: batch.origin, size: batch.frontier.size)) }
+                            // Reported after the writes that asked for (its cosignature) too.
+                            self.writer.async {
+                                self.queue.async {
+                                    self.emit(.stored(origin: batch.origin, size: batch.frontier.size))
+                                }
+                            }
                         }
                     } catch {
                         queue.async { self.storeFailed(error, while: "storing a verified batch of \(batch.origin)") }
@@ -67,6 +69,16 @@ extension NodeRuntime {
                         try store.addCosignature(cosignature, to: checkpoint, now: now)
                     } catch {
                         queue.async { self.storeFailed(error, while: "storing a cosignature") }
+                    }
+                }
+            case .storeOwnCosignature(let cosignature, let checkpoint):
+                let now = clock()
+                writer.async { [self] in
+                    do {
+                        try store.addCosignature(cosignature, to: checkpoint, now: now)
+                        queue.async { self.perform(self.sync.ownCosignatureStored(cosignature, of: checkpoint)) }
+                    } catch {
+                        queue.async { self.storeFailed(error, while: "storing this node's cosignature") }
                     }
                 }
             case .storeForkProof(let proof):

@@ -214,6 +214,7 @@ public final class NodeRuntime: @unchecked Sendable {
             self.peers = peers
             antiEntropyTask = task
             wantTimeoutTask = wantTask
+            perform(sync.witnessHeldCheckpoints(now: UInt64(max(0, clock().timeIntervalSince1970))))
             for peer in peers { dial(peer) }
         }
         let bound = listener.localAddress?.port ?? port
@@ -235,6 +236,13 @@ public final class NodeRuntime: @unchecked Sendable {
         await withCheckedContinuation { continuation in writer.async { continuation.resume() } }
         // What the writes and the closed sessions enqueued has run: nothing runs after this.
         await onQueue {}
+    }
+
+    /// Calls `body` (on the writer's queue) once every store write asked for so far is done,
+    /// those the node queue has yet to ask for included: after it, the store holds every
+    /// cosignature this node made before the call.
+    func afterQueuedWrites(_ body: @escaping @Sendable () -> Void) {
+        queue.async { self.writer.async(execute: body) }
     }
 
     /// Keepalive: a Ping after this much silence from us; the session closes after

@@ -18,10 +18,15 @@ final class BenchmarkFixture {
     private let threads: Int
     private var eventLoops: MultiThreadedEventLoopGroup?
 
-    init(nationals: Int, relays: Int, observers: Int = 0, threads: Int = 2, logLevel: Logger.Level = .critical) throws {
+    init(
+        nationals: Int, relays: Int, observers: Int = 0, deliberationMinutes: Int = 0, threads: Int = 2,
+        logLevel: Logger.Level = .critical
+    ) throws {
         scratch = try ScratchDirectory()
         now = Date()
-        network = try FictionalNetwork.make(nationals: nationals, relays: relays, observers: observers, now: now)
+        network = try FictionalNetwork.make(
+            nationals: nationals, relays: relays, observers: observers, now: now,
+            deliberationMinutes: deliberationMinutes)
         var logger = Logger(label: "tocsin-bench")
         logger.logLevel =
             ProcessInfo.processInfo.environment["TOCSIN_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? logLevel

@@ -14,7 +14,7 @@ struct Soak: AsyncParsableCommand {
             Writes a development network of 8 national nodes, 2 relays and an observer and \
             starts each as a real `tocsind` (built next to this benchmark), every link dialled \
             through a fault-injecting proxy in this process. For --minutes it keeps issuing \
-            bulletins, acknowledging them, tabling proposals (deadlines of a minute or two) and \
+            bulletins, acknowledging them, tabling proposals (deadlines of one to two minutes, a minute to deliberate) and \
             voting, while it kills nodes (SIGKILL or SIGTERM) and restarts them, and cuts or \
             blackholes links and heals them, at random (--seed). Then it heals everything, \
             restarts what is down and measures the time until every group's feeds are identical \
@@ -38,7 +38,8 @@ struct Soak: AsyncParsableCommand {
 
     func run() async throws {
         let nationals = 8
-        let fixture = try BenchmarkFixture(nationals: nationals, relays: 2, observers: 1)
+        // A minute to deliberate: a decision must cite when its convener witnessed the proposal.
+        let fixture = try BenchmarkFixture(nationals: nationals, relays: 2, observers: 1, deliberationMinutes: 1)
         let network = fixture.network
         let folder = fixture.scratch.url.appendingPathComponent("net")
         let base = basePort > 0 ? basePort : try DevelopmentNetwork.freeBasePort(count: network.members.count)
@@ -209,7 +210,10 @@ struct Soak: AsyncParsableCommand {
                 for proposal in proposals {
                     for decision in proposal.decisions {
                         decided.insert(decision.reference)
-                        if decision.holds == false { flagged.insert("\(decision.reference) at \(id)") }
+                        if decision.holds == false {
+                            flagged.insert(
+                                "\(decision.reference) at \(id): \(decision.findings.joined(separator: "; "))")
+                        }
                         if decision.holds == nil { pendingAudit = true }
                     }
                     if proposal.decisions.isEmpty, proposal.deadlineMs + 10_000 < nowMs {
@@ -292,7 +296,7 @@ struct SoakWork {
                     group: group,
                     draft: .init(
                         title: "Exercise: soak proposal \(number)", action: "public-statement",
-                        deadline: "\(Int.random(in: 40...100, using: &random))s"))
+                        deadline: "\(Int.random(in: 65...125, using: &random))s"))
                 let created = try await Blocking.run { try client.propose(request) }
                 tabled[group, default: []].append(created.reference)
                 proposals += 1

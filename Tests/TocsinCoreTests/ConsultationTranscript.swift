@@ -12,6 +12,8 @@ final class MemoryLedger: ConsultationLedger {
         var entries: [[UInt8]] = []
         /// The checkpoint at each size, with the cosignatures added so far.
         var checkpoints: [UInt64: SignedCheckpoint] = [:]
+        /// Checkpoints with cosignatures that exist but never reach the node under test.
+        var unseen: [UInt64: SignedCheckpoint] = [:]
     }
 
     let network: FictionalNetwork
@@ -40,14 +42,23 @@ final class MemoryLedger: ConsultationLedger {
     }
 
     /// `witness` cosigns the checkpoint of `origin` at `size`, at `timestamp` (POSIX seconds).
-    func cosign(_ origin: FeedOrigin, size: UInt64, by witness: String, at timestamp: UInt64) throws {
-        guard let checkpoint = feeds[origin]?.checkpoints[size] else {
+    /// With `seen` false, the cosigned checkpoint never reaches the node under test.
+    func cosign(_ origin: FeedOrigin, size: UInt64, by witness: String, at timestamp: UInt64, seen: Bool = true) throws
+    {
+        guard
+            let checkpoint = seen
+                ? feeds[origin]?.checkpoints[size] : feeds[origin]?.unseen[size] ?? feeds[origin]?.checkpoints[size]
+        else {
             throw DataDrivenError(file: "", line: 0, reason: "no checkpoint of \(origin.shortName) at size \(size)")
         }
         let cosignature = try Cosignature.sign(
             checkpoint.checkpoint, witnessName: WitnessName.of(node: witness, network: network.networkID),
             key: network.member(witness)!.key, timestamp: timestamp)
-        feeds[origin]!.checkpoints[size] = checkpoint.adding(cosignature)
+        if seen {
+            feeds[origin]!.checkpoints[size] = checkpoint.adding(cosignature)
+        } else {
+            feeds[origin]!.unseen[size] = checkpoint.adding(cosignature)
+        }
     }
 
     func entry(_ reference: EntryReference) throws -> [UInt8]? {
@@ -62,9 +73,14 @@ final class MemoryLedger: ConsultationLedger {
 
     /// The witnessing as a node holding `limit` entries of the feed sees it (the author of a
     /// decision, say, who may hold more than the node under test).
-    func witnessing(of index: UInt64, in origin: FeedOrigin, by witness: String, upTo limit: UInt64) -> Witnessing? {
+    func witnessing(
+        of index: UInt64, in origin: FeedOrigin, by witness: String, upTo limit: UInt64, unseen: Bool = false
+    ) -> Witnessing? {
         var best: Witnessing?
-        for (size, checkpoint) in feeds[origin]?.checkpoints ?? [:] where size > index && size <= limit {
+        let checkpoints =
+            Array((feeds[origin]?.checkpoints ?? [:]).values)
+            + (unseen ? Array((feeds[origin]?.unseen ?? [:]).values) : [])
+        for checkpoint in checkpoints where checkpoint.checkpoint.size > index && checkpoint.checkpoint.size <= limit {
             for cosignature in checkpoint.cosignatures where cosignature.witnessName == witness {
                 if best == nil || cosignature.timestamp < best!.timestamp {
                     best = Witnessing(timestamp: cosignature.timestamp, checkpoint: checkpoint)
@@ -96,7 +112,11 @@ final class MemoryLedger: ConsultationLedger {
 ///   `propose AUTHOR GROUP deadline=MS at=MS [policy=…]`; `vote AUTHOR REF endorse|object|abstain at=MS`;
 ///   `decide AUTHOR REF outcome=… closed=MS at=MS [counts=REF,REF]`: an entry written, replicated
 ///   and stored by the node (prints its reference).
-/// - `cosign GROUP/AUTHOR size=N by=WITNESS at=S`: a witness's cosignature arrives.
+/// - `cosign GROUP/AUTHOR size=N by=WITNESS at=S [seen=no]`: a witness's cosignature arrives
+///   (`seen=no`: it exists, and a decision may cite it, but this checkpoint never reaches the
+///   node under test).
+/// - `decide … [proposal-witnessed=none]`: the decision cites the convener's first witnessing
+///   of the proposal as `proposal_witnessed_checkpoint`, unless `none`.
 /// - `network [policy=P] [deliberation=MINUTES]`: the fictional network every group of which
 ///   decides by P and gives MINUTES between a proposal and its deadline.
 /// - `replay`: the node (just made with `node`) reads the whole log of its groups, as at start.
@@ -221,6 +241,14 @@ final class ConsultationTranscript {
                 try argument("outcome"), in: ConsultationTerms.outcomes, field: "outcome")
             decision.closedMs = try time("closed")
             let author = try positional(0)
+            // The convener cites its first witnessing of the proposal, unless told not to.
+            if test.arguments["proposal-witnessed"] != "none" {
+                decision.proposalWitnessedCheckpoint =
+                    ledger.witnessing(
+                        of: target.index, in: try ledger.origin(target.group, target.author),
+                        by: WitnessName.of(node: author, network: network.networkID), upTo: .max, unseen: true)?
+                    .checkpoint.note.formatted ?? ""
+            }
             for text in (test.arguments["counts"] ?? "").split(separator: ",") {
                 let vote = try EntryReference(parsing: String(text))
                 guard let voteBytes = try ledger.entry(vote),
@@ -229,7 +257,7 @@ final class ConsultationTranscript {
                 // The convener writes from its own log, which holds the whole feed.
                 let witnessing = ledger.witnessing(
                     of: vote.index, in: try ledger.origin(vote.group, vote.author),
-                    by: WitnessName.of(node: author, network: network.networkID), upTo: .max)
+                    by: WitnessName.of(node: author, network: network.networkID), upTo: .max, unseen: true)
                 decision.votes.append(
                     .with {
                         $0.vote = ConsultationBook.message(vote, leafHash: MerkleHash.leaf(voteBytes))
@@ -277,7 +305,9 @@ final class ConsultationTranscript {
             guard feed.count == 2, let size = UInt64(try argument("size")), let at = UInt64(try argument("at")) else {
                 throw DataDrivenError(file: "", line: test.line, reason: "cosign GROUP/AUTHOR size=N by=ID at=S")
             }
-            try ledger.cosign(try ledger.origin(feed[0], feed[1]), size: size, by: try argument("by"), at: at)
+            try ledger.cosign(
+                try ledger.origin(feed[0], feed[1]), size: size, by: try argument("by"), at: at,
+                seen: test.arguments["seen"] != "no")
             return "ok"
         case "tick":
             let now = try time()
@@ -356,8 +386,11 @@ final class ConsultationTranscript {
                     .map { " (witnessed at size \($0.checkpoint.size))" } ?? " (no witness checkpoint)"
                 return "\(ConsultationBook.reference(vote.vote)) \(EntrySummary.name(of: vote.position))\(witnessed)"
             }
+            let deliberation =
+                (try? SignedCheckpoint(parsing: Array(decision.proposalWitnessedCheckpoint.utf8)))
+                .map { " (proposal witnessed at size \($0.checkpoint.size))" } ?? ""
             return
-                "decision on \(ConsultationBook.reference(decision.proposal)): \(EntrySummary.name(of: decision.outcome)), closed at \(decision.closedMs); counts \(counted.isEmpty ? "none" : counted.joined(separator: ", ")); \"\(decision.statement)\""
+                "decision on \(ConsultationBook.reference(decision.proposal))\(deliberation): \(EntrySummary.name(of: decision.outcome)), closed at \(decision.closedMs); counts \(counted.isEmpty ? "none" : counted.joined(separator: ", ")); \"\(decision.statement)\""
         default:
             return EntrySummary(entry).text
         }

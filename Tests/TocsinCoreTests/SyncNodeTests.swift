@@ -139,7 +139,7 @@ import TocsinDevelopment
         #expect(second.feeds[genuine.origin]?.size ?? 0 == 0)
     }
 
-    @Test func genuineEntriesAreStoredCosignedByARelayAndPushed() throws {
+    @Test func genuineEntriesAreStoredCosignedByARelayOnceDurableAndPushed() throws {
         let genuine = try batch()
         var (node, _) = established("RN", with: "XA")
         _ = node.connected(peer: "XC")
@@ -165,22 +165,48 @@ import TocsinDevelopment
                 default: return false
                 }
             })
-        let actions = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_123)
+        let cosigning = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_123)
         let cosignature = try #require(
-            actions.compactMap { action -> Cosignature? in
-                if case .storeCosignature(let cosignature, _) = action { return cosignature } else { return nil }
+            cosigning.compactMap { action -> Cosignature? in
+                if case .storeOwnCosignature(let cosignature, _) = action { return cosignature } else { return nil }
             }.first)
         #expect(cosignature.timestamp == 1_800_000_123)
         try cosignature.verify(
             checkpoint: genuine.checkpoint.checkpoint, publicKey: Self.network.member("RN")!.key.publicKey)
-        // Pushed to the other member, not back to the sender.
+        // Its own cosignature is durable before anyone sees it, in a push or in Heads.
+        #expect(!cosigning.contains { if case .send = $0 { true } else { false } })
+        #expect(node.feeds[genuine.origin]?.latest?.cosignatures.isEmpty == true)
+        let actions = node.ownCosignatureStored(cosignature, of: genuine.checkpoint.checkpoint)
+        #expect(node.feeds[genuine.origin]?.latest?.cosignatures == [cosignature])
+        // Then pushed to every member, the sender too: it learns of the witness.
         let pushedTo = actions.compactMap { action -> String? in
             guard case .send(let peer, let message) = action, case .checkpoint = message.body else { return nil }
             return peer
         }
-        #expect(pushedTo == ["XA", "XC"], "to the sender too: it learns of the witness")
+        #expect(pushedTo == ["XA", "XC"])
         // The same batch again is dropped quietly.
         #expect(node.received(message, from: "XA", now: 2).isEmpty)
+    }
+
+    @Test func aWitnessCosignsAtStartWhatItHoldsWithoutItsCosignature() throws {
+        let genuine = try batch()
+        var feed = SyncFeed(origin: genuine.origin, author: Self.network.member("XA")!.key.publicKey)
+        feed.record(genuine)
+        var (node, _) = established("RN", with: "XA", feeds: [feed])
+        let actions = node.witnessHeldCheckpoints(now: 1_800_000_500)
+        let cosignatures = actions.compactMap { action -> Cosignature? in
+            if case .storeOwnCosignature(let cosignature, let checkpoint) = action,
+                checkpoint == genuine.checkpoint.checkpoint
+            {
+                return cosignature
+            }
+            return nil
+        }
+        #expect(cosignatures.count == 1 && actions.count == 1)
+        try cosignatures[0].verify(
+            checkpoint: genuine.checkpoint.checkpoint, publicKey: Self.network.member("RN")!.key.publicKey)
+        _ = node.ownCosignatureStored(cosignatures[0], of: genuine.checkpoint.checkpoint)
+        #expect(node.witnessHeldCheckpoints(now: 1_800_000_600).isEmpty, "cosigned once")
     }
 
     @Test func aFeedWhoseAuthorIsNotInItsGroupIsRefused() throws {

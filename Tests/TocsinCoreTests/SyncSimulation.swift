@@ -172,6 +172,10 @@ final class SyncSimulation {
             case .storeCosignature(let cosignature, let checkpoint):
                 let origin = try! FeedOrigin(parsing: checkpoint.origin)
                 node.store.cosignatures[origin, default: [:]][checkpoint.size, default: []].append(cosignature)
+            case .storeOwnCosignature(let cosignature, let checkpoint):
+                let origin = try! FeedOrigin(parsing: checkpoint.origin)
+                node.store.cosignatures[origin, default: [:]][checkpoint.size, default: []].append(cosignature)
+                perform(node.sync.ownCosignatureStored(cosignature, of: checkpoint), at: id)
             case .storeForkProof(let proof):
                 node.store.forkProofs[try! FeedOrigin(parsing: proof.origin)] = proof
             case .rememberOwnFeed(let origin, let size):

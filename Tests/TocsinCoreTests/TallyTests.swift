@@ -287,8 +287,10 @@ struct TallyTests {
         // Two of four endorse: still open, nothing recorded.
         var votes = [Self.vote("XA", .endorse, witnessed: -9_000), Self.vote("XB", .endorse, witnessed: -8_000)]
         #expect(Tally.closing(rules: rules, votes: votes, nowMs: Self.deadline - 7_000, graceMs: 2_000) == nil)
-        // A third endorsement settles it: closed at that vote's witnessing, before the deadline.
+        // A third endorsement settles it: closed at that vote's witnessing, before the deadline,
+        // once that second is over (another vote may be witnessed in it a moment later).
         votes.append(Self.vote("XC", .endorse, witnessed: -6_000))
+        #expect(Tally.closing(rules: rules, votes: votes, nowMs: Self.deadline - 5_001, graceMs: 2_000) == nil)
         let early = try! #require(
             Tally.closing(rules: rules, votes: votes, nowMs: Self.deadline - 5_000, graceMs: 2_000))
         #expect(early.outcome == .adopted)

@@ -19,44 +19,77 @@ extension ConsultationMachine {
         }
     }
 
-    /// What a decision's `witnessed_checkpoint`s prove, as far as this node can tell now.
-    public struct Evidence: Sendable {
-        /// The witnessed time each proves.
-        public var proven: [EntryReference: Int64] = [:]
-        /// Votes whose checkpoint is signed as it must be but names a size of the voter's feed
-        /// this node does not hold yet: nothing can be concluded before it does.
-        public var pending: Set<EntryReference> = []
+    /// What a convener-cosigned checkpoint a decision carries proves of an entry, as far as
+    /// this node can tell now.
+    public enum Proof: Hashable, Sendable {
+        /// The convener witnessed the entry at this time (milliseconds since 1970).
+        case proven(Int64)
+        /// Signed as it must be, but for a size of the feed this node does not hold yet:
+        /// nothing can be concluded before it does.
+        case pending
+        /// Absent, malformed, not signed by the author and cosigned by the convener, not
+        /// including the entry, or not agreeing with the feed as this node holds it.
+        case unproven
+
+        /// The time proven, if any.
+        public var milliseconds: Int64? {
+            if case .proven(let milliseconds) = self { return milliseconds }
+            return nil
+        }
     }
 
-    /// The witnessed times a decision's `witnessed_checkpoint`s prove: each must parse, carry
-    /// the author's signature and the convener's valid cosignature, include the vote, and agree
-    /// with the voter's feed as this node holds it.
+    /// What a decision's `witnessed_checkpoint`s and `proposal_witnessed_checkpoint` prove.
+    public struct Evidence: Sendable {
+        /// The witnessed time each vote's checkpoint proves.
+        public var proven: [EntryReference: Int64] = [:]
+        /// Votes whose checkpoint is pending (`Proof.pending`).
+        public var pending: Set<EntryReference> = []
+        /// When the convener witnessed the proposal, from which deliberation runs.
+        public var proposal: Proof = .unproven
+    }
+
+    /// The witnessed times a decision's checkpoints prove: each must parse, carry the author's
+    /// signature and the convener's valid cosignature, include the entry, and agree with the
+    /// entry's feed as this node holds it.
     public func evidence(
         for decision: Tocsin_V1_Decision, convener: String, ledger: some ConsultationLedger
     ) -> Evidence {
-        let charter = configuration.charter
-        guard let convenerKey = charter.node(convener)?.publicKey else { return Evidence() }
-        let witness = WitnessName.of(node: convener, network: configuration.network)
         var evidence = Evidence()
         for counted in decision.votes {
             let reference = ConsultationBook.reference(counted.vote)
-            guard let authorKey = charter.node(reference.author)?.publicKey,
-                let origin = try? FeedOrigin(
-                    network: configuration.network, group: reference.group, author: reference.author),
-                let checkpoint = try? SignedCheckpoint(parsing: Array(counted.witnessedCheckpoint.utf8)),
-                checkpoint.checkpoint.origin == origin.description, reference.index < checkpoint.checkpoint.size,
-                (try? checkpoint.verify(author: authorKey)) != nil,
-                let cosignature = checkpoint.cosignatures.first(where: { $0.witnessName == witness }),
-                (try? cosignature.verify(checkpoint: checkpoint.checkpoint, publicKey: convenerKey)) != nil,
-                let milliseconds = Witnessing.milliseconds(seconds: cosignature.timestamp)
-            else { continue }
-            guard let root = ledger.root(of: origin, size: checkpoint.checkpoint.size) else {
-                evidence.pending.insert(reference)
-                continue
+            switch proof(counted.witnessedCheckpoint, of: reference, convener: convener, ledger: ledger) {
+            case .proven(let milliseconds): evidence.proven[reference] = milliseconds
+            case .pending: evidence.pending.insert(reference)
+            case .unproven: break
             }
-            if root == checkpoint.checkpoint.root { evidence.proven[reference] = milliseconds }
         }
+        evidence.proposal = proof(
+            decision.proposalWitnessedCheckpoint, of: ConsultationBook.reference(decision.proposal),
+            convener: convener, ledger: ledger)
         return evidence
+    }
+
+    /// What `note` (a signed checkpoint note with cosignatures) proves of when `convener`
+    /// witnessed the entry `reference`.
+    func proof(
+        _ note: String, of reference: EntryReference, convener: String, ledger: some ConsultationLedger
+    ) -> Proof {
+        let charter = configuration.charter
+        guard !note.isEmpty, let convenerKey = charter.node(convener)?.publicKey,
+            let authorKey = charter.node(reference.author)?.publicKey,
+            let origin = try? FeedOrigin(
+                network: configuration.network, group: reference.group, author: reference.author),
+            let checkpoint = try? SignedCheckpoint(parsing: Array(note.utf8)),
+            checkpoint.checkpoint.origin == origin.description, reference.index < checkpoint.checkpoint.size,
+            (try? checkpoint.verify(author: authorKey)) != nil,
+            let cosignature = checkpoint.cosignatures.first(where: {
+                $0.witnessName == WitnessName.of(node: convener, network: configuration.network)
+            }),
+            (try? cosignature.verify(checkpoint: checkpoint.checkpoint, publicKey: convenerKey)) != nil,
+            let milliseconds = Witnessing.milliseconds(seconds: cosignature.timestamp)
+        else { return .unproven }
+        guard let root = ledger.root(of: origin, size: checkpoint.checkpoint.size) else { return .pending }
+        return root == checkpoint.checkpoint.root ? .proven(milliseconds) : .unproven
     }
 
     /// Where `proposal` stands at `nowMs`, from this node's view: the votes it holds, with
@@ -72,9 +105,17 @@ extension ConsultationMachine {
     public func standing(
         of proposal: EntryReference, nowMs: Int64, ledger: some ConsultationLedger
     ) -> Tally.Standing? {
-        guard let held = book.proposals[proposal], let (rules, group, _) = rules(of: held, ledger: ledger) else {
+        guard let held = book.proposals[proposal], let group = configuration.charter.group(proposal.group) else {
             return nil
         }
+        // Deliberation runs from the time the closing decision proves (the one every node
+        // audits by), else from the convener's first cosignature this node holds.
+        let closingEvidence = closingDecision(of: proposal).map {
+            evidence(for: $0.payload, convener: group.convener, ledger: ledger)
+        }
+        let witnessedMs =
+            closingEvidence?.proposal.milliseconds ?? proposalWitnessing(of: proposal, ledger: ledger)?.milliseconds
+        guard let (rules, _, _) = rules(of: held, witnessedMs: witnessedMs) else { return nil }
         var votes = heldVotes(on: proposal, convener: group.convener, ledger: ledger)
         for decision in book.decisions(on: proposal)
         where permissions.permits(decision.reference.author, .decide(group: proposal.group)) {

@@ -204,28 +204,37 @@ public struct ConsultationMachine: Sendable {
 
     // MARK: - Convening
 
-    /// The rules of a held proposal under the charter in force, with its group.
+    /// The rules of a held proposal under the charter in force, with its group, given when the
+    /// group's convener first witnessed it (`witnessedMs`; nil when not known).
     ///
     /// Time is the convener's, for deliberation too: the deadline is no earlier than the
     /// convener's first cosignature of the proposal plus the group's `deliberation-minutes`,
-    /// so a proposer who dates its proposal in the past gains nothing. While that witnessing
-    /// is not held (and the group asks for deliberation), `witnessed` is false and the
-    /// proposal cannot be decided or judged yet.
+    /// so a proposer who dates its proposal in the past gains nothing. Without that time (and
+    /// when the group asks for deliberation), `witnessed` is false and the proposal cannot be
+    /// decided yet. The convener takes the time from its own log and writes the checkpoint it
+    /// took it from into its decision; every other node audits the decision by that checkpoint,
+    /// not by whichever cosignatures it happens to hold, so that all judge by the same time.
     func rules(
-        of proposal: ConsultationBook.Item<Tocsin_V1_Proposal>, ledger: some ConsultationLedger
+        of proposal: ConsultationBook.Item<Tocsin_V1_Proposal>, witnessedMs: Int64?
     ) -> (rules: Tally.Rules, group: Charter.Group, witnessed: Bool)? {
         guard let group = configuration.charter.group(proposal.reference.group) else { return nil }
         let rules = Tally.Rules(proposal: proposal.payload, group: group, charter: configuration.charter)
         guard group.deliberationMinutes > 0 else { return (rules, group, true) }
-        guard
-            let origin = try? FeedOrigin(
-                network: configuration.network, group: proposal.reference.group, author: proposal.reference.author),
-            let witnessedMs = ledger.witnessing(
-                of: proposal.reference.index, in: origin,
-                by: WitnessName.of(node: group.convener, network: configuration.network))?.milliseconds
-        else { return (rules, group, false) }
+        guard let witnessedMs else { return (rules, group, false) }
         let (earliest, overflow) = witnessedMs.addingReportingOverflow(Int64(group.deliberationMinutes) * 60_000)
         return (rules.deadline(atLeast: overflow ? .max : earliest), group, true)
+    }
+
+    /// The convener's first cosignature of a checkpoint that includes `proposal`, as this
+    /// node's log shows it.
+    func proposalWitnessing(
+        of proposal: EntryReference, ledger: some ConsultationLedger
+    ) -> Witnessing? {
+        guard let group = configuration.charter.group(proposal.group),
+            let origin = try? FeedOrigin(network: configuration.network, group: proposal.group, author: proposal.author)
+        else { return nil }
+        return ledger.witnessing(
+            of: proposal.index, in: origin, by: WitnessName.of(node: group.convener, network: configuration.network))
     }
 
     mutating func decideWhereConvening(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
@@ -233,8 +242,10 @@ public struct ConsultationMachine: Sendable {
         for reference in book.proposals.keys.sorted()
         where permissions.permits(nodeID, .decide(group: reference.group)) && !deciding.contains(reference) {
             let proposal = book.proposals[reference]!
+            let proposalWitnessing = proposalWitnessing(of: reference, ledger: ledger)
             guard book.decisions(on: reference).allSatisfy({ $0.reference.author != nodeID }),
-                let (rules, _, witnessed) = rules(of: proposal, ledger: ledger), witnessed
+                let (rules, group, witnessed) = rules(of: proposal, witnessedMs: proposalWitnessing?.milliseconds),
+                witnessed
             else { continue }
             let votes = heldVotes(on: reference, convener: nodeID, ledger: ledger)
             guard
@@ -246,6 +257,9 @@ public struct ConsultationMachine: Sendable {
             decision.outcome = ConsultationTerms.outcome(closing.outcome)
             decision.closedMs = closing.closedMs
             decision.statement = closing.explanation
+            if group.deliberationMinutes > 0, let proposalWitnessing {
+                decision.proposalWitnessedCheckpoint = proposalWitnessing.checkpoint.note.formatted
+            }
             let witness = WitnessName.of(node: nodeID, network: configuration.network)
             for vote in closing.counted {
                 guard
@@ -277,24 +291,27 @@ public struct ConsultationMachine: Sendable {
             let decisions = book.decisions(on: proposalReference)
             guard decisions.contains(where: { verdicts[$0.reference] == nil }),
                 let proposal = book.proposals[proposalReference],
-                let (rules, group, witnessed) = rules(of: proposal, ledger: ledger)
+                let group = configuration.charter.group(proposalReference.group)
             else { continue }
             let votes = heldVotes(on: proposalReference, convener: group.convener, ledger: ledger)
             for decision in decisions where verdicts[decision.reference] == nil {
                 let evidence = evidence(for: decision.payload, convener: group.convener, ledger: ledger)
+                guard let (rules, _, witnessed) = rules(of: proposal, witnessedMs: evidence.proposal.milliseconds)
+                else { continue }
                 // A listed vote not held yet, or a witnessing checkpoint beyond what this node
-                // holds of the voter's feed, may still arrive: judge once everything is held.
+                // holds of the voter's or the proposer's feed, may still arrive: judge once
+                // everything is held.
                 let missing = decision.payload.votes.contains { counted in
                     !votes.contains { $0.reference == ConsultationBook.reference(counted.vote) }
                 }
-                if (missing || !evidence.pending.isEmpty || !witnessed)
+                if (missing || !evidence.pending.isEmpty || evidence.proposal == .pending)
                     && permissions.permits(decision.reference.author, .decide(group: proposalReference.group))
                 {
                     continue
                 }
                 let found = DecisionAudit.findings(
                     decision: decision, proposal: proposalReference, rules: rules, permissions: permissions,
-                    heldVotes: votes, evidence: evidence.proven)
+                    heldVotes: votes, evidence: evidence.proven, deliberationStartProven: witnessed)
                 verdicts[decision.reference] = found
                 let metadata = ["decision": "\(decision.reference)", "proposal": "\(proposalReference)"]
                 if found.isEmpty {

@@ -204,6 +204,12 @@ public enum Tally {
     /// The convener's decision rule: close as soon as the votes witnessed by `nowMs` settle the
     /// outcome, else `graceMs` after the deadline (so that votes witnessed just before it are
     /// stored), counting what was witnessed by the deadline. nil while the proposal stays open.
+    ///
+    /// A cosignature's time is in whole seconds, so another vote may be witnessed in the same
+    /// second as the one that settles the outcome, a moment later: an early close waits until
+    /// that second is over (`nowMs` at least a second after the closing time), and a grace
+    /// shorter than a second does not cover the deadline's own second. The node reads its
+    /// store for this only once every cosignature it made by `nowMs` is stored.
     public static func closing(rules: Rules, votes: [Vote], nowMs: Int64, graceMs: Int64) -> Closing? {
         let (graceEnd, overflow) = rules.deadlineMs.addingReportingOverflow(max(graceMs, 0))
         let deadlinePassed = !overflow && nowMs >= graceEnd
@@ -214,6 +220,7 @@ public enum Tally {
             deadlinePassed
             ? rules.deadlineMs
             : min(max(counted.compactMap(\.witnessedMs).max() ?? min(nowMs, rules.deadlineMs), 1), rules.deadlineMs)
+        guard deadlinePassed || nowMs - closedMs >= 1000 else { return nil }
         return Closing(
             outcome: outcome, counted: standing.counted, closedMs: closedMs, explanation: standing.explanation)
     }

@@ -1033,6 +1033,12 @@ public nonisolated struct Tocsin_V1_Decision: Sendable {
   /// after it do not count.
   public var closedMs: Int64 = 0
 
+  /// When the group gives time to deliberate: a checkpoint note of the proposer's feed that
+  /// includes the proposal, signed by its author and cosigned by the convener (the signed note
+  /// as text). That cosignature's time starts the deliberation for every node that audits the
+  /// decision, whatever else each holds.
+  public var proposalWitnessedCheckpoint: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2078,7 +2084,7 @@ nonisolated extension Tocsin_V1_CountedVote: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Decision"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}proposal\0\u{1}outcome\0\u{1}votes\0\u{1}statement\0\u{3}closed_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}proposal\0\u{1}outcome\0\u{1}votes\0\u{1}statement\0\u{3}closed_ms\0\u{3}proposal_witnessed_checkpoint\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2091,6 +2097,7 @@ nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.votes) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.statement) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.closedMs) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.proposalWitnessedCheckpoint) }()
       default: break
       }
     }
@@ -2116,6 +2123,9 @@ nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._
     if self.closedMs != 0 {
       try visitor.visitSingularInt64Field(value: self.closedMs, fieldNumber: 5)
     }
+    if !self.proposalWitnessedCheckpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.proposalWitnessedCheckpoint, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2125,6 +2135,7 @@ nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.votes != rhs.votes {return false}
     if lhs.statement != rhs.statement {return false}
     if lhs.closedMs != rhs.closedMs {return false}
+    if lhs.proposalWitnessedCheckpoint != rhs.proposalWitnessedCheckpoint {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

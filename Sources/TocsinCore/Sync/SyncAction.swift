@@ -6,6 +6,9 @@ public enum SyncAction: Sendable {
     case store(FeedBatch)
     /// Store a verified cosignature of a held checkpoint.
     case storeCosignature(Cosignature, Checkpoint)
+    /// Store this witness's own cosignature of a held checkpoint, then report
+    /// `SyncNode.ownCosignatureStored` (nothing is sent before it is durable).
+    case storeOwnCosignature(Cosignature, Checkpoint)
     /// Store a verified fork proof and freeze its feed.
     case storeForkProof(ForkProof)
     /// Remember, durably, that a peer showed this node `size` entries of its own feed (the

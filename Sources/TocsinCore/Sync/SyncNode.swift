@@ -207,23 +207,50 @@ public struct SyncNode: Sendable {
     /// witnesses persist before they reply, so a cosignature never outlives what it vouches
     /// for), and the checkpoint is announced to the peers that may see it.
     public mutating func stored(origin: FeedOrigin, size: UInt64, now: UInt64) -> [SyncAction] {
-        guard var feed = feeds[origin], var latest = feed.latest, latest.checkpoint.size == size,
+        guard let feed = feeds[origin], let latest = feed.latest, latest.checkpoint.size == size,
             !feed.verifier.isFrozen
         else { return [] }
         let sender = receivedFrom.removeValue(forKey: origin)
-        var actions: [SyncAction] = []
-        if let key = configuration.witnessKey, !latest.cosignatures.contains(where: { $0.witnessName == witnessName }),
+        if let cosigning = cosign(latest, now: now) { return [cosigning] }
+        return push(origin, except: sender)
+    }
+
+    /// This witness's cosignature of `latest`, to be stored before anyone sees it: one that
+    /// reached a peer and was then lost in a crash would come back older than the one this
+    /// node makes again, and a convener's decisions, which cite its own first witnessing,
+    /// would no longer agree with what its members hold.
+    func cosign(_ latest: SignedCheckpoint, now: UInt64) -> SyncAction? {
+        guard let key = configuration.witnessKey,
+            !latest.cosignatures.contains(where: { $0.witnessName == witnessName }),
             let cosignature = try? Cosignature.sign(
                 latest.checkpoint, witnessName: witnessName, key: key, timestamp: now)
-        {
-            latest = latest.adding(cosignature)
-            feed.latest = latest
+        else { return nil }
+        return .storeOwnCosignature(cosignature, latest.checkpoint)
+    }
+
+    /// This witness's own cosignature `.storeOwnCosignature` asked for is durable: it is held
+    /// now, and the checkpoint is announced with it to every peer that may see it (the sender
+    /// too: it learns of the witness).
+    public mutating func ownCosignatureStored(_ cosignature: Cosignature, of checkpoint: Checkpoint) -> [SyncAction] {
+        guard let origin = try? FeedOrigin(parsing: checkpoint.origin), var feed = feeds[origin],
+            let latest = feed.latest, latest.checkpoint == checkpoint, !feed.verifier.isFrozen
+        else { return [] }
+        if !latest.cosignatures.contains(where: { $0.witnessName == witnessName }) {
+            feed.latest = latest.adding(cosignature)
             feeds[origin] = feed
-            actions.append(.storeCosignature(cosignature, latest.checkpoint))
-            // The sender learns of the witness too.
-            return actions + push(origin, except: nil)
         }
-        return actions + push(origin, except: sender)
+        return push(origin, except: nil)
+    }
+
+    /// At start, a witness cosigns each held checkpoint it has not cosigned yet (its own
+    /// cosignature was lost in a crash before it was stored, or it became a witness since).
+    public mutating func witnessHeldCheckpoints(now: UInt64) -> [SyncAction] {
+        feeds.keys.sorted().compactMap { origin in
+            guard let feed = feeds[origin], origin.author != configuration.nodeID, !feed.verifier.isFrozen,
+                let latest = feed.latest
+            else { return nil }
+            return cosign(latest, now: now)
+        }
     }
 
     /// The store cannot write: stop pulling entries until `resume`.
