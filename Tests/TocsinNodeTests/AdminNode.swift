@@ -57,7 +57,7 @@ final class AdminNode: @unchecked Sendable {
         let group = services
         running = Task { try await group.run() }
         let client = self.client
-        try await Eventually(timeout: 10).holds("the admin socket") {
+        try await Eventually(timeout: 30).holds("the admin socket") {
             (try? await Blocking.run { try client.status() }) != nil
         }
     }
