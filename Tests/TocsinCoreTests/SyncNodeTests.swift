@@ -153,30 +153,26 @@ import TocsinDevelopment
             }
         }
         let received = node.received(message, from: "XA", now: 1_800_000_123)
-        #expect(
-            received.contains {
-                if case .store(let batch) = $0 { return batch.entries == genuine.entries } else { return false }
-            })
-        // Neither cosigned nor announced before it is durable.
+        // Its cosignature is written in the batch's own transaction.
+        let stored = try #require(
+            received.compactMap { action -> FeedBatch? in
+                if case .store(let batch) = action { return batch } else { return nil }
+            }.first)
+        #expect(stored.entries == genuine.entries)
+        let cosignature = try #require(stored.checkpoint.cosignatures.first)
+        #expect(stored.checkpoint.cosignatures.count == 1 && cosignature.timestamp == 1_800_000_123)
+        try cosignature.verify(
+            checkpoint: genuine.checkpoint.checkpoint, publicKey: Self.network.member("RN")!.key.publicKey)
+        // Neither held, nor announced, nor shown in Heads before it is durable.
         #expect(
             !received.contains {
                 switch $0 {
-                case .storeCosignature, .send: return true
+                case .storeCosignature, .storeOwnCosignature, .send: return true
                 default: return false
                 }
             })
-        let cosigning = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_123)
-        let cosignature = try #require(
-            cosigning.compactMap { action -> Cosignature? in
-                if case .storeOwnCosignature(let cosignature, _) = action { return cosignature } else { return nil }
-            }.first)
-        #expect(cosignature.timestamp == 1_800_000_123)
-        try cosignature.verify(
-            checkpoint: genuine.checkpoint.checkpoint, publicKey: Self.network.member("RN")!.key.publicKey)
-        // Its own cosignature is durable before anyone sees it, in a push or in Heads.
-        #expect(!cosigning.contains { if case .send = $0 { true } else { false } })
         #expect(node.feeds[genuine.origin]?.latest?.cosignatures.isEmpty == true)
-        let actions = node.ownCosignatureStored(cosignature, of: genuine.checkpoint.checkpoint)
+        let actions = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_200)
         #expect(node.feeds[genuine.origin]?.latest?.cosignatures == [cosignature])
         // Then pushed to every member, the sender too: it learns of the witness.
         let pushedTo = actions.compactMap { action -> String? in

@@ -64,6 +64,14 @@ public struct FeedBatch: Sendable {
     public let frontier: MerkleFrontier
     /// The author-signed checkpoint of size `firstIndex + entries.count`.
     public let checkpoint: SignedCheckpoint
+
+    /// The same batch, its checkpoint with `cosignature` added (stored in the same
+    /// transaction).
+    public func adding(_ cosignature: Cosignature) -> FeedBatch {
+        FeedBatch(
+            origin: origin, firstIndex: firstIndex, entries: entries, leafHashes: leafHashes, headers: headers,
+            completedNodes: completedNodes, frontier: frontier, checkpoint: checkpoint.adding(cosignature))
+    }
 }
 
 /// How feeds lay out their trees for storage.

@@ -276,8 +276,13 @@ extension SyncNode {
             return refuse(peer, .unverifiable, "\(origin) entries from \(message.firstIndex): \(error)")
         }
         feed.record(batch)
-        // Cosigned (by a witness) and announced once durable: `stored(origin:size:now:)`.
+        // A witness's cosignature is written in the batch's own transaction, and it is held
+        // and announced, with the batch, only once durable: `stored(origin:size:now:)`.
         var actions: [SyncAction] = [.store(batch)]
+        if let cosignature = cosignature(of: batch.checkpoint, now: now) {
+            ownCosignaturesBeingStored[origin, default: [:]][batch.frontier.size] = cosignature
+            actions = [.store(batch.adding(cosignature))]
+        }
         receivedFrom[origin] = peer
         feeds[origin] = feed
         // Cosignatures that travelled with the checkpoint are checked as any others: the batch

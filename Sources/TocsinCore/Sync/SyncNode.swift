@@ -90,6 +90,9 @@ public struct SyncNode: Sendable {
     public private(set) var isPaused = false
     /// The peer each feed's latest batch came from, until it is stored.
     var receivedFrom: [FeedOrigin: String] = [:]
+    /// This witness's cosignatures written with batches not yet reported durable, by feed and
+    /// size: held, and announced, only once they are.
+    var ownCosignaturesBeingStored: [FeedOrigin: [UInt64: Cosignature]] = [:]
     /// Whether no `Want` is outstanding (nothing for `expireWants` to do).
     public var pendingWantsAreEmpty: Bool { pending.isEmpty }
     /// Witnesses whose cosignatures came dated beyond the clock skew, already reported (one
@@ -207,25 +210,31 @@ public struct SyncNode: Sendable {
     /// witnesses persist before they reply, so a cosignature never outlives what it vouches
     /// for), and the checkpoint is announced to the peers that may see it.
     public mutating func stored(origin: FeedOrigin, size: UInt64, now: UInt64) -> [SyncAction] {
-        guard let feed = feeds[origin], let latest = feed.latest, latest.checkpoint.size == size,
+        let own = ownCosignaturesBeingStored[origin]?[size]
+        ownCosignaturesBeingStored[origin] = ownCosignaturesBeingStored[origin]?.filter { $0.key > size }
+        if ownCosignaturesBeingStored[origin]?.isEmpty == true { ownCosignaturesBeingStored[origin] = nil }
+        guard var feed = feeds[origin], let latest = feed.latest, latest.checkpoint.size == size,
             !feed.verifier.isFrozen
         else { return [] }
         let sender = receivedFrom.removeValue(forKey: origin)
-        if let cosigning = cosign(latest, now: now) { return [cosigning] }
-        return push(origin, except: sender)
+        guard let own, !latest.cosignatures.contains(where: { $0.witnessName == witnessName }) else {
+            return push(origin, except: sender)
+        }
+        feed.latest = latest.adding(own)
+        feeds[origin] = feed
+        // The sender learns of the witness too.
+        return push(origin, except: nil)
     }
 
-    /// This witness's cosignature of `latest`, to be stored before anyone sees it: one that
-    /// reached a peer and was then lost in a crash would come back older than the one this
-    /// node makes again, and a convener's decisions, which cite its own first witnessing,
-    /// would no longer agree with what its members hold.
-    func cosign(_ latest: SignedCheckpoint, now: UInt64) -> SyncAction? {
+    /// This witness's cosignature of `checkpoint` (nil for a node that witnesses nothing). It
+    /// is stored before anyone sees it: one that reached a peer and was then lost in a crash
+    /// would come back older than the one this node makes again, and a convener's decisions,
+    /// which cite its own first witnessing, would no longer agree with what its members hold.
+    func cosignature(of checkpoint: SignedCheckpoint, now: UInt64) -> Cosignature? {
         guard let key = configuration.witnessKey,
-            !latest.cosignatures.contains(where: { $0.witnessName == witnessName }),
-            let cosignature = try? Cosignature.sign(
-                latest.checkpoint, witnessName: witnessName, key: key, timestamp: now)
+            !checkpoint.cosignatures.contains(where: { $0.witnessName == witnessName })
         else { return nil }
-        return .storeOwnCosignature(cosignature, latest.checkpoint)
+        return try? Cosignature.sign(checkpoint.checkpoint, witnessName: witnessName, key: key, timestamp: now)
     }
 
     /// This witness's own cosignature `.storeOwnCosignature` asked for is durable: it is held
@@ -247,9 +256,9 @@ public struct SyncNode: Sendable {
     public mutating func witnessHeldCheckpoints(now: UInt64) -> [SyncAction] {
         feeds.keys.sorted().compactMap { origin in
             guard let feed = feeds[origin], origin.author != configuration.nodeID, !feed.verifier.isFrozen,
-                let latest = feed.latest
+                let latest = feed.latest, let cosignature = cosignature(of: latest, now: now)
             else { return nil }
-            return cosign(latest, now: now)
+            return .storeOwnCosignature(cosignature, latest.checkpoint)
         }
     }
 
@@ -258,6 +267,7 @@ public struct SyncNode: Sendable {
         isPaused = true
         pending = [:]
         receivedFrom = [:]
+        ownCosignaturesBeingStored = [:]
     }
 
     /// The store writes again: write again what must be durable (a write of it may have
@@ -287,6 +297,7 @@ public struct SyncNode: Sendable {
         for origin in forkProofs.keys { feeds[origin]?.verifier.freeze() }
         pending = [:]
         receivedFrom = [:]
+        ownCosignaturesBeingStored = [:]
     }
 
     /// `Want`s that went `wantTimeoutSeconds` without an answer: the silent peer is named, and
