@@ -28,7 +28,7 @@ extension NodeRuntime {
         } else {
             unwritableSince[id] = nil
         }
-        framesSent &+= 1
+        countFrame(message)
         channel.writeAndFlush(message, promise: nil)
     }
 
@@ -112,7 +112,7 @@ extension NodeRuntime {
                 logger.warning("closing session", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
                 if let id = sessions.session(of: peer) { channels[id]?.close(promise: nil) }
             case .forwardCosignaturesSoon:
-                queue.asyncAfter(deadline: .now() + .milliseconds(25)) { [self] in
+                queue.asyncAfter(deadline: .now() + .milliseconds(60)) { [self] in
                     perform(sync.forwardCosignatures())
                 }
             case .log(let peer, let text, let warning):
@@ -186,7 +186,7 @@ extension NodeRuntime {
                     "reading entries to serve failed", metadata: ["origin": "\(batch.origin)", "error": "\(error)"])
                 continue
             }
-            framesSent &+= 1
+            countFrame(message)
             let written = channel.eventLoop.makePromise(of: Void.self)
             written.futureResult.whenComplete { [self] _ in
                 queue.async {

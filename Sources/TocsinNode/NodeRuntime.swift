@@ -96,8 +96,10 @@ public final class NodeRuntime: @unchecked Sendable {
     var wantTimeoutTask: RepeatedTask?
     var stopped = false
     var observers: [@Sendable (NodeEvent) -> Void] = []
-    /// Sync frames written to peers since start (benchmarks count frames per bulletin).
+    /// Sync frames written to peers since start (benchmarks count frames per bulletin), and
+    /// by kind of message.
     var framesSent: UInt64 = 0
+    var framesSentByKind: [String: UInt64] = [:]
     /// This node's own feeds with appends signed and not yet durable: the frontier the next
     /// append builds on, and how many are in flight.
     var authoring: [FeedOrigin: (frontier: MerkleFrontier, inFlight: Int)] = [:]
@@ -310,4 +312,26 @@ public final class NodeRuntime: @unchecked Sendable {
 
     /// Sync frames this node has written to its peers (not keepalive pings).
     public func sentFrameCount() async -> UInt64 { await onQueue { self.framesSent } }
+
+    /// The same by kind of message (`heads`, `want`, `entries`, `checkpoint`, `cosignature`, …).
+    public func sentFrameCountsByKind() async -> [String: UInt64] { await onQueue { self.framesSentByKind } }
+
+    /// Counts one frame sent. On the node queue.
+    func countFrame(_ message: Tocsin_V1_Message) {
+        framesSent &+= 1
+        let kind: String
+        switch message.body {
+        case .hello: kind = "hello"
+        case .heads: kind = "heads"
+        case .want: kind = "want"
+        case .entries: kind = "entries"
+        case .checkpoint: kind = "checkpoint"
+        case .cosignature: kind = "cosignature"
+        case .forkProof: kind = "fork-proof"
+        case .error: kind = "error"
+        case .ping, .pong: kind = "keepalive"
+        case nil: kind = "empty"
+        }
+        framesSentByKind[kind, default: 0] &+= 1
+    }
 }

@@ -79,8 +79,14 @@ struct Propagation: AsyncParsableCommand {
             for node in nodes.values { total += await node.sentFrameCount() }
             return total
         }
+        func framesByKind() async -> [String: UInt64] {
+            var total: [String: UInt64] = [:]
+            for node in nodes.values { total.merge(await node.sentFrameCountsByKind(), uniquingKeysWith: +) }
+            return total
+        }
         var latencies: [(networkWide: Bool, milliseconds: Double)] = []
         var frames: [UInt64] = []
+        var networkWideByKind: [String: UInt64] = [:]
         for number in 0..<bulletins {
             let author = authors[number % authors.count]
             let networkWide = number % 5 == 4
@@ -91,6 +97,7 @@ struct Propagation: AsyncParsableCommand {
             let members = Set(charter.group(group)!.members).subtracting([author])
             let entry = SampleEntries.bulletin(number: number, country: "XA", byteCount: 1024, authorTimeMs: 1)
             let framesBefore = await totalFrames()
+            let kindsBefore = networkWide ? await framesByKind() : [:]
             let start = monotonicSeconds()
             let batch = try await nodes[author]!.append(group: group, entries: [entry])
             let finish: Double
@@ -110,6 +117,11 @@ struct Propagation: AsyncParsableCommand {
                 quiet = next
             }
             frames.append(quiet - framesBefore)
+            if networkWide {
+                for (kind, count) in await framesByKind() {
+                    networkWideByKind[kind, default: 0] += count - (kindsBefore[kind] ?? 0)
+                }
+            }
         }
 
         for node in nodes.values { await node.stop() }
@@ -138,6 +150,9 @@ struct Propagation: AsyncParsableCommand {
             "network_wide_frames_per_bulletin": rounded(
                 Double(zip(latencies, frames).filter { $0.0.networkWide }.map(\.1).reduce(0, +))
                     / Double(max(networkWide.count, 1)), 1),
+            "network_wide_frames_by_kind": networkWideByKind.mapValues {
+                rounded(Double($0) / Double(max(networkWide.count, 1)), 1)
+            },
         ])
     }
 }

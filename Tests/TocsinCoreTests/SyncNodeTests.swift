@@ -184,6 +184,35 @@ import TocsinDevelopment
         #expect(node.received(message, from: "XA", now: 2).isEmpty)
     }
 
+    @Test func cosignaturesThatCameWithABatchTravelInItsAnnouncementNotInAFrameOfTheirOwn() throws {
+        let genuine = try batch()
+        let byRS = try Cosignature.sign(
+            genuine.checkpoint.checkpoint, witnessName: WitnessName.of(node: "RS", network: Self.network.networkID),
+            key: Self.network.member("RS")!.key, timestamp: 1_800_000_000)
+        var (node, _) = established("RN", with: "XA")
+        _ = node.connected(peer: "XC")
+        _ = node.received(hello(from: "XC"), from: "XC", now: 1)
+        let message = Tocsin_V1_Message.with {
+            $0.entries = .with {
+                $0.origin = genuine.origin.description
+                $0.firstIndex = 0
+                $0.entries = genuine.entries.map { Data($0) }
+                $0.checkpoint = Data(genuine.checkpoint.adding(byRS).note.formatted.utf8)
+            }
+        }
+        let received = node.received(message, from: "XA", now: 1_800_000_100)
+        #expect(received.contains { if case .forwardCosignaturesSoon = $0 { true } else { false } })
+        let announced = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_101)
+        let notes = announced.compactMap { action -> SignedCheckpoint? in
+            guard case .send(_, let sent) = action, case .checkpoint(let head) = sent.body else { return nil }
+            return try? SignedCheckpoint(parsing: Array(head.checkpoint))
+        }
+        // Both peers get the checkpoint with RS's cosignature and RN's own.
+        #expect(notes.count == 2)
+        #expect(notes.allSatisfy { Set($0.cosignatures.map(\.witnessName)).count == 2 })
+        #expect(node.forwardCosignatures().isEmpty)
+    }
+
     @Test func aWitnessCosignsAtStartWhatItHoldsWithoutItsCosignature() throws {
         let genuine = try batch()
         var feed = SyncFeed(origin: genuine.origin, author: Self.network.member("XA")!.key.publicKey)

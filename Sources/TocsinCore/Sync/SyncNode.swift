@@ -217,13 +217,19 @@ public struct SyncNode: Sendable {
             !feed.verifier.isFrozen
         else { return [] }
         let sender = receivedFrom.removeValue(forKey: origin)
-        guard let own, !latest.cosignatures.contains(where: { $0.witnessName == witnessName }) else {
-            return push(origin, except: sender)
+        var excluded = sender
+        if let own, !latest.cosignatures.contains(where: { $0.witnessName == witnessName }) {
+            feed.latest = latest.adding(own)
+            feeds[origin] = feed
+            // The sender learns of the witness too.
+            excluded = nil
         }
-        feed.latest = latest.adding(own)
-        feeds[origin] = feed
-        // The sender learns of the witness too.
-        return push(origin, except: nil)
+        // The announcement carries every cosignature held: those waiting to be forwarded
+        // (the ones that came with the batch, usually) need no frame of their own.
+        if let sources = cosignaturesToForward[origin], excluded == nil || sources == [excluded!] {
+            cosignaturesToForward[origin] = nil
+        }
+        return push(origin, except: excluded)
     }
 
     /// This witness's cosignature of `checkpoint` (nil for a node that witnesses nothing). It
