@@ -81,6 +81,27 @@ import TocsinCrypto
         }
     }
 
+    @Test(arguments: [
+        "name = [}", "name =[}[[[[fff", "a = [1,,2]", "a = [1, }", "a = [ # note\n }", "a = [\n,]",
+        "t = { a = 1, , b = 2 }",
+    ])
+    func anArrayElementThatIsAClosingBraceOrACommaIsRefusedBeforeParsing(text: String) {
+        #expect {
+            try Charter(toml: Array(text.utf8))
+        } throws: { error in
+            guard case .syntax(_, _, let reason) = error as? CharterError else { return false }
+            return reason.contains("a value must follow")
+        }
+    }
+
+    @Test func bracketsAndCommasInsideStringsAndCommentsAreNotTakenForArrays() {
+        for text in [
+            #"a = "[}""#, "a = '[,'", "a = \"\"\"\nx [}\n\"\"\"", "a = '''x,}'''", "# [,\na = 1", #"a = "\"[}""#,
+        ] {
+            #expect((try? TOMLHeaderCheck.check(text)) != nil, "\(text)")
+        }
+    }
+
     @Test func renderingParsesBackToTheSameCharter() throws {
         let charter = try Charter(toml: Array(Self.validTOML.utf8))
         #expect(try Charter(toml: Array(charter.renderTOML().utf8)) == charter)

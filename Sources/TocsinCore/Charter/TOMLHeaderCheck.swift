@@ -2,19 +2,92 @@
 /// library aborts the process, rather than reporting an error, on a table header whose first
 /// key does not start with a bare-key character or a quote (`[)`, `[[=]]`, `[é]`, found by
 /// fuzzing). Every line whose first non-blank character is `[` is taken for a header (so a
-/// multi-line array whose elements start a line with `[{` or `[]` is refused too).
+/// multi-line array whose elements start a line with `[{` or `[]` is refused too). It also
+/// aborts where an array's element should start but `}` or `,` comes (`a = [}`, `[1,,2]`):
+/// outside strings and comments, a `[` or `,` followed by `}` or `,` is refused (never valid
+/// TOML).
 public enum TOMLHeaderCheck {
-    /// A header the library cannot be trusted with: its line (from 1) and column.
+    /// Text the library cannot be trusted with: its line (from 1), column and why.
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
         public let line: Int
         public let column: Int
+        public var reason = "a table header must start with a key (letters, digits, - or _) or a quoted key"
 
-        public var description: String {
-            "a table header must start with a key (letters, digits, - or _) or a quoted key"
-        }
+        public var description: String { reason }
     }
 
     public static func check(_ text: String) throws(Problem) {
+        try checkHeaders(text)
+        try checkElements(text)
+    }
+
+    /// `[` or `,` followed (past blanks, line ends and comments) by `}` or `,`, outside strings
+    /// and comments.
+    static func checkElements(_ text: String) throws(Problem) {
+        let bytes = Array(text.utf8)
+        var index = 0
+        var line = 1
+        var lineStart = 0
+        func at(_ offset: Int) -> UInt8? { index + offset < bytes.count ? bytes[index + offset] : nil }
+        func advance() {
+            if bytes[index] == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        // Skips a string starting at `index` (its opening quote), escapes included.
+        func skipString(_ quote: UInt8) {
+            let multiline = at(1) == quote && at(2) == quote
+            index += multiline ? 3 : 1
+            while index < bytes.count {
+                if quote == UInt8(ascii: "\""), bytes[index] == UInt8(ascii: "\\") {
+                    advance()
+                    if index < bytes.count { advance() }
+                    continue
+                }
+                if bytes[index] == quote, !multiline || (at(1) == quote && at(2) == quote) {
+                    index += multiline ? 3 : 1
+                    return
+                }
+                if !multiline, bytes[index] == UInt8(ascii: "\n") { return }
+                advance()
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "#"):
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                skipString(byte)
+            case UInt8(ascii: "["), UInt8(ascii: ","):
+                var next = index + 1
+                while next < bytes.count {
+                    let candidate = bytes[next]
+                    if candidate == 0x20 || candidate == 0x09 || candidate == 0x0D || candidate == 0x0A {
+                        next += 1
+                    } else if candidate == UInt8(ascii: "#") {
+                        while next < bytes.count, bytes[next] != 0x0A { next += 1 }
+                    } else {
+                        break
+                    }
+                }
+                if next < bytes.count, bytes[next] == UInt8(ascii: "}") || bytes[next] == UInt8(ascii: ",") {
+                    throw Problem(
+                        line: line, column: index - lineStart + 1,
+                        reason:
+                            "a value must follow `\(Character(Unicode.Scalar(byte)))`, not `\(Character(Unicode.Scalar(bytes[next])))`"
+                    )
+                }
+                advance()
+            default:
+                advance()
+            }
+        }
+    }
+
+    static func checkHeaders(_ text: String) throws(Problem) {
         var line = 1
         for content in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             defer { line += 1 }
