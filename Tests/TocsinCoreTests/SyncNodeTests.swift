@@ -38,6 +38,18 @@ import TocsinDevelopment
             (0..<count).map { SampleEntries.bulletin(number: $0, country: "XA", byteCount: 90, authorTimeMs: 1) })
     }
 
+    /// An `Entries` message carrying all of `batch` with `checkpoint` (cosignatures included).
+    static func entries(_ batch: FeedBatch, checkpoint: SignedCheckpoint) -> Tocsin_V1_Message {
+        .with {
+            $0.entries = .with {
+                $0.origin = batch.origin.description
+                $0.firstIndex = batch.firstIndex
+                $0.entries = batch.entries.map { Data($0) }
+                $0.checkpoint = Data(checkpoint.note.formatted.utf8)
+            }
+        }
+    }
+
     func established(_ id: String, with peer: String, feeds: [SyncFeed] = []) -> (SyncNode, [SyncAction]) {
         var node = node(id, feeds: feeds)
         _ = node.connected(peer: peer)
@@ -144,14 +156,7 @@ import TocsinDevelopment
         var (node, _) = established("RN", with: "XA")
         _ = node.connected(peer: "XC")
         _ = node.received(hello(from: "XC"), from: "XC", now: 1)
-        let message = Tocsin_V1_Message.with {
-            $0.entries = .with {
-                $0.origin = genuine.origin.description
-                $0.firstIndex = 0
-                $0.entries = genuine.entries.map { Data($0) }
-                $0.checkpoint = Data(genuine.checkpoint.note.formatted.utf8)
-            }
-        }
+        let message = Self.entries(genuine, checkpoint: genuine.checkpoint)
         let received = node.received(message, from: "XA", now: 1_800_000_123)
         // Its cosignature is written in the batch's own transaction.
         let stored = try #require(
@@ -192,14 +197,7 @@ import TocsinDevelopment
         var (node, _) = established("RN", with: "XA")
         _ = node.connected(peer: "XC")
         _ = node.received(hello(from: "XC"), from: "XC", now: 1)
-        let message = Tocsin_V1_Message.with {
-            $0.entries = .with {
-                $0.origin = genuine.origin.description
-                $0.firstIndex = 0
-                $0.entries = genuine.entries.map { Data($0) }
-                $0.checkpoint = Data(genuine.checkpoint.adding(byRS).note.formatted.utf8)
-            }
-        }
+        let message = Self.entries(genuine, checkpoint: genuine.checkpoint.adding(byRS))
         let received = node.received(message, from: "XA", now: 1_800_000_100)
         #expect(received.contains { if case .forwardCosignaturesSoon = $0 { true } else { false } })
         let announced = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_101)

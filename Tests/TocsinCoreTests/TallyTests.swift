@@ -291,6 +291,8 @@ struct TallyTests {
         // once that second is over (another vote may be witnessed in it a moment later).
         votes.append(Self.vote("XC", .endorse, witnessed: -6_000))
         #expect(Tally.closing(rules: rules, votes: votes, nowMs: Self.deadline - 5_001, graceMs: 2_000) == nil)
+        // A time from nowhere (before 1970, as far back as it goes) closes nothing and traps nothing.
+        #expect(Tally.closing(rules: rules, votes: votes, nowMs: .min, graceMs: 2_000) == nil)
         let early = try! #require(
             Tally.closing(rules: rules, votes: votes, nowMs: Self.deadline - 5_000, graceMs: 2_000))
         #expect(early.outcome == .adopted)

@@ -220,7 +220,8 @@ public enum Tally {
             deadlinePassed
             ? rules.deadlineMs
             : min(max(counted.compactMap(\.witnessedMs).max() ?? min(nowMs, rules.deadlineMs), 1), rules.deadlineMs)
-        guard deadlinePassed || nowMs - closedMs >= 1000 else { return nil }
+        let (sinceClosing, beforeTime) = nowMs.subtractingReportingOverflow(closedMs)
+        guard deadlinePassed || (!beforeTime && sinceClosing >= 1000) else { return nil }
         return Closing(
             outcome: outcome, counted: standing.counted, closedMs: closedMs, explanation: standing.explanation)
     }
