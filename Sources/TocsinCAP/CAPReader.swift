@@ -59,7 +59,7 @@ public enum CAPReader {
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
         parser.delegate = builder
-        guard parser.parse(), builder.stack.isEmpty, let root = builder.root else {
+        guard parser.parse(), builder.failure == nil, builder.stack.isEmpty, let root = builder.root else {
             let reason =
                 builder.failure ?? parser.parserError.map { "\($0.localizedDescription)" }
                 ?? (builder.stack.isEmpty ? "unreadable XML" : "the document ends inside <\(builder.stack.last!.name)>")
@@ -158,15 +158,17 @@ public enum CAPReader {
         var stack: [Element] = []
         var elements = 0
         var failure: String?
+        private var stopped = false
 
         func parser(
             _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
             qualifiedName: String?, attributes: [String: String] = [:]
         ) {
+            guard continues(parser) else { return }
             elements += 1
             guard stack.count < 16, elements < 20_000 else {
                 failure = "nested deeper or with more elements than a CAP alert"
-                parser.abortParsing()
+                _ = continues(parser)
                 return
             }
             let element = Element(name: elementName, namespace: namespaceURI ?? "")
@@ -177,17 +179,41 @@ public enum CAPReader {
         func parser(
             _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?
         ) {
+            guard continues(parser) else { return }
             if let element = stack.popLast() {
                 element.text = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {
+            guard continues(parser) else { return }
             stack.last?.text += string
         }
 
         func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+            guard continues(parser) else { return }
             stack.last?.text += String(decoding: CDATABlock, as: UTF8.self)
+        }
+
+        /// The first error ends the reading. On Linux the parser otherwise goes on past
+        /// well-formedness errors, reports each (and leaks memory for each, about 100 bytes,
+        /// found by fuzzing), and can return success for a document that is not well-formed.
+        /// It is stopped at the next callback: stopping it inside the error callback makes
+        /// libxml2 read freed memory (found by fuzzing too).
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
+            guard failure == nil else { return }
+            let code = (parseError as NSError).code
+            failure = "not well-formed XML (libxml2 error \(code)), column \(parser.columnNumber)"
+        }
+
+        /// False, having stopped the parser, once an error was reported.
+        private func continues(_ parser: XMLParser) -> Bool {
+            guard failure != nil else { return true }
+            if !stopped {
+                stopped = true
+                parser.abortParsing()
+            }
+            return false
         }
     }
 }

@@ -240,4 +240,20 @@ struct CAPTests {
         #expect(throws: Never.self) { try CAPReader.read(Data(Self.foreignAlert.utf8)) }
         #expect(throws: CAPError.self) { try CAPReader.read(Data(("<?xml?>" + Self.foreignAlert).utf8)) }
     }
+
+    /// Found by fuzzing: on Linux, Foundation's XML parser goes on past a well-formedness error,
+    /// reporting every later one (each leaking memory), and may return success. The first
+    /// error ends the reading, and the document is refused.
+    @Test(arguments: [
+        ("</cap:headline>", "</cap:hedline>"), ("<cap:sender>", "<cap:sender>&undefined;"),
+        ("<cap:sender>", "<cap:sender>a < b"), ("</cap:alert>", "</cap:alert><cap:alert>"),
+    ])
+    func aDocumentThatIsNotWellFormedIsRefusedAtTheFirstError(replace: String, with: String) throws {
+        let xml = Self.foreignAlert.replacingOccurrences(of: replace, with: with)
+        #expect {
+            try CAPReader.read(Data(xml.utf8))
+        } throws: { error in
+            "\(error)".contains("not well-formed XML")
+        }
+    }
 }

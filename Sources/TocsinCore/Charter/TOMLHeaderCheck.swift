@@ -5,7 +5,10 @@
 /// multi-line array whose elements start a line with `[{` or `[]` is refused too). It also
 /// aborts where an array's element should start but `}` or `,` comes (`a = [}`, `[1,,2]`):
 /// outside strings and comments, a `[` or `,` followed by `}` or `,` is refused (never valid
-/// TOML).
+/// TOML). And its readers of dates and times abort on many malformed ones (`d = 1979-05-27 7`,
+/// `y = 0000-08-09t=10:52`). Tocsin's files hold strings, decimal integers, booleans, arrays
+/// and tables only, so a bare token that starts with a digit or a sign must be a decimal
+/// integer: floats, dates, times and hexadecimal never reach the library.
 public enum TOMLHeaderCheck {
     /// Text the library cannot be trusted with: its line (from 1), column and why.
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
@@ -18,12 +21,13 @@ public enum TOMLHeaderCheck {
 
     public static func check(_ text: String) throws(Problem) {
         try checkHeaders(text)
-        try checkElements(text)
+        try checkValues(text)
     }
 
-    /// `[` or `,` followed (past blanks, line ends and comments) by `}` or `,`, outside strings
-    /// and comments.
-    static func checkElements(_ text: String) throws(Problem) {
+    /// Outside strings and comments: `[` or `,` followed (past blanks, line ends and comments)
+    /// by `}` or `,`; and a bare token starting with a digit or a sign that is not a decimal
+    /// integer.
+    static func checkValues(_ text: String) throws(Problem) {
         let bytes = Array(text.utf8)
         var index = 0
         var line = 1
@@ -82,9 +86,53 @@ public enum TOMLHeaderCheck {
                 }
                 advance()
             default:
+                if index == 0 || startsValueAfter(bytes[index - 1]), !isDecimalIntegerOrNotANumber(bytes, index) {
+                    throw Problem(
+                        line: line, column: index - lineStart + 1,
+                        reason:
+                            "a number must be a decimal integer: Tocsin's files hold no floats, dates or times (quote text)"
+                    )
+                }
                 advance()
             }
         }
+    }
+
+    static func startsValueAfter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "="), UInt8(ascii: "["), UInt8(ascii: ","), UInt8(ascii: "{"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func endsValue(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: "#"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Whether the bare token at `start` either does not start with a digit or a sign (so the
+    /// library does not read it as a number, a date or a time), or is a decimal integer
+    /// (`42`, `-5`, `+1_000`).
+    static func isDecimalIntegerOrNotANumber(_ bytes: [UInt8], _ start: Int) -> Bool {
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+        var index = start
+        if bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            index += 1
+        } else if !digits.contains(bytes[index]) {
+            return true
+        }
+        guard index < bytes.count, digits.contains(bytes[index]) else { return false }
+        while index < bytes.count, !endsValue(bytes[index]) {
+            guard digits.contains(bytes[index]) || bytes[index] == UInt8(ascii: "_") else { return false }
+            index += 1
+        }
+        return true
     }
 
     static func checkHeaders(_ text: String) throws(Problem) {
