@@ -1,5 +1,4 @@
 import Foundation
-import TOMLKit
 import TocsinCore
 
 /// `node.toml`: what `tocsind` runs. Relative paths are relative to the file's folder.
@@ -55,18 +54,11 @@ public struct NodeConfiguration: Sendable, Equatable {
     }
 
     public init(toml text: String, relativeTo base: URL) throws(ConfigurationError) {
-        do throws(TOMLHeaderCheck.Problem) {
-            try TOMLHeaderCheck.check(text)
-        } catch {
-            throw ConfigurationError.syntax(line: error.line, reason: error.description)
-        }
         let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError.syntax(line: error.source.begin.line, reason: error.description)
+        do throws(TOMLError) {
+            table = try TOMLTable(parsing: text)
         } catch {
-            throw ConfigurationError.syntax(line: 0, reason: String(describing: error))
+            throw ConfigurationError.syntax(line: error.line, reason: "column \(error.column): \(error.reason)")
         }
         for key in table.keys.sorted() where !Self.keys.contains(key) {
             throw ConfigurationError.unknownKey(key)

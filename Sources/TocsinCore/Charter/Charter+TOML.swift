@@ -1,4 +1,3 @@
-import TOMLKit
 import TocsinCrypto
 
 extension Charter {
@@ -13,21 +12,12 @@ extension Charter {
         guard let text = String(validating: bytes, as: UTF8.self), !text.contains("\0") else {
             throw CharterError.notUTF8
         }
-        do throws(TOMLHeaderCheck.Problem) {
-            try TOMLHeaderCheck.check(text)
-        } catch {
-            throw CharterError.syntax(line: error.line, column: error.column, reason: error.description)
-        }
         let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw CharterError.syntax(
-                line: error.source.begin.line, column: error.source.begin.column, reason: error.description)
+        do throws(TOMLError) {
+            table = try TOMLTable(parsing: text)
         } catch {
-            throw CharterError.syntax(line: 0, column: 0, reason: String(describing: error))
+            throw CharterError.syntax(line: error.line, column: error.column, reason: error.reason)
         }
-        let lines = CharterLines(text: text)
         let top = TableReader(table: table, place: "charter")
         try top.onlyKeys(["network", "version", "nodes", "groups"])
         let network = try top.string("network")
@@ -41,14 +31,13 @@ extension Charter {
             let reader = TableReader(table: nodeTable, place: "node \(position + 1)")
             try reader.onlyKeys(["id", "name", "role", "public-key"])
             let id = try reader.string("id")
-            let place = "node \(id)" + (lines.line(ofID: id, after: "[[nodes]]").map { " (line \($0))" } ?? "")
+            let place = "node \(id)" + (nodeTable.line(of: "id").map { " (line \($0))" } ?? "")
             guard Identifier.isValid(id) else {
                 throw CharterError.invalid(
                     where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
             }
             guard nodeIDs.insert(id).inserted else {
-                throw CharterError.duplicateID(
-                    kind: "node", id: id, line: lines.line(ofID: id, after: "[[nodes]]", occurrence: 2))
+                throw CharterError.duplicateID(kind: "node", id: id, line: nodeTable.line(of: "id"))
             }
             let roleText = try reader.string("role", place: place)
             guard let role = Role(rawValue: roleText) else {
@@ -78,14 +67,13 @@ extension Charter {
             let reader = TableReader(table: groupTable, place: "group \(position + 1)")
             try reader.onlyKeys(["id", "name", "members", "convener", "policy", "quorum", "deliberation-minutes"])
             let id = try reader.string("id")
-            let place = "group \(id)" + (lines.line(ofID: id, after: "[[groups]]").map { " (line \($0))" } ?? "")
+            let place = "group \(id)" + (groupTable.line(of: "id").map { " (line \($0))" } ?? "")
             guard Identifier.isValid(id) else {
                 throw CharterError.invalid(
                     where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
             }
             guard groupIDs.insert(id).inserted else {
-                throw CharterError.duplicateID(
-                    kind: "group", id: id, line: lines.line(ofID: id, after: "[[groups]]", occurrence: 2))
+                throw CharterError.duplicateID(kind: "group", id: id, line: groupTable.line(of: "id"))
             }
             let members = try reader.strings("members", place: place)
             guard !members.isEmpty else { throw CharterError.invalid(where: place, reason: "a group needs members") }
@@ -191,33 +179,5 @@ private struct TableReader {
             tables.append(table)
         }
         return tables
-    }
-}
-
-/// Finds the line of an `id = "…"` declaration, so errors can point into the file.
-private struct CharterLines {
-    let lines: [Substring]
-
-    init(text: String) {
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    }
-
-    /// The 1-based line of the `occurrence`-th `id = "<id>"` inside a `header` table.
-    func line(ofID id: String, after header: String, occurrence: Int = 1) -> Int? {
-        var inside = false
-        var seen = 0
-        for (number, line) in lines.enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("[") { inside = trimmed.hasPrefix(header) }
-            guard inside, trimmed.hasPrefix("id") else { continue }
-            let parts = trimmed.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "id" else { continue }
-            let value = parts[1].split(separator: "#", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces) ?? ""
-            if value == "\"\(id)\"" || value == "'\(id)'" {
-                seen += 1
-                if seen == occurrence { return number + 1 }
-            }
-        }
-        return nil
     }
 }
