@@ -36,6 +36,37 @@ struct FeedFixture {
         #expect(MerkleTree(entries: fixture.entries(0..<300)).root == author.frontier.root)
     }
 
+    /// The held checkpoint sent again with other cosignatures is accepted without a second
+    /// signature check; a note whose author line differs from the held one is checked in full.
+    @Test func theHeldCheckpointWithOtherLinesIsCheckedOnlyWhereItDiffers() throws {
+        var author = FeedAuthor(origin: fixture.origin, key: fixture.key)
+        var verifier = FeedVerifier(origin: fixture.origin, author: fixture.key.publicKey)
+        let batch = try author.append(fixture.entries(0..<3))
+        verifier.commit(
+            try verifier.verify(
+                firstIndex: 0, entries: batch.entries, checkpointNote: Array(batch.checkpoint.note.formatted.utf8)))
+        let witness = try Ed25519PrivateKey(seed: [UInt8](repeating: 12, count: 32))
+        let cosigned = batch.checkpoint.adding(
+            try Cosignature.sign(batch.checkpoint.checkpoint, witnessName: "witness", key: witness, timestamp: 5))
+        #expect(try verifier.authenticate(checkpointNote: Array(cosigned.note.formatted.utf8)) == cosigned)
+
+        // The author's line altered (its last signature byte), or another key's line added
+        // beside it: checked, and refused.
+        var altered = cosigned.note
+        altered.signatures[0].signature[63] ^= 1
+        #expect(throws: FeedRejection.self) {
+            try verifier.authenticate(checkpointNote: Array(altered.formatted.utf8))
+        }
+        var forged = batch.checkpoint.note
+        forged.signatures.insert(
+            NoteSignature(keyName: fixture.origin.description, keyID: 1, signature: [UInt8](repeating: 0, count: 64)),
+            at: 0)
+        forged.signatures.removeLast()
+        #expect(throws: FeedRejection.self) {
+            try verifier.authenticate(checkpointNote: Array(forged.formatted.utf8))
+        }
+    }
+
     @Test func rejectionsNameTheFaultAndLeaveTheVerifierAsItWas() throws {
         var author = FeedAuthor(origin: fixture.origin, key: fixture.key)
         var verifier = FeedVerifier(origin: fixture.origin, author: fixture.key.publicKey)

@@ -29,6 +29,10 @@ public struct FeedVerifier: Sendable {
     }
 
     /// Parses a checkpoint note and checks its origin and the author's signature.
+    ///
+    /// The signature is not checked again when the note's text and author lines are those of
+    /// the latest checkpoint held (checked when it was accepted): a peer sending it with other
+    /// cosignatures costs a parse, not a signature check.
     public func authenticate(checkpointNote bytes: some Collection<UInt8>) throws(FeedRejection) -> SignedCheckpoint {
         let checkpoint: SignedCheckpoint
         do {
@@ -38,6 +42,9 @@ public struct FeedVerifier: Sendable {
         }
         guard checkpoint.checkpoint.origin == origin.description else {
             throw FeedRejection.wrongOrigin(expected: origin.description, found: checkpoint.checkpoint.origin)
+        }
+        if let latest, checkpoint.note.text == latest.note.text, checkpoint.authorNote == latest.authorNote {
+            return checkpoint
         }
         do {
             try checkpoint.verify(author: author)

@@ -29,8 +29,11 @@ public struct Checkpoint: Hashable, Sendable {
 
     /// Parses checkpoint text (the text of a signed note).
     public init(text: String) throws(NoteError) {
-        guard text.hasSuffix("\n") else { throw NoteError.missingFinalNewline }
-        let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard text.utf8.last == 0x0a else { throw NoteError.missingFinalNewline }
+        // Split on the bytes: a newline is never part of a longer UTF-8 sequence.
+        let lines = text.utf8.dropLast().split(separator: 0x0a, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         guard lines.count >= 3 else {
             throw NoteError.malformedCheckpoint(line: lines.count + 1, reason: "a checkpoint has at least three lines")
         }
@@ -46,7 +49,7 @@ public struct Checkpoint: Hashable, Sendable {
         guard size <= Self.maximumSize else {
             throw NoteError.malformedCheckpoint(line: 2, reason: "a tree of \(size) entries; a feed holds at most 2^40")
         }
-        guard let rootBytes = Data(base64Encoded: lines[2]), let root = SHA256Digest(bytes: rootBytes),
+        guard let rootBytes = Base64.decode(lines[2].utf8), let root = SHA256Digest(bytes: rootBytes),
             Data(rootBytes).base64EncodedString() == lines[2]
         else {
             throw NoteError.malformedCheckpoint(line: 3, reason: "the root is not the base64 of 32 bytes")

@@ -17,29 +17,35 @@ public struct SignedNote: Hashable, Sendable {
         self.signatures = signatures
     }
 
-    /// Parses a signed note, checking every rule of the C2SP format.
-    public init(parsing bytes: some Collection<UInt8>) throws(NoteError) {
-        guard bytes.count <= Self.maximumByteCount else {
-            throw NoteError.tooLarge(byteCount: bytes.count, limit: Self.maximumByteCount)
+    /// Parses a signed note, checking every rule of the C2SP format. It works on the bytes:
+    /// notes are parsed for every checkpoint a peer sends, and string searches cost more than
+    /// the signature checks.
+    public init(parsing input: some Collection<UInt8>) throws(NoteError) {
+        guard input.count <= Self.maximumByteCount else {
+            throw NoteError.tooLarge(byteCount: input.count, limit: Self.maximumByteCount)
         }
-        let bytes = Array(bytes)
-        guard let string = String(validating: bytes, as: UTF8.self) else { throw NoteError.notUTF8 }
+        let bytes = Array(input)
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw NoteError.notUTF8 }
         if let control = bytes.first(where: { $0 < 0x20 && $0 != 0x0a }) {
             throw NoteError.controlCharacter(control)
         }
-        guard string.hasSuffix("\n") else { throw NoteError.missingFinalNewline }
+        guard bytes.last == 0x0a else { throw NoteError.missingFinalNewline }
         // The text ends at the last blank line; what follows are the signature lines.
-        guard let separator = string.range(of: "\n\n", options: .backwards) else {
-            throw NoteError.missingSignatureBlock
-        }
-        let text = String(string[..<separator.lowerBound]) + "\n"
-        let signatureBlock = string[separator.upperBound...]
+        var separator = bytes.count - 2
+        while separator >= 0, !(bytes[separator] == 0x0a && bytes[separator + 1] == 0x0a) { separator -= 1 }
+        guard separator >= 0 else { throw NoteError.missingSignatureBlock }
+        // Both halves are whole UTF-8 sequences: they are cut at newlines of valid UTF-8.
+        let text = String(decoding: bytes[...separator], as: UTF8.self)
         var signatures: [NoteSignature] = []
-        for line in signatureBlock.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+        var lineStart = separator + 2
+        while lineStart < bytes.count {
             guard signatures.count < Self.maximumSignatureCount else {
                 throw NoteError.tooManySignatures(limit: Self.maximumSignatureCount)
             }
-            signatures.append(try NoteSignature(line: String(line)))
+            var lineEnd = lineStart
+            while bytes[lineEnd] != 0x0a { lineEnd += 1 }
+            signatures.append(try NoteSignature(line: bytes[lineStart..<lineEnd]))
+            lineStart = lineEnd + 1
         }
         guard !signatures.isEmpty else { throw NoteError.missingSignatureBlock }
         self.init(text: text, signatures: signatures)
@@ -73,19 +79,32 @@ public struct NoteSignature: Hashable, Sendable {
         self.signature = signature
     }
 
-    init(line: String) throws(NoteError) {
-        guard line.hasPrefix("— ") else { throw NoteError.malformedSignatureLine(line) }
-        let parts = line.dropFirst(2).split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 2, NoteSignature.isValidKeyName(String(parts[0])) else {
-            throw NoteError.malformedSignatureLine(line)
-        }
-        guard let decoded = Data(base64Encoded: String(parts[1])), decoded.count > 4 else {
-            throw NoteError.malformedSignatureLine(line)
-        }
-        let bytes = Array(decoded)
-        self.keyName = String(parts[0])
+    /// `— ` in UTF-8: an em dash and a space.
+    static let linePrefix: [UInt8] = [0xE2, 0x80, 0x94, 0x20]
+
+    init(line: ArraySlice<UInt8>) throws(NoteError) {
+        func malformed() -> NoteError { .malformedSignatureLine(String(decoding: line, as: UTF8.self)) }
+        guard line.starts(with: Self.linePrefix) else { throw malformed() }
+        let rest = line.dropFirst(Self.linePrefix.count)
+        guard let space = rest.firstIndex(of: 0x20) else { throw malformed() }
+        let name = rest[..<space]
+        let encoded = rest[(space + 1)...]
+        guard !encoded.contains(0x20), Self.isValidKeyName(name),
+            let bytes = Base64.decode(encoded), bytes.count > 4
+        else { throw malformed() }
+        self.keyName = String(decoding: name, as: UTF8.self)
         self.keyID = bytes[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         self.signature = Array(bytes[4...])
+    }
+
+    /// A key name's bytes (valid UTF-8): non-empty, no `+`, no white space.
+    static func isValidKeyName(_ name: ArraySlice<UInt8>) -> Bool {
+        guard !name.isEmpty else { return false }
+        if name.allSatisfy({ $0 < 0x80 }) {
+            // ASCII white space: tab to carriage return, and the space.
+            return !name.contains { $0 == UInt8(ascii: "+") || $0 == 0x20 || (0x09...0x0D).contains($0) }
+        }
+        return isValidKeyName(String(decoding: name, as: UTF8.self))
     }
 
     /// Key names are non-empty and contain no spaces or `+`.

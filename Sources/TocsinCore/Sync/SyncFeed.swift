@@ -4,7 +4,12 @@ import TocsinCrypto
 public struct SyncFeed: Sendable {
     public internal(set) var verifier: FeedVerifier
     /// The latest checkpoint with every cosignature held for it.
-    public internal(set) var latest: SignedCheckpoint?
+    public internal(set) var latest: SignedCheckpoint? {
+        didSet { latestNote = latest.map { Array($0.note.formatted.utf8) } ?? [] }
+    }
+    /// `latest` in its wire form: what is pushed, and what a peer sending the same note is
+    /// compared with (kept, as it is needed for every checkpoint a peer sends).
+    public private(set) var latestNote: [UInt8] = []
     /// Roots of the stored checkpoints by size: batches are cut at these sizes, and a
     /// smaller checkpoint heard from a peer is compared against them.
     public internal(set) var checkpointRoots: [UInt64: SHA256Digest]
@@ -22,6 +27,7 @@ public struct SyncFeed: Sendable {
     ) {
         verifier = FeedVerifier(origin: origin, author: author, frontier: frontier, latest: latest, isFrozen: isFrozen)
         self.latest = latest
+        latestNote = latest.map { Array($0.note.formatted.utf8) } ?? []
         self.checkpointRoots = checkpointRoots
         sortedSizes = checkpointRoots.keys.sorted()
     }

@@ -125,7 +125,7 @@ extension SyncNode {
         var feed = feed(origin, author: author)
         if feed.verifier.isFrozen { return [] }
         // The note held, cosignatures and all, sent again: nothing to verify, nothing to learn.
-        if let latest = feed.latest, head.checkpoint.elementsEqual(latest.note.formatted.utf8) {
+        if let latest = feed.latest, head.checkpoint.elementsEqual(feed.latestNote) {
             let announced = max(peers[peer]?.announced[origin] ?? 0, latest.checkpoint.size)
             peers[peer]?.announced[origin] = announced
             return []

@@ -383,11 +383,11 @@ public struct SyncNode: Sendable {
     func heads(for peer: String) -> [SyncAction] {
         var heads = Tocsin_V1_Heads()
         for origin in feeds.keys.sorted() where maySee(peer, origin.group) {
-            guard let latest = feeds[origin]?.latest else { continue }
+            guard let feed = feeds[origin], feed.latest != nil else { continue }
             heads.heads.append(
                 .with {
                     $0.origin = origin.description
-                    $0.checkpoint = Data(latest.note.formatted.utf8)
+                    $0.checkpoint = Data(feed.latestNote)
                 })
         }
         var actions: [SyncAction] = [.send(peer: peer, .with { $0.heads = heads })]
@@ -399,10 +399,10 @@ public struct SyncNode: Sendable {
 
     /// Pushes the feed's latest checkpoint to every established peer that may see it.
     func push(_ origin: FeedOrigin, except excluded: String?, asCosignature: Bool = false) -> [SyncAction] {
-        guard let latest = feeds[origin]?.latest else { return [] }
+        guard let feed = feeds[origin], feed.latest != nil else { return [] }
         let head = Tocsin_V1_Head.with {
             $0.origin = origin.description
-            $0.checkpoint = Data(latest.note.formatted.utf8)
+            $0.checkpoint = Data(feed.latestNote)
         }
         return establishedPeers.filter { $0 != excluded && maySee($0, origin.group) }.map { peer in
             .send(peer: peer, .with { asCosignature ? ($0.cosignature = head) : ($0.checkpoint = head) })
