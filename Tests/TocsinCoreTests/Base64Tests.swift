@@ -48,8 +48,17 @@ import Testing
         #expect(Base64.decode(Array(text.utf8)) == nil)
     }
 
-    @Test func unusedBitsOfTheLastCharacterAreIgnored() {
+    @Test func unusedBitsOfTheLastCharacterAreIgnoredUnlessTheTextMustBeCanonical() {
         #expect(Base64.decode(Array("QR==".utf8)) == [65])
         #expect(Base64.decode(Array("QUJ=".utf8)) == [65, 66])
+        #expect(Base64.decode(Array("QR==".utf8), canonical: true) == nil)
+        #expect(Base64.decode(Array("QUJ=".utf8), canonical: true) == nil)
+        #expect(Base64.decode(Array("QQ==".utf8), canonical: true) == [65])
+        #expect(Base64.decode(Array("QUI=".utf8), canonical: true) == [65, 66])
+        // What Foundation writes is canonical, whatever the length.
+        for length in 0..<40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            #expect(Base64.decode(Array(Data(bytes).base64EncodedString().utf8), canonical: true) == bytes)
+        }
     }
 }

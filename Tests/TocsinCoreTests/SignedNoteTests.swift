@@ -88,6 +88,8 @@ import TocsinCrypto
         ("o\n-5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "negative size"),
         ("o\n99999999999999999999\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "size overflow"),
         ("o\n5\nAAAA\n", "short root"),
+        ("o\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", "root with unused bits set (not canonical)"),
+        ("o\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "root without its padding"),
         ("o\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n", "empty extension line"),
     ])
     func malformedCheckpointBodiesAreRefused(text: String, reason: String) {

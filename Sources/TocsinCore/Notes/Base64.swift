@@ -11,7 +11,9 @@ enum Base64 {
         return table
     }()
 
-    static func decode(_ encoded: some Collection<UInt8>) -> [UInt8]? {
+    /// The decoded bytes; with `canonical`, nil unless the unused bits are zero too (so that
+    /// one value has one text, as a checkpoint's root hash must).
+    static func decode(_ encoded: some Collection<UInt8>, canonical: Bool = false) -> [UInt8]? {
         let input = Array(encoded)
         guard input.count % 4 == 0 else { return nil }
         var padding = 0
@@ -32,6 +34,8 @@ enum Base64 {
                 }
                 bits = bits << 6 | UInt32(value)
             }
+            if canonical, significant == 2, bits & 0xFFFF != 0 { return nil }
+            if canonical, significant == 3, bits & 0xFF != 0 { return nil }
             output.append(UInt8(truncatingIfNeeded: bits >> 16))
             if significant > 2 { output.append(UInt8(truncatingIfNeeded: bits >> 8)) }
             if significant > 3 { output.append(UInt8(truncatingIfNeeded: bits)) }

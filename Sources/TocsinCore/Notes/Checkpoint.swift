@@ -49,8 +49,7 @@ public struct Checkpoint: Hashable, Sendable {
         guard size <= Self.maximumSize else {
             throw NoteError.malformedCheckpoint(line: 2, reason: "a tree of \(size) entries; a feed holds at most 2^40")
         }
-        guard let rootBytes = Base64.decode(lines[2].utf8), let root = SHA256Digest(bytes: rootBytes),
-            Data(rootBytes).base64EncodedString() == lines[2]
+        guard let rootBytes = Base64.decode(lines[2].utf8, canonical: true), let root = SHA256Digest(bytes: rootBytes)
         else {
             throw NoteError.malformedCheckpoint(line: 3, reason: "the root is not the base64 of 32 bytes")
         }
