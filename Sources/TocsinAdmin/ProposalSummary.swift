@@ -61,7 +61,12 @@ public struct ProposalSummary: Codable, Sendable, Equatable {
     public var action: String
     public var priority: String
     public var policy: String
+    /// The deadline the proposer wrote.
     public var deadlineMs: Int64
+    /// When voting closes: `deadlineMs`, or later when the group's deliberation time, counted
+    /// from the convener's first witnessing of the proposal, ends later. Absent while that
+    /// witnessing is not known to this node.
+    public var closesMs: Int64?
     /// `open`, or the outcome of the first decision that holds.
     public var state: String
     public var standing: Standing
@@ -69,7 +74,8 @@ public struct ProposalSummary: Codable, Sendable, Equatable {
 
     public init(
         reference: String, group: String, author: String, title: String, action: String, priority: String,
-        policy: String, deadlineMs: Int64, state: String, standing: Standing, decisions: [Decision]
+        policy: String, deadlineMs: Int64, closesMs: Int64?, state: String, standing: Standing,
+        decisions: [Decision]
     ) {
         self.reference = reference
         self.group = group
@@ -79,6 +85,7 @@ public struct ProposalSummary: Codable, Sendable, Equatable {
         self.priority = priority
         self.policy = policy
         self.deadlineMs = deadlineMs
+        self.closesMs = closesMs
         self.state = state
         self.standing = standing
         self.decisions = decisions

@@ -115,7 +115,8 @@ extension ConsultationService {
                 ? "other: \(item.payload.otherAction)"
                 : ConsultationTerms.name(item.payload.action, in: ConsultationTerms.actions),
             priority: ConsultationTerms.name(item.payload.priority, in: ConsultationTerms.priorities),
-            policy: policy.rawValue, deadlineMs: item.payload.deadlineMs, state: state ?? "open",
+            policy: policy.rawValue, deadlineMs: item.payload.deadlineMs,
+            closesMs: machine.closingMs(of: reference, ledger: store), state: state ?? "open",
             standing: .init(
                 outcome: standing.outcome?.rawValue, final: standing.isFinal, endorsements: standing.endorsements,
                 objections: standing.objections, abstentions: standing.abstentions,

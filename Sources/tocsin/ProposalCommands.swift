@@ -67,7 +67,7 @@ struct ListProposals: ParsableCommand {
         if admin.json { return try printJSON(list) }
         for proposal in list {
             printLine(
-                "\(column(proposal.reference, 12)) [\(proposal.state)] \(proposal.priority) deadline \(timeText(proposal.deadlineMs)) \(proposal.policy) \(proposal.action): \(proposal.title)  — \(proposal.standing.explanation)\(proposal.isFlagged ? "  FLAGGED DECISION" : "")"
+                "\(column(proposal.reference, 12)) [\(proposal.state)] \(proposal.priority) \(closingText(proposal)) \(proposal.policy) \(proposal.action): \(proposal.title)  — \(proposal.standing.explanation)\(proposal.isFlagged ? "  FLAGGED DECISION" : "")"
             )
         }
     }
@@ -88,7 +88,7 @@ struct ShowProposal: ParsableCommand {
         let summary = detail.summary
         printLine("\(summary.reference)  [\(summary.state)] \(summary.title)")
         printLine("action    \(summary.action), priority \(summary.priority)")
-        printLine("policy    \(summary.policy), deadline \(timeText(summary.deadlineMs))")
+        printLine("policy    \(summary.policy), \(closingText(summary))")
         printLine("standing  \(summary.standing.explanation)")
         if !detail.rationale.isEmpty { printLine("rationale \(detail.rationale)") }
         if !detail.bulletins.isEmpty { printLine("acts on   \(detail.bulletins.joined(separator: ", "))") }
@@ -108,4 +108,15 @@ struct ShowProposal: ParsableCommand {
             printLine("decision  \(decision.reference) by \(decision.author): \(decision.outcome) — \(verdict)")
         }
     }
+}
+
+/// When voting closes, as the node sees it: the deadline written, or later when the group's
+/// deliberation time from the convener's first witnessing ends later.
+func closingText(_ summary: ProposalSummary) -> String {
+    guard let closes = summary.closesMs else {
+        return "deadline \(timeText(summary.deadlineMs)) (deliberation starts when the convener witnesses it)"
+    }
+    guard closes != summary.deadlineMs else { return "closes \(timeText(closes))" }
+    return
+        "closes \(timeText(closes)) (deadline written \(timeText(summary.deadlineMs)), extended to the group's deliberation time)"
 }

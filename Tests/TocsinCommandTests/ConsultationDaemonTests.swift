@@ -366,6 +366,8 @@ import TocsinStore
             let closed = try #require(await Self.decisions(daemons, "XC", silentProposal).first)
             let silentSummary = try #require(await Self.proposal(daemons, "XC", silentProposal)?.summary)
             #expect(closed.closedMs == silentSummary.deadlineMs)
+            // No deliberation time in this charter: voting closed at the deadline written.
+            #expect(silentSummary.closesMs == silentSummary.deadlineMs)
             #expect(silentSummary.state == "lapsed")
 
             // Every node stops cleanly and its log verifies.

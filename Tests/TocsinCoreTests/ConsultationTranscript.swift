@@ -123,7 +123,8 @@ final class MemoryLedger: ConsultationLedger {
 /// - Any write takes `delivered=no`: the entry is in the network but has not reached the node
 ///   (nor has anything after it in that feed); `deliver GROUP/AUTHOR` brings them.
 /// - `tick at=MS [fail="reason"]`: the machine's actions, then what reporting each append gives.
-/// - `standing REF at=MS`, `verdicts REF`: what the node reports.
+/// - `standing REF at=MS`, `verdicts REF`: what the node reports (the standing with when
+///   voting closes).
 final class ConsultationTranscript {
     var network: FictionalNetwork!
     var ledger: MemoryLedger!
@@ -320,7 +321,9 @@ final class ConsultationTranscript {
             guard let standing = machine.standing(of: try reference(0), nowMs: try time(), ledger: ledger) else {
                 return "no proposal (none held, or void)"
             }
+            let closes = machine.closingMs(of: try reference(0), ledger: ledger)
             return [
+                "closes: \(closes.map(String.init) ?? "not known (the convener has not witnessed it)")",
                 "\(standing.outcome?.rawValue ?? "open")\(standing.isFinal ? " (final)" : ""): \(standing.explanation)",
                 "counted: \(standing.counted.isEmpty ? "none" : standing.counted.map { "\($0.reference) \($0.position.rawValue)" }.joined(separator: ", "))",
             ].joined(separator: "\n")

@@ -92,6 +92,30 @@ extension ConsultationMachine {
         return root == checkpoint.checkpoint.root ? .proven(milliseconds) : .unproven
     }
 
+    /// When the convener's time for `proposal` starts, from this node's view: the time the
+    /// closing decision proves (the one every node audits by), else the convener's first
+    /// cosignature of the proposal this node holds; nil when neither is known.
+    func deliberationStartMs(of proposal: EntryReference, ledger: some ConsultationLedger) -> Int64? {
+        guard let group = configuration.charter.group(proposal.group) else { return nil }
+        let closingEvidence = closingDecision(of: proposal).map {
+            evidence(for: $0.payload, convener: group.convener, ledger: ledger)
+        }
+        return closingEvidence?.proposal.milliseconds
+            ?? proposalWitnessing(of: proposal, ledger: ledger)?.milliseconds
+    }
+
+    /// When voting on `proposal` closes, from this node's view: the deadline its proposer
+    /// wrote, or later when the group's deliberation time, counted from the convener's first
+    /// witnessing, ends later. Nil while that witnessing is not known (deliberation has not
+    /// started as far as this node knows), or for a proposal not held.
+    public func closingMs(of proposal: EntryReference, ledger: some ConsultationLedger) -> Int64? {
+        guard let held = book.proposals[proposal],
+            let (rules, _, witnessed) = rules(of: held, witnessedMs: deliberationStartMs(of: proposal, ledger: ledger)),
+            witnessed
+        else { return nil }
+        return rules.deadlineMs
+    }
+
     /// Where `proposal` stands at `nowMs`, from this node's view: the votes it holds, with
     /// witnessing it saw cosigned or that the convener's decision proves. Once a decision that
     /// holds closed it, the standing is the one at that close (a vote witnessed after an
@@ -108,14 +132,12 @@ extension ConsultationMachine {
         guard let held = book.proposals[proposal], let group = configuration.charter.group(proposal.group) else {
             return nil
         }
-        // Deliberation runs from the time the closing decision proves (the one every node
-        // audits by), else from the convener's first cosignature this node holds.
-        let closingEvidence = closingDecision(of: proposal).map {
-            evidence(for: $0.payload, convener: group.convener, ledger: ledger)
-        }
-        let witnessedMs =
-            closingEvidence?.proposal.milliseconds ?? proposalWitnessing(of: proposal, ledger: ledger)?.milliseconds
-        guard let (rules, _, _) = rules(of: held, witnessedMs: witnessedMs) else { return nil }
+        guard
+            let (written, _, witnessed) = rules(
+                of: held, witnessedMs: deliberationStartMs(of: proposal, ledger: ledger))
+        else { return nil }
+        // Deliberation not started as far as this node knows: the proposal does not close.
+        let rules = witnessed ? written : written.deadline(atLeast: .max)
         var votes = heldVotes(on: proposal, convener: group.convener, ledger: ledger)
         for decision in book.decisions(on: proposal)
         where permissions.permits(decision.reference.author, .decide(group: proposal.group)) {
