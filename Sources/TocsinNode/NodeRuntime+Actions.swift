@@ -38,6 +38,20 @@ extension NodeRuntime {
         // A stopping node sends, stores and examines nothing more (a timer or an event already
         // queued may still call in).
         guard !stopped else { return }
+        // Cosignatures that come together are written together, in one transaction.
+        var cosignatures: [(Cosignature, Checkpoint)] = []
+        defer {
+            if !cosignatures.isEmpty {
+                let now = clock()
+                writer.async { [self, cosignatures] in
+                    do {
+                        try store.addCosignatures(cosignatures, now: now)
+                    } catch {
+                        queue.async { self.storeFailed(error, while: "storing cosignatures") }
+                    }
+                }
+            }
+        }
         for action in actions {
             switch action {
             case .send(let peer, let message):
@@ -63,14 +77,7 @@ extension NodeRuntime {
                     }
                 }
             case .storeCosignature(let cosignature, let checkpoint):
-                let now = clock()
-                writer.async { [self] in
-                    do {
-                        try store.addCosignature(cosignature, to: checkpoint, now: now)
-                    } catch {
-                        queue.async { self.storeFailed(error, while: "storing a cosignature") }
-                    }
-                }
+                cosignatures.append((cosignature, checkpoint))
             case .storeOwnCosignature(let cosignature, let checkpoint):
                 let now = clock()
                 writer.async { [self] in

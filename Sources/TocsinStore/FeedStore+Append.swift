@@ -95,19 +95,31 @@ extension FeedStore {
     public func addCosignature(
         _ cosignature: Cosignature, to checkpoint: Checkpoint, now: Date
     ) throws(StoreError) -> Bool {
+        try addCosignatures([(cosignature, checkpoint)], now: now) == 1
+    }
+
+    /// Stores cosignatures of stored checkpoints in one transaction (one durable write for
+    /// those that arrive together). Returns how many were stored: one whose checkpoint is not
+    /// held is passed over.
+    @discardableResult
+    public func addCosignatures(_ cosignatures: [(Cosignature, Checkpoint)], now: Date) throws(StoreError) -> Int {
         try Self.run {
             try database.write { db in
-                let id = try Int64.fetchOne(
-                    db,
-                    sql: """
-                        SELECT checkpoints.id FROM checkpoints JOIN feeds ON feeds.id = checkpoints.feed_id
-                        WHERE feeds.origin = ? AND checkpoints.size = ? AND checkpoints.root = ?
-                        ORDER BY checkpoints.id DESC LIMIT 1
-                        """,
-                    arguments: [checkpoint.origin, Int64(checkpoint.size), Data(checkpoint.root.bytes)])
-                guard let id else { return false }
-                try Self.insertCosignature(cosignature, checkpointID: id, now: now, in: db)
-                return true
+                var stored = 0
+                for (cosignature, checkpoint) in cosignatures {
+                    let id = try Int64.fetchOne(
+                        db,
+                        sql: """
+                            SELECT checkpoints.id FROM checkpoints JOIN feeds ON feeds.id = checkpoints.feed_id
+                            WHERE feeds.origin = ? AND checkpoints.size = ? AND checkpoints.root = ?
+                            ORDER BY checkpoints.id DESC LIMIT 1
+                            """,
+                        arguments: [checkpoint.origin, Int64(checkpoint.size), Data(checkpoint.root.bytes)])
+                    guard let id else { continue }
+                    try Self.insertCosignature(cosignature, checkpointID: id, now: now, in: db)
+                    stored += 1
+                }
+                return stored
             }
         }
     }

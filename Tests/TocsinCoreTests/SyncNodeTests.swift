@@ -189,7 +189,7 @@ import TocsinDevelopment
         #expect(node.received(message, from: "XA", now: 2).isEmpty)
     }
 
-    @Test func cosignaturesThatCameWithABatchTravelInItsAnnouncementNotInAFrameOfTheirOwn() throws {
+    @Test func cosignaturesThatCameWithABatchAreStoredWithItAndTravelInItsAnnouncement() throws {
         let genuine = try batch()
         let byRS = try Cosignature.sign(
             genuine.checkpoint.checkpoint, witnessName: WitnessName.of(node: "RS", network: Self.network.networkID),
@@ -200,6 +200,13 @@ import TocsinDevelopment
         let message = Self.entries(genuine, checkpoint: genuine.checkpoint.adding(byRS))
         let received = node.received(message, from: "XA", now: 1_800_000_100)
         #expect(received.contains { if case .forwardCosignaturesSoon = $0 { true } else { false } })
+        // Written in the batch's transaction, with RN's own: no write of their own.
+        #expect(!received.contains { if case .storeCosignature = $0 { true } else { false } })
+        let stored = try #require(
+            received.compactMap { action -> FeedBatch? in
+                if case .store(let batch) = action { return batch } else { return nil }
+            }.first)
+        #expect(Set(stored.checkpoint.cosignatures.map(\.witnessName)).count == 2)
         let announced = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_101)
         let notes = announced.compactMap { action -> SignedCheckpoint? in
             guard case .send(_, let sent) = action, case .checkpoint(let head) = sent.body else { return nil }

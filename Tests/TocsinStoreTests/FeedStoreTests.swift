@@ -129,6 +129,15 @@ import TocsinStore
         var unknown = batch.checkpoint.checkpoint
         unknown.size = 99
         #expect(try !fixture.store.addCosignature(cosignature, to: unknown, now: StoreFixture.now))
+        // Several at once, in one transaction: those of a checkpoint not held are passed over.
+        let byXB = try Cosignature.sign(
+            batch.checkpoint.checkpoint, witnessName: WitnessName.of(node: "XB", network: fixture.network.networkID),
+            key: fixture.network.member("XB")!.key, timestamp: 1_800_000_002)
+        let stored = try fixture.store.addCosignatures(
+            [(byXB, batch.checkpoint.checkpoint), (cosignature, unknown)], now: StoreFixture.now)
+        #expect(stored == 1)
+        let cosigned = try #require(try fixture.store.head(of: try fixture.origin())?.checkpoint)
+        #expect(Set(cosigned.cosignatures.map(\.witnessName)) == [name, byXB.witnessName])
         #expect(try fixture.store.audit().holds)
     }
 

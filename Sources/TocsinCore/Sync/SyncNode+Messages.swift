@@ -293,7 +293,17 @@ extension SyncNode {
             if merged.contains(where: { if case .close = $0 { true } else { false } }) {
                 return actions + merged
             }
-            actions += merged
+            // Cosignatures of the batch's own checkpoint are written in its transaction: one
+            // durable write, not one more per cosignature.
+            for action in merged {
+                if case .storeCosignature(let cosignature, let checkpoint) = action,
+                    checkpoint == batch.checkpoint.checkpoint, case .store(let stored) = actions[0]
+                {
+                    actions[0] = .store(stored.adding(cosignature))
+                } else {
+                    actions.append(action)
+                }
+            }
             feed = feeds[origin] ?? current
         }
         if var asked = pending[origin] {
