@@ -218,6 +218,40 @@ import TocsinDevelopment
         #expect(node.forwardCosignatures().isEmpty)
     }
 
+    /// A peer that showed it holds the checkpoint with every cosignature is not sent it again;
+    /// a peer that lacks a cosignature is.
+    @Test func aCheckpointIsNotPushedToAPeerKnownToHoldItWithEveryCosignature() throws {
+        let genuine = try batch(group: "all")
+        let byRN = try Cosignature.sign(
+            genuine.checkpoint.checkpoint, witnessName: WitnessName.of(node: "RN", network: Self.network.networkID),
+            key: Self.network.member("RN")!.key, timestamp: 1_800_000_000)
+        func pushes(_ actions: [SyncAction]) -> [String] {
+            actions.compactMap { action -> String? in
+                guard case .send(let peer, let message) = action, case .checkpoint = message.body else { return nil }
+                return peer
+            }
+        }
+        // XC (no witness) hears the batch from RN while XA shows it holds the same checkpoint
+        // with RN's cosignature, and XB has shown nothing.
+        var (node, _) = established("XC", with: "RN")
+        for peer in ["XA", "XB"] {
+            _ = node.connected(peer: peer)
+            _ = node.received(hello(from: peer), from: peer, now: 1)
+        }
+        let cosigned = genuine.checkpoint.adding(byRN)
+        _ = node.received(Self.entries(genuine, checkpoint: cosigned), from: "RN", now: 1_800_000_001)
+        _ = node.received(
+            .with {
+                $0.checkpoint = .with {
+                    $0.origin = genuine.origin.description
+                    $0.checkpoint = Data(cosigned.note.formatted.utf8)
+                }
+            }, from: "XA", now: 1_800_000_001)
+        #expect(pushes(node.stored(origin: genuine.origin, size: 3, now: 1_800_000_002)) == ["XB"])
+        // XB was sent it, so a second announcement of the same goes nowhere.
+        #expect(pushes(node.stored(origin: genuine.origin, size: 3, now: 1_800_000_003)).isEmpty)
+    }
+
     @Test func aWitnessCosignsAtStartWhatItHoldsWithoutItsCosignature() throws {
         let genuine = try batch()
         var feed = SyncFeed(origin: genuine.origin, author: Self.network.member("XA")!.key.publicKey)

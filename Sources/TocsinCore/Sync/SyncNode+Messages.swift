@@ -128,6 +128,7 @@ extension SyncNode {
         if let latest = feed.latest, head.checkpoint.elementsEqual(feed.latestNote) {
             let announced = max(peers[peer]?.announced[origin] ?? 0, latest.checkpoint.size)
             peers[peer]?.announced[origin] = announced
+            note(peer, holds: latest, of: origin)
             return []
         }
         let checkpoint: SignedCheckpoint
@@ -139,6 +140,7 @@ extension SyncNode {
         let size = checkpoint.checkpoint.size
         let announced = max(peers[peer]?.announced[origin] ?? 0, size)
         peers[peer]?.announced[origin] = announced
+        note(peer, holds: checkpoint, of: origin)
         var remembered: [SyncAction] = []
         if origin.author == configuration.nodeID, size > ownFeedKnown[origin] ?? 0, size > feed.size {
             // A checkpoint this node signed, held by a peer, beyond what this node holds: the
@@ -276,6 +278,9 @@ extension SyncNode {
             return refuse(peer, .unverifiable, "\(origin) entries from \(message.firstIndex): \(error)")
         }
         feed.record(batch)
+        // As sent, with the cosignatures it carried (`batch` holds the author's note only).
+        let received = try? SignedCheckpoint(parsing: Array(message.checkpoint))
+        if let received { note(peer, holds: received, of: origin) }
         // A witness's cosignature is written in the batch's own transaction, and it is held
         // and announced, with the batch, only once durable: `stored(origin:size:now:)`.
         var actions: [SyncAction] = [.store(batch)]
@@ -287,7 +292,7 @@ extension SyncNode {
         feeds[origin] = feed
         // Cosignatures that travelled with the checkpoint are checked as any others: the batch
         // is kept either way, but one that does not verify closes the session.
-        if let received = try? SignedCheckpoint(parsing: Array(message.checkpoint)), !received.cosignatures.isEmpty {
+        if let received, !received.cosignatures.isEmpty {
             var current = feed
             let merged = mergeCosignatures(of: received, into: &current, from: peer, now: now)
             if merged.contains(where: { if case .close = $0 { true } else { false } }) {

@@ -56,6 +56,37 @@ public struct SyncNode: Sendable {
         var helloReceived = false
         /// The largest size the peer announced per feed.
         var announced: [FeedOrigin: UInt64] = [:]
+        /// The latest checkpoint of each feed the peer is known to hold, from what it sent
+        /// and what it was sent: a push it would learn nothing from is not sent.
+        var holds: [FeedOrigin: Holding] = [:]
+    }
+
+    /// A checkpoint a peer holds: size, root and the witnesses whose cosignatures it has.
+    struct Holding: Sendable {
+        var size: UInt64
+        var root: SHA256Digest
+        var cosigners: Set<String>
+
+        /// Whether a peer holding this would learn nothing from `checkpoint`.
+        func covers(_ checkpoint: SignedCheckpoint) -> Bool {
+            size == checkpoint.checkpoint.size && root == checkpoint.checkpoint.root
+                && checkpoint.cosignatures.allSatisfy { cosigners.contains($0.witnessName) }
+        }
+    }
+
+    /// Records that `peer` holds `checkpoint` (sent by it, or to it).
+    mutating func note(_ peer: String, holds checkpoint: SignedCheckpoint, of origin: FeedOrigin) {
+        guard peers[peer] != nil else { return }
+        let names = Set(checkpoint.cosignatures.map(\.witnessName))
+        if var held = peers[peer]!.holds[origin], held.size == checkpoint.checkpoint.size,
+            held.root == checkpoint.checkpoint.root
+        {
+            held.cosigners.formUnion(names)
+            peers[peer]!.holds[origin] = held
+        } else if (peers[peer]!.holds[origin]?.size ?? 0) <= checkpoint.checkpoint.size {
+            peers[peer]!.holds[origin] = Holding(
+                size: checkpoint.checkpoint.size, root: checkpoint.checkpoint.root, cosigners: names)
+        }
     }
 
     public let configuration: Configuration
@@ -397,15 +428,20 @@ public struct SyncNode: Sendable {
         return actions
     }
 
-    /// Pushes the feed's latest checkpoint to every established peer that may see it.
-    func push(_ origin: FeedOrigin, except excluded: String?, asCosignature: Bool = false) -> [SyncAction] {
-        guard let feed = feeds[origin], feed.latest != nil else { return [] }
+    /// Pushes the feed's latest checkpoint to every established peer that may see it, but a
+    /// peer known to hold it with every cosignature already.
+    mutating func push(_ origin: FeedOrigin, except excluded: String?, asCosignature: Bool = false) -> [SyncAction] {
+        guard let feed = feeds[origin], let latest = feed.latest else { return [] }
         let head = Tocsin_V1_Head.with {
             $0.origin = origin.description
             $0.checkpoint = Data(feed.latestNote)
         }
-        return establishedPeers.filter { $0 != excluded && maySee($0, origin.group) }.map { peer in
-            .send(peer: peer, .with { asCosignature ? ($0.cosignature = head) : ($0.checkpoint = head) })
+        let recipients = establishedPeers.filter { peer in
+            peer != excluded && maySee(peer, origin.group) && peers[peer]?.holds[origin]?.covers(latest) != true
+        }
+        return recipients.map { peer in
+            note(peer, holds: latest, of: origin)
+            return .send(peer: peer, .with { asCosignature ? ($0.cosignature = head) : ($0.checkpoint = head) })
         }
     }
 }
