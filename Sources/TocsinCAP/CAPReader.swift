@@ -201,10 +201,24 @@ public enum CAPReader {
         /// It is stopped at the next callback: stopping it inside the error callback makes
         /// libxml2 read freed memory (found by fuzzing too).
         func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-            guard failure == nil else { return }
             let code = (parseError as NSError).code
+            guard failure == nil, !Self.libxml2Warnings.contains(code) else { return }
             failure = "not well-formed XML (libxml2 error \(code)), column \(parser.columnNumber)"
         }
+
+        /// libxml2's warning codes (`XML_WAR_*` in xmlerror.h): reported through the same
+        /// callback, they do not make a document ill-formed (a relative namespace URI, an
+        /// unknown XML version, an `xml:lang` value).
+        static let libxml2Warnings: Set<Int> = [27, 93, 97, 98, 99, 100, 102, 106, 107]
+
+        // The other callbacks stop the parser too, so that a run of errors among comments or
+        // namespace declarations ends at the first.
+        func parser(_ parser: XMLParser, foundComment comment: String) { _ = continues(parser) }
+        func parser(_ parser: XMLParser, foundIgnorableWhitespace whitespaceString: String) { _ = continues(parser) }
+        func parser(_ parser: XMLParser, didStartMappingPrefix prefix: String, toURI namespaceURI: String) {
+            _ = continues(parser)
+        }
+        func parser(_ parser: XMLParser, didEndMappingPrefix prefix: String) { _ = continues(parser) }
 
         /// False, having stopped the parser, once an error was reported.
         private func continues(_ parser: XMLParser) -> Bool {

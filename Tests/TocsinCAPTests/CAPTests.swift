@@ -249,11 +249,20 @@ struct CAPTests {
         ("<cap:sender>", "<cap:sender>a < b"), ("</cap:alert>", "</cap:alert><cap:alert>"),
     ])
     func aDocumentThatIsNotWellFormedIsRefusedAtTheFirstError(replace: String, with: String) throws {
+        // (Warnings are not errors: see `warningsDoNotRefuseADocument`.)
         let xml = Self.foreignAlert.replacingOccurrences(of: replace, with: with)
         #expect {
             try CAPReader.read(Data(xml.utf8))
         } throws: { error in
             "\(error)".contains("not well-formed XML")
         }
+    }
+
+    /// libxml2 reports warnings through the error callback too; they do not refuse an alert.
+    @Test func warningsDoNotRefuseADocument() throws {
+        let relative = Self.foreignAlert.replacingOccurrences(
+            of: "<cap:alert ", with: "<cap:alert xmlns:extra=\"relative/uri\" ")
+        #expect(relative != Self.foreignAlert)
+        #expect(throws: Never.self) { try CAPReader.read(Data(relative.utf8)) }
     }
 }

@@ -37,7 +37,8 @@ struct FeedFixture {
     }
 
     /// The held checkpoint sent again with other cosignatures is accepted without a second
-    /// signature check; a note whose author line differs from the held one is checked in full.
+    /// signature check; whatever differs from it in its text's bytes or in the lines under the
+    /// author's name is checked in full, and refused if the full check refuses it.
     @Test func theHeldCheckpointWithOtherLinesIsCheckedOnlyWhereItDiffers() throws {
         var author = FeedAuthor(origin: fixture.origin, key: fixture.key)
         var verifier = FeedVerifier(origin: fixture.origin, author: fixture.key.publicKey)
@@ -50,20 +51,33 @@ struct FeedFixture {
             try Cosignature.sign(batch.checkpoint.checkpoint, witnessName: "witness", key: witness, timestamp: 5))
         #expect(try verifier.authenticate(checkpointNote: Array(cosigned.note.formatted.utf8)) == cosigned)
 
-        // The author's line altered (its last signature byte), or another key's line added
-        // beside it: checked, and refused.
+        // The author's line altered (its last signature byte).
         var altered = cosigned.note
         altered.signatures[0].signature[63] ^= 1
-        #expect(throws: FeedRejection.self) {
-            try verifier.authenticate(checkpointNote: Array(altered.formatted.utf8))
+        // A second line under the author's name and key ID, of a cosignature's length.
+        var doubled = cosigned.note
+        let authorLine = doubled.signatures[0]
+        doubled.signatures.append(
+            NoteSignature(
+                keyName: authorLine.keyName, keyID: authorLine.keyID, signature: [UInt8](repeating: 1, count: 72)))
+        for (name, note) in [("altered", altered), ("doubled", doubled)] {
+            #expect(throws: FeedRejection.self, "\(name)") {
+                try verifier.authenticate(checkpointNote: Array(note.formatted.utf8))
+            }
         }
-        var forged = batch.checkpoint.note
-        forged.signatures.insert(
-            NoteSignature(keyName: fixture.origin.description, keyID: 1, signature: [UInt8](repeating: 0, count: 64)),
-            at: 0)
-        forged.signatures.removeLast()
+        // The held text but for a character written as a canonically equivalent one (KELVIN
+        // SIGN for K): equal as Swift strings, not as the bytes the author signed.
+        let withK = try SignedCheckpoint.sign(
+            Checkpoint(
+                origin: fixture.origin.description, size: 3, root: batch.checkpoint.checkpoint.root,
+                extensionLines: ["K"]), key: fixture.key)
+        let holding = FeedVerifier(
+            origin: fixture.origin, author: fixture.key.publicKey, frontier: verifier.frontier, latest: withK)
+        var kelvin = withK.note
+        kelvin.text = withK.note.text.replacingOccurrences(of: "\nK\n", with: "\n\u{212A}\n")
+        #expect(kelvin.text == withK.note.text && !kelvin.text.utf8.elementsEqual(withK.note.text.utf8))
         #expect(throws: FeedRejection.self) {
-            try verifier.authenticate(checkpointNote: Array(forged.formatted.utf8))
+            try holding.authenticate(checkpointNote: Array(kelvin.formatted.utf8))
         }
     }
 

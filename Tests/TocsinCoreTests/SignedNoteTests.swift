@@ -21,6 +21,18 @@ import TocsinCrypto
         try parsed.verify(author: key.publicKey)
     }
 
+    /// What a node stores and serves as the author's note: the author's lines only, not lines
+    /// of other keys that a peer attached (which would travel on with every batch).
+    @Test func theAuthorNoteKeepsOnlyTheAuthorsLines() throws {
+        let signed = try signedCheckpoint()
+        var note = signed.note
+        note.signatures.append(
+            NoteSignature(keyName: "someone-else", keyID: 9, signature: [UInt8](repeating: 3, count: 64)))
+        let padded = try SignedCheckpoint(parsing: Array(note.formatted.utf8))
+        #expect(padded.note.signatures.count == 2)
+        #expect(padded.authorNote == signed.note)
+    }
+
     @Test func keyIDFollowsTheSignedNoteSpecification() throws {
         let noteKey = try NoteKey(name: origin, publicKey: key.publicKey, type: .ed25519)
         let expected = SHA256.hash(Array(origin.utf8) + [0x0a, 0x01] + key.publicKey.rawRepresentation).bytes

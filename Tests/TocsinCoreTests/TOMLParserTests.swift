@@ -116,6 +116,7 @@ import TocsinCore
         ("a = \"\\x\"", 1, "not an escape"),
         ("a = \"\\uD800\"", 1, "Unicode scalar"),
         ("a = \"\\u12\"", 1, "hex digits"),
+        ("a = \"\\u0000\"", 1, "other than NUL"),
         ("a = \"tab\tok but bell \u{7}\"", 1, "control character"),
         ("a = 1 b = 2", 1, "end of the line"),
         ("a = [1 2]", 1, "`,` or `]`"),
@@ -145,6 +146,12 @@ import TocsinCore
         #expect(table["a"]?.table?["y"]?.int == 2)
         #expect(table["a"]?.table?["b"]?.table?["c"]?.table?["x"]?.int == 1)
         #expect(table["fruit"]?.table?["apple"]?.table?["texture"]?.table?["smooth"]?.bool == true)
+    }
+
+    /// Many `[[…]]` headers append in place (a copy per header would be quadratic).
+    @Test func manyArrayOfTablesHeadersReadInLinearTime() throws {
+        let table = try TOMLTable(parsing: String(repeating: "[[a]]\nx = 1\n", count: 50_000))
+        #expect(table["a"]?.array?.count == 50_000)
     }
 
     @Test func nestingDeeperThanTheLimitIsRefusedNotOverflowingTheStack() {

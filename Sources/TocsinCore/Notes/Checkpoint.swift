@@ -103,10 +103,14 @@ public struct SignedCheckpoint: Hashable, Sendable {
         return SignedCheckpoint(checkpoint: checkpoint, note: note)
     }
 
-    /// The note without any cosignature: what the author signed.
+    /// The note with the author's signature lines only (named after the origin, of a plain
+    /// signature's length): what the author signed. Lines of other keys are dropped, so that
+    /// what a node stores and serves as the author's note is no larger than the author made it.
     public var authorNote: SignedNote {
         SignedNote(
             text: note.text,
-            signatures: note.signatures.filter { $0.signature.count == Ed25519PublicKey.signatureByteCount })
+            signatures: note.signatures.filter {
+                $0.keyName == checkpoint.origin && $0.signature.count == Ed25519PublicKey.signatureByteCount
+            })
     }
 }

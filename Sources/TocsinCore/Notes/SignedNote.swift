@@ -109,7 +109,10 @@ public struct NoteSignature: Hashable, Sendable {
 
     /// Key names are non-empty and contain no spaces or `+`.
     public static func isValidKeyName(_ name: String) -> Bool {
-        !name.isEmpty && !name.contains("+") && !name.unicodeScalars.contains { $0.properties.isWhitespace }
+        // `+` as a byte: `contains("+")` compares characters, and `+` followed by a combining
+        // mark is another character.
+        !name.isEmpty && !name.utf8.contains(UInt8(ascii: "+"))
+            && !name.unicodeScalars.contains { $0.properties.isWhitespace }
     }
 
     /// The line as it appears in a note, with its newline.

@@ -440,7 +440,14 @@ public struct SyncNode: Sendable {
             peer != excluded && maySee(peer, origin.group) && peers[peer]?.holds[origin]?.covers(latest) != true
         }
         return recipients.map { peer in
-            note(peer, holds: latest, of: origin)
+            // A peer known to hold this checkpoint keeps the cosignatures it is sent. One behind
+            // may fetch the entries from another peer and never take them: it is not assumed
+            // to hold them.
+            if let held = peers[peer]?.holds[origin], held.size == latest.checkpoint.size,
+                held.root == latest.checkpoint.root
+            {
+                note(peer, holds: latest, of: origin)
+            }
             return .send(peer: peer, .with { asCosignature ? ($0.cosignature = head) : ($0.checkpoint = head) })
         }
     }

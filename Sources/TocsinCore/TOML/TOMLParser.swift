@@ -4,8 +4,9 @@
 /// refused with the reason: no file of Tocsin's holds one.
 ///
 /// Written for hostile text (a charter amendment comes from the network): it never traps,
-/// its recursion is bounded (nesting at most `maximumDepth`), and its work is linear in the
-/// text. Every error names the line and column.
+/// its recursion is bounded (tables at most `maximumDepth` deep, and arrays and inline tables
+/// as deep again below them), and its work is linear in the text. NUL is refused in strings,
+/// escaped too. Every error names the line and column.
 struct TOMLParser {
     /// The deepest nesting of tables and arrays read.
     static let maximumDepth = 32
@@ -36,8 +37,14 @@ struct TOMLParser {
         enum Item {
             case value(TOMLValue)
             case table(Building)
-            /// An array of tables, made by `[[…]]` headers.
-            case tables([Building])
+            /// An array of tables, made by `[[…]]` headers (shared, so that each header appends
+            /// in place: a copy per header would make many headers quadratic).
+            case tables(TableArray)
+        }
+
+        final class TableArray {
+            var elements: [Building]
+            init(_ elements: [Building]) { self.elements = elements }
         }
 
         var origin: Origin
@@ -68,7 +75,7 @@ struct TOMLParser {
                 switch item {
                 case .value(let value): values[key] = value
                 case .table(let table): values[key] = .table(table.table())
-                case .tables(let tables): values[key] = .array(tables.map { .table($0.table()) })
+                case .tables(let tables): values[key] = .array(tables.elements.map { .table($0.table()) })
                 }
             }
             return TOMLTable(keys: keys, values: values, keyLines: keyLines, line: line)
@@ -120,7 +127,7 @@ struct TOMLParser {
                 let made = try make(isArray || !last ? .implicit : .header, under: table, line: line, at: start)
                 if last, isArray {
                     made.origin = .header
-                    table.set(part, .tables([made]), line: line)
+                    table.set(part, .tables(Building.TableArray([made])), line: line)
                 } else {
                     table.set(part, .table(made), line: line)
                 }
@@ -140,11 +147,11 @@ struct TOMLParser {
                         throw error("`\(part)` is an array of tables: its elements are `[[\(part)]]`", at: start)
                     }
                     let made = try make(.header, under: table, line: line, at: start)
-                    table.set(part, .tables(tables + [made]), line: line)
+                    tables.elements.append(made)
                     table = made
                 } else {
                     // Keys under an array of tables go into its last element.
-                    table = tables[tables.count - 1]
+                    table = tables.elements[tables.elements.count - 1]
                 }
             case .value:
                 throw error("`\(part)` already holds a value", at: start)
@@ -458,10 +465,11 @@ struct TOMLParser {
             guard index + count <= bytes.count,
                 let value = UInt32(String(decoding: bytes[index..<(index + count)], as: UTF8.self), radix: 16),
                 bytes[index..<(index + count)].allSatisfy({ Self.isHexDigit($0) }),
-                let scalar = Unicode.Scalar(value)
+                let scalar = Unicode.Scalar(value), value != 0
             else {
                 throw error(
-                    "`\\\(Character(Unicode.Scalar(code)))` needs \(count) hex digits of a Unicode scalar", at: start)
+                    "`\\\(Character(Unicode.Scalar(code)))` needs \(count) hex digits of a Unicode scalar other than NUL",
+                    at: start)
             }
             text += Array(String(Character(scalar)).utf8)
             index += count
