@@ -245,10 +245,12 @@ struct TOMLParser {
         guard let byte = peek() else { throw error("expected a value") }
         switch byte {
         case UInt8(ascii: "\""):
-            if bytes[index...].starts(with: Self.tripleQuote) { return .string(try multilineBasicString()) }
+            if bytes[index...].starts(with: Self.tripleQuote) { return .string(try multilineString(literal: false)) }
             return .string(try basicString())
         case UInt8(ascii: "'"):
-            if bytes[index...].starts(with: Self.tripleApostrophe) { return .string(try multilineLiteralString()) }
+            if bytes[index...].starts(with: Self.tripleApostrophe) {
+                return .string(try multilineString(literal: true))
+            }
             return .string(try literalString())
         case UInt8(ascii: "["):
             return try array(depth: depth + 1)
@@ -374,38 +376,6 @@ struct TOMLParser {
         }
     }
 
-    /// `"""…"""`: escapes, line ends kept (but the one right after the opening quotes), and a
-    /// backslash at a line's end trims the white space that follows.
-    private mutating func multilineBasicString() throws(TOMLError) -> String {
-        index += 3
-        skipNewline()
-        var text: [UInt8] = []
-        while true {
-            guard let byte = peek() else { throw error("a multi-line string is not closed") }
-            if bytes[index...].starts(with: Self.tripleQuote) {
-                // Up to two quotes may end the content, right before the closing three.
-                var quotes = 3
-                while quotes < 5, index + quotes < bytes.count, bytes[index + quotes] == UInt8(ascii: "\"") {
-                    quotes += 1
-                }
-                text += [UInt8](repeating: UInt8(ascii: "\""), count: quotes - 3)
-                index += quotes
-                return String(decoding: text, as: UTF8.self)
-            }
-            switch byte {
-            case UInt8(ascii: "\\"):
-                if lineEndingBackslash() { continue }
-                try escape(into: &text)
-            case 0x0A, 0x0D:
-                try newline(into: &text)
-            default:
-                try allowedInString(byte)
-                text.append(byte)
-                index += 1
-            }
-        }
-    }
-
     /// `'…'`, no escapes, on one line.
     private mutating func literalString() throws(TOMLError) -> String {
         index += 1
@@ -421,25 +391,30 @@ struct TOMLParser {
         }
     }
 
-    /// `'''…'''`, no escapes.
-    private mutating func multilineLiteralString() throws(TOMLError) -> String {
+    /// `"""…"""` (escapes, and a backslash at a line's end trims the white space that follows)
+    /// or `'''…'''` (no escapes): line ends kept, but the one right after the opening quotes.
+    private mutating func multilineString(literal: Bool) throws(TOMLError) -> String {
+        let quote = literal ? UInt8(ascii: "'") : UInt8(ascii: "\"")
         index += 3
         skipNewline()
         var text: [UInt8] = []
         while true {
             guard let byte = peek() else { throw error("a multi-line string is not closed") }
-            if bytes[index...].starts(with: Self.tripleApostrophe) {
+            if bytes[index...].starts(with: literal ? Self.tripleApostrophe : Self.tripleQuote) {
+                // Up to two quotes may end the content, right before the closing three.
                 var quotes = 3
-                while quotes < 5, index + quotes < bytes.count, bytes[index + quotes] == UInt8(ascii: "'") {
-                    quotes += 1
-                }
-                text += [UInt8](repeating: UInt8(ascii: "'"), count: quotes - 3)
+                while quotes < 5, index + quotes < bytes.count, bytes[index + quotes] == quote { quotes += 1 }
+                text += [UInt8](repeating: quote, count: quotes - 3)
                 index += quotes
                 return String(decoding: text, as: UTF8.self)
             }
-            if byte == 0x0A || byte == 0x0D {
+            switch byte {
+            case UInt8(ascii: "\\") where !literal:
+                if lineEndingBackslash() { continue }
+                try escape(into: &text)
+            case 0x0A, 0x0D:
                 try newline(into: &text)
-            } else {
+            default:
                 try allowedInString(byte)
                 text.append(byte)
                 index += 1
