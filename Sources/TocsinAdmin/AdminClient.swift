@@ -34,6 +34,14 @@ public struct AdminClient: Sendable {
     /// The fork proofs it holds.
     public func forks() throws(AdminClientError) -> [ForkReport] { try get("/v1/forks") }
 
+    /// `GET /v1/charter`: every version of the charter held.
+    public func charterHistory() throws(AdminClientError) -> CharterHistory { try get("/v1/charter") }
+
+    /// `POST /v1/charter/amendments`: publishes an amendment file (its bytes).
+    public func publishAmendment(_ file: [UInt8]) throws(AdminClientError) -> CharterHistory {
+        try post("/v1/charter/amendments", AmendmentRequest(amendment: Data(file).base64EncodedString()))
+    }
+
     /// Entries, feed by feed, from `from` in each, at most `limit` (1–10,000).
     public func entries(
         group: String? = nil, author: String? = nil, from: UInt64 = 0, limit: Int = 1000

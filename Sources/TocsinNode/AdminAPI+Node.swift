@@ -1,5 +1,7 @@
+import Foundation
 import Hummingbird
 import TocsinAdmin
+import TocsinCore
 
 extension AdminAPI {
     static func addNodeRoutes(to router: Router<BasicRequestContext>, runtime: NodeRuntime) {
@@ -16,5 +18,23 @@ extension AdminAPI {
             }
         }
         router.get("/v1/forks") { _, _ in await respond { try await runtime.forkReports() } }
+        router.get("/v1/charter") { _, _ in await respond { await runtime.charterHistory() } }
+        router.post("/v1/charter/amendments") { request, _ in
+            await respond {
+                let body = try await decode(
+                    AmendmentRequest.self, from: request, what: "an amendment",
+                    limit: AmendmentBundle.maximumByteCount / 3 * 4 + 64)
+                guard let bytes = Data(base64Encoded: body.amendment) else {
+                    throw ServiceError(.invalid(field: "amendment"), "amendment: not base64")
+                }
+                let bundle: AmendmentBundle
+                do {
+                    bundle = try AmendmentBundle(serialized: Array(bytes))
+                } catch {
+                    throw ServiceError(.invalid(field: "amendment"), "\(error)")
+                }
+                return try await runtime.publish(bundle)
+            }
+        }
     }
 }

@@ -103,13 +103,15 @@ public enum AdminAPI {
     }
 
     /// The request's body as `Body`, or a 400 naming what is wrong with it.
-    static func decode<Body: Codable>(_ type: Body.Type, from request: Request, what: String) async throws -> Body {
+    static func decode<Body: Codable>(
+        _ type: Body.Type, from request: Request, what: String, limit: Int = maximumBodyBytes
+    ) async throws -> Body {
         var request = request
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: maximumBodyBytes)
+            buffer = try await request.collectBody(upTo: limit)
         } catch {
-            throw ServiceError(.malformed, "the body must be at most \(maximumBodyBytes) bytes of JSON")
+            throw ServiceError(.malformed, "the body must be at most \(limit) bytes of JSON")
         }
         do {
             return try AdminJSON.decodeRequest(type, from: Data(buffer.readableBytesView), what: what)

@@ -74,10 +74,21 @@ public final class ConsultationService: @unchecked Sendable {
     /// Reads what is stored, then follows every new entry; ticks each second.
     public func start() async {
         await runtime.observe { [weak self] event in
-            guard let self, case .stored(let origin, let size) = event else { return }
-            queue.async {
-                self.read(origin, upTo: size)
-                self.tickSoon()
+            guard let self else { return }
+            switch event {
+            case .stored(let origin, let size):
+                queue.async {
+                    self.read(origin, upTo: size)
+                    self.tickSoon()
+                }
+            case .charterAdopted:
+                let charter = runtime.charter
+                queue.async {
+                    self.machine.adopt(charter)
+                    self.tickSoon()
+                }
+            default:
+                return
             }
         }
         await onQueue { [self] in

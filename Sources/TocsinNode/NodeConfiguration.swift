@@ -23,6 +23,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var authority: URL
     public var charter: URL
     public var charterSignature: URL
+    /// An amendment file of the authority (`tocsin charter amend`), read before the node starts:
+    /// how a node the genesis charter does not name (admitted later) joins.
+    public var charterAmendments: URL?
     public var listenHost: String
     public var listenPort: Int
     public var peers: [Peer]
@@ -39,7 +42,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var adminSocket: URL
 
     static let keys: Set<String> = [
-        "node-id", "data-dir", "key", "certificate", "ca", "charter", "charter-signature", "listen", "peers",
+        "node-id", "data-dir", "key", "certificate", "ca", "charter", "charter-signature", "charter-amendments",
+        "listen",
+        "peers",
         "log-level",
         "witness", "anti-entropy-seconds", "max-clock-skew-seconds", "admin-socket", "trust-local-log",
     ]
@@ -88,6 +93,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         authority = try path("ca")
         charter = try path("charter")
         charterSignature = try path("charter-signature")
+        charterAmendments = table["charter-amendments"] == nil ? nil : try path("charter-amendments")
         (listenHost, listenPort) = try Self.address(try string("listen"), key: "listen")
         logLevel = try string("log-level", default: "info")
         guard Self.logLevels.contains(logLevel) else {

@@ -13,4 +13,6 @@ public enum NodeEvent: Sendable, Equatable {
     case storeFailed
     /// The store writes again.
     case storeResumed
+    /// An amendment took effect: the node runs under this charter version now.
+    case charterAdopted(version: UInt64)
 }

@@ -52,12 +52,6 @@ public enum NodeLauncher {
             throw ConfigurationError.file(
                 key: "charter", path: configuration.charter.path, reason: String(describing: error))
         }
-        guard signed.charter.pins(nodeID: configuration.nodeID, publicKey: key.publicKey) else {
-            throw ConfigurationError.mismatch(
-                "the charter does not pin this node's key for \(configuration.nodeID): ask the authority to add it, or check `key`"
-            )
-        }
-
         let store: FeedStore
         let databasePath = configuration.dataDirectory.appendingPathComponent(FeedStore.databaseFileName).path
         if FileManager.default.fileExists(atPath: databasePath) {
@@ -72,11 +66,61 @@ public enum NodeLauncher {
                 at: configuration.dataDirectory, genesis: signed, authorityCertificatePEM: authority.pem, now: now)
             logger.notice("created data directory", metadata: ["path": "\(configuration.dataDirectory.path)"])
         }
+        if let file = configuration.charterAmendments {
+            try importAmendments(
+                from: file, into: store, genesis: signed, authority: authority, now: now, logger: logger)
+        }
+        let held = try store.charterChain()
+        let inForce = held.inForce(atMs: NodeRuntime.milliseconds(since1970: now))
+        guard
+            inForce.charter.pins(nodeID: configuration.nodeID, publicKey: key.publicKey)
+                || held.latest.charter.pins(nodeID: configuration.nodeID, publicKey: key.publicKey)
+        else {
+            throw ConfigurationError.mismatch(
+                "charter version \(held.latest.version) does not pin this node's key for \(configuration.nodeID): ask the authority to add it (an amendment), or check `key`"
+            )
+        }
         return try NodeRuntime(
             nodeID: configuration.nodeID, key: key, certificateChain: chain, authority: authority, store: store,
             group: group,
             logger: logger, witness: configuration.witness, trustLocalLog: configuration.trustLocalLog,
             maximumClockSkewSeconds: UInt64(configuration.maximumClockSkewSeconds), clock: clock)
+    }
+
+    /// Stores the amendments of `file` the data directory does not hold yet, after checking
+    /// them as a peer's (the authority's checkpoint, then each amendment against the one before).
+    /// A file that holds no more than the data directory changes nothing.
+    static func importAmendments(
+        from file: URL, into store: FeedStore, genesis: SignedCharter, authority: Certificate, now: Date,
+        logger: Logger
+    ) throws {
+        let bundle: AmendmentBundle
+        let chain: CharterChain
+        do {
+            bundle = try AmendmentBundle(serialized: try bytes("charter-amendments", file))
+            chain = try bundle.verify(genesis: genesis, authority: try authority.publicKey())
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError.file(key: "charter-amendments", path: file.path, reason: String(describing: error))
+        }
+        let origin = AuthorityFeed.origin(of: genesis.networkID)
+        let verifier = try store.verifier(for: origin, author: chain.authority)
+        let held = Int(verifier.frontier.size)
+        guard bundle.entries.count > held else { return }
+        do {
+            let batch = try verifier.verify(
+                firstIndex: UInt64(held), entries: Array(bundle.entries[held...]),
+                checkpointNote: Array(bundle.checkpoint.note.formatted.utf8))
+            try store.append(batch, now: now)
+        } catch {
+            throw ConfigurationError.file(
+                key: "charter-amendments", path: file.path,
+                reason: "it does not continue the amendments this data directory holds: \(error)")
+        }
+        logger.notice(
+            "stored charter amendments",
+            metadata: ["file": "\(file.path)", "version": "\(chain.latest.version)"])
     }
 
     private static func bytes(_ key: String, _ url: URL) throws(ConfigurationError) -> [UInt8] {

@@ -122,6 +122,9 @@ extension NodeRuntime {
                 queue.asyncAfter(deadline: .now() + .milliseconds(60)) { [self] in
                     perform(sync.forwardCosignatures())
                 }
+            case .adoptCharter(let version):
+                charterInForce.withLockedValue { $0 = version }
+                emit(.charterAdopted(version: version.version))
             case .log(let peer, let text, let warning):
                 logger.log(
                     level: warning ? .warning : .notice, "\(text)", metadata: peer.map { ["peer": "\($0)"] } ?? [:])
@@ -235,11 +238,13 @@ extension NodeRuntime {
         sync.pause()
         emit(.storeFailed)
         writer.async { [self] in
-            let feeds = try? Self.loadFeeds(store: store, charter: charter)
-            let forkProofs = (try? store.forkProofs()) ?? []
+            let chain = try? store.charterChain()
             queue.async { [self] in
-                guard !stopped, let feeds else { return }
-                sync.reload(feeds: feeds, forkProofs: forkProofs)
+                guard !stopped, let chain else { return }
+                // Keys as the machine has them now: an amendment it adopted stays adopted.
+                guard let loaded = try? Self.loadFeeds(store: store, chain: chain, through: sync.charter.version)
+                else { return }
+                sync.reload(feeds: loaded.feeds, forkProofs: loaded.forkProofs, chain: chain)
                 authoring = [:]
             }
         }

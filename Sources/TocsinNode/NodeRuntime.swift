@@ -56,10 +56,10 @@ public final class NodeRuntime: @unchecked Sendable {
     /// The node's data. Reading it is safe from any thread; every write goes through the
     /// writer (appends through `append`).
     public let store: FeedStore
-    /// The charter this node runs under.
-    public let signedCharter: SignedCharter
-    /// Who may do what under that charter.
-    public let permissions: Permissions
+    /// The version of the charter in force. Changed on the node queue when an amendment takes
+    /// effect; read from anywhere (certificate pins during handshakes, the consultation
+    /// service, reports): a lock held only to copy a reference out.
+    let charterInForce: NIOLockedValueBox<CharterVersion>
     let key: Ed25519PrivateKey
     let tlsContext: TLSContext
     let group: any EventLoopGroup
@@ -123,15 +123,20 @@ public final class NodeRuntime: @unchecked Sendable {
         clock: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) throws {
-        let charter = try store.charter()
-        guard charter.charter.pins(nodeID: nodeID, publicKey: key.publicKey) else {
+        let chain = try store.charterChain()
+        let inForce = chain.inForce(atMs: Self.milliseconds(since1970: clock()))
+        // The key may be pinned by an amendment held that has yet to take effect (a node
+        // rotating its key, or admitted, starts with it and is accepted from then on).
+        guard
+            inForce.charter.pins(nodeID: nodeID, publicKey: key.publicKey)
+                || chain.latest.charter.pins(nodeID: nodeID, publicKey: key.publicKey)
+        else {
             throw NodeError.keyNotInCharter(nodeID: nodeID)
         }
         self.nodeID = nodeID
         self.key = key
         self.store = store
-        self.signedCharter = charter
-        permissions = Permissions(charter: charter.charter)
+        charterInForce = NIOLockedValueBox(inForce)
         self.group = group
         self.logger = logger
         self.clock = clock
@@ -141,27 +146,51 @@ public final class NodeRuntime: @unchecked Sendable {
         self.handshakes = handshakes
         self.storeProbeInterval = .milliseconds(Self.milliseconds(storeProbeInterval))
         tlsContext = try TLSContext(certificateChain: certificateChain, key: key, authority: authority)
-        let isRelay = charter.charter.node(nodeID)?.role == .relay
+        let isRelay = inForce.charter.node(nodeID)?.role == .relay
         sessions = PeerSessions(nodeID: nodeID)
+        let (feeds, forkProofs) = try Self.loadFeeds(store: store, chain: chain, through: inForce.version)
         sync = SyncNode(
             configuration: .init(
-                nodeID: nodeID, network: store.networkID, charter: charter.charter,
-                witnessKey: witness || isRelay ? key : nil, maximumClockSkewSeconds: maximumClockSkewSeconds),
-            feeds: try Self.loadFeeds(store: store, charter: charter.charter), forkProofs: try store.forkProofs(),
-            ownFeedKnown: try store.ownFeedKnown())
+                nodeID: nodeID, network: store.networkID, charter: inForce.charter, witnessKey: key,
+                maximumClockSkewSeconds: maximumClockSkewSeconds, chain: chain, witnessesEverything: witness || isRelay),
+            feeds: feeds, forkProofs: forkProofs, ownFeedKnown: try store.ownFeedKnown())
     }
 
-    static func loadFeeds(store: FeedStore, charter: Charter) throws -> [SyncFeed] {
-        try store.heads().compactMap { head in
-            guard let author = charter.node(head.origin.author)?.publicKey else { return nil }
+    /// The feeds held, each with the keys that may sign it under the versions up to `version`,
+    /// and the fork proofs that still hold under them (one made with a key since revoked
+    /// below its sizes proves nothing).
+    static func loadFeeds(
+        store: FeedStore, chain: CharterChain, through version: UInt64
+    ) throws -> (feeds: [SyncFeed], forkProofs: [ForkProof]) {
+        func keys(_ origin: FeedOrigin) -> AuthorKeys? {
+            AuthorityFeed.isAuthorityFeed(origin)
+                ? AuthorKeys(chain.authority)
+                : chain.authorKeys(of: origin.author, group: origin.group, through: version)
+        }
+        let proofs = try store.forkProofs().filter { proof in
+            guard let origin = try? FeedOrigin(parsing: proof.origin), let keys = keys(origin) else { return false }
+            return (try? proof.verify(author: keys)) != nil
+        }
+        let frozen = Set(proofs.compactMap { try? FeedOrigin(parsing: $0.origin) })
+        let feeds = try store.heads().compactMap { head -> SyncFeed? in
+            guard let author = keys(head.origin) else { return nil }
             return SyncFeed(
                 origin: head.origin, author: author, frontier: head.frontier, latest: head.checkpoint,
-                checkpointRoots: try store.checkpointRoots(of: head.origin), isFrozen: head.isFrozen)
+                checkpointRoots: try store.checkpointRoots(of: head.origin), isFrozen: frozen.contains(head.origin))
         }
+        return (feeds, proofs)
     }
 
     /// The charter in force.
-    public var charter: Charter { signedCharter.charter }
+    public var charter: Charter { charterInForce.withLockedValue { $0.charter } }
+    /// The charter in force, as the authority signed it.
+    public var signedCharter: SignedCharter { charterInForce.withLockedValue { $0.signed } }
+    /// Who may do what under the charter in force.
+    public var permissions: Permissions { Permissions(charter: charter) }
+
+    static func milliseconds(since1970 date: Date) -> Int64 {
+        Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded(.down)).map { max($0, 0) } ?? 0
+    }
 
     /// Registers a callback for node events (called on the node queue, in order); every event
     /// after this returns reaches it.
@@ -207,6 +236,8 @@ public final class NodeRuntime: @unchecked Sendable {
         }
         let wantTask = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
             queue.async {
+                // An amendment that takes effect now is adopted within the second.
+                self.perform(self.sync.adoptDue(nowMs: Self.milliseconds(since1970: self.clock())))
                 guard !self.sync.pendingWantsAreEmpty else { return }
                 self.perform(self.sync.expireWants(now: UInt64(max(0, self.clock().timeIntervalSince1970))))
             }
@@ -255,7 +286,7 @@ public final class NodeRuntime: @unchecked Sendable {
     /// Builds a session's pipeline. Runs on the channel's event loop. `dialled` is the node a
     /// dialled session must reach: a certificate naming any other node closes it.
     func configure(_ channel: Channel, role: TLSConnection.Role, dialled: String? = nil) throws {
-        let charter = self.charter
+        let charterInForce = self.charterInForce
         // An accepted connection takes a place among those in their TLS handshake, or is
         // closed before any TLS work.
         var place: HandshakePlaceHandler?
@@ -272,7 +303,11 @@ public final class NodeRuntime: @unchecked Sendable {
         _ = channel.setOption(.writeBufferWaterMark, value: .init(low: 8 << 20, high: 32 << 20))
         let handlers: [any ChannelHandler] = [
             IdleStateHandler(readTimeout: Self.idleTimeout, writeTimeout: Self.keepaliveInterval),
-            OpenSSLHandler(context: tlsContext, role: role, authorize: { charter.pins(nodeID: $0, publicKey: $1) }),
+            OpenSSLHandler(
+                context: tlsContext, role: role,
+                authorize: { node, key in
+                    charterInForce.withLockedValue { $0.charter }.pins(nodeID: node, publicKey: key)
+                }),
         ]
         try channel.pipeline.syncOperations.addHandlers(
             handlers + (place.map { [$0] } ?? []) + [

@@ -31,26 +31,47 @@ extension FeedStore {
             throw StoreError.corrupt("the authority certificate is unusable: \(error)")
         }
 
-        // The charter chain: each version signed by the authority; the first one is genesis.
-        var nodeKeys: [String: Ed25519PublicKey] = [:]
-        let charters = try charterFiles()
-        for (position, file) in charters.enumerated() {
+        // The charter chain: the genesis charter, signed by the authority and hashing to the
+        // network id, then each amendment of the authority feed checked against the one before.
+        let genesis: SignedCharter
+        do {
+            guard let file = try charterFiles().first else { throw StoreError.corrupt("no charter is stored") }
+            genesis = try SignedCharter(toml: file.toml, signatureFile: file.signature, authority: authorityKey)
+        } catch {
+            report.findings.append(
+                AuditFinding(
+                    kind: .integrity, subject: "charter",
+                    message: "the genesis charter does not verify, so nothing can be authenticated: \(error)"))
+            return report
+        }
+        if genesis.networkID != networkID {
+            report.findings.append(
+                AuditFinding(
+                    kind: .integrity, subject: "charter",
+                    message: "the genesis charter does not hash to this network's id"))
+        }
+        var chain = CharterChain(genesis: genesis, authority: authorityKey)
+        let authorityOrigin = AuthorityFeed.origin(of: networkID)
+        for entry in try entries(origin: authorityOrigin) {
             do {
-                let signed = try SignedCharter(toml: file.toml, signatureFile: file.signature, authority: authorityKey)
-                for node in signed.charter.nodes { nodeKeys[node.id] = node.publicKey }
-                if position == 0, signed.networkID != networkID {
-                    report.findings.append(
-                        AuditFinding(
-                            kind: .integrity, subject: "charter",
-                            message: "the genesis charter does not hash to this network's id"))
-                }
+                chain.append(try chain.amendment(entry: entry.bytes, index: entry.index))
             } catch {
-                report.findings.append(
-                    AuditFinding(kind: .integrity, subject: "charter", message: "version \(file.version): \(error)"))
+                report.findings.append(AuditFinding(kind: .integrity, subject: "charter", message: "\(error)"))
+                break
             }
         }
-        var witnesses: [String: Ed25519PublicKey] = [:]
-        for (node, key) in nodeKeys { witnesses[WitnessName.of(node: node, network: networkID)] = key }
+        let latestVersion = chain.latest.version
+        /// Every key a node ever had verifies what it signed then (a revoked key up to its limits).
+        func authorKeys(_ origin: FeedOrigin) -> AuthorKeys? {
+            AuthorityFeed.isAuthorityFeed(origin)
+                ? AuthorKeys(authorityKey)
+                : chain.authorKeys(of: origin.author, group: origin.group, through: latestVersion)
+        }
+        var witnesses: [String: [Ed25519PublicKey]] = [:]
+        for node in chain.everyNode {
+            witnesses[WitnessName.of(node: node, network: networkID)] =
+                chain.authorKeys(of: node, group: "", through: latestVersion)?.keys.map(\.publicKey) ?? []
+        }
 
         try Self.run {
             try database.read { db in
@@ -63,7 +84,7 @@ extension FeedStore {
                             AuditFinding(kind: .integrity, subject: originText, message: "the origin is malformed"))
                         continue
                     }
-                    var auditor = FeedAuditor(origin: origin, author: nodeKeys[origin.author], witnesses: witnesses)
+                    var auditor = FeedAuditor(origin: origin, author: authorKeys(origin), witnesses: witnesses)
                     var checkpoints = try Self.storedCheckpoints(feedID: feedID, in: db)[...]
                     func feedCheckpoints(upTo size: UInt64) {
                         while let next = checkpoints.first, next.size <= size {
@@ -109,7 +130,7 @@ extension FeedStore {
 
         for proof in try forkProofs() {
             report.forkProofs += 1
-            guard let author = (try? FeedOrigin(parsing: proof.origin)).flatMap({ nodeKeys[$0.author] }) else {
+            guard let author = (try? FeedOrigin(parsing: proof.origin)).flatMap(authorKeys) else {
                 report.findings.append(
                     AuditFinding(
                         kind: .integrity, subject: proof.origin,

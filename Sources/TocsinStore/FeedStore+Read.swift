@@ -29,14 +29,32 @@ extension FeedStore {
         }
     }
 
-    /// The latest charter, with its signature checked against the stored authority.
-    public func charter() throws(StoreError) -> SignedCharter {
-        guard let latest = try charterFiles().last else { throw StoreError.corrupt("no charter is stored") }
+    /// Every version of the charter held: the genesis charter, then the amendments of the
+    /// authority feed, each checked again (signatures, versions, predecessors, keys).
+    public func charterChain() throws(StoreError) -> CharterChain {
+        let genesis = try genesisCharter()
+        let authority: Ed25519PublicKey
+        do {
+            authority = try Certificate(pem: authorityCertificatePEM()).publicKey()
+        } catch {
+            throw StoreError.corrupt("the authority certificate is unusable: \(error)")
+        }
+        let amendments = try entries(origin: AuthorityFeed.origin(of: networkID)).map(\.bytes)
+        do {
+            return try CharterChain(genesis: genesis, authority: authority, amendments: amendments)
+        } catch {
+            throw StoreError.corrupt("the stored amendments of the charter do not hold: \(error)")
+        }
+    }
+
+    /// The genesis charter, with its signature checked against the stored authority.
+    public func genesisCharter() throws(StoreError) -> SignedCharter {
+        guard let genesis = try charterFiles().first else { throw StoreError.corrupt("no charter is stored") }
         do {
             let authority = try Certificate(pem: authorityCertificatePEM()).publicKey()
-            return try SignedCharter(toml: latest.toml, signatureFile: latest.signature, authority: authority)
+            return try SignedCharter(toml: genesis.toml, signatureFile: genesis.signature, authority: authority)
         } catch {
-            throw StoreError.corrupt("the stored charter version \(latest.version) does not verify: \(error)")
+            throw StoreError.corrupt("the stored genesis charter does not verify: \(error)")
         }
     }
 

@@ -5,7 +5,11 @@ import TocsinCrypto
 
 struct CharterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "charter", abstract: "Inspect network charters.", subcommands: [VerifyCharter.self])
+        commandName: "charter", abstract: "Inspect, amend and publish the network's charter.",
+        subcommands: [
+            VerifyCharter.self, AmendCharter.self, PublishAmendment.self, CharterHistoryCommand.self,
+            CharterDiffCommand.self,
+        ])
 }
 
 struct VerifyCharter: ParsableCommand {

@@ -230,8 +230,15 @@ import TocsinNode
             try await net.issue(at: "XA", group: "nro", "Exercise: before the flood")
             var head = try net.head(of: "XA", group: "nro")
             var note = String(decoding: head.checkpoint, as: UTF8.self)
+            // Under RS's name and key ID (a line of a key RS does not have is passed over), with
+            // a signature that does not verify.
             let witness = WitnessName.of(node: "RS", network: net.network.networkID)
-            let forged = "— \(witness) " + Data(repeating: 7, count: 76).base64EncodedString() + "\n"
+            let keyID = try NoteKey(
+                name: witness, publicKey: net.network.member("RS")!.node.publicKey, type: .cosignatureV1
+            ).keyID
+            let keyIDBytes = withUnsafeBytes(of: keyID.bigEndian) { Array($0) }
+            let forged =
+                "— \(witness) " + Data(keyIDBytes + Array(repeating: 7, count: 72)).base64EncodedString() + "\n"
             note += String(repeating: forged, count: 400)
             head.checkpoint = Data(note.utf8)
             let flood = Tocsin_V1_Message.with { $0.heads.heads = [head] }

@@ -21,22 +21,37 @@ final class SyncSimulation {
         let member: FictionalNetwork.Member
         var store = Store()
         var sync: SyncNode
-        let configuration: SyncNode.Configuration
+        var configuration: SyncNode.Configuration
         var crashed = false
+        let network: FictionalNetwork
 
         init(member: FictionalNetwork.Member, network: FictionalNetwork) {
             id = member.node.id
             self.member = member
-            configuration = SyncNode.Configuration(
-                nodeID: member.node.id, network: network.networkID, charter: network.charter,
-                witnessKey: member.node.role == .relay ? member.key : nil, maximumBatchEntries: 7,
-                // Three sample entries (about 1 KiB each): the byte cut is exercised as well as the entry count.
-                maximumBatchBytes: 3_500, maximumBatchesPerWant: 3)
+            self.network = network
+            configuration = Self.configuration(member: member, network: network, chain: network.genesisChain, now: 0)
             sync = SyncNode(configuration: configuration, feeds: [])
         }
 
-        /// Restart from the durable store, as after a crash.
-        func restart() {
+        static func configuration(
+            member: FictionalNetwork.Member, network: FictionalNetwork, chain: CharterChain, now: UInt64
+        ) -> SyncNode.Configuration {
+            SyncNode.Configuration(
+                nodeID: member.node.id, network: network.networkID,
+                charter: chain.inForce(atMs: Int64(now) * 1000).charter,
+                witnessKey: member.node.role == .relay ? member.key : nil, maximumBatchEntries: 7,
+                // Three sample entries (about 1 KiB each): the byte cut is exercised as well as the entry count.
+                maximumBatchBytes: 3_500, maximumBatchesPerWant: 3, chain: chain)
+        }
+
+        /// Restart from the durable store, as after a crash: the charter's versions from the
+        /// authority feed held, and the one in force at `now`.
+        func restart(now: UInt64 = 1_800_000_000) {
+            let authority = AuthorityFeed.origin(of: network.networkID)
+            let chain = try! CharterChain(
+                genesis: network.signedCharter, authority: network.authority.key.publicKey,
+                amendments: store.entries[authority] ?? [])
+            configuration = Self.configuration(member: member, network: network, chain: chain, now: now)
             let feeds = store.entries.keys.sorted().map { origin -> SyncFeed in
                 var frontier = MerkleFrontier()
                 for entry in store.entries[origin]! { frontier.append(MerkleHash.leaf(entry)) }
@@ -48,9 +63,13 @@ final class SyncSimulation {
                     }
                     checkpoints[checkpoints.count - 1] = cosigned
                 }
+                let keys =
+                    origin == authority
+                    ? AuthorKeys(chain.authority)
+                    : chain.authorKeys(of: origin.author, group: origin.group, through: configuration.charter.version)!
                 return SyncFeed(
-                    origin: origin, author: configuration.charter.node(origin.author)!.publicKey, frontier: frontier,
-                    checkpoints: checkpoints, isFrozen: store.forkProofs[origin] != nil)
+                    origin: origin, author: keys, frontier: frontier, checkpoints: checkpoints,
+                    isFrozen: store.forkProofs[origin] != nil)
             }
             sync = SyncNode(
                 configuration: configuration, feeds: feeds, forkProofs: Array(store.forkProofs.values),
@@ -204,7 +223,7 @@ final class SyncSimulation {
                 disconnect(id, peer)
             case .forwardCosignaturesSoon:
                 cosignaturesDue.insert(id)
-            case .log:
+            case .log, .adoptCharter:
                 break
             }
         }
@@ -271,9 +290,11 @@ final class SyncSimulation {
         for origin in origins { deliveredOrigins.append((envelope.to, origin)) }
     }
 
-    /// What the runtime's one-second timer does: unanswered `Want`s are asked of another peer.
+    /// What the runtime's one-second timer does: an amendment that took effect is adopted, and
+    /// unanswered `Want`s are asked of another peer.
     func expireWants() {
         for id in nodes.keys.sorted() where !nodes[id]!.crashed {
+            perform(nodes[id]!.sync.adoptDue(nowMs: Int64(now) * 1000), at: id)
             perform(nodes[id]!.sync.expireWants(now: now), at: id)
         }
     }
@@ -289,7 +310,7 @@ final class SyncSimulation {
         lossRate = 0
         duplicationRate = 0
         partitioned = []
-        for id in nodes.keys.sorted() where nodes[id]!.crashed { nodes[id]!.restart() }
+        for id in nodes.keys.sorted() where nodes[id]!.crashed { nodes[id]!.restart(now: now) }
         for _ in 0..<rounds {
             connectAll()
             now += 10

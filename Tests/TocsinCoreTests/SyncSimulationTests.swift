@@ -107,7 +107,7 @@ import TocsinDevelopment
             }
             if tick % 20 == 15 {
                 for id in simulation.nodes.keys.sorted() where simulation.nodes[id]!.crashed {
-                    simulation.nodes[id]!.restart()
+                    simulation.nodes[id]!.restart(now: simulation.now)
                 }
             }
             if tick % 10 == 0 { simulation.antiEntropy() }
@@ -172,5 +172,134 @@ import TocsinDevelopment
         // Relays witnessed: the latest checkpoints held carry relay cosignatures.
         let relayHeads = honest.compactMap { simulation.nodes[$0]!.sync.feeds.values.first?.latest }
         #expect(relayHeads.contains { !$0.cosignatures.isEmpty })
+    }
+
+    /// Two amendments published at different nodes while relays are cut off in turn, nodes crash
+    /// and messages are lost or duplicated: once the faults end, every node holds both and runs
+    /// under the last, and every feed still converges.
+    @Test(arguments: [4 as UInt64, 5])
+    func amendmentsPublishedDuringPartitionsReachEveryNodeAndAreAdopted(seed: UInt64) throws {
+        let network = try FictionalNetwork.make(nationals: 9, relays: 3, now: Self.now)
+        let simulation = SyncSimulation(network: network, seed: seed)
+        let relays = ["RN", "RS", "RE"]
+        let nationals = network.charter.nodes.filter { $0.role == .national }.map(\.id)
+        for (position, relay) in relays.enumerated() {
+            for other in relays[(position + 1)...] { simulation.links.append((relay, other)) }
+            for member in network.charter.group(network.charter.groups(of: relay).first!.id)!.members
+            where member != relay {
+                simulation.links.append((relay, member))
+            }
+        }
+        // XA, moved to sro by version 3, also peers with sro's relay (as its operator would add).
+        simulation.links.append(("XA", "RS"))
+        simulation.connectAll()
+        // Version 2 makes the network-wide group decide by two-thirds; version 3 moves XA from
+        // nro to sro. Both take effect at once.
+        let second = network.charter.amended(
+            version: 2,
+            groups: { groups in
+                groups.map {
+                    $0.id != FictionalNetwork.networkWideGroup
+                        ? $0
+                        : Charter.Group(
+                            id: $0.id, name: $0.name, members: $0.members, convener: $0.convener, policy: .twoThirds,
+                            quorumPercent: nil)
+                }
+            })
+        let secondFile = try network.amendment(
+            second, after: network.genesisChain, previous: nil, takesEffectMs: Int64(simulation.now) * 1000)
+        let secondChain = try secondFile.verify(
+            genesis: network.signedCharter, authority: network.authority.key.publicKey)
+        let third = second.amended(
+            version: 3,
+            groups: { groups in
+                groups.map { group in
+                    switch group.id {
+                    case "nro": return group.with(members: group.members.filter { $0 != "XA" })
+                    case "sro": return group.with(members: group.members + ["XA"])
+                    default: return group
+                    }
+                }
+            })
+
+        var generator = SeededGenerator(seed: seed &* 104_729)
+        simulation.lossRate = 0.05
+        simulation.duplicationRate = 0.05
+        for tick in 0..<100 {
+            simulation.now += 1
+            if tick == 20 || tick == 55 {
+                let at = relays[Int.random(in: 0..<relays.count, using: &generator)]
+                let file =
+                    tick == 20
+                    ? secondFile
+                    : try network.amendment(
+                        third, after: secondChain, previous: secondFile, takesEffectMs: Int64(simulation.now) * 1000)
+                if !simulation.nodes[at]!.crashed,
+                    case .success(let actions) = simulation.nodes[at]!.sync.publish(file, now: simulation.now)
+                {
+                    simulation.perform(actions, at: at)
+                } else {
+                    // Published where it can be: any relay up.
+                    let up = relays.first { !simulation.nodes[$0]!.crashed }!
+                    if case .success(let actions) = simulation.nodes[up]!.sync.publish(file, now: simulation.now) {
+                        simulation.perform(actions, at: up)
+                    }
+                }
+            }
+            if Int.random(in: 0..<3, using: &generator) == 0 {
+                let author = nationals[Int.random(in: 0..<nationals.count, using: &generator)]
+                let node = simulation.nodes[author]!
+                let groups = node.sync.charter.groups(of: author).map(\.id)
+                if !node.crashed, !groups.isEmpty {
+                    try append(
+                        simulation, author: author, group: groups[Int.random(in: 0..<groups.count, using: &generator)],
+                        count: 2)
+                }
+            }
+            if tick % 15 == 7 {
+                let relay = relays[Int.random(in: 0..<relays.count, using: &generator)]
+                for (a, b) in simulation.links where a == relay || b == relay {
+                    simulation.partitioned.insert(SyncSimulation.pairKey(a, b))
+                    simulation.disconnect(a, b)
+                }
+            }
+            if tick % 15 == 12 { simulation.partitioned = [] }
+            if tick % 20 == 9 { simulation.crash(nationals[Int.random(in: 0..<nationals.count, using: &generator)]) }
+            if tick % 20 == 15 {
+                for id in simulation.nodes.keys.sorted() where simulation.nodes[id]!.crashed {
+                    simulation.nodes[id]!.restart(now: simulation.now)
+                }
+            }
+            if tick % 10 == 0 { simulation.antiEntropy() }
+            if tick % 3 == 1 { simulation.expireWants() }
+            simulation.connectAll()
+            simulation.deliver(Int.random(in: 20...120, using: &generator))
+        }
+        simulation.settle()
+
+        // Amendments in flight are no fault: no session was refused for them.
+        #expect(simulation.refusals.isEmpty, "\(Set(simulation.refusals).sorted())")
+        let authority = AuthorityFeed.origin(of: network.networkID)
+        let reference = try #require(simulation.nodes["RN"]!.store.entries[authority])
+        #expect(reference.count == 2)
+        for id in simulation.nodes.keys.sorted() {
+            let node = simulation.nodes[id]!
+            #expect(node.store.entries[authority] == reference, "\(id) holds other amendments")
+            #expect(node.sync.chain?.latest.version == 3, "\(id) holds version \(node.sync.chain?.latest.version ?? 0)")
+            #expect(node.sync.charter.version == 3, "\(id) runs under version \(node.sync.charter.version)")
+        }
+        // Under version 3, every feed of every group is the same at all of its members.
+        let charter = simulation.nodes["RN"]!.sync.charter
+        for group in charter.groups {
+            for author in group.members {
+                let origin = try FeedOrigin(network: network.networkID, group: group.id, author: author)
+                let own = simulation.nodes[author]!.store.entries[origin] ?? []
+                for member in group.members {
+                    let held = simulation.nodes[member]!.store.entries[origin] ?? []
+                    #expect(held == own, "\(member) holds \(held.count) of the \(own.count) entries of \(origin)")
+                }
+            }
+        }
+        #expect(simulation.crashes > 0 && simulation.lostMessages > 0)
     }
 }

@@ -28,7 +28,7 @@ import TocsinStore
         #expect(try reopened.entry(origin: try fixture.origin(), index: 3)?.bytes == entries[3])
         #expect(try reopened.entry(origin: try fixture.origin(), index: 10) == nil)
         #expect(try reopened.entries(group: "nro", author: "XB").isEmpty)
-        #expect(try reopened.charter().charter == fixture.network.charter)
+        #expect(try reopened.charterChain().latest.charter == fixture.network.charter)
     }
 
     @Test func aRejectedBatchLeavesTheStoreExactlyAsItWas() throws {

@@ -12,6 +12,10 @@ extension Charter {
             version = \(version)
 
             """
+        if let replaces, let takesEffectMs {
+            text +=
+                "replaces = \(quoted(replaces.hex))\ntakes-effect = \(quoted(UTCTime.text(milliseconds: takesEffectMs)))\n"
+        }
         for node in nodes {
             text += """
 
@@ -22,6 +26,17 @@ extension Charter {
                 public-key = \(quoted(node.publicKey.spkiBase64))
 
                 """
+            if !node.previousKeys.isEmpty {
+                let keys = node.previousKeys.map { key in
+                    var table = "{ public-key = \(quoted(key.publicKey.spkiBase64))"
+                    if let limits = key.validThrough {
+                        let sizes = limits.sorted { $0.key < $1.key }.map { "\(quoted($0.key)) = \($0.value)" }
+                        table += ", valid-through = { \(sizes.joined(separator: ", ")) }"
+                    }
+                    return table + " }"
+                }
+                text += "previous-keys = [\(keys.joined(separator: ", "))]\n"
+            }
         }
         for group in groups {
             text += """
@@ -38,6 +53,11 @@ extension Charter {
             if group.deliberationMinutes != Group.defaultDeliberationMinutes {
                 text += "deliberation-minutes = \(group.deliberationMinutes)\n"
             }
+            if group.history != .full { text += "history = \(quoted(group.history.rawValue))\n" }
+            if let witnesses = group.namedWitnesses {
+                text += "witnesses = [\(witnesses.map(quoted).joined(separator: ", "))]\n"
+            }
+            if group.witnessQuorum != 1 { text += "witness-quorum = \(group.witnessQuorum)\n" }
         }
         return text
     }

@@ -6,6 +6,11 @@ extension Charter {
 
     /// Parses and validates a charter's TOML text.
     public init(toml bytes: [UInt8]) throws(CharterError) {
+        try self.init(toml: bytes, draftOnly: false)
+    }
+
+    /// `draftOnly`: an amendment's draft may name `replaces` without `takes-effect` or neither.
+    init(toml bytes: [UInt8], draftOnly: Bool) throws(CharterError) {
         guard bytes.count <= Self.maximumByteCount else {
             throw CharterError.tooLarge(byteCount: bytes.count, limit: Self.maximumByteCount)
         }
@@ -19,22 +24,47 @@ extension Charter {
             throw CharterError.syntax(line: error.line, column: error.column, reason: error.reason)
         }
         let top = TableReader(table: table, place: "charter")
-        try top.onlyKeys(["network", "version", "nodes", "groups"])
+        try top.onlyKeys(["network", "version", "replaces", "takes-effect", "nodes", "groups"])
         let network = try top.string("network")
         let version = try top.integer("version")
         guard version >= 1 else { throw CharterError.invalid(where: "charter", reason: "`version` must be 1 or more") }
+        var replaces: SHA256Digest?
+        if let text = try top.optionalString("replaces") {
+            guard text.utf8.count == 64, let digest = SHA256Digest(hex: text), digest.hex == text else {
+                throw CharterError.invalid(
+                    where: "charter",
+                    reason: "`replaces` is the SHA-256 of the charter file replaced, 64 lower-case hex digits")
+            }
+            replaces = digest
+        }
+        var takesEffectMs: Int64?
+        if let text = try top.optionalString("takes-effect") {
+            guard let milliseconds = UTCTime.milliseconds(parsing: text) else {
+                throw CharterError.invalid(
+                    where: "charter", reason: "`takes-effect` is a UTC time written YYYY-MM-DDTHH:MM:SSZ")
+            }
+            takesEffectMs = milliseconds
+        }
+        guard draftOnly || (replaces == nil) == (takesEffectMs == nil) else {
+            throw CharterError.invalid(
+                where: "charter",
+                reason: "an amendment names both `replaces` and `takes-effect`; the genesis charter neither")
+        }
 
         var nodes: [Node] = []
         var nodeIDs: Set<String> = []
         var keys: Set<Ed25519PublicKey> = []
         for (position, nodeTable) in try top.tables("nodes").enumerated() {
             let reader = TableReader(table: nodeTable, place: "node \(position + 1)")
-            try reader.onlyKeys(["id", "name", "role", "public-key"])
+            try reader.onlyKeys(["id", "name", "role", "public-key", "previous-keys"])
             let id = try reader.string("id")
             let place = "node \(id)" + (nodeTable.line(of: "id").map { " (line \($0))" } ?? "")
             guard Identifier.isValid(id) else {
                 throw CharterError.invalid(
                     where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
+            }
+            guard id != AuthorityFeed.author else {
+                throw CharterError.invalid(where: place, reason: "the id `\(id)` is reserved for the network authority")
             }
             guard nodeIDs.insert(id).inserted else {
                 throw CharterError.duplicateID(kind: "node", id: id, line: nodeTable.line(of: "id"))
@@ -47,30 +77,62 @@ extension Charter {
                         "role \(roleText.debugDescription) is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))"
                 )
             }
-            let keyText = try reader.string("public-key", place: place)
-            let publicKey: Ed25519PublicKey
-            do {
-                publicKey = try Ed25519PublicKey(spkiBase64: keyText)
-            } catch {
-                throw CharterError.invalid(where: place, reason: "public-key: \(error)")
-            }
+            let publicKey = try reader.publicKey("public-key", place: place)
             guard keys.insert(publicKey).inserted else {
                 throw CharterError.invalid(
                     where: place, reason: "public-key is already the key of another node; every node has its own key")
             }
-            nodes.append(Node(id: id, name: try reader.string("name", place: place), role: role, publicKey: publicKey))
+            var previousKeys: [PreviousKey] = []
+            for (position, keyTable) in try reader.optionalTables("previous-keys", place: place).enumerated() {
+                let keyPlace = "\(place), previous key \(position + 1)"
+                let keyReader = TableReader(table: keyTable, place: keyPlace)
+                try keyReader.onlyKeys(["public-key", "valid-through"])
+                let previous = try keyReader.publicKey("public-key", place: keyPlace)
+                guard keys.insert(previous).inserted else {
+                    throw CharterError.invalid(
+                        where: keyPlace, reason: "public-key is already a key of this or another node in the charter")
+                }
+                var validThrough: [String: UInt64]?
+                if let value = keyTable["valid-through"] {
+                    guard let sizes = value.table else {
+                        throw CharterError.wrongType(
+                            where: keyPlace, key: "valid-through", expected: "a table of group ids and checkpoint sizes"
+                        )
+                    }
+                    var limits: [String: UInt64] = [:]
+                    for group in sizes.keys {
+                        guard let size = sizes[group]?.int, size >= 0, UInt64(size) <= Checkpoint.maximumSize else {
+                            throw CharterError.invalid(
+                                where: keyPlace, reason: "valid-through.\(group) is a checkpoint size from 0 to 2^40")
+                        }
+                        limits[group] = UInt64(size)
+                    }
+                    validThrough = limits
+                }
+                previousKeys.append(PreviousKey(publicKey: previous, validThrough: validThrough))
+            }
+            nodes.append(
+                Node(
+                    id: id, name: try reader.string("name", place: place), role: role, publicKey: publicKey,
+                    previousKeys: previousKeys))
         }
 
         var groups: [Group] = []
         var groupIDs: Set<String> = []
         for (position, groupTable) in try top.tables("groups").enumerated() {
             let reader = TableReader(table: groupTable, place: "group \(position + 1)")
-            try reader.onlyKeys(["id", "name", "members", "convener", "policy", "quorum", "deliberation-minutes"])
+            try reader.onlyKeys([
+                "id", "name", "members", "convener", "policy", "quorum", "deliberation-minutes", "history", "witnesses",
+                "witness-quorum",
+            ])
             let id = try reader.string("id")
             let place = "group \(id)" + (groupTable.line(of: "id").map { " (line \($0))" } ?? "")
             guard Identifier.isValid(id) else {
                 throw CharterError.invalid(
                     where: place, reason: "ids are 1–64 of A–Z a–z 0–9 . _ - starting with a letter or digit")
+            }
+            guard id != AuthorityFeed.group else {
+                throw CharterError.invalid(where: place, reason: "the id `\(id)` is reserved for the authority's feed")
             }
             guard groupIDs.insert(id).inserted else {
                 throw CharterError.duplicateID(kind: "group", id: id, line: groupTable.line(of: "id"))
@@ -104,12 +166,42 @@ extension Charter {
             guard (0...527_040).contains(deliberation) else {
                 throw CharterError.invalid(where: place, reason: "deliberation-minutes is from 0 to 527040 (366 days)")
             }
-            groups.append(
-                Group(
-                    id: id, name: try reader.string("name", place: place), members: members, convener: convener,
-                    policy: policy, quorumPercent: quorum, deliberationMinutes: deliberation))
+            let historyText = try reader.optionalString("history", place: place) ?? History.full.rawValue
+            guard let history = History(rawValue: historyText) else {
+                throw CharterError.invalid(
+                    where: place,
+                    reason:
+                        "history \(historyText.debugDescription) is not one of \(History.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            var witnesses: [String]?
+            if groupTable["witnesses"] != nil {
+                let named = try reader.strings("witnesses", place: place)
+                guard !named.isEmpty, Set(named).count == named.count else {
+                    throw CharterError.invalid(where: place, reason: "witnesses: name each witness once, at least one")
+                }
+                for witness in named where !members.contains(witness) {
+                    throw CharterError.invalid(
+                        where: place, reason: "witnesses: \(witness.debugDescription) is not a member of the group")
+                }
+                witnesses = named
+            }
+            let witnessQuorum = try reader.optionalInteger("witness-quorum", place: place) ?? 1
+            let group = Group(
+                id: id, name: try reader.string("name", place: place), members: members, convener: convener,
+                policy: policy, quorumPercent: quorum, deliberationMinutes: deliberation, history: history,
+                witnesses: witnesses, witnessQuorum: witnessQuorum)
+            let eligible = Set(witnesses ?? Charter.defaultWitnesses(of: group, nodes: nodes))
+            guard (1...max(1, eligible.count)).contains(witnessQuorum) else {
+                throw CharterError.invalid(
+                    where: place,
+                    reason: "witness-quorum is from 1 to the number of the group's witnesses (\(eligible.count))")
+            }
+            groups.append(group)
         }
-        self.init(network: network, version: version, nodes: nodes, groups: groups)
+        self.init(
+            network: network, version: version, replaces: replaces, takesEffectMs: takesEffectMs, nodes: nodes,
+            groups: groups)
     }
 }
 
@@ -141,6 +233,25 @@ private struct TableReader {
             throw CharterError.wrongType(where: place, key: key, expected: "a non-negative integer")
         }
         return UInt64(integer)
+    }
+
+    func optionalString(_ key: String, place: String? = nil) throws(CharterError) -> String? {
+        guard table[key] != nil else { return nil }
+        return try string(key, place: place)
+    }
+
+    func publicKey(_ key: String, place: String) throws(CharterError) -> Ed25519PublicKey {
+        let text = try string(key, place: place)
+        do {
+            return try Ed25519PublicKey(spkiBase64: text)
+        } catch {
+            throw CharterError.invalid(where: place, reason: "\(key): \(error)")
+        }
+    }
+
+    func optionalTables(_ key: String, place: String) throws(CharterError) -> [TOMLTable] {
+        guard table[key] != nil else { return [] }
+        return try tables(key)
     }
 
     func optionalInteger(_ key: String, place: String) throws(CharterError) -> Int? {

@@ -41,14 +41,49 @@ public struct Charter: Hashable, Sendable {
         public let id: String
         public let name: String
         public let role: Role
+        /// The key the node signs with now, and the key of its TLS certificate.
         public let publicKey: Ed25519PublicKey
+        /// Keys the node signed with before (rotated or revoked), still used to verify what it
+        /// signed with them.
+        public let previousKeys: [PreviousKey]
 
-        public init(id: String, name: String, role: Role, publicKey: Ed25519PublicKey) {
+        public init(
+            id: String, name: String, role: Role, publicKey: Ed25519PublicKey, previousKeys: [PreviousKey] = []
+        ) {
             self.id = id
             self.name = name
             self.role = role
             self.publicKey = publicKey
+            self.previousKeys = previousKeys
         }
+    }
+
+    /// A key a node no longer signs with.
+    ///
+    /// A *rotated* key (`validThrough` nil) still verifies every checkpoint the node signed with
+    /// it. A *revoked* key (after a compromise) verifies, in each group, only checkpoints up to
+    /// the size named for that group: the last one that is the node's own. Anything it signed
+    /// beyond, a thief's fork included, is refused, and it verifies no cosignature.
+    public struct PreviousKey: Hashable, Sendable {
+        public let publicKey: Ed25519PublicKey
+        /// For a revoked key: the largest legitimate checkpoint size per group (a group not
+        /// named has none).
+        public let validThrough: [String: UInt64]?
+
+        public init(publicKey: Ed25519PublicKey, validThrough: [String: UInt64]? = nil) {
+            self.publicKey = publicKey
+            self.validThrough = validThrough
+        }
+
+        public var isRevoked: Bool { validThrough != nil }
+    }
+
+    /// What a member admitted to a group by an amendment receives of the group's feeds.
+    public enum History: String, Sendable, CaseIterable {
+        /// Everything the group's feeds hold, from their first entry.
+        case full
+        /// Only what the group's members append after the amendment takes effect.
+        case fromAdmission = "from-admission"
     }
 
     public struct Group: Hashable, Sendable {
@@ -62,13 +97,21 @@ public struct Charter: Hashable, Sendable {
         /// The shortest time a proposal may give the members between its opening and its
         /// deadline, in minutes (a proposal allowing less is void).
         public let deliberationMinutes: Int
+        /// What a member admitted later receives of the group's feeds.
+        public let history: History
+        /// The witnesses named in the charter (`witnesses`), or nil for the default: the
+        /// convener and the group's relays. Read through `witnessPolicy`.
+        public let namedWitnesses: [String]?
+        /// Cosignatures by the group's witnesses that make a checkpoint witnessed.
+        public let witnessQuorum: Int
 
         /// When the charter names no minimum deliberation: an hour.
         public static let defaultDeliberationMinutes = 60
 
         public init(
             id: String, name: String, members: [String], convener: String, policy: Policy, quorumPercent: Int?,
-            deliberationMinutes: Int = Group.defaultDeliberationMinutes
+            deliberationMinutes: Int = Group.defaultDeliberationMinutes, history: History = .full,
+            witnesses: [String]? = nil, witnessQuorum: Int = 1
         ) {
             self.id = id
             self.name = name
@@ -77,6 +120,9 @@ public struct Charter: Hashable, Sendable {
             self.policy = policy
             self.quorumPercent = quorumPercent
             self.deliberationMinutes = deliberationMinutes
+            self.history = history
+            self.namedWitnesses = witnesses
+            self.witnessQuorum = witnessQuorum
         }
     }
 
@@ -84,12 +130,21 @@ public struct Charter: Hashable, Sendable {
     public let network: String
     /// Increases with every new charter; a node adopts only a higher version.
     public let version: UInt64
+    /// For an amendment: the SHA-256 of the charter file it replaces (nil in the genesis charter).
+    public let replaces: SHA256Digest?
+    /// For an amendment: when it takes effect (milliseconds since 1970, UTC).
+    public let takesEffectMs: Int64?
     public let nodes: [Node]
     public let groups: [Group]
 
-    public init(network: String, version: UInt64, nodes: [Node], groups: [Group]) {
+    public init(
+        network: String, version: UInt64, replaces: SHA256Digest? = nil, takesEffectMs: Int64? = nil, nodes: [Node],
+        groups: [Group]
+    ) {
         self.network = network
         self.version = version
+        self.replaces = replaces
+        self.takesEffectMs = takesEffectMs
         self.nodes = nodes
         self.groups = groups
     }

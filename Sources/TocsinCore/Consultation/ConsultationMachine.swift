@@ -84,8 +84,8 @@ public struct ConsultationMachine: Sendable {
         case log(LogLine)
     }
 
-    public let configuration: Configuration
-    public let permissions: Permissions
+    public private(set) var configuration: Configuration
+    public private(set) var permissions: Permissions
     /// Everything interpreted so far.
     public private(set) var book = ConsultationBook()
     /// Bulletins to acknowledge as received, in the order they were stored.
@@ -102,6 +102,14 @@ public struct ConsultationMachine: Sendable {
     }
 
     var nodeID: String { configuration.nodeID }
+
+    /// An amendment took effect: from now on the machine acts under `charter`.
+    public mutating func adopt(_ charter: Charter) {
+        configuration = Configuration(
+            nodeID: configuration.nodeID, network: configuration.network, charter: charter,
+            deadlineGraceMs: configuration.deadlineGraceMs)
+        permissions = Permissions(charter: charter)
+    }
 
     // MARK: - Inputs
 

@@ -7,7 +7,7 @@
 ///
 /// | act | permitted to |
 /// | --- | --- |
-/// | see a group | its members and its convener |
+/// | see a group | its members and its convener (the authority's feed: every node of the charter) |
 /// | issue a bulletin | those who see the group |
 /// | revise (update or cancel) a bulletin | its author, in the bulletin's own group |
 /// | acknowledge a bulletin | those who see its group, other than its author, in its group |
@@ -133,6 +133,15 @@ public struct Permissions: Sendable {
     /// Whether `node` may do `act`, and if not, why.
     public func verdict(_ node: String, _ act: Act) -> Verdict {
         switch act {
+        case .see(AuthorityFeed.group):
+            // The authority's feed (the charter's amendments): every node of the charter.
+            guard charter.node(node) != nil else { return .refused(.notMember(node: node, group: AuthorityFeed.group)) }
+            return .permitted
+        case .issue(AuthorityFeed.group), .propose(AuthorityFeed.group), .vote(AuthorityFeed.group),
+            .decide(AuthorityFeed.group):
+            return .refused(.noGroup(AuthorityFeed.group))
+        case .revise(_, AuthorityFeed.group), .acknowledge(_, AuthorityFeed.group):
+            return .refused(.noGroup(AuthorityFeed.group))
         case .see(let groupID):
             guard let group = charter.group(groupID) else { return .refused(.noGroup(groupID)) }
             guard group.members.contains(node) || group.convener == node else {

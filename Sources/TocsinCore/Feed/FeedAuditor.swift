@@ -35,8 +35,8 @@ public struct AuditFinding: Hashable, Sendable, CustomStringConvertible {
 /// `finish`. It trusts nothing stored except the author's and witnesses' public keys.
 public struct FeedAuditor {
     public let origin: FeedOrigin
-    private let author: Ed25519PublicKey?
-    private let witnesses: [String: Ed25519PublicKey]
+    private let author: AuthorKeys?
+    private let witnesses: [String: [Ed25519PublicKey]]
     private var frontier = MerkleFrontier()
     private var persisted: [Int: [UInt64: SHA256Digest]] = [:]
     private var broken = false
@@ -50,6 +50,11 @@ public struct FeedAuditor {
 
     /// `author` is nil when the charter names no such node: every checkpoint then fails.
     public init(origin: FeedOrigin, author: Ed25519PublicKey?, witnesses: [String: Ed25519PublicKey]) {
+        self.init(origin: origin, author: author.map(AuthorKeys.init), witnesses: witnesses.mapValues { [$0] })
+    }
+
+    /// `author`: the keys that may sign the feed; `witnesses`: every key each witness had.
+    public init(origin: FeedOrigin, author: AuthorKeys?, witnesses: [String: [Ed25519PublicKey]]) {
         self.origin = origin
         self.author = author
         self.witnesses = witnesses
@@ -120,14 +125,14 @@ public struct FeedAuditor {
         }
         for cosignature in signed.cosignatures {
             cosignatureCount += 1
-            guard let key = witnesses[cosignature.witnessName] else {
+            guard let keys = witnesses[cosignature.witnessName] else {
                 report(
                     nil,
                     "checkpoint of size \(checkpoint.size): cosignature by unknown witness \(cosignature.witnessName)")
                 continue
             }
             do {
-                try cosignature.verify(checkpoint: checkpoint, publicKey: key)
+                try cosignature.verify(checkpoint: checkpoint, anyOf: keys)
             } catch {
                 report(nil, "checkpoint of size \(checkpoint.size): \(error)")
             }

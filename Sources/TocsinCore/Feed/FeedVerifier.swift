@@ -7,7 +7,9 @@ import TocsinCrypto
 /// batch is durably stored, so a failed write leaves both store and verifier unchanged.
 public struct FeedVerifier: Sendable {
     public let origin: FeedOrigin
-    public let author: Ed25519PublicKey
+    /// The keys that may sign the feed's checkpoints (they change when an amendment rotates
+    /// or revokes the author's key).
+    public internal(set) var author: AuthorKeys
     public private(set) var frontier: MerkleFrontier
     /// The latest author-signed checkpoint held (nil for an empty feed).
     public private(set) var latest: SignedCheckpoint?
@@ -21,8 +23,16 @@ public struct FeedVerifier: Sendable {
         origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier = MerkleFrontier(),
         latest: SignedCheckpoint? = nil, isFrozen: Bool = false
     ) {
+        self.init(
+            origin: origin, authorKeys: AuthorKeys(author), frontier: frontier, latest: latest, isFrozen: isFrozen)
+    }
+
+    public init(
+        origin: FeedOrigin, authorKeys: AuthorKeys, frontier: MerkleFrontier = MerkleFrontier(),
+        latest: SignedCheckpoint? = nil, isFrozen: Bool = false
+    ) {
         self.origin = origin
-        self.author = author
+        self.author = authorKeys
         self.frontier = frontier
         self.latest = latest
         self.isFrozen = isFrozen
@@ -128,4 +138,7 @@ public struct FeedVerifier: Sendable {
 
     /// Freezes the feed: it accepts nothing once a fork proof is held.
     public mutating func freeze() { isFrozen = true }
+
+    /// Accepts again after an amendment revoked the key of the only fork proof held.
+    mutating func thaw() { isFrozen = false }
 }

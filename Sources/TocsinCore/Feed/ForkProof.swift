@@ -39,6 +39,12 @@ public struct ForkProof: Hashable, Sendable {
 
     /// Checks the evidence against the author's key.
     public func verify(author: Ed25519PublicKey) throws(ForkProofError) {
+        try verify(author: AuthorKeys(author))
+    }
+
+    /// Checks the evidence against the keys that may sign the feed: a checkpoint signed only
+    /// by a key revoked below its size is not the author's, and proves nothing.
+    public func verify(author: AuthorKeys) throws(ForkProofError) {
         let a = first.checkpoint
         let b = second.checkpoint
         guard a.origin == b.origin else { throw ForkProofError.differentOrigins }

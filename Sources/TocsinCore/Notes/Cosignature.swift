@@ -56,4 +56,16 @@ public struct Cosignature: Hashable, Sendable {
             throw NoteError.badSignature(keyName: witnessName)
         }
     }
+
+    /// Verifies with whichever of `keys` the line names (by key ID): a witness keeps the
+    /// cosignatures it made with a key it has since rotated.
+    public func verify(checkpoint: Checkpoint, anyOf keys: [Ed25519PublicKey]) throws(NoteError) {
+        for key in keys {
+            guard let noteKey = try? NoteKey(name: witnessName, publicKey: key, type: .cosignatureV1),
+                noteKey.keyID == keyID
+            else { continue }
+            return try verify(checkpoint: checkpoint, publicKey: key)
+        }
+        throw NoteError.notSignedBy(keyName: witnessName)
+    }
 }

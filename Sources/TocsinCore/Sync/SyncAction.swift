@@ -26,6 +26,9 @@ public enum SyncAction: Sendable {
     /// Call `SyncNode.forwardCosignatures()` shortly (tens of milliseconds): new cosignatures
     /// are waiting to be forwarded together.
     case forwardCosignaturesSoon
+    /// The node now runs under this version of the charter (an amendment took effect): the
+    /// edge updates what it checks outside the machine (certificate pins, the consultation).
+    case adoptCharter(CharterVersion)
     /// Tell the operator: something notable happened, or (`warning`) a peer misbehaved.
     case log(peer: String?, String, warning: Bool = false)
 }

@@ -22,10 +22,11 @@ public struct SyncFeed: Sendable {
     /// cosignatures, the roots of every stored checkpoint by size, and whether a fork proof
     /// froze it.
     public init(
-        origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier, latest: SignedCheckpoint?,
+        origin: FeedOrigin, author: AuthorKeys, frontier: MerkleFrontier, latest: SignedCheckpoint?,
         checkpointRoots: [UInt64: SHA256Digest], isFrozen: Bool
     ) {
-        verifier = FeedVerifier(origin: origin, author: author, frontier: frontier, latest: latest, isFrozen: isFrozen)
+        verifier = FeedVerifier(
+            origin: origin, authorKeys: author, frontier: frontier, latest: latest, isFrozen: isFrozen)
         self.latest = latest
         latestNote = latest.map { Array($0.note.formatted.utf8) } ?? []
         self.checkpointRoots = checkpointRoots
@@ -34,7 +35,7 @@ public struct SyncFeed: Sendable {
 
     /// A feed restored from a list of its stored checkpoints (the last with its cosignatures).
     public init(
-        origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier, checkpoints: [SignedCheckpoint],
+        origin: FeedOrigin, author: AuthorKeys, frontier: MerkleFrontier, checkpoints: [SignedCheckpoint],
         isFrozen: Bool
     ) {
         self.init(
@@ -45,9 +46,24 @@ public struct SyncFeed: Sendable {
             isFrozen: isFrozen)
     }
 
+    /// A feed restored from a list of its stored checkpoints, its author having one key.
+    public init(
+        origin: FeedOrigin, author: Ed25519PublicKey, frontier: MerkleFrontier, checkpoints: [SignedCheckpoint],
+        isFrozen: Bool
+    ) {
+        self.init(
+            origin: origin, author: AuthorKeys(author), frontier: frontier, checkpoints: checkpoints,
+            isFrozen: isFrozen)
+    }
+
     /// An empty feed.
-    public init(origin: FeedOrigin, author: Ed25519PublicKey) {
+    public init(origin: FeedOrigin, author: AuthorKeys) {
         self.init(origin: origin, author: author, frontier: MerkleFrontier(), checkpoints: [], isFrozen: false)
+    }
+
+    /// An empty feed whose author has one key.
+    public init(origin: FeedOrigin, author: Ed25519PublicKey) {
+        self.init(origin: origin, author: AuthorKeys(author))
     }
 
     /// Records a batch that follows what the feed holds (verified and stored).

@@ -22,16 +22,30 @@ extension SyncNode {
                 return refuse(peer, .malformed, "Heads names \(head.origin.prefix(100).debugDescription) twice")
             }
             var actions: [SyncAction] = []
-            for head in heads.heads {
-                actions += receivedHead(head, from: peer, now: now)
+            // The authority feed first: an amendment the peer holds may change the keys and
+            // members the rest is judged by, so the rest waits until it is fetched and stored.
+            let authority = authorityOrigin.description
+            var others = heads
+            if chain != nil, let position = heads.heads.firstIndex(where: { $0.origin == authority }) {
+                actions += receivedHead(heads.heads[position], from: peer, now: now, inHeads: true)
+                if actions.contains(where: { if case .close = $0 { return true } else { return false } }) {
+                    return actions
+                }
+                others.heads.remove(at: position)
+                if isCatchingUpAuthority {
+                    deferredHeads[peer] = others
+                    return actions
+                }
+            }
+            for head in others.heads {
+                actions += receivedHead(head, from: peer, now: now, inHeads: true)
                 if actions.contains(where: { if case .close = $0 { return true } else { return false } }) {
                     return actions
                 }
             }
             // A peer's full list of heads tells this node what the network holds of its own
             // feeds in the groups that peer shares with it.
-            for group in configuration.charter.groups
-            where maySee(peer, group.id) && maySee(configuration.nodeID, group.id) {
+            for group in charter.groups where maySee(peer, group.id) && maySee(configuration.nodeID, group.id) {
                 heardOwnHeads.insert(group.id)
             }
             return actions
@@ -86,42 +100,77 @@ extension SyncNode {
     }
 
     /// Resolves an origin a peer named: ours, in a group both sides may see, by a known author.
-    func permittedOrigin(_ text: String, from peer: String) -> Result<(FeedOrigin, Ed25519PublicKey), RefusalReason> {
+    func permittedOrigin(_ text: String, from peer: String) -> Result<(FeedOrigin, AuthorKeys), RefusalReason> {
         guard let origin = try? FeedOrigin(parsing: text) else {
             return .failure(RefusalReason(.malformed, "malformed origin \(text.prefix(100).debugDescription)"))
         }
         guard origin.networkShortHex == configuration.network.shortHex else {
             return .failure(RefusalReason(.wrongNetwork, "\(origin) is of another network"))
         }
-        guard maySee(peer, origin.group), maySee(configuration.nodeID, origin.group) else {
-            return .failure(RefusalReason(.notPermitted, "\(origin) is of a group this session may not carry"))
+        if let refusal = Self.refusal(of: origin, to: peer, by: configuration.nodeID, under: permissions) {
+            // Permitted under another version held: the peer has not adopted the version in
+            // force here yet, or adopted one this node has not (an amendment in flight). The
+            // message is passed over; the session stays.
+            let transitional =
+                chain?.versions.contains { version in
+                    Self.refusal(
+                        of: origin, to: peer, by: configuration.nodeID, under: Permissions(charter: version.charter))
+                        == nil
+                } ?? false
+            return .failure(RefusalReason(.notPermitted, refusal, isTransitional: transitional))
         }
-        guard let key = configuration.charter.node(origin.author)?.publicKey else {
+        guard let key = authorKeys(for: origin) else {
             return .failure(RefusalReason(.notPermitted, "\(origin.author) is not a node of the charter"))
         }
-        // A feed exists only where its author may write: a member of the group.
-        guard maySee(origin.author, origin.group) else {
-            return .failure(RefusalReason(.notPermitted, "\(origin.author) is not a member of \(origin.group)"))
-        }
         return .success((origin, key))
+    }
+
+    /// Why `origin` may not travel between this node and `peer` under `permissions` (nil: it may):
+    /// both must see its group, and its author must be a member of it (the authority's feed:
+    /// every node of the charter).
+    static func refusal(
+        of origin: FeedOrigin, to peer: String, by node: String, under permissions: Permissions
+    )
+        -> String?
+    {
+        guard permissions.permits(peer, .see(group: origin.group)), permissions.permits(node, .see(group: origin.group))
+        else { return "\(origin) is of a group this session may not carry" }
+        if AuthorityFeed.isAuthorityFeed(origin) { return nil }
+        guard permissions.charter.node(origin.author) != nil else {
+            return "\(origin.author) is not a node of the charter"
+        }
+        // A feed exists only where its author may write: a member of the group.
+        guard permissions.permits(origin.author, .see(group: origin.group)) else {
+            return "\(origin.author) is not a member of \(origin.group)"
+        }
+        return nil
     }
 
     struct RefusalReason: Error {
         let code: Tocsin_V1_ErrorCode
         let reason: String
-        init(_ code: Tocsin_V1_ErrorCode, _ reason: String) {
+        /// Permitted under another charter version held: passed over, not a fault.
+        let isTransitional: Bool
+        init(_ code: Tocsin_V1_ErrorCode, _ reason: String, isTransitional: Bool = false) {
             self.code = code
             self.reason = reason
+            self.isTransitional = isTransitional
         }
     }
 
-    mutating func receivedHead(_ head: Tocsin_V1_Head, from peer: String, now: UInt64) -> [SyncAction] {
+    mutating func receivedHead(
+        _ head: Tocsin_V1_Head, from peer: String, now: UInt64, inHeads: Bool = false
+    ) -> [SyncAction] {
         let origin: FeedOrigin
-        let author: Ed25519PublicKey
+        let author: AuthorKeys
         switch permittedOrigin(head.origin, from: peer) {
-        case .failure(let refusal): return refuse(peer, refusal.code, refusal.reason)
+        case .failure(let refusal):
+            return refusal.isTransitional ? [] : refuse(peer, refusal.code, refusal.reason)
         case .success(let resolved): (origin, author) = resolved
         }
+        // Pushed while an amendment is being fetched: judged when the peer's next `Heads`
+        // comes (those are set aside and replayed), under the charter it brings.
+        if !inHeads, !AuthorityFeed.isAuthorityFeed(origin), isCatchingUpAuthority { return [] }
         var feed = feed(origin, author: author)
         if feed.verifier.isFrozen { return [] }
         // The note held, cosignatures and all, sent again: nothing to verify, nothing to learn.
@@ -186,11 +235,16 @@ extension SyncNode {
             guard !known.contains(cosignature.witnessName) else { continue }
             // A line by a witness this charter does not know is passed over, as signed notes
             // pass over unknown keys (a later witness policy must not split the network).
+            // So is a line under a witness's name with a key ID none of its keys has (a key
+            // this node does not know yet, or one revoked).
             guard let witness = WitnessName.node(in: cosignature.witnessName, network: configuration.network),
-                let key = configuration.charter.node(witness)?.publicKey
+                let key = witnessKeys(of: witness).first(where: {
+                    (try? NoteKey(name: cosignature.witnessName, publicKey: $0, type: .cosignatureV1))?.keyID
+                        == cosignature.keyID
+                })
             else { continue }
-            // The first cosignature by a known witness that does not verify closes the session:
-            // a peer forwards only what it verified.
+            // The first cosignature by a known witness key that does not verify closes the
+            // session: a peer forwards only what it verified.
             guard (try? cosignature.verify(checkpoint: latest.checkpoint, publicKey: key)) != nil else {
                 return refuse(
                     peer, .unverifiable,
@@ -244,7 +298,8 @@ extension SyncNode {
     mutating func receivedWant(_ request: Tocsin_V1_Want, from peer: String) -> [SyncAction] {
         let origin: FeedOrigin
         switch permittedOrigin(request.origin, from: peer) {
-        case .failure(let refusal): return refuse(peer, refusal.code, refusal.reason)
+        case .failure(let refusal):
+            return refusal.isTransitional ? [] : refuse(peer, refusal.code, refusal.reason)
         case .success(let resolved): origin = resolved.0
         }
         guard request.from < request.to else { return refuse(peer, .malformed, "Want with an empty range") }
@@ -260,9 +315,10 @@ extension SyncNode {
 
     mutating func receivedEntries(_ message: Tocsin_V1_Entries, from peer: String, now: UInt64) -> [SyncAction] {
         let origin: FeedOrigin
-        let author: Ed25519PublicKey
+        let author: AuthorKeys
         switch permittedOrigin(message.origin, from: peer) {
-        case .failure(let refusal): return refuse(peer, refusal.code, refusal.reason)
+        case .failure(let refusal):
+            return refusal.isTransitional ? [] : refuse(peer, refusal.code, refusal.reason)
         case .success(let resolved): (origin, author) = resolved
         }
         var feed = feed(origin, author: author)
@@ -276,6 +332,10 @@ extension SyncNode {
                 checkpointNote: Array(message.checkpoint))
         } catch {
             return refuse(peer, .unverifiable, "\(origin) entries from \(message.firstIndex): \(error)")
+        }
+        // The authority signed them, and each must also be a valid amendment of the chain.
+        if AuthorityFeed.isAuthorityFeed(origin), let refusal = acceptAmendments(batch) {
+            return refuse(peer, .unverifiable, "\(origin): \(refusal)")
         }
         feed.record(batch)
         // As sent, with the cosignatures it carried (`batch` holds the author's note only).
@@ -329,9 +389,10 @@ extension SyncNode {
         } catch {
             return refuse(peer, .malformed, "unreadable fork proof: \(error)")
         }
-        let author: Ed25519PublicKey
+        let author: AuthorKeys
         switch permittedOrigin(proof.origin, from: peer) {
-        case .failure(let refusal): return refuse(peer, refusal.code, refusal.reason)
+        case .failure(let refusal):
+            return refusal.isTransitional ? [] : refuse(peer, refusal.code, refusal.reason)
         case .success(let resolved): author = resolved.1
         }
         do {

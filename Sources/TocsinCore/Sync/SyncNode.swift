@@ -30,15 +30,25 @@ public struct SyncNode: Sendable {
         public let maximumClockSkewSeconds: UInt64
         /// Who may see which group, under `charter`.
         public let permissions: Permissions
+        /// Every version of the charter held, when the node follows the authority feed (nil:
+        /// it runs under `charter` alone, as tests and tools may).
+        public let chain: CharterChain?
+        /// Whether the node cosigns every checkpoint it verifies (relays, and nodes configured
+        /// with `witness = true`); otherwise, with `witnessKey`, only those of the feeds the
+        /// charter's witness policy names it for.
+        public let witnessesEverything: Bool
 
         public init(
             nodeID: String, network: NetworkID, charter: Charter, witnessKey: Ed25519PrivateKey?,
             maximumBatchEntries: Int = 1000, maximumBatchBytes: Int = FeedBatch.maximumBytes,
-            maximumBatchesPerWant: Int = 16, wantTimeoutSeconds: UInt64 = 5, maximumClockSkewSeconds: UInt64 = 300
+            maximumBatchesPerWant: Int = 16, wantTimeoutSeconds: UInt64 = 5, maximumClockSkewSeconds: UInt64 = 300,
+            chain: CharterChain? = nil, witnessesEverything: Bool = true
         ) {
             self.nodeID = nodeID
             self.network = network
             self.charter = charter
+            self.chain = chain
+            self.witnessesEverything = witnessesEverything
             self.witnessKey = witnessKey
             self.maximumBatchEntries = maximumBatchEntries
             self.maximumBatchBytes = maximumBatchBytes
@@ -90,6 +100,18 @@ public struct SyncNode: Sendable {
     }
 
     public let configuration: Configuration
+    /// The charter in force: it changes when an amendment takes effect (`adoptDue`).
+    public internal(set) var charter: Charter
+    /// Who may do what under `charter`.
+    public internal(set) var permissions: Permissions
+    /// Every version of the charter held (nil when the node runs under one charter).
+    public internal(set) var chain: CharterChain?
+    /// Chains that include authority batches verified and not yet durable, by the authority
+    /// feed's size: the chain advances only once they are stored.
+    var chainsBeingStored: [UInt64: CharterChain] = [:]
+    /// `Heads` set aside while the authority feed catches up: replayed once it has, so that an
+    /// amendment is adopted before anything else the peer holds is judged.
+    var deferredHeads: [String: Tocsin_V1_Heads] = [:]
     public internal(set) var feeds: [FeedOrigin: SyncFeed]
     public internal(set) var forkProofs: [FeedOrigin: ForkProof]
     var peers: [String: Peer] = [:]
@@ -138,6 +160,9 @@ public struct SyncNode: Sendable {
         ownFeedKnown: [FeedOrigin: UInt64] = [:]
     ) {
         self.configuration = configuration
+        self.charter = configuration.charter
+        self.permissions = configuration.permissions
+        self.chain = configuration.chain
         self.ownFeedKnown = ownFeedKnown
         self.feeds = Dictionary(feeds.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
         var proofs: [FeedOrigin: ForkProof] = [:]
@@ -155,11 +180,11 @@ public struct SyncNode: Sendable {
 
     /// Whether `node` may see the feeds of `group` (`Permissions`).
     func maySee(_ node: String, _ group: String) -> Bool {
-        configuration.permissions.permits(node, .see(group: group))
+        permissions.permits(node, .see(group: group))
     }
 
     /// The held feed, or a new empty one (frozen at once if a fork proof for it is held).
-    func feed(_ origin: FeedOrigin, author: Ed25519PublicKey) -> SyncFeed {
+    func feed(_ origin: FeedOrigin, author: AuthorKeys) -> SyncFeed {
         if let feed = feeds[origin] { return feed }
         var feed = SyncFeed(origin: origin, author: author)
         if forkProofs[origin] != nil { feed.verifier.freeze() }
@@ -170,15 +195,18 @@ public struct SyncNode: Sendable {
 
     /// A session with `peer` (identified by its certificate) is up: say hello.
     public mutating func connected(peer: String) -> [SyncAction] {
-        guard configuration.charter.node(peer) != nil, peer != configuration.nodeID else {
+        guard charter.node(peer) != nil, peer != configuration.nodeID else {
             return [.close(peer: peer, reason: "\(peer) is not a node of the charter")]
+        }
+        guard charter.node(configuration.nodeID) != nil else {
+            return [.close(peer: peer, reason: "this node is not in charter version \(charter.version)")]
         }
         peers[peer] = Peer()
         var hello = Tocsin_V1_Hello()
         hello.protocolVersion = Self.protocolVersion
         hello.networkID = Data(configuration.network.digest.bytes)
         hello.nodeID = configuration.nodeID
-        hello.charterVersion = configuration.charter.version
+        hello.charterVersion = charter.version
         return [.send(peer: peer, .with { $0.hello = hello })]
     }
 
@@ -188,6 +216,7 @@ public struct SyncNode: Sendable {
     @discardableResult
     public mutating func disconnected(peer: String, now: UInt64 = 0) -> [SyncAction] {
         peers[peer] = nil
+        deferredHeads[peer] = nil
         receivedFrom = receivedFrom.filter { $0.value != peer }
         var actions: [SyncAction] = []
         for (origin, asked) in pending.sorted(by: { $0.key < $1.key }) where asked.peer == peer {
@@ -209,12 +238,12 @@ public struct SyncNode: Sendable {
     /// The node's own author appended and stored a batch: push its checkpoint.
     public mutating func appended(_ batch: FeedBatch) -> [SyncAction] {
         if feeds[batch.origin] == nil {
-            guard let key = configuration.charter.node(batch.origin.author)?.publicKey else {
+            guard let keys = authorKeys(for: batch.origin) else {
                 return [
                     .log(peer: nil, "\(batch.origin.author) is not in the charter; \(batch.origin) is not replicated")
                 ]
             }
-            feeds[batch.origin] = SyncFeed(origin: batch.origin, author: key)
+            feeds[batch.origin] = SyncFeed(origin: batch.origin, author: keys)
         }
         feeds[batch.origin]!.record(batch)
         return push(batch.origin, except: nil)
@@ -244,9 +273,13 @@ public struct SyncNode: Sendable {
         let own = ownCosignaturesBeingStored[origin]?[size]
         ownCosignaturesBeingStored[origin] = ownCosignaturesBeingStored[origin]?.filter { $0.key > size }
         if ownCosignaturesBeingStored[origin]?.isEmpty == true { ownCosignaturesBeingStored[origin] = nil }
+        var adopted: [SyncAction] = []
+        if AuthorityFeed.isAuthorityFeed(origin) {
+            adopted = authorityStored(size: size, now: now)
+        }
         guard var feed = feeds[origin], let latest = feed.latest, latest.checkpoint.size == size,
             !feed.verifier.isFrozen
-        else { return [] }
+        else { return adopted }
         let sender = receivedFrom.removeValue(forKey: origin)
         var excluded = sender
         if let own, !latest.cosignatures.contains(where: { $0.witnessName == witnessName }) {
@@ -260,7 +293,7 @@ public struct SyncNode: Sendable {
         if let sources = cosignaturesToForward[origin], excluded == nil || sources == [excluded!] {
             cosignaturesToForward[origin] = nil
         }
-        return push(origin, except: excluded)
+        return push(origin, except: excluded) + adopted
     }
 
     /// This witness's cosignature of `checkpoint` (nil for a node that witnesses nothing). It
@@ -269,7 +302,8 @@ public struct SyncNode: Sendable {
     /// which cite its own first witnessing, would no longer agree with what its members hold.
     func cosignature(of checkpoint: SignedCheckpoint, now: UInt64) -> Cosignature? {
         guard let key = configuration.witnessKey,
-            !checkpoint.cosignatures.contains(where: { $0.witnessName == witnessName })
+            !checkpoint.cosignatures.contains(where: { $0.witnessName == witnessName }),
+            configuration.witnessesEverything || isNamedWitness(of: checkpoint.checkpoint.origin)
         else { return nil }
         return try? Cosignature.sign(checkpoint.checkpoint, witnessName: witnessName, key: key, timestamp: now)
     }
@@ -326,7 +360,10 @@ public struct SyncNode: Sendable {
 
     /// Replaces what is held with what the store really holds (after a failed write), keeping
     /// the sessions and what peers announced.
-    public mutating func reload(feeds reloaded: [SyncFeed], forkProofs proofs: [ForkProof]) {
+    public mutating func reload(feeds reloaded: [SyncFeed], forkProofs proofs: [ForkProof], chain: CharterChain? = nil)
+    {
+        if let chain { self.chain = chain }
+        chainsBeingStored = [:]
         feeds = Dictionary(reloaded.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
         for proof in proofs {
             if let origin = try? FeedOrigin(parsing: proof.origin) { forkProofs[origin] = proof }
@@ -410,10 +447,16 @@ public struct SyncNode: Sendable {
 
     // MARK: - Building messages
 
-    /// `Heads` with every feed `peer` may see, then the fork proofs it may see.
+    /// `Heads` with every feed `peer` may see (the authority feed first), then the fork proofs
+    /// it may see.
     func heads(for peer: String) -> [SyncAction] {
         var heads = Tocsin_V1_Heads()
-        for origin in feeds.keys.sorted() where maySee(peer, origin.group) {
+        let origins = feeds.keys.sorted { left, right in
+            let (leftFirst, rightFirst) = (AuthorityFeed.isAuthorityFeed(left), AuthorityFeed.isAuthorityFeed(right))
+            return leftFirst != rightFirst ? leftFirst : left < right
+        }
+        for origin in origins
+        where Self.refusal(of: origin, to: peer, by: configuration.nodeID, under: permissions) == nil {
             guard let feed = feeds[origin], feed.latest != nil else { continue }
             heads.heads.append(
                 .with {
@@ -437,7 +480,8 @@ public struct SyncNode: Sendable {
             $0.checkpoint = Data(feed.latestNote)
         }
         let recipients = establishedPeers.filter { peer in
-            peer != excluded && maySee(peer, origin.group) && peers[peer]?.holds[origin]?.covers(latest) != true
+            peer != excluded && peers[peer]?.holds[origin]?.covers(latest) != true
+                && Self.refusal(of: origin, to: peer, by: configuration.nodeID, under: permissions) == nil
         }
         return recipients.map { peer in
             // A peer known to hold this checkpoint keeps the cosignatures it is sent. One behind

@@ -1,0 +1,322 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+
+/// The charter's amendments: the chain of versions, what makes an amendment valid, the
+/// version in force, and the keys each version lets sign.
+@Suite struct CharterChainTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let network = try! FictionalNetwork.make(nationals: 3, relays: 2, now: now)
+    static let hour: Int64 = 3_600_000
+    static let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+
+    /// Version 2: XD admitted to nro.
+    static func admission() throws -> (FictionalNetwork.Member, Charter) {
+        let newcomer = try network.issueMember(id: "XD", now: now)
+        let charter = network.charter.amended(
+            version: 2, nodes: { $0 + [newcomer.node] },
+            groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members + ["XD"]) : $0 } })
+        return (newcomer, charter)
+    }
+
+    @Test func anAmendmentSignedByTheAuthorityExtendsTheChainAndTakesEffectAtItsTime() throws {
+        let (_, charter) = try Self.admission()
+        let bundle = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs + Self.hour)
+        let chain = try bundle.verify(
+            genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        #expect(chain.versions.map(\.version) == [1, 2])
+        #expect(chain.latest.charter.group("nro")?.members.contains("XD") == true)
+        #expect(chain.latest.charter.replaces == Self.network.genesisChain.genesis.sha256)
+        #expect(chain.inForce(atMs: Self.nowMs).version == 1)
+        #expect(chain.inForce(atMs: Self.nowMs + Self.hour - 1).version == 1)
+        #expect(chain.inForce(atMs: Self.nowMs + Self.hour).version == 2)
+        // The network id stays the genesis charter's.
+        #expect(chain.network == Self.network.networkID)
+        // The file round-trips.
+        let reread = try AmendmentBundle(serialized: bundle.serialized)
+        #expect(reread.entries == bundle.entries)
+        #expect(reread.checkpoint.checkpoint == bundle.checkpoint.checkpoint)
+    }
+
+    @Test func eachBadAmendmentIsRefusedWithItsReason() throws {
+        let chain = Self.network.genesisChain
+        let (_, charter) = try Self.admission()
+        func entry(
+            _ toml: String, signer: Ed25519PrivateKey = Self.network.authority.key, version: UInt64? = nil
+        )
+            throws -> [UInt8]
+        {
+            let bytes = Array(toml.utf8)
+            var update = Tocsin_V1_CharterUpdate()
+            let parsedVersion = try Charter(toml: bytes).version
+            update.version = version ?? parsedVersion
+            update.charterToml = Data(bytes)
+            update.signature = Data(signer.signature(for: bytes))
+            return try Tocsin_V1_Entry.with {
+                $0.kind = .charter
+                $0.authorTimeMs = 1
+                $0.charter = update
+            }.serializedBytes()
+        }
+        let latestHash = chain.latest.sha256
+        func text(_ charter: Charter, replaces: SHA256Digest? = latestHash, takesEffect: Int64? = 0) -> String {
+            Charter(
+                network: charter.network, version: charter.version, replaces: replaces, takesEffectMs: takesEffect,
+                nodes: charter.nodes, groups: charter.groups
+            ).renderTOML()
+        }
+        let good = text(charter)
+        #expect(throws: Never.self) { try chain.amendment(entry: try entry(good), index: 0) }
+        #expect(throws: AmendmentError.badSignature(version: 2)) {
+            try chain.amendment(entry: try entry(good, signer: Self.network.members[0].key), index: 0)
+        }
+        #expect(throws: AmendmentError.versionNotHigher(version: 1, current: 1)) {
+            try chain.amendment(entry: try entry(text(charter.amended(version: 1))), index: 0)
+        }
+        let otherHash = SHA256.hash(Array("another charter".utf8))
+        #expect(
+            throws: AmendmentError.wrongPredecessor(
+                version: 2, replaces: otherHash.hex, expected: chain.latest.sha256.hex)
+        ) {
+            try chain.amendment(entry: try entry(text(charter, replaces: otherHash)), index: 0)
+        }
+        #expect(throws: AmendmentError.missingTerms(version: 2)) {
+            try chain.amendment(entry: try entry(text(charter, replaces: nil, takesEffect: nil)), index: 0)
+        }
+        #expect(throws: AmendmentError.versionMismatch(entry: 3, toml: 2)) {
+            try chain.amendment(entry: try entry(good, version: 3), index: 0)
+        }
+        // XA takes a new key and XB is given XA's old one: a key belongs to one node for ever.
+        let oldKey = Self.network.member("XA")!.node.publicKey
+        let newKey = try Ed25519PrivateKey.generate().publicKey
+        let stolen = charter.amended(
+            version: 2,
+            nodes: { nodes in
+                nodes.map { node in
+                    switch node.id {
+                    case "XA": return Charter.Node(id: "XA", name: node.name, role: node.role, publicKey: newKey)
+                    case "XB": return Charter.Node(id: "XB", name: node.name, role: node.role, publicKey: oldKey)
+                    default: return node
+                    }
+                }
+            })
+        #expect {
+            try chain.amendment(entry: try entry(text(stolen)), index: 0)
+        } throws: { error in
+            guard case AmendmentError.keyHistory = error else { return false }
+            return true
+        }
+        // Not a charter entry at all.
+        #expect(throws: AmendmentError.self) {
+            try chain.amendment(
+                entry: SampleEntries.bulletin(number: 1, country: "XA", byteCount: 90, authorTimeMs: 1), index: 0)
+        }
+    }
+
+    @Test func anAmendmentTakingEffectBeforeTheOneItReplacesIsRefused() throws {
+        let (_, charter) = try Self.admission()
+        let second = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs + Self.hour)
+        let chain = try second.verify(
+            genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        let third = try Self.network.amendment(
+            charter.amended(version: 3), after: chain, previous: second, takesEffectMs: Self.nowMs)
+        #expect(throws: AmendmentBundleError.self) {
+            try third.verify(genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        }
+    }
+
+    @Test func aFileWhoseCheckpointIsNotTheAuthoritysIsRefused() throws {
+        let (_, charter) = try Self.admission()
+        let bundle = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        let forged = try SignedCheckpoint.sign(bundle.checkpoint.checkpoint, key: Self.network.members[0].key)
+        let file = AmendmentBundle(entries: bundle.entries, checkpoint: forged, origin: bundle.origin)
+        #expect {
+            try file.verify(genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        } throws: { error in
+            guard case AmendmentBundleError.notSignedByAuthority = error else { return false }
+            return true
+        }
+    }
+
+    // MARK: - Keys
+
+    static func rotation(revokedThrough limits: [String: UInt64]?) throws -> (Ed25519PrivateKey, CharterChain) {
+        let newKey = try Ed25519PrivateKey.generate()
+        let old = Self.network.member("XA")!.node
+        let charter = Self.network.charter.amended(
+            version: 2,
+            nodes: { nodes in
+                nodes.map {
+                    $0.id == "XA"
+                        ? Charter.Node(
+                            id: "XA", name: old.name, role: old.role, publicKey: newKey.publicKey,
+                            previousKeys: [Charter.PreviousKey(publicKey: old.publicKey, validThrough: limits)])
+                        : $0
+                }
+            })
+        let bundle = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        return (
+            newKey,
+            try bundle.verify(genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        )
+    }
+
+    func checkpoint(size: UInt64, by key: Ed25519PrivateKey) throws -> SignedCheckpoint {
+        let origin = try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA")
+        return try SignedCheckpoint.sign(
+            Checkpoint(origin: origin.description, size: size, root: SHA256.hash([UInt8(size)])), key: key)
+    }
+
+    @Test func aRotatedKeyStillVerifiesWhatItSignedAndTheNewKeySignsFromNowOn() throws {
+        let (newKey, chain) = try Self.rotation(revokedThrough: nil)
+        let oldKey = Self.network.member("XA")!.key
+        let keys = try #require(chain.authorKeys(of: "XA", group: "nro", through: 2))
+        #expect(keys.current == newKey.publicKey)
+        #expect(throws: Never.self) { try checkpoint(size: 7, by: oldKey).verify(author: keys) }
+        #expect(throws: Never.self) { try checkpoint(size: 9, by: newKey).verify(author: keys) }
+        // Under version 1 only the old key signs.
+        let before = try #require(chain.authorKeys(of: "XA", group: "nro", through: 1))
+        #expect(throws: NoteError.self) { try checkpoint(size: 9, by: newKey).verify(author: before) }
+        // A rotated key still counts as a witness key; a stranger's does not sign.
+        #expect(chain.witnessKeys(of: "XA", through: 2).contains(oldKey.publicKey))
+        #expect(throws: NoteError.self) {
+            try checkpoint(size: 9, by: Self.network.members[0].key).verify(author: keys)
+        }
+    }
+
+    @Test func aRevokedKeyVerifiesUpToTheNamedSizeAndNothingBeyond() throws {
+        let (newKey, chain) = try Self.rotation(revokedThrough: ["nro": 5])
+        let oldKey = Self.network.member("XA")!.key
+        let keys = try #require(chain.authorKeys(of: "XA", group: "nro", through: 2))
+        #expect(throws: Never.self) { try checkpoint(size: 5, by: oldKey).verify(author: keys) }
+        #expect(throws: NoteError.revokedKey(keyName: try checkpoint(size: 6, by: oldKey).checkpoint.origin, size: 6)) {
+            try checkpoint(size: 6, by: oldKey).verify(author: keys)
+        }
+        #expect(throws: Never.self) { try checkpoint(size: 6, by: newKey).verify(author: keys) }
+        // In a group the amendment does not name, nothing of the old key counts.
+        let elsewhere = try #require(chain.authorKeys(of: "XA", group: "all", through: 2))
+        #expect(elsewhere.keys.contains { $0.publicKey == oldKey.publicKey && $0.maximumSize == 0 })
+        // A revoked key witnesses nothing more.
+        #expect(!chain.witnessKeys(of: "XA", through: 2).contains(oldKey.publicKey))
+        // A fork made with the revoked key beyond its size proves nothing.
+        let fork = ForkProof(sameSize: try checkpoint(size: 8, by: oldKey), try checkpoint(size: 8, by: newKey))
+        #expect(throws: ForkProofError.self) { try fork.verify(author: keys) }
+    }
+
+    @Test func aRevokedKeyIsNeverTrustedAgain() throws {
+        let (_, chain) = try Self.rotation(revokedThrough: ["nro": 5])
+        let oldKey = Self.network.member("XA")!.node.publicKey
+        let restored = chain.latest.charter.amended(
+            version: 3,
+            nodes: { nodes in
+                nodes.map {
+                    $0.id == "XA" ? Charter.Node(id: "XA", name: $0.name, role: $0.role, publicKey: oldKey) : $0
+                }
+            })
+        let previous = try Self.network.amendment(
+            chain.latest.charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        let bundle = try Self.network.amendment(restored, after: chain, previous: previous, takesEffectMs: Self.nowMs)
+        #expect {
+            try bundle.verify(genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        } throws: { error in
+            guard case AmendmentBundleError.amendment(.keyHistory) = error else { return false }
+            return true
+        }
+    }
+
+    // MARK: - Drafts, diffs, witnesses
+
+    @Test func theAmendCommandsDraftGainsItsTermsBeforeTheFirstTable() throws {
+        let draft = Self.network.charter.amended(version: 2).renderTOML()
+        let replaces = Self.network.genesisChain.genesis.sha256
+        let text = try Charter.amendmentText(draft: draft, replaces: replaces, takesEffectMs: Self.nowMs)
+        let parsed = try Charter(toml: Array(text.utf8))
+        #expect(parsed.replaces == replaces)
+        #expect(parsed.takesEffectMs == Self.nowMs)
+        #expect(parsed.nodes == Self.network.charter.nodes)
+        // A draft naming other terms is refused rather than silently changed.
+        #expect(throws: CharterError.self) {
+            try Charter.amendmentText(draft: text, replaces: SHA256.hash([1]), takesEffectMs: Self.nowMs)
+        }
+    }
+
+    @Test func theDiffNamesWhatChanged() throws {
+        let (newcomer, charter) = try Self.admission()
+        let changed = charter.amended(
+            version: 2, nodes: { $0.filter { $0.id != "XB" } },
+            groups: { groups in
+                groups.map { group in
+                    let members = group.members.filter { $0 != "XB" }
+                    return group.id == "all"
+                        ? group.with(members: members, convener: "RS") : group.with(members: members)
+                }
+            })
+        let diff = CharterDiff(from: Self.network.charter, to: changed)
+        let lines = diff.changes.map(\.description)
+        #expect(lines.contains("node XB: removed (was national, National focal point of XB (fictional state))"))
+        #expect(lines.contains("node XD: added national, \(newcomer.node.name)"))
+        #expect(lines.contains("group all: convener RN → RS"))
+        #expect(lines.contains { $0.hasPrefix("group nro: members admitted XD") })
+        #expect(CharterDiff(from: Self.network.charter, to: Self.network.charter).changes.isEmpty)
+    }
+
+    @Test func theWitnessPolicyNeverLetsAnAuthorWitnessItself() throws {
+        let charter = Self.network.charter
+        // nro: RN convenes and is its only relay. Its own feed is witnessed by the other members.
+        let convener = try #require(charter.witnessPolicy(group: "nro", author: "RN"))
+        #expect(convener.witnesses == charter.group("nro")!.members.filter { $0 != "RN" })
+        #expect(convener.quorum == 1)
+        let member = try #require(charter.witnessPolicy(group: "nro", author: "XA"))
+        #expect(member.witnesses == ["RN"])
+        #expect(member.judge(cosigners: ["XB"]).isWitnessed == false)
+        #expect(member.judge(cosigners: ["RN", "XB"]) == (["RN"], true))
+        // all: both relays witness.
+        #expect(charter.witnessPolicy(group: "all", author: "XA")?.witnesses == ["RN", "RS"])
+    }
+
+    @Test func theReservedIDsAreRefusedInACharter() throws {
+        let authorityNode = Self.network.charter.amended(
+            version: 1,
+            nodes: {
+                $0 + [
+                    Charter.Node(
+                        id: "authority", name: "x", role: .observer,
+                        publicKey: try! Ed25519PrivateKey.generate().publicKey)
+                ]
+            })
+        #expect(throws: CharterError.self) { try Charter(toml: Array(authorityNode.renderTOML().utf8)) }
+        let charterGroup = Self.network.charter.amended(
+            version: 1,
+            groups: {
+                $0 + [
+                    Charter.Group(
+                        id: "charter", name: "x", members: ["RN"], convener: "RN", policy: .majority, quorumPercent: nil
+                    )
+                ]
+            })
+        #expect(throws: CharterError.self) { try Charter(toml: Array(charterGroup.renderTOML().utf8)) }
+    }
+
+    @Test func theNewCharterFieldsRoundTripThroughTOML() throws {
+        let (_, chain) = try Self.rotation(revokedThrough: ["nro": 5, "all": 2])
+        let charter = chain.latest.charter.amended(
+            version: 3,
+            groups: { groups in
+                groups.map {
+                    Charter.Group(
+                        id: $0.id, name: $0.name, members: $0.members, convener: $0.convener, policy: $0.policy,
+                        quorumPercent: $0.quorumPercent, deliberationMinutes: $0.deliberationMinutes,
+                        history: .fromAdmission, witnesses: [$0.convener], witnessQuorum: 1)
+                }
+            })
+        let parsed = try Charter(toml: Array(charter.renderTOML().utf8))
+        #expect(parsed == charter)
+        #expect(parsed.node("XA")?.previousKeys.first?.validThrough == ["nro": 5, "all": 2])
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinCrypto
+import TocsinDevelopment
+
+/// The sync machine following the authority feed: amendments fetched, checked, stored and
+/// adopted when they take effect.
+@Suite struct SyncNodeAmendmentTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let network = try! FictionalNetwork.make(nationals: 3, relays: 2, now: now)
+    static let seconds: UInt64 = 1_800_000_000
+    static var nowMs: Int64 { Int64(seconds) * 1000 }
+
+    func node(_ id: String) -> SyncNode {
+        let member = Self.network.member(id)!
+        return SyncNode(
+            configuration: .init(
+                nodeID: id, network: Self.network.networkID, charter: Self.network.charter,
+                witnessKey: member.node.role == .relay ? member.key : nil, chain: Self.network.genesisChain),
+            feeds: [])
+    }
+
+    func hello(from id: String) -> Tocsin_V1_Message {
+        .with {
+            $0.hello = .with {
+                $0.protocolVersion = SyncNode.protocolVersion
+                $0.networkID = Data(Self.network.networkID.digest.bytes)
+                $0.nodeID = id
+                $0.charterVersion = 1
+            }
+        }
+    }
+
+    func established(_ id: String, with peers: [String]) -> SyncNode {
+        var node = node(id)
+        for peer in peers {
+            _ = node.connected(peer: peer)
+            _ = node.received(hello(from: peer), from: peer, now: Self.seconds)
+        }
+        return node
+    }
+
+    static func entries(_ bundle: AmendmentBundle) -> Tocsin_V1_Message {
+        .with {
+            $0.entries = .with {
+                $0.origin = bundle.origin.description
+                $0.firstIndex = 0
+                $0.entries = bundle.entries.map { Data($0) }
+                $0.checkpoint = Data(bundle.checkpoint.note.formatted.utf8)
+            }
+        }
+    }
+
+    static func head(_ bundle: AmendmentBundle) -> Tocsin_V1_Head {
+        .with {
+            $0.origin = bundle.origin.description
+            $0.checkpoint = Data(bundle.checkpoint.note.formatted.utf8)
+        }
+    }
+
+    /// Version 2, in force `offsetMs` from now: XB removed from the network, XA's key rotated.
+    static func amendment(offsetMs: Int64 = 0) throws -> (bundle: AmendmentBundle, newKey: Ed25519PrivateKey) {
+        let newKey = try Ed25519PrivateKey.generate()
+        let charter = network.charter.amended(
+            version: 2,
+            nodes: { nodes in
+                nodes.filter { $0.id != "XB" }.map { node in
+                    node.id == "XA"
+                        ? Charter.Node(
+                            id: "XA", name: node.name, role: node.role, publicKey: newKey.publicKey,
+                            previousKeys: [Charter.PreviousKey(publicKey: node.publicKey)])
+                        : node
+                }
+            },
+            groups: { $0.map { $0.with(members: $0.members.filter { $0 != "XB" }) } })
+        let bundle = try network.amendment(
+            charter, after: network.genesisChain, previous: nil, takesEffectMs: nowMs + offsetMs)
+        return (bundle, newKey)
+    }
+
+    /// Carries out stores at once (reporting them durable), collecting every other action.
+    func run(_ actions: [SyncAction], on node: inout SyncNode, now: UInt64 = Self.seconds) -> [SyncAction] {
+        var seen: [SyncAction] = []
+        for action in actions {
+            seen.append(action)
+            if case .store(let batch) = action {
+                seen += run(node.stored(origin: batch.origin, size: batch.frontier.size, now: now), on: &node, now: now)
+            }
+        }
+        return seen
+    }
+
+    static func closed(_ actions: [SyncAction]) -> [String] {
+        actions.compactMap { if case .close(let peer, _) = $0 { return peer } else { return nil } }
+    }
+
+    static func adopted(_ actions: [SyncAction]) -> [UInt64] {
+        actions.compactMap { if case .adoptCharter(let version) = $0 { return version.version } else { return nil } }
+    }
+
+    @Test func anAmendmentFetchedFromAPeerIsAdoptedWhenItTakesEffectAndClosesTheRemovedNodesSessions() throws {
+        let (bundle, _) = try Self.amendment(offsetMs: 60_000)
+        var relay = established("RN", with: ["XA", "XB", "RS"])
+        // RS announces the authority feed; RN asks for it.
+        let asked = relay.received(.with { $0.heads.heads = [Self.head(bundle)] }, from: "RS", now: Self.seconds)
+        #expect(
+            asked.contains { if case .send("RS", let message) = $0, case .want = message.body { true } else { false } })
+        let stored = run(relay.received(Self.entries(bundle), from: "RS", now: Self.seconds), on: &relay)
+        #expect(stored.contains { if case .store = $0 { true } else { false } })
+        #expect(relay.chain?.latest.version == 2)
+        // Held, not yet in force.
+        #expect(Self.adopted(stored).isEmpty)
+        #expect(relay.charter.version == 1)
+        #expect(relay.adoptDue(nowMs: Self.nowMs + 59_999).isEmpty)
+        let adoption = relay.adoptDue(nowMs: Self.nowMs + 60_000)
+        #expect(Self.adopted(adoption) == [2])
+        #expect(relay.charter.version == 2)
+        #expect(Self.closed(adoption) == ["XB"])
+        #expect(!relay.establishedPeers.contains("XB"))
+        // XB may not come back; nothing more is adopted twice.
+        #expect(Self.closed(relay.connected(peer: "XB")) == ["XB"])
+        #expect(relay.adoptDue(nowMs: Self.nowMs + 120_000).isEmpty)
+    }
+
+    @Test func aNodeCatchingUpTheAuthorityFeedJudgesThePeersOtherFeedsOnlyAfterTheAmendment() throws {
+        let (bundle, newKey) = try Self.amendment()
+        // XA, rotated, has appended under its new key.
+        var author = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA"), key: newKey)
+        let batch = try author.append([SampleEntries.bulletin(number: 1, country: "XA", byteCount: 90, authorTimeMs: 1)]
+        )
+        let xaHead = Tocsin_V1_Head.with {
+            $0.origin = batch.origin.description
+            $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+        }
+        var member = established("XC", with: ["RN"])
+        // RN's Heads: the authority feed first, then XA's feed signed with the new key.
+        let first = member.received(
+            .with { $0.heads.heads = [Self.head(bundle), xaHead] }, from: "RN", now: Self.seconds)
+        #expect(Self.closed(first).isEmpty, "a key the node does not know yet is not a fault while it catches up")
+        // Once the amendment is stored (and in force), the set-aside heads are judged: XA's feed is asked for.
+        let after = run(member.received(Self.entries(bundle), from: "RN", now: Self.seconds), on: &member)
+        #expect(Self.adopted(after) == [2])
+        #expect(
+            after.contains {
+                if case .send("RN", let message) = $0, case .want(let want) = message.body {
+                    return want.origin == batch.origin.description
+                }
+                return false
+            })
+        #expect(Self.closed(after).isEmpty)
+    }
+
+    @Test func anAuthoritySignedBatchWhoseAmendmentIsInvalidIsRefusedAndNothingIsStored() throws {
+        // Signed by the authority, but replacing a charter that is not the genesis charter.
+        let bogusGenesis = try SignedCharter(
+            toml: Array(Self.network.charter.amended(version: 1, nodes: { $0.reversed() }).renderTOML().utf8),
+            signatureFile: Self.network.authority.key.signature(
+                for: Array(Self.network.charter.amended(version: 1, nodes: { $0.reversed() }).renderTOML().utf8)),
+            authority: Self.network.authority.key.publicKey)
+        let wrongChain = CharterChain(genesis: bogusGenesis, authority: Self.network.authority.key.publicKey)
+        let bundle = try Self.network.amendment(
+            Self.network.charter.amended(version: 2), after: wrongChain, previous: nil, takesEffectMs: Self.nowMs)
+        var relay = established("RN", with: ["RS"])
+        _ = relay.received(.with { $0.heads.heads = [Self.head(bundle)] }, from: "RS", now: Self.seconds)
+        let actions = relay.received(Self.entries(bundle), from: "RS", now: Self.seconds)
+        #expect(SyncNodeTests.closes(actions, code: .unverifiable))
+        #expect(relay.chain?.latest.version == 1)
+        // Published by an operator, it is refused with the reason.
+        guard case .failure(let refusal) = relay.publish(bundle, now: Self.seconds) else {
+            Issue.record("an invalid amendment was published")
+            return
+        }
+        #expect(refusal.description.contains("replaces"))
+    }
+
+    @Test func twoAmendmentsAtOneVersionAreAForkAndNeitherIsAdopted() throws {
+        let (first, _) = try Self.amendment(offsetMs: 60_000)
+        let second = try Self.network.amendment(
+            Self.network.charter.amended(version: 2), after: Self.network.genesisChain, previous: nil,
+            takesEffectMs: Self.nowMs + 60_000)
+        var relay = established("RN", with: ["XA", "RS"])
+        guard case .success(let published) = relay.publish(first, now: Self.seconds) else {
+            Issue.record("a valid amendment was refused")
+            return
+        }
+        _ = run(published, on: &relay)
+        let actions = relay.received(.with { $0.heads.heads = [Self.head(second)] }, from: "RS", now: Self.seconds)
+        #expect(actions.contains { if case .storeForkProof = $0 { true } else { false } })
+        // The proof goes to every peer: every node may see the authority feed.
+        let sentTo = actions.compactMap { action -> String? in
+            if case .send(let peer, let message) = action, case .forkProof = message.body { return peer }
+            return nil
+        }
+        #expect(Set(sentTo) == ["XA", "RS"])
+        #expect(relay.adoptDue(nowMs: Self.nowMs + 120_000).isEmpty)
+        #expect(relay.charter.version == 1)
+    }
+
+    @Test func aCheckpointSignedWithARevokedKeyBeyondItsSizeIsRefused() throws {
+        let oldKey = Self.network.member("XA")!.key
+        let newKey = try Ed25519PrivateKey.generate()
+        let charter = Self.network.charter.amended(
+            version: 2,
+            nodes: { nodes in
+                nodes.map { node in
+                    node.id == "XA"
+                        ? Charter.Node(
+                            id: "XA", name: node.name, role: node.role, publicKey: newKey.publicKey,
+                            previousKeys: [Charter.PreviousKey(publicKey: node.publicKey, validThrough: ["nro": 1])])
+                        : node
+                }
+            })
+        let bundle = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        var relay = established("RN", with: ["XC"])
+        guard case .success(let published) = relay.publish(bundle, now: Self.seconds) else {
+            Issue.record("a valid amendment was refused")
+            return
+        }
+        #expect(Self.adopted(run(published, on: &relay)) == [2])
+        var thief = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA"), key: oldKey)
+        let stolen = try thief.append(
+            (0..<2).map { SampleEntries.bulletin(number: $0, country: "XA", byteCount: 90, authorTimeMs: 1) })
+        let offered = relay.received(
+            .with {
+                $0.checkpoint = .with {
+                    $0.origin = stolen.origin.description
+                    $0.checkpoint = Data(stolen.checkpoint.note.formatted.utf8)
+                }
+            }, from: "XC", now: Self.seconds)
+        #expect(SyncNodeTests.closes(offered, code: .unverifiable))
+    }
+}
