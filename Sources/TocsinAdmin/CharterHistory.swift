@@ -47,6 +47,12 @@ public struct CharterHistory: Codable, Sendable, Equatable {
         self.forked = forked
         self.versions = versions
     }
+
+    /// `network_id` in JSON (snake case would split the initials).
+    enum CodingKeys: String, CodingKey {
+        case networkID = "networkId"
+        case inForce, forked, versions
+    }
 }
 
 /// `POST /v1/charter/amendments`: an amendment file to publish.

@@ -7,9 +7,10 @@ import TocsinCrypto
 import TocsinDevelopment
 import TocsinStore
 
-/// Real `tocsind` processes for fault tests: RN convenes nro (RN, XA, XC), RS convenes sro
-/// (RS, XB), and everyone is in the network-wide group; nationals dial their relay, RS dials
-/// RN. The links named go through a `FaultProxy` each (`"XA→RN"`).
+/// Real `tocsind` processes for fault tests: RN convenes nro (RN, XA, XC, and with five
+/// nationals XE), RS convenes sro (RS, XB, and XD), and everyone is in the network-wide group;
+/// nationals dial their relay, RS dials RN. The links named go through a `FaultProxy` each
+/// (`"XA→RN"`).
 final class FaultNetwork: @unchecked Sendable {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
@@ -33,12 +34,12 @@ final class FaultNetwork: @unchecked Sendable {
     /// before any node starts), runs `body`, stops every node and removes the files. Every
     /// node must stop cleanly (status 0): a crash anywhere fails the test.
     static func run(
-        proxied links: [String] = [], prepare: (FaultNetwork) throws -> Void = { _ in },
+        nationals: Int = 3, proxied links: [String] = [], prepare: (FaultNetwork) throws -> Void = { _ in },
         _ body: (FaultNetwork) async throws -> Void
     ) async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let network = try FictionalNetwork.make(nationals: 3, relays: 2, now: Date())
+        let network = try FictionalNetwork.make(nationals: nationals, relays: 2, now: Date())
         let folder = scratch.url.appendingPathComponent("net")
         let layout = try DevelopmentNetwork.write(
             network, to: folder, basePort: DaemonTests.freePorts(network.members.count), antiEntropySeconds: 2)

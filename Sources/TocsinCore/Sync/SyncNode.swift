@@ -273,13 +273,12 @@ public struct SyncNode: Sendable {
         let own = ownCosignaturesBeingStored[origin]?[size]
         ownCosignaturesBeingStored[origin] = ownCosignaturesBeingStored[origin]?.filter { $0.key > size }
         if ownCosignaturesBeingStored[origin]?.isEmpty == true { ownCosignaturesBeingStored[origin] = nil }
-        var adopted: [SyncAction] = []
-        if AuthorityFeed.isAuthorityFeed(origin) {
-            adopted = authorityStored(size: size, now: now)
-        }
+        // An amendment is announced under the charter it was received under (a node it removes
+        // learns of it too), then adopted if it has taken effect.
+        let isAmendment = AuthorityFeed.isAuthorityFeed(origin)
         guard var feed = feeds[origin], let latest = feed.latest, latest.checkpoint.size == size,
             !feed.verifier.isFrozen
-        else { return adopted }
+        else { return isAmendment ? authorityStored(size: size, now: now) : [] }
         let sender = receivedFrom.removeValue(forKey: origin)
         var excluded = sender
         if let own, !latest.cosignatures.contains(where: { $0.witnessName == witnessName }) {
@@ -293,7 +292,8 @@ public struct SyncNode: Sendable {
         if let sources = cosignaturesToForward[origin], excluded == nil || sources == [excluded!] {
             cosignaturesToForward[origin] = nil
         }
-        return push(origin, except: excluded) + adopted
+        let announced = push(origin, except: excluded)
+        return isAmendment ? announced + authorityStored(size: size, now: now) : announced
     }
 
     /// This witness's cosignature of `checkpoint` (nil for a node that witnesses nothing). It
