@@ -14,6 +14,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     /// Why the store cannot write, and since when (nil while it writes): appends are refused
     /// until it can again.
     public var storeProblem: StoreProblem?
+    /// This node's certificate, or a peer's, expiring within 30 days (or expired).
+    public var certificateWarnings: [String]
 
     /// A store that cannot write.
     public struct StoreProblem: Codable, Sendable, Equatable {
@@ -30,7 +32,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
 
     public init(
         nodeID: String, role: String, network: String, networkID: String, charterVersion: UInt64, groups: [String],
-        feeds: Int, entries: UInt64, connectedPeers: [String], forks: Int, storeProblem: StoreProblem? = nil
+        feeds: Int, entries: UInt64, connectedPeers: [String], forks: Int, certificateWarnings: [String] = [],
+        storeProblem: StoreProblem? = nil
     ) {
         self.nodeID = nodeID
         self.role = role
@@ -43,12 +46,13 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         self.connectedPeers = connectedPeers
         self.forks = forks
         self.storeProblem = storeProblem
+        self.certificateWarnings = certificateWarnings
     }
 
     enum CodingKeys: String, CodingKey {
         case nodeID = "nodeId"
         case role, network
         case networkID = "networkId"
-        case charterVersion, groups, feeds, entries, connectedPeers, forks, storeProblem
+        case charterVersion, groups, feeds, entries, connectedPeers, forks, storeProblem, certificateWarnings
     }
 }

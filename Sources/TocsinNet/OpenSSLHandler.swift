@@ -118,7 +118,8 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
             return false
         }
         state = .active(peer: identity.nodeID)
-        context.fireUserInboundEventTriggered(PeerAuthenticated(nodeID: identity.nodeID))
+        let notAfter = (try? connection.peerCertificate())?.notAfter
+        context.fireUserInboundEventTriggered(PeerAuthenticated(nodeID: identity.nodeID, certificateNotAfter: notAfter))
         let writes = bufferedWrites
         bufferedWrites = []
         for (buffer, promise) in writes { encrypt(buffer, promise: promise, context: context) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a peer session ended badly. Each says what happened and what to check.
 public enum PeerSessionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The peer's certificate chains to the authority, but the charter pins another key (or no
@@ -34,4 +36,11 @@ public enum PeerSessionError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Fired inbound once the TLS handshake succeeded and the charter authorized the peer.
 public struct PeerAuthenticated: Sendable, Equatable {
     public let nodeID: String
+    /// When the peer's certificate expires (nil if it does not say).
+    public let certificateNotAfter: Date?
+
+    public init(nodeID: String, certificateNotAfter: Date? = nil) {
+        self.nodeID = nodeID
+        self.certificateNotAfter = certificateNotAfter
+    }
 }

@@ -21,19 +21,39 @@ extension NodeRuntime {
         let store = self.store
         let (heads, forks) = try await read { (try store.heads(), try store.forkProofs().count) }
         let connected = await connectedPeers()
-        let failure = await onQueue { self.storeFailure }
+        let (failure, peerExpiry) = await onQueue { (self.storeFailure, self.peerCertificateExpiry) }
         let charter = self.charter
         return NodeStatus(
             nodeID: nodeID, role: charter.node(nodeID)?.role.rawValue ?? "unknown", network: charter.network,
             networkID: store.networkID.description, charterVersion: charter.version,
             groups: charter.groups.filter { permissions.permits(nodeID, .see(group: $0.id)) }.map(\.id),
             feeds: heads.count, entries: heads.reduce(0) { $0 &+ $1.size }, connectedPeers: connected, forks: forks,
+            certificateWarnings: certificateWarnings(peers: peerExpiry),
             storeProblem: failure.map {
                 NodeStatus.StoreProblem(
                     reason: $0.reason,
                     since: BulletinDraft.timeText(
                         milliseconds: Int64(($0.since.timeIntervalSince1970 * 1000).rounded(.down))))
             })
+    }
+
+    /// Warnings for this node's certificate and its peers' (last seen), 30 days before they
+    /// expire.
+    func certificateWarnings(peers: [String: Date]) -> [String] {
+        let now = clock()
+        var warnings: [String] = []
+        if let certificateNotAfter,
+            let warning = CertificateExpiry.warning(
+                for: "this node's certificate", notAfter: certificateNotAfter, now: now)
+        {
+            warnings.append(warning)
+        }
+        for (peer, notAfter) in peers.sorted(by: { $0.key < $1.key }) {
+            if let warning = CertificateExpiry.warning(for: "\(peer)'s certificate", notAfter: notAfter, now: now) {
+                warnings.append(warning)
+            }
+        }
+        return warnings
     }
 
     /// The peers it dials, and any other peer connected.

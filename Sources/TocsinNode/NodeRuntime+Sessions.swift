@@ -43,7 +43,7 @@ extension NodeRuntime {
 
     // MARK: - Session events (from event loops: each only enqueues)
 
-    func sessionEstablished(peer: String, channel: Channel, isClient: Bool) {
+    func sessionEstablished(peer: String, channel: Channel, isClient: Bool, certificateNotAfter: Date? = nil) {
         queue.async { [self] in
             guard !stopped else {
                 channel.close(promise: nil)
@@ -64,6 +64,14 @@ extension NodeRuntime {
             channels[id] = channel
             dialAttempts[peer] = 0
             logger.info("session established", metadata: ["peer": "\(peer)"])
+            if let certificateNotAfter {
+                peerCertificateExpiry[peer] = certificateNotAfter
+                if let warning = CertificateExpiry.warning(
+                    for: "\(peer)'s certificate", notAfter: certificateNotAfter, now: clock())
+                {
+                    logger.warning("\(warning)", metadata: ["peer": "\(peer)"])
+                }
+            }
             emit(.sessionEstablished(peer: peer))
             perform(sync.connected(peer: peer))
         }

@@ -89,6 +89,10 @@ public final class NodeRuntime: @unchecked Sendable {
     /// How long a peer may leave its send buffer full before its session is closed.
     static let unreadLimit: TimeAmount = .seconds(60)
     var dialAttempts: [String: Int] = [:]
+    /// When each peer's certificate expires, from its last session (warned 30 days before).
+    var peerCertificateExpiry: [String: Date] = [:]
+    /// When this node's own certificate expires.
+    let certificateNotAfter: Date?
     var peers: [PeerAddress] = []
     var listener: Channel?
     var antiEntropyTask: RepeatedTask?
@@ -136,6 +140,7 @@ public final class NodeRuntime: @unchecked Sendable {
         self.nodeID = nodeID
         self.key = key
         self.store = store
+        certificateNotAfter = certificateChain.first?.notAfter
         charterInForce = NIOLockedValueBox(inForce)
         self.group = group
         self.logger = logger
@@ -252,6 +257,7 @@ public final class NodeRuntime: @unchecked Sendable {
         }
         let bound = listener.localAddress?.port ?? port
         logger.info("listening", metadata: ["node": "\(nodeID)", "address": "\(host):\(bound)"])
+        for warning in certificateWarnings(peers: [:]) { logger.warning("\(warning)") }
         return bound
     }
 

@@ -49,7 +49,9 @@ final class SessionHandler: ChannelDuplexHandler {
                 return
             }
             peer = authenticated.nodeID
-            runtime.sessionEstablished(peer: authenticated.nodeID, channel: context.channel, isClient: isClient)
+            runtime.sessionEstablished(
+                peer: authenticated.nodeID, channel: context.channel, isClient: isClient,
+                certificateNotAfter: authenticated.certificateNotAfter)
         }
         context.fireUserInboundEventTriggered(event)
     }

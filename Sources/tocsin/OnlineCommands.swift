@@ -16,7 +16,9 @@ struct Status: ParsableCommand {
         printLine(
             "peers     \(status.connectedPeers.isEmpty ? "none" : status.connectedPeers.joined(separator: ", ")) connected"
         )
+        printLine("charter   version \(status.charterVersion)")
         printLine("forks     \(status.forks)")
+        for warning in status.certificateWarnings { printLine("WARNING   \(warning)") }
         if let problem = status.storeProblem {
             printLine("store     CANNOT WRITE since \(problem.since): \(problem.reason)")
             printLine("          appends are refused until it can; free space in the data directory")

@@ -173,6 +173,29 @@ final class EventWaiter: @unchecked Sendable {
         }
     }
 
+    /// Certificates are issued for a year here; 340 days on, the node warns of its own and of
+    /// each peer's, in its status and its log.
+    @Test func aNodeWarnsOfCertificatesExpiringWithinThirtyDays() async throws {
+        try await LocalNetwork.run(nationals: 1, relays: 1) { local in
+            let later: @Sendable () -> Date = { Date().addingTimeInterval(340 * 86_400) }
+            for id in ["RN", "XA"] { try local.create(id) }
+            try await local.start("RN", peers: [], clock: later)
+            try await local.start("XA", peers: ["RN"], clock: later)
+            #expect(await local.waiter.wait { await local.nodes["XA"]!.connectedPeers() == ["RN"] })
+            let warnings = try await local.nodes["XA"]!.status().certificateWarnings
+            #expect(warnings.contains { $0.hasPrefix("this node's certificate expires") && $0.contains("days") })
+            #expect(warnings.contains { $0.hasPrefix("RN's certificate expires") })
+            #expect(local.logs.lines(of: "tocsin.XA").contains { $0.text.contains("RN's certificate expires") })
+            // Today, nothing to say.
+            #expect(
+                CertificateExpiry.warning(for: "x", notAfter: Date().addingTimeInterval(31 * 86_400), now: Date())
+                    == nil)
+            #expect(
+                CertificateExpiry.warning(for: "x", notAfter: Date().addingTimeInterval(-1), now: Date())?.contains(
+                    "expired") == true)
+        }
+    }
+
     @Test func aBulletinReachesEveryMemberOfItsGroupAndNoOneElse() async throws {
         try await LocalNetwork.run(nationals: 3, relays: 2) { local in
             let ids = ["RN", "RS", "XA", "XB", "XC", "OBS1"]
