@@ -11,10 +11,19 @@ public struct FeedReport: Codable, Sendable, Equatable {
     public var checkpoint: String?
     /// The witness names of its cosignatures.
     public var cosignedBy: [String]
+    /// The feed's witnesses under the charter's witness policy (empty for the authority's feed).
+    public var witnesses: [String]
+    /// How many of them must cosign.
+    public var witnessQuorum: Int
+    /// The witnesses that cosigned the latest checkpoint.
+    public var witnessedBy: [String]
+    /// Whether they are enough.
+    public var witnessed: Bool
 
     public init(
         origin: String, group: String, author: String, size: UInt64, root: String, frozen: Bool, checkpoint: String?,
-        cosignedBy: [String]
+        cosignedBy: [String], witnesses: [String] = [], witnessQuorum: Int = 0, witnessedBy: [String] = [],
+        witnessed: Bool = false
     ) {
         self.origin = origin
         self.group = group
@@ -24,5 +33,9 @@ public struct FeedReport: Codable, Sendable, Equatable {
         self.frozen = frozen
         self.checkpoint = checkpoint
         self.cosignedBy = cosignedBy
+        self.witnesses = witnesses
+        self.witnessQuorum = witnessQuorum
+        self.witnessedBy = witnessedBy
+        self.witnessed = witnessed
     }
 }

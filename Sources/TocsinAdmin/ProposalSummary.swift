@@ -39,10 +39,16 @@ public struct ProposalSummary: Codable, Sendable, Equatable {
         /// nil: not judged yet (waiting for the votes it lists).
         public var holds: Bool?
         public var findings: [String]
+        /// Whether it is final: its checkpoint is witnessed as the charter's witness policy
+        /// asks. Until then it is recorded, not yet witnessed.
+        public var witnessed: Bool
+        /// The witnesses that cosigned a checkpoint including it, and how many are needed.
+        public var witnessedBy: [String]
+        public var witnessesNeeded: Int
 
         public init(
             reference: String, author: String, outcome: String, closedMs: Int64, counted: [String], holds: Bool?,
-            findings: [String]
+            findings: [String], witnessed: Bool = false, witnessedBy: [String] = [], witnessesNeeded: Int = 0
         ) {
             self.reference = reference
             self.author = author
@@ -51,6 +57,9 @@ public struct ProposalSummary: Codable, Sendable, Equatable {
             self.counted = counted
             self.holds = holds
             self.findings = findings
+            self.witnessed = witnessed
+            self.witnessedBy = witnessedBy
+            self.witnessesNeeded = witnessesNeeded
         }
     }
 

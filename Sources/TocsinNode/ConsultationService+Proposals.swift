@@ -95,14 +95,19 @@ extension ConsultationService {
         let group = runtime.charter.group(reference.group)
         let verdicts = Dictionary(
             machine.verdicts(on: reference).map { ($0.decision, $0.findings) }, uniquingKeysWith: { first, _ in first })
+        let charter = runtime.charter
         let decisions = machine.book.decisions(on: reference).map { decision in
             let findings = verdicts[decision.reference] ?? nil
+            let witnessing = WitnessStatus(
+                entry: decision.reference, ledger: store, charter: charter, network: store.networkID)
             return ProposalSummary.Decision(
                 reference: decision.reference.description, author: decision.reference.author,
                 outcome: ConsultationTerms.name(decision.payload.outcome, in: ConsultationTerms.outcomes),
                 closedMs: decision.payload.closedMs,
                 counted: decision.payload.votes.map { ConsultationBook.reference($0.vote).description },
-                holds: findings.map(\.isEmpty), findings: (findings ?? []).map(\.text))
+                holds: findings.map(\.isEmpty), findings: (findings ?? []).map(\.text),
+                witnessed: witnessing?.isWitnessed ?? false, witnessedBy: witnessing?.cosigned ?? [],
+                witnessesNeeded: witnessing?.policy.quorum ?? 0)
         }
         let state = machine.closingDecision(of: reference).map {
             ConsultationTerms.name($0.payload.outcome, in: ConsultationTerms.outcomes)

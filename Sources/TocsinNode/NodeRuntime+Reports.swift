@@ -80,13 +80,19 @@ extension NodeRuntime {
     /// Every feed held, with its head and the witnesses of its latest checkpoint.
     public func feedReports() async throws -> [FeedReport] {
         let store = self.store
+        let charter = self.charter
         return try await read {
             try store.heads().map { head in
-                FeedReport(
+                let witnessing = head.checkpoint.flatMap {
+                    WitnessStatus(checkpoint: $0, origin: head.origin, charter: charter, network: store.networkID)
+                }
+                return FeedReport(
                     origin: head.origin.description, group: head.origin.group, author: head.origin.author,
                     size: head.size, root: head.root.hex, frozen: head.isFrozen,
                     checkpoint: head.checkpoint?.note.formatted,
-                    cosignedBy: head.checkpoint?.cosignatures.map(\.witnessName) ?? [])
+                    cosignedBy: head.checkpoint?.cosignatures.map(\.witnessName) ?? [],
+                    witnesses: witnessing?.policy.witnesses ?? [], witnessQuorum: witnessing?.policy.quorum ?? 0,
+                    witnessedBy: witnessing?.cosigned ?? [], witnessed: witnessing?.isWitnessed ?? false)
             }
         }
     }

@@ -52,8 +52,14 @@ struct Feeds: ParsableCommand {
         if admin.json { return try printJSON(feeds) }
         for feed in feeds {
             let cosigners = feed.cosignedBy.compactMap { $0.split(separator: "/").last }.joined(separator: ",")
+            let witnessing =
+                feed.witnesses.isEmpty
+                ? ""
+                : feed.witnessed
+                    ? "  witnessed (\(feed.witnessedBy.count) of \(feed.witnessQuorum) needed)"
+                    : "  NOT YET WITNESSED (\(feed.witnessedBy.count) of \(feed.witnessQuorum) needed from \(feed.witnesses.joined(separator: ",")))"
             printLine(
-                "\(column("\(feed.group)/\(feed.author)", 14)) size \(feed.size)  root \(feed.root.prefix(16))…  cosigned by [\(cosigners)]\(feed.frozen ? "  FROZEN (fork)" : "")"
+                "\(column("\(feed.group)/\(feed.author)", 14)) size \(feed.size)  root \(feed.root.prefix(16))…  cosigned by [\(cosigners)]\(witnessing)\(feed.frozen ? "  FROZEN (fork)" : "")"
             )
         }
     }

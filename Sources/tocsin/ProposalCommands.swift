@@ -106,6 +106,11 @@ struct ShowProposal: ParsableCommand {
             case nil: verdict = "not yet verified (waiting for the votes it counts)"
             }
             printLine("decision  \(decision.reference) by \(decision.author): \(decision.outcome) — \(verdict)")
+            printLine(
+                decision.witnessed
+                    ? "          final: witnessed by \(decision.witnessedBy.joined(separator: ", ")) (\(decision.witnessesNeeded) needed)"
+                    : "          recorded, not yet witnessed (\(decision.witnessedBy.count) of \(decision.witnessesNeeded) witnesses needed)"
+            )
         }
     }
 }

@@ -13,6 +13,10 @@ struct Show: ParsableCommand {
             let hashes: [String]
             let checkpoint: String
             let verified: Bool
+            /// The checkpoint's witnesses under the charter's witness policy.
+            let witnesses: [String]?
+            let witnessedBy: [String]?
+            let witnessed: Bool?
         }
 
         let reference: String
@@ -59,6 +63,9 @@ struct Show: ParsableCommand {
         }
         let entry = result.entry
         let summary = EntrySummary(bytes: entry.bytes)
+        let witnessing = (try? store.charterChain().latest.charter).flatMap {
+            WitnessStatus(checkpoint: result.checkpoint, origin: entry.origin, charter: $0, network: store.networkID)
+        }
         // The proof is checked before it is shown: a store that cannot prove an entry says so.
         let verified: Bool
         do {
@@ -80,7 +87,8 @@ struct Show: ParsableCommand {
                         ? Report.Proof(
                             treeSize: result.checkpoint.checkpoint.size, root: result.checkpoint.checkpoint.root.hex,
                             hashes: result.proof.map(\.hex), checkpoint: result.checkpoint.note.formatted,
-                            verified: verified) : nil))
+                            verified: verified, witnesses: witnessing?.policy.witnesses,
+                            witnessedBy: witnessing?.cosigned, witnessed: witnessing?.isWitnessed) : nil))
         } else {
             printLine("\(entry.reference)  \(summary.kind)")
             print("origin       \(entry.origin)")
@@ -97,6 +105,7 @@ struct Show: ParsableCommand {
                     "inclusion proof to the checkpoint of size \(result.checkpoint.checkpoint.size) (\(verified ? "verified" : "DOES NOT VERIFY")):"
                 )
                 for (position, hash) in result.proof.enumerated() { print("  \(position)  \(hash.hex)") }
+                if let witnessing { print("checkpoint   \(witnessing)") }
                 print("")
                 print(result.checkpoint.note.formatted, terminator: "")
             }

@@ -318,6 +318,63 @@ import TocsinStore
         }
     }
 
+    /// nro's only relay is its convener, RN: its decisions are in its own feed, which the other
+    /// members witness. Decided while they are offline, the decision is recorded, not yet
+    /// witnessed, and becomes final once a member comes back and cosigns it.
+    @Test func aConvenersDecisionIsFinalOnlyOnceOtherMembersCosignIt() async throws {
+        try await FaultNetwork.run { net in
+            try await net.startAll()
+            let proposal = try await Blocking.run {
+                try net.daemons.client("XA").propose(
+                    ProposalRequest(
+                        group: "nro",
+                        draft: .init(
+                            title: "Exercise: a fact-finding mission", action: "fact-finding-mission", deadline: "6s")))
+            }
+            _ = try await Blocking.run {
+                try net.daemons.client("XA").vote(VoteRequest(proposal: proposal.reference, position: "endorse"))
+            }
+            let reference = try EntryReference(parsing: proposal.reference)
+            try await net.eventually(30).holds("XA's vote witnessed by RN") {
+                ((try? net.daemons.client("RN").proposal(proposal.reference))?.votes ?? []).contains {
+                    $0.witnessedMs != nil
+                }
+            }
+            // The members go offline; RN decides at the deadline, alone.
+            #expect(net.daemons.stop("XA") == 0)
+            #expect(net.daemons.stop("XC") == 0)
+            try await net.eventually(30).holds("RN's decision") {
+                !((try? net.daemons.client("RN").proposal(proposal.reference))?.summary.decisions ?? []).isEmpty
+            }
+            let recorded = try net.daemons.client("RN").proposal(proposal.reference).summary.decisions[0]
+            #expect(!recorded.witnessed, "\(recorded)")
+            #expect(recorded.witnessesNeeded == 1)
+            let feeds = try net.daemons.client("RN").feeds()
+            let own = try #require(feeds.first { $0.group == "nro" && $0.author == "RN" })
+            #expect(own.witnesses == ["XA", "XC"])
+            #expect(!own.witnessed)
+            let shown = try await Commands.tocsin(
+                "proposal", "show", proposal.reference, "--node", net.directory.appendingPathComponent("RN").path)
+            #expect(shown.output.contains("recorded, not yet witnessed"), "\(shown.output)")
+            // XC comes back, fetches the decision and cosigns it: final.
+            try net.daemons.start("XC")
+            try await net.eventually(60).holds("the decision witnessed") {
+                ((try? net.daemons.client("RN").proposal(proposal.reference))?.summary.decisions.first?.witnessed)
+                    == true
+            }
+            let final = try net.daemons.client("RN").proposal(proposal.reference).summary.decisions[0]
+            #expect(final.witnessedBy == ["XC"])
+            let shownFinal = try await Commands.tocsin(
+                "proposal", "show", proposal.reference, "--node", net.directory.appendingPathComponent("XC").path)
+            #expect(shownFinal.output.contains("final: witnessed by XC"), "\(shownFinal.output)")
+            #expect(reference.group == "nro")
+            try net.daemons.start("XA")
+            try await Blocking.run { try net.daemons.waitUntilServing(["XA"]) }
+            let failures = try await net.verifyAll()
+            #expect(failures.isEmpty, "\(failures)")
+        }
+    }
+
     /// An amendment file whose TOML is signed by `key` (not the authority) while the feed's
     /// checkpoint is the authority's.
     static func amendmentSignedBy(
