@@ -80,11 +80,15 @@ public struct ProposalSummary: Codable, Sendable, Equatable {
     public var state: String
     public var standing: Standing
     public var decisions: [Decision]
+    /// The charter version the proposal is judged under (the one in force when it was written).
+    public var charterVersion: UInt64
+    /// The convener who records its decision, under that version.
+    public var convener: String
 
     public init(
         reference: String, group: String, author: String, title: String, action: String, priority: String,
         policy: String, deadlineMs: Int64, closesMs: Int64?, state: String, standing: Standing,
-        decisions: [Decision]
+        decisions: [Decision], charterVersion: UInt64 = 0, convener: String = ""
     ) {
         self.reference = reference
         self.group = group
@@ -98,6 +102,8 @@ public struct ProposalSummary: Codable, Sendable, Equatable {
         self.state = state
         self.standing = standing
         self.decisions = decisions
+        self.charterVersion = charterVersion
+        self.convener = convener
     }
 
     /// Whether a decision on it was flagged by the audit.

@@ -20,8 +20,13 @@ extension ConsultationService {
                 }
                 resolved.append((reference, leafHash))
             }
-            let proposal = try request.draft.proposal(group: group, bulletins: resolved, nowMs: now)
-            if case .refused(let refusal) = permissions.tabling(proposal, by: nodeID, authorTimeMs: now, in: group) {
+            // Judged under the charter in force now, whatever amendments follow: it says which.
+            let charter = runtime.charter
+            var proposal = try request.draft.proposal(group: group, bulletins: resolved, nowMs: now)
+            proposal.charterVersion = charter.version
+            if case .refused(let refusal) = Permissions(charter: charter).tabling(
+                proposal, by: nodeID, authorTimeMs: now, in: group)
+            {
                 switch refusal {
                 case .laxerPolicy: throw ServiceError(.invalid(field: "policy"), refusal.description)
                 case .quorum: throw ServiceError(.invalid(field: "quorum_percent"), refusal.description)
@@ -45,7 +50,9 @@ extension ConsultationService {
             guard case .proposal = entry.payload else {
                 throw ServiceError(.invalid(field: "proposal"), "proposal: \(reference) is not a proposal")
             }
-            try refuse(permissions.verdict(nodeID, .vote(group: reference.group)))
+            // The voters are those of the charter the proposal is judged under.
+            let charter = machine.charter(of: reference) ?? runtime.charter
+            try refuse(Permissions(charter: charter).verdict(nodeID, .vote(group: reference.group)))
             try refuse(machine.voteVerdict(on: reference), as: .conflict)
             return (
                 reference.group,
@@ -92,7 +99,7 @@ extension ConsultationService {
         guard let item = machine.book.proposals[reference],
             let standing = machine.standing(of: reference, nowMs: nowMs, ledger: store)
         else { return nil }
-        let group = runtime.charter.group(reference.group)
+        let group = machine.group(of: reference)
         let verdicts = Dictionary(
             machine.verdicts(on: reference).map { ($0.decision, $0.findings) }, uniquingKeysWith: { first, _ in first })
         let charter = runtime.charter
@@ -127,7 +134,8 @@ extension ConsultationService {
                 objections: standing.objections, abstentions: standing.abstentions,
                 votingMembers: standing.votingMembers, notVoted: standing.notVoted,
                 explanation: standing.explanation),
-            decisions: decisions)
+            decisions: decisions, charterVersion: machine.charter(of: reference)?.version ?? 0,
+            convener: group?.convener ?? "")
     }
 
     /// On the queue.
@@ -137,7 +145,7 @@ extension ConsultationService {
         else { return nil }
         let standing = machine.standing(of: reference, nowMs: nowMs, ledger: store)
         let counted = Set(standing?.counted.map(\.reference) ?? [])
-        let convener = runtime.charter.group(reference.group)?.convener ?? ""
+        let convener = machine.group(of: reference)?.convener ?? ""
         let statements = Dictionary(
             machine.book.votes(on: reference).map { ($0.reference, $0.payload.statement) },
             uniquingKeysWith: { first, _ in first })

@@ -77,21 +77,28 @@ public final class ConsultationService: @unchecked Sendable {
             guard let self else { return }
             switch event {
             case .stored(let origin, let size):
+                let charter = runtime.charter
                 queue.async {
+                    // An amendment held before it takes effect: proposals may already name it.
+                    if AuthorityFeed.isAuthorityFeed(origin) {
+                        self.machine.adopt(charter, chain: try? self.store.charterChain())
+                    }
                     self.read(origin, upTo: size)
                     self.tickSoon()
                 }
             case .charterAdopted:
                 let charter = runtime.charter
                 queue.async {
-                    self.machine.adopt(charter)
+                    self.machine.adopt(charter, chain: try? self.store.charterChain())
                     self.tickSoon()
                 }
             default:
                 return
             }
         }
+        let charter = runtime.charter
         await onQueue { [self] in
+            machine.adopt(charter, chain: try? store.charterChain())
             for head in (try? store.heads()) ?? [] { read(head.origin, upTo: head.size) }
             // Reading the whole log left slack in the book and freed buffers behind.
             machine.compact()

@@ -89,6 +89,7 @@ struct ShowProposal: ParsableCommand {
         printLine("\(summary.reference)  [\(summary.state)] \(summary.title)")
         printLine("action    \(summary.action), priority \(summary.priority)")
         printLine("policy    \(summary.policy), \(closingText(summary))")
+        printLine("charter   version \(summary.charterVersion) (convener \(summary.convener))")
         printLine("standing  \(summary.standing.explanation)")
         if !detail.rationale.isEmpty { printLine("rationale \(detail.rationale)") }
         if !detail.bulletins.isEmpty { printLine("acts on   \(detail.bulletins.joined(separator: ", "))") }

@@ -375,6 +375,67 @@ import TocsinStore
         }
     }
 
+    /// nro's convener changes from RN to XC while a proposal is open. By the rule, the proposal
+    /// is judged under the version it names: RN records its decision, every node finds that
+    /// decision holds, and XC does not decide it. A proposal written after the change is
+    /// decided by XC.
+    @Test func aChangeOfConvenerWhileAProposalIsOpen() async throws {
+        try await FaultNetwork.run { net in
+            try await net.startAll()
+            func propose(_ title: String, deadline: String) async throws -> String {
+                try await Blocking.run {
+                    try net.daemons.client("XA").propose(
+                        ProposalRequest(
+                            group: "nro", draft: .init(title: title, action: "good-offices", deadline: deadline)))
+                }.reference
+            }
+            func vote(_ id: String, _ proposal: String) async throws {
+                try await net.eventually(30).holds("\(proposal) at \(id)") {
+                    (try? net.daemons.client(id).proposal(proposal)) != nil
+                }
+                _ = try await Blocking.run {
+                    try net.daemons.client(id).vote(VoteRequest(proposal: proposal, position: "endorse"))
+                }
+            }
+            let open = try await propose("Exercise: good offices, opened under version 1", deadline: "25s")
+            try await vote("XA", open)
+            let version2 = net.network.charter.amended(
+                version: 2,
+                groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members, convener: "XC") : $0 } })
+            let file = try await Self.amend(net, version2, name: "v2")
+            #expect(try await Self.publish(net, file, at: "RN").status == 0)
+            try await net.eventually(60).holds("version 2 in force") {
+                net.ids.allSatisfy { Self.inForce(net, $0) == 2 }
+            }
+            // XC, a voter under version 1, votes on the open proposal; its deadline passes.
+            try await vote("XC", open)
+            let later = try await propose("Exercise: good offices, opened under version 2", deadline: "4s")
+            try await vote("XA", later)
+            try await vote("XC", later)
+            let members = ["RN", "XA", "XC"]
+            try await net.eventually(90).holds("both decided and verified at every member") {
+                members.allSatisfy { id in
+                    [open, later].allSatisfy { reference in
+                        ((try? net.daemons.client(id).proposal(reference))?.summary.decisions ?? []).contains {
+                            $0.holds == true
+                        }
+                    }
+                }
+            }
+            for id in members {
+                let first = try net.daemons.client(id).proposal(open).summary
+                #expect(first.charterVersion == 1 && first.convener == "RN", "\(id): \(first)")
+                #expect(first.decisions.map(\.author) == ["RN"], "\(id): \(first.decisions)")
+                #expect(first.state == "adopted")
+                let second = try net.daemons.client(id).proposal(later).summary
+                #expect(second.charterVersion == 2 && second.convener == "XC", "\(id): \(second)")
+                #expect(second.decisions.map(\.author) == ["XC"], "\(id): \(second.decisions)")
+            }
+            let failures = try await net.verifyAll()
+            #expect(failures.isEmpty, "\(failures)")
+        }
+    }
+
     /// An amendment file whose TOML is signed by `key` (not the authority) while the feed's
     /// checkpoint is the authority's.
     static func amendmentSignedBy(

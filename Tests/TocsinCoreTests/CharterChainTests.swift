@@ -320,3 +320,42 @@ import TocsinDevelopment
         #expect(parsed.node("XA")?.previousKeys.first?.validThrough == ["nro": 5, "all": 2])
     }
 }
+
+/// Which charter a proposal is judged under, across amendments.
+@Suite struct ProposalCharterTests {
+    @Test func aProposalIsJudgedUnderTheVersionInForceWhenItWasWritten() throws {
+        let network = CharterChainTests.network
+        let takesEffect = CharterChainTests.nowMs + CharterChainTests.hour
+        // Version 2 makes XC the convener of nro (RN convenes it under version 1).
+        let second = network.charter.amended(
+            version: 2, groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members, convener: "XC") : $0 } })
+        let file = try network.amendment(second, after: network.genesisChain, previous: nil, takesEffectMs: takesEffect)
+        let chain = try file.verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+        let machine = ConsultationMachine(
+            configuration: .init(
+                nodeID: "RN", network: network.networkID, charter: chain.latest.charter, chain: chain))
+        func proposal(version: UInt64) -> Tocsin_V1_Proposal {
+            .with {
+                $0.title = "Exercise"
+                $0.charterVersion = version
+            }
+        }
+        let skew = ConsultationMachine.charterVersionSkewMs
+        // Written before the amendment, naming version 1: judged under it (RN convenes), even
+        // once version 2 is in force.
+        #expect(
+            machine.charter(ofProposal: proposal(version: 1), authorTimeMs: takesEffect - 1)?.group("nro")?.convener
+                == "RN")
+        // Naming version 1 long after version 2 took effect: void.
+        #expect(machine.charter(ofProposal: proposal(version: 1), authorTimeMs: takesEffect + skew + 1) == nil)
+        // Within the clock skew of the change, either version is accepted.
+        #expect(machine.charter(ofProposal: proposal(version: 1), authorTimeMs: takesEffect + skew - 1) != nil)
+        #expect(machine.charter(ofProposal: proposal(version: 2), authorTimeMs: takesEffect - skew + 1)?.version == 2)
+        // Naming version 2 well before it takes effect, or a version not held: void.
+        #expect(machine.charter(ofProposal: proposal(version: 2), authorTimeMs: takesEffect - skew - 1) == nil)
+        #expect(machine.charter(ofProposal: proposal(version: 3), authorTimeMs: takesEffect + 1) == nil)
+        // Naming none: the version in force at its own time.
+        #expect(machine.charter(ofProposal: proposal(version: 0), authorTimeMs: takesEffect)?.version == 2)
+        #expect(machine.charter(ofProposal: proposal(version: 0), authorTimeMs: takesEffect - 1)?.version == 1)
+    }
+}

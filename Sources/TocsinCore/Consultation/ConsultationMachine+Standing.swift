@@ -74,9 +74,7 @@ extension ConsultationMachine {
     func proof(
         _ note: String, of reference: EntryReference, convener: String, ledger: some ConsultationLedger
     ) -> Proof {
-        let charter = configuration.charter
-        guard !note.isEmpty, let convenerKey = charter.node(convener)?.publicKey,
-            let authorKey = charter.node(reference.author)?.publicKey,
+        guard !note.isEmpty, let authorKey = authorKeys(of: reference.author, group: reference.group),
             let origin = try? FeedOrigin(
                 network: configuration.network, group: reference.group, author: reference.author),
             let checkpoint = try? SignedCheckpoint(parsing: Array(note.utf8)),
@@ -85,7 +83,7 @@ extension ConsultationMachine {
             let cosignature = checkpoint.cosignatures.first(where: {
                 $0.witnessName == WitnessName.of(node: convener, network: configuration.network)
             }),
-            (try? cosignature.verify(checkpoint: checkpoint.checkpoint, publicKey: convenerKey)) != nil,
+            (try? cosignature.verify(checkpoint: checkpoint.checkpoint, anyOf: witnessKeys(of: convener))) != nil,
             let milliseconds = Witnessing.milliseconds(seconds: cosignature.timestamp)
         else { return .unproven }
         guard let root = ledger.root(of: origin, size: checkpoint.checkpoint.size) else { return .pending }
@@ -96,7 +94,7 @@ extension ConsultationMachine {
     /// closing decision proves (the one every node audits by), else the convener's first
     /// cosignature of the proposal this node holds; nil when neither is known.
     func deliberationStartMs(of proposal: EntryReference, ledger: some ConsultationLedger) -> Int64? {
-        guard let group = configuration.charter.group(proposal.group) else { return nil }
+        guard let group = group(of: proposal) else { return nil }
         let closingEvidence = closingDecision(of: proposal).map {
             evidence(for: $0.payload, convener: group.convener, ledger: ledger)
         }
@@ -129,9 +127,8 @@ extension ConsultationMachine {
     public func standing(
         of proposal: EntryReference, nowMs: Int64, ledger: some ConsultationLedger
     ) -> Tally.Standing? {
-        guard let held = book.proposals[proposal], let group = configuration.charter.group(proposal.group) else {
-            return nil
-        }
+        guard let held = book.proposals[proposal], let group = group(of: proposal) else { return nil }
+        let permissions = permissions(of: proposal)
         guard
             let (written, _, witnessed) = rules(
                 of: held, witnessedMs: deliberationStartMs(of: proposal, ledger: ledger))
@@ -184,5 +181,23 @@ extension ConsultationMachine {
     /// The decision that closes `proposal`: the first one recorded that holds.
     public func closingDecision(of proposal: EntryReference) -> ConsultationBook.Item<Tocsin_V1_Decision>? {
         book.decisions(on: proposal).first { verdicts[$0.reference]?.isEmpty == true }
+    }
+
+    /// The keys that may sign `node`'s checkpoints in `group`: every key any version held gave
+    /// it (a revoked key up to its limits).
+    func authorKeys(of node: String, group: String) -> AuthorKeys? {
+        guard let chain = configuration.chain else {
+            return configuration.charter.node(node).map { AuthorKeys($0.publicKey) }
+        }
+        return chain.authorKeys(of: node, group: group, through: chain.latest.version)
+    }
+
+    /// The keys `node`'s cosignatures may be made with: its keys in every version held, but
+    /// revoked ones.
+    func witnessKeys(of node: String) -> [Ed25519PublicKey] {
+        guard let chain = configuration.chain else {
+            return configuration.charter.node(node).map { [$0.publicKey] } ?? []
+        }
+        return chain.witnessKeys(of: node, through: chain.latest.version)
     }
 }

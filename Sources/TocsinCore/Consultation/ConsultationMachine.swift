@@ -27,11 +27,19 @@ public struct ConsultationMachine: Sendable {
         /// to be stored, before it records the decision.
         public let deadlineGraceMs: Int64
 
-        public init(nodeID: String, network: NetworkID, charter: Charter, deadlineGraceMs: Int64 = 2000) {
+        /// Every version of the charter held (nil: `charter` is the only one): each proposal
+        /// is judged under the version it names.
+        public let chain: CharterChain?
+
+        public init(
+            nodeID: String, network: NetworkID, charter: Charter, deadlineGraceMs: Int64 = 2000,
+            chain: CharterChain? = nil
+        ) {
             self.nodeID = nodeID
             self.network = network
             self.charter = charter
             self.deadlineGraceMs = deadlineGraceMs
+            self.chain = chain
         }
     }
 
@@ -103,12 +111,58 @@ public struct ConsultationMachine: Sendable {
 
     var nodeID: String { configuration.nodeID }
 
-    /// An amendment took effect: from now on the machine acts under `charter`.
-    public mutating func adopt(_ charter: Charter) {
+    /// The versions of the charter held changed (an amendment was stored), or one took
+    /// effect: new bulletins, acknowledgements and proposals are judged under `charter`, each
+    /// proposal under the version it names, from `chain`.
+    public mutating func adopt(_ charter: Charter, chain: CharterChain?) {
         configuration = Configuration(
             nodeID: configuration.nodeID, network: configuration.network, charter: charter,
-            deadlineGraceMs: configuration.deadlineGraceMs)
+            deadlineGraceMs: configuration.deadlineGraceMs, chain: chain ?? configuration.chain)
         permissions = Permissions(charter: charter)
+    }
+
+    /// How far a proposal's own time may be from an amendment's taking effect and still name
+    /// the version before it (clocks differ by this much at most, as cosignatures allow).
+    public static let charterVersionSkewMs: Int64 = 300_000
+
+    /// The charter a proposal is judged under: the version it names, if that version was in
+    /// force at the proposal's own time (within `charterVersionSkewMs` of a change), else none:
+    /// the proposal is void. A proposal naming none is judged under the version in force at its
+    /// own time.
+    public func charter(ofProposal proposal: Tocsin_V1_Proposal, authorTimeMs: Int64) -> Charter? {
+        guard let chain = configuration.chain else {
+            return proposal.charterVersion == 0 || proposal.charterVersion == configuration.charter.version
+                ? configuration.charter : nil
+        }
+        guard proposal.charterVersion != 0 else { return chain.inForce(atMs: authorTimeMs).charter }
+        guard let position = chain.versions.firstIndex(where: { $0.version == proposal.charterVersion }) else {
+            return nil
+        }
+        let named = chain.versions[position]
+        let (latest, overflow) = authorTimeMs.addingReportingOverflow(Self.charterVersionSkewMs)
+        guard named.takesEffectMs <= (overflow ? .max : latest) else { return nil }
+        if position + 1 < chain.versions.count {
+            let next = chain.versions[position + 1]
+            guard next.takesEffectMs > authorTimeMs &- Self.charterVersionSkewMs else { return nil }
+        }
+        return named.charter
+    }
+
+    /// The charter a held proposal is judged under (the charter in force for one not held).
+    public func charter(of proposal: EntryReference) -> Charter? {
+        guard let held = book.proposals[proposal] else { return configuration.charter }
+        return charter(ofProposal: held.payload, authorTimeMs: held.authorTimeMs)
+    }
+
+    /// Who may do what on `proposal`: under the charter it is judged under.
+    func permissions(of proposal: EntryReference) -> Permissions {
+        charter(of: proposal).map(Permissions.init)
+            ?? Permissions(charter: Charter(network: "", version: 0, nodes: [], groups: []))
+    }
+
+    /// The group of `proposal` under the charter it is judged under.
+    public func group(of proposal: EntryReference) -> Charter.Group? {
+        charter(of: proposal)?.group(proposal.group)
     }
 
     // MARK: - Inputs
@@ -123,9 +177,12 @@ public struct ConsultationMachine: Sendable {
         case .bulletin where !permissions.permits(reference.author, .issue(group: reference.group)):
             return
         case .proposal(let proposal)
-        where !permissions.tabling(
-            proposal, by: reference.author, authorTimeMs: entry.authorTimeMs, in: reference.group
-        ).isPermitted:
+        where
+            !(charter(ofProposal: proposal, authorTimeMs: entry.authorTimeMs).map {
+                Permissions(charter: $0).tabling(
+                    proposal, by: reference.author, authorTimeMs: entry.authorTimeMs, in: reference.group
+                ).isPermitted
+            } ?? false):
             return
         default:
             break
@@ -225,8 +282,10 @@ public struct ConsultationMachine: Sendable {
     func rules(
         of proposal: ConsultationBook.Item<Tocsin_V1_Proposal>, witnessedMs: Int64?
     ) -> (rules: Tally.Rules, group: Charter.Group, witnessed: Bool)? {
-        guard let group = configuration.charter.group(proposal.reference.group) else { return nil }
-        let rules = Tally.Rules(proposal: proposal.payload, group: group, charter: configuration.charter)
+        guard let charter = charter(ofProposal: proposal.payload, authorTimeMs: proposal.authorTimeMs),
+            let group = charter.group(proposal.reference.group)
+        else { return nil }
+        let rules = Tally.Rules(proposal: proposal.payload, group: group, charter: charter)
         guard group.deliberationMinutes > 0 else { return (rules, group, true) }
         guard let witnessedMs else { return (rules, group, false) }
         let (earliest, overflow) = witnessedMs.addingReportingOverflow(Int64(group.deliberationMinutes) * 60_000)
@@ -238,7 +297,7 @@ public struct ConsultationMachine: Sendable {
     func proposalWitnessing(
         of proposal: EntryReference, ledger: some ConsultationLedger
     ) -> Witnessing? {
-        guard let group = configuration.charter.group(proposal.group),
+        guard let group = group(of: proposal),
             let origin = try? FeedOrigin(network: configuration.network, group: proposal.group, author: proposal.author)
         else { return nil }
         return ledger.witnessing(
@@ -248,7 +307,9 @@ public struct ConsultationMachine: Sendable {
     mutating func decideWhereConvening(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
         var actions: [Action] = []
         for reference in book.proposals.keys.sorted()
-        where permissions.permits(nodeID, .decide(group: reference.group)) && !deciding.contains(reference) {
+        where permissions(of: reference).permits(nodeID, .decide(group: reference.group))
+            && !deciding.contains(reference)
+        {
             let proposal = book.proposals[reference]!
             let proposalWitnessing = proposalWitnessing(of: reference, ledger: ledger)
             guard book.decisions(on: reference).allSatisfy({ $0.reference.author != nodeID }),
@@ -299,8 +360,9 @@ public struct ConsultationMachine: Sendable {
             let decisions = book.decisions(on: proposalReference)
             guard decisions.contains(where: { verdicts[$0.reference] == nil }),
                 let proposal = book.proposals[proposalReference],
-                let group = configuration.charter.group(proposalReference.group)
+                let group = group(of: proposalReference)
             else { continue }
+            let permissions = permissions(of: proposalReference)
             let votes = heldVotes(on: proposalReference, convener: group.convener, ledger: ledger)
             for decision in decisions where verdicts[decision.reference] == nil {
                 let evidence = evidence(for: decision.payload, convener: group.convener, ledger: ledger)

@@ -951,6 +951,12 @@ public nonisolated struct Tocsin_V1_Proposal: Sendable {
   /// Milliseconds since 1970, judged by the convener's witnessing clock.
   public var deadlineMs: Int64 = 0
 
+  /// The charter version in force when the proposal was written: the proposal is judged under
+  /// it (who may propose, vote and decide, the policy, quorum and deliberation), whatever
+  /// amendments take effect while it is open. 0 (absent): the version in force at
+  /// author_time_ms.
+  public var charterVersion: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1926,7 +1932,7 @@ nonisolated extension Tocsin_V1_Acknowledgement: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Tocsin_V1_Proposal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Proposal"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}title\0\u{1}action\0\u{3}other_action\0\u{1}rationale\0\u{1}bulletins\0\u{1}priority\0\u{1}policy\0\u{3}quorum_percent\0\u{3}deadline_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}title\0\u{1}action\0\u{3}other_action\0\u{1}rationale\0\u{1}bulletins\0\u{1}priority\0\u{1}policy\0\u{3}quorum_percent\0\u{3}deadline_ms\0\u{3}charter_version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1943,6 +1949,7 @@ nonisolated extension Tocsin_V1_Proposal: SwiftProtobuf.Message, SwiftProtobuf._
       case 7: try { try decoder.decodeSingularEnumField(value: &self.policy) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.quorumPercent) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.deadlineMs) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.charterVersion) }()
       default: break
       }
     }
@@ -1976,6 +1983,9 @@ nonisolated extension Tocsin_V1_Proposal: SwiftProtobuf.Message, SwiftProtobuf._
     if self.deadlineMs != 0 {
       try visitor.visitSingularInt64Field(value: self.deadlineMs, fieldNumber: 9)
     }
+    if self.charterVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.charterVersion, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1989,6 +1999,7 @@ nonisolated extension Tocsin_V1_Proposal: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.policy != rhs.policy {return false}
     if lhs.quorumPercent != rhs.quorumPercent {return false}
     if lhs.deadlineMs != rhs.deadlineMs {return false}
+    if lhs.charterVersion != rhs.charterVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
