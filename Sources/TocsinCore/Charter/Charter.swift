@@ -82,7 +82,8 @@ public struct Charter: Hashable, Sendable {
     public enum History: String, Sendable, CaseIterable {
         /// Everything the group's feeds hold, from their first entry.
         case full
-        /// Only what the group's members append after the amendment takes effect.
+        /// Only what the group's members append after the amendment takes effect. Reserved:
+        /// refused in charters until replication can start a feed past its first entry.
         case fromAdmission = "from-admission"
     }
 
