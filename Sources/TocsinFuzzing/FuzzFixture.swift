@@ -18,6 +18,10 @@ final class FuzzFixture: Sendable {
     let fork: ForkProof
     /// Messages a peer could send: heads, checkpoints, cosignatures, entries, wants, a fork proof.
     let messages: [Tocsin_V1_Message]
+    /// An amendment file: version 2 rotates XA's key and revokes XC's (valid through 1 in nro).
+    let amendment: AmendmentBundle
+    /// The chain of the genesis charter and that amendment.
+    let amendedChain: CharterChain
 
     private init() {
         let network = try! FictionalNetwork.make(
@@ -45,6 +49,28 @@ final class FuzzFixture: Sendable {
         }
         let fork = ForkProof(sameSize: branches[0].checkpoint, branches[1].checkpoint)
         self.fork = fork
+        let rotated = network.charter.amended(
+            version: 2,
+            nodes: { nodes in
+                nodes.map { node in
+                    switch node.id {
+                    case "XA", "XC":
+                        return Charter.Node(
+                            id: node.id, name: node.name, role: node.role,
+                            publicKey: try! Ed25519PrivateKey.generate().publicKey,
+                            previousKeys: [
+                                Charter.PreviousKey(
+                                    publicKey: node.publicKey, validThrough: node.id == "XC" ? ["nro": 1] : nil)
+                            ])
+                    default:
+                        return node
+                    }
+                }
+            })
+        amendment = try! network.amendment(
+            rotated, after: network.genesisChain, previous: nil, takesEffectMs: 1_800_000_000_000,
+            now: Date(timeIntervalSince1970: 1_800_000_000))
+        amendedChain = try! amendment.verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
 
         func head(_ checkpoint: SignedCheckpoint) -> Tocsin_V1_Head {
             .with {

@@ -36,6 +36,11 @@ public enum FuzzSeeds {
         ]
         seeds["fork-proofs"] = [[1, 0, 0], [1, 0, 2, 0, 4, 0xff, 0, 40, 0x00], [0] + fixture.fork.serialized]
         seeds["charter-toml"] = [Array(fixture.network.charter.renderTOML().utf8)]
+        let third = Charter(
+            network: fixture.amendedChain.latest.charter.network, version: 3,
+            replaces: fixture.amendedChain.latest.sha256, takesEffectMs: 1_800_000_600_000,
+            nodes: fixture.amendedChain.latest.charter.nodes, groups: fixture.amendedChain.latest.charter.groups)
+        seeds["charter-amendments"] = [[0] + fixture.amendment.serialized, [1] + Array(third.renderTOML().utf8)]
         if let bulletin = try? AdminRequestFuzzing.sampleDraft.bulletin() {
             let reference = EntryReference(group: "nro", author: "XA", index: 3)
             let alert = CAPAlert(

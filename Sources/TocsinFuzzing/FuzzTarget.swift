@@ -28,6 +28,10 @@ public struct FuzzTarget: Sendable {
             run: NoteFuzzing.run),
         FuzzTarget(name: "fork-proofs", summary: "fork proofs, parsed and verified", run: ForkProofFuzzing.run),
         FuzzTarget(name: "charter-toml", summary: "the charter's TOML", run: CharterFuzzing.run),
+        FuzzTarget(
+            name: "charter-amendments",
+            summary: "amendment files, verified and published; authority-signed amendments checked against the chain",
+            run: AmendmentFuzzing.run),
         FuzzTarget(name: "cap-xml", summary: "the CAP 1.2 XML reader and the import into a draft", run: CAPFuzzing.run),
         FuzzTarget(
             name: "admin-requests",

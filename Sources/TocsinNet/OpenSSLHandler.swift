@@ -119,7 +119,8 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         state = .active(peer: identity.nodeID)
         let notAfter = (try? connection.peerCertificate())?.notAfter
-        context.fireUserInboundEventTriggered(PeerAuthenticated(nodeID: identity.nodeID, certificateNotAfter: notAfter))
+        context.fireUserInboundEventTriggered(
+            PeerAuthenticated(nodeID: identity.nodeID, publicKey: identity.publicKey, certificateNotAfter: notAfter))
         let writes = bufferedWrites
         bufferedWrites = []
         for (buffer, promise) in writes { encrypt(buffer, promise: promise, context: context) }

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCrypto
 
 /// Why a peer session ended badly. Each says what happened and what to check.
 public enum PeerSessionError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -36,11 +37,14 @@ public enum PeerSessionError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Fired inbound once the TLS handshake succeeded and the charter authorized the peer.
 public struct PeerAuthenticated: Sendable, Equatable {
     public let nodeID: String
+    /// The key of the peer's certificate: an amendment that no longer pins it closes the session.
+    public let publicKey: Ed25519PublicKey?
     /// When the peer's certificate expires (nil if it does not say).
     public let certificateNotAfter: Date?
 
-    public init(nodeID: String, certificateNotAfter: Date? = nil) {
+    public init(nodeID: String, publicKey: Ed25519PublicKey? = nil, certificateNotAfter: Date? = nil) {
         self.nodeID = nodeID
+        self.publicKey = publicKey
         self.certificateNotAfter = certificateNotAfter
     }
 }

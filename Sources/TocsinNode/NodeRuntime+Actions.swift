@@ -124,6 +124,15 @@ extension NodeRuntime {
                 }
             case .adoptCharter(let version):
                 charterInForce.withLockedValue { $0 = version }
+                // A session opened with a key this version no longer pins (rotated, revoked)
+                // ends: the pin is checked at the handshake, and the key may be a thief's.
+                for (peer, key) in peerKeys.sorted(by: { $0.key < $1.key })
+                where !version.charter.pins(nodeID: peer, publicKey: key) {
+                    logger.warning(
+                        "closing session: charter version \(version.version) no longer pins the key of its certificate",
+                        metadata: ["peer": "\(peer)"])
+                    if let id = sessions.session(of: peer) { channels[id]?.close(promise: nil) }
+                }
                 emit(.charterAdopted(version: version.version))
             case .log(let peer, let text, let warning):
                 logger.log(

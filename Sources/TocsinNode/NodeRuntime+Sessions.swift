@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import TocsinCore
+import TocsinCrypto
 
 extension NodeRuntime {
     // MARK: - Dialling (from the node queue)
@@ -43,7 +44,10 @@ extension NodeRuntime {
 
     // MARK: - Session events (from event loops: each only enqueues)
 
-    func sessionEstablished(peer: String, channel: Channel, isClient: Bool, certificateNotAfter: Date? = nil) {
+    func sessionEstablished(
+        peer: String, channel: Channel, isClient: Bool, publicKey: Ed25519PublicKey? = nil,
+        certificateNotAfter: Date? = nil
+    ) {
         queue.async { [self] in
             guard !stopped else {
                 channel.close(promise: nil)
@@ -64,6 +68,7 @@ extension NodeRuntime {
             channels[id] = channel
             dialAttempts[peer] = 0
             logger.info("session established", metadata: ["peer": "\(peer)"])
+            peerKeys[peer] = publicKey
             if let certificateNotAfter {
                 peerCertificateExpiry[peer] = certificateNotAfter
                 if let warning = CertificateExpiry.warning(
@@ -108,6 +113,7 @@ extension NodeRuntime {
             serving[id] = nil
             unwritableSince[id] = nil
             guard sessions.ended(peer: peer, session: id) else { return }
+            peerKeys[peer] = nil
             perform(sync.disconnected(peer: peer, now: UInt64(max(0, clock().timeIntervalSince1970))))
             logger.info("session ended", metadata: ["peer": "\(peer)"])
             emit(.sessionEnded(peer: peer))

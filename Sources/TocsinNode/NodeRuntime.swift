@@ -91,6 +91,8 @@ public final class NodeRuntime: @unchecked Sendable {
     var dialAttempts: [String: Int] = [:]
     /// When each peer's certificate expires, from its last session (warned 30 days before).
     var peerCertificateExpiry: [String: Date] = [:]
+    /// The key of each peer's certificate in its current session.
+    var peerKeys: [String: Ed25519PublicKey] = [:]
     /// When this node's own certificate expires.
     let certificateNotAfter: Date?
     var peers: [PeerAddress] = []

@@ -51,7 +51,7 @@ final class SessionHandler: ChannelDuplexHandler {
             peer = authenticated.nodeID
             runtime.sessionEstablished(
                 peer: authenticated.nodeID, channel: context.channel, isClient: isClient,
-                certificateNotAfter: authenticated.certificateNotAfter)
+                publicKey: authenticated.publicKey, certificateNotAfter: authenticated.certificateNotAfter)
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -126,6 +126,10 @@ import TocsinStore
                 remaining.allSatisfy { Self.inForce(net, $0) == 2 }
             }
 
+            // XB still runs with its old key: its sessions end, as the version in force no longer pins it.
+            try await net.eventually(30).holds("XB's old-key session closed by RS") {
+                net.daemons.log("RS").contains("no longer pins the key of its certificate")
+            }
             // Removal: XD's sessions close and stay closed; it receives nothing more.
             try await net.eventually(30).holds("XD without sessions") {
                 ((try? net.daemons.client("XD").status().connectedPeers) ?? ["?"]).isEmpty

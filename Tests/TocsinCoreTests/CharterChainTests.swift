@@ -230,6 +230,47 @@ import TocsinDevelopment
         }
     }
 
+    @Test func anAmendmentMustKeepEveryEarlierKeyAndMayOnlyShrinkARevokedKeysLimits() throws {
+        let (_, chain) = try Self.rotation(revokedThrough: ["nro": 5])
+        let previous = try Self.network.amendment(
+            chain.latest.charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        func third(_ change: (Charter.Node) -> Charter.Node) throws -> AmendmentBundle {
+            let charter = chain.latest.charter.amended(
+                version: 3, nodes: { $0.map { $0.id == "XA" ? change($0) : $0 } })
+            return try Self.network.amendment(charter, after: chain, previous: previous, takesEffectMs: Self.nowMs)
+        }
+        func refusal(_ bundle: AmendmentBundle) -> String? {
+            do {
+                _ = try bundle.verify(
+                    genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        // The revoked key left out: it would be trusted without limit as an earlier key.
+        let dropped = try third { Charter.Node(id: $0.id, name: $0.name, role: $0.role, publicKey: $0.publicKey) }
+        #expect(refusal(dropped)?.contains("leaves out") == true)
+        // Its limit raised.
+        let raised = try third { node in
+            Charter.Node(
+                id: node.id, name: node.name, role: node.role, publicKey: node.publicKey,
+                previousKeys: node.previousKeys.map {
+                    Charter.PreviousKey(publicKey: $0.publicKey, validThrough: ["nro": 9])
+                })
+        }
+        #expect(refusal(raised)?.contains("only shrink") == true)
+        // Lowered: accepted.
+        let lowered = try third { node in
+            Charter.Node(
+                id: node.id, name: node.name, role: node.role, publicKey: node.publicKey,
+                previousKeys: node.previousKeys.map {
+                    Charter.PreviousKey(publicKey: $0.publicKey, validThrough: ["nro": 3])
+                })
+        }
+        #expect(refusal(lowered) == nil)
+    }
+
     // MARK: - Drafts, diffs, witnesses
 
     @Test func theAmendCommandsDraftGainsItsTermsBeforeTheFirstTable() throws {
@@ -319,7 +360,10 @@ import TocsinDevelopment
         #expect(parsed == charter)
         #expect(parsed.node("XA")?.previousKeys.first?.validThrough == ["nro": 5, "all": 2])
         // Not yet supported: refused, never silently ignored.
-        let fromAdmission = Array(charter.renderTOML().replacingOccurrences(of: "witnesses = ", with: "history = \"from-admission\"\nwitnesses = ").utf8)
+        let fromAdmission = Array(
+            charter.renderTOML().replacingOccurrences(
+                of: "witnesses = ", with: "history = \"from-admission\"\nwitnesses = "
+            ).utf8)
         #expect(throws: CharterError.self) { try Charter(toml: fromAdmission) }
     }
 }

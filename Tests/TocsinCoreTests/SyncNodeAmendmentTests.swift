@@ -233,4 +233,91 @@ import TocsinDevelopment
             }, from: "XC", now: Self.seconds)
         #expect(SyncNodeTests.closes(offered, code: .unverifiable))
     }
+
+    @Test func aFeedInTheAuthoritysGroupByAnyoneButTheAuthorityIsRefused() throws {
+        var relay = established("RN", with: ["XA"])
+        var author = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: AuthorityFeed.group, author: "XA"),
+            key: Self.network.member("XA")!.key)
+        let batch = try author.append([SampleEntries.bulletin(number: 1, country: "XA", byteCount: 90, authorTimeMs: 1)]
+        )
+        let offered = relay.received(
+            .with {
+                $0.checkpoint = .with {
+                    $0.origin = batch.origin.description
+                    $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+                }
+            }, from: "XA", now: Self.seconds)
+        #expect(SyncNodeTests.closes(offered, code: .notPermitted))
+    }
+
+    @Test func aPeerThatAnnouncesAmendmentsAndNeverServesThemHoldsNothingBack() throws {
+        let (bundle, _) = try Self.amendment()
+        var author = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA"),
+            key: Self.network.member("XA")!.key)
+        let batch = try author.append([SampleEntries.bulletin(number: 1, country: "XA", byteCount: 90, authorTimeMs: 1)]
+        )
+        let xaHead = Tocsin_V1_Head.with {
+            $0.origin = batch.origin.description
+            $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+        }
+        var member = established("XC", with: ["RN"])
+        let deferred = member.received(
+            .with { $0.heads.heads = [Self.head(bundle), xaHead] }, from: "RN", now: Self.seconds)
+        func asksFor(_ actions: [SyncAction], _ origin: FeedOrigin) -> Bool {
+            actions.contains {
+                if case .send(_, let message) = $0, case .want(let want) = message.body {
+                    return want.origin == origin.description
+                }
+                return false
+            }
+        }
+        #expect(!asksFor(deferred, batch.origin))
+        // RN never answers: once its Want times out, XA's feed is asked for all the same.
+        let expired = member.expireWants(now: Self.seconds + 60)
+        #expect(asksFor(expired, batch.origin))
+    }
+
+    @Test func aConvenerCosignsItsGroupsFeedsEvenWhenTheCharterNamesOtherWitnesses() throws {
+        let charter = Self.network.charter.amended(
+            version: 1,
+            groups: { groups in
+                groups.map {
+                    $0.id != "nro"
+                        ? $0
+                        : Charter.Group(
+                            id: $0.id, name: $0.name, members: $0.members, convener: $0.convener, policy: $0.policy,
+                            quorumPercent: $0.quorumPercent, witnesses: ["XC"])
+                }
+            })
+        var relay = SyncNode(
+            configuration: .init(
+                nodeID: "RN", network: Self.network.networkID, charter: charter,
+                witnessKey: Self.network.member("RN")!.key, witnessesEverything: false),
+            feeds: [])
+        _ = relay.connected(peer: "XA")
+        _ = relay.received(hello(from: "XA"), from: "XA", now: Self.seconds)
+        var author = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA"),
+            key: Self.network.member("XA")!.key)
+        let batch = try author.append([SampleEntries.bulletin(number: 1, country: "XA", byteCount: 90, authorTimeMs: 1)]
+        )
+        _ = relay.received(
+            .with {
+                $0.checkpoint = .with {
+                    $0.origin = batch.origin.description
+                    $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+                }
+            }, from: "XA", now: Self.seconds)
+        let actions = relay.received(
+            SyncNodeTests.entries(batch, checkpoint: batch.checkpoint), from: "XA", now: Self.seconds)
+        let stored = actions.compactMap { action -> FeedBatch? in
+            if case .store(let batch) = action { batch } else { nil }
+        }
+        #expect(
+            stored.first?.checkpoint.cosignatures.map(\.witnessName) == [
+                WitnessName.of(node: "RN", network: Self.network.networkID)
+            ])
+    }
 }

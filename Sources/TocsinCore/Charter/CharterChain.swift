@@ -107,21 +107,27 @@ public struct CharterChain: Sendable {
         return chain
     }
 
-    /// A key stays with the node it was first pinned for, and a revoked key stays revoked.
+    /// A key stays with the node it was first pinned for; a node keeps every key it had (as
+    /// its key or a previous key), so that none is trusted again by being left out; a revoked
+    /// key stays revoked, and its limits only ever shrink.
     func checkKeyHistory(of charter: Charter) throws(AmendmentError) {
         var owner: [Ed25519PublicKey: String] = [:]
-        var revoked: Set<Ed25519PublicKey> = []
+        var keysOf: [String: Set<Ed25519PublicKey>] = [:]
+        var limits: [Ed25519PublicKey: [String: UInt64]] = [:]
         for version in versions {
             for node in version.charter.nodes {
-                owner[node.publicKey] = owner[node.publicKey] ?? node.id
+                for key in [node.publicKey] + node.previousKeys.map(\.publicKey) {
+                    owner[key] = owner[key] ?? node.id
+                    keysOf[node.id, default: []].insert(key)
+                }
                 for key in node.previousKeys {
-                    owner[key.publicKey] = owner[key.publicKey] ?? node.id
-                    if key.isRevoked { revoked.insert(key.publicKey) }
+                    if let validThrough = key.validThrough { limits[key.publicKey] = validThrough }
                 }
             }
         }
         for node in charter.nodes {
-            for key in [node.publicKey] + node.previousKeys.map(\.publicKey) {
+            let keys = [node.publicKey] + node.previousKeys.map(\.publicKey)
+            for key in keys {
                 if let first = owner[key], first != node.id {
                     throw .keyHistory(
                         version: charter.version,
@@ -129,14 +135,32 @@ public struct CharterChain: Sendable {
                     )
                 }
             }
-            if revoked.contains(node.publicKey) {
+            let dropped = (keysOf[node.id] ?? []).subtracting(keys)
+            if !dropped.isEmpty {
+                throw .keyHistory(
+                    version: charter.version,
+                    reason:
+                        "node \(node.id) leaves out \(dropped.count) of its earlier keys: keep each under previous-keys (revoked with valid-through if it must sign nothing more)"
+                )
+            }
+            if limits[node.publicKey] != nil {
                 throw .keyHistory(
                     version: charter.version, reason: "node \(node.id)'s key was revoked: it is never trusted again")
             }
-            for key in node.previousKeys where revoked.contains(key.publicKey) && !key.isRevoked {
-                throw .keyHistory(
-                    version: charter.version,
-                    reason: "a key of \(node.id) was revoked: it cannot become a rotated key again")
+            for key in node.previousKeys {
+                guard let earlier = limits[key.publicKey] else { continue }
+                guard let now = key.validThrough else {
+                    throw .keyHistory(
+                        version: charter.version,
+                        reason: "a key of \(node.id) was revoked: it cannot become a rotated key again")
+                }
+                for (group, size) in now where size > (earlier[group] ?? 0) {
+                    throw .keyHistory(
+                        version: charter.version,
+                        reason:
+                            "a revoked key of \(node.id) would sign more of \(group) (\(size)) than before (\(earlier[group] ?? 0)): a revoked key's limits only shrink"
+                    )
+                }
             }
         }
     }

@@ -20,12 +20,15 @@ extension SyncNode {
         return charter.node(witness).map { [$0.publicKey] } ?? []
     }
 
-    /// Whether the charter's witness policy names this node for the feed `originText`.
+    /// Whether this node cosigns the feed `originText` without witnessing everything: the
+    /// charter's witness policy names it, or it convenes the group (its cosignatures date the
+    /// group's proposals and votes, whoever else witnesses).
     func isNamedWitness(of originText: String) -> Bool {
-        guard let origin = try? FeedOrigin(parsing: originText),
+        guard let origin = try? FeedOrigin(parsing: originText), origin.author != configuration.nodeID,
             let policy = charter.witnessPolicy(group: origin.group, author: origin.author)
         else { return false }
         return policy.witnesses.contains(configuration.nodeID)
+            || charter.group(origin.group)?.convener == configuration.nodeID
     }
 
     /// Whether a peer announced more of the authority feed than is held, and it can still be
@@ -55,14 +58,28 @@ extension SyncNode {
     mutating func authorityStored(size: UInt64, now: UInt64) -> [SyncAction] {
         if let next = chainsBeingStored[size] { chain = next }
         chainsBeingStored = chainsBeingStored.filter { $0.key > size }
-        var actions = adoptDue(nowMs: Self.milliseconds(now))
-        guard !isCatchingUpAuthority else { return actions }
+        return adoptDue(nowMs: Self.milliseconds(now)) + judgeDeferredHeads(now: now)
+    }
+
+    /// Once nothing more of the authority feed is being fetched, the `Heads` set aside are
+    /// judged.
+    mutating func judgeDeferredHeads(now: UInt64) -> [SyncAction] {
+        guard !isCatchingUpAuthority, !deferredHeads.isEmpty else { return [] }
         let waiting = deferredHeads
         deferredHeads = [:]
+        var actions: [SyncAction] = []
         for (peer, heads) in waiting.sorted(by: { $0.key < $1.key }) where peers[peer]?.helloReceived == true {
             actions += received(.with { $0.heads = heads }, from: peer, now: now)
         }
         return actions
+    }
+
+    /// A peer left a `Want` of the authority feed unanswered: what it announced of it is
+    /// forgotten (it is asked again when it announces it again), so that a peer that announces
+    /// amendments and never serves them cannot hold the node's other feeds back.
+    mutating func forgetAuthorityAnnouncement(of peer: String) {
+        let origin = authorityOrigin
+        peers[peer]?.announced[origin] = nil
     }
 
     static func milliseconds(_ seconds: UInt64) -> Int64 {

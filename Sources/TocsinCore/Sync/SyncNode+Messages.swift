@@ -111,11 +111,16 @@ extension SyncNode {
             // Permitted under another version held: the peer has not adopted the version in
             // force here yet, or adopted one this node has not (an amendment in flight). The
             // message is passed over; the session stays.
+            // Only the version before the one in force and those held to come count: a node
+            // removed long ago is refused, not passed over.
+            let current = charter.version
             let transitional =
                 chain?.versions.contains { version in
-                    Self.refusal(
-                        of: origin, to: peer, by: configuration.nodeID, under: Permissions(charter: version.charter))
-                        == nil
+                    version.version + 1 >= current
+                        && Self.refusal(
+                            of: origin, to: peer, by: configuration.nodeID, under: Permissions(charter: version.charter)
+                        )
+                            == nil
                 } ?? false
             return .failure(RefusalReason(.notPermitted, refusal, isTransitional: transitional))
         }
@@ -136,6 +141,8 @@ extension SyncNode {
         guard permissions.permits(peer, .see(group: origin.group)), permissions.permits(node, .see(group: origin.group))
         else { return "\(origin) is of a group this session may not carry" }
         if AuthorityFeed.isAuthorityFeed(origin) { return nil }
+        // The authority's group holds the authority's feed and nothing else.
+        guard origin.group != AuthorityFeed.group else { return "\(origin) is not the authority's feed" }
         guard permissions.charter.node(origin.author) != nil else {
             return "\(origin.author) is not a node of the charter"
         }

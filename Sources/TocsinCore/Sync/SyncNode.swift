@@ -224,7 +224,7 @@ public struct SyncNode: Sendable {
             unansweredWants[peer, default: 0] += 1
             if let other = bestPeer(for: origin, except: peer) { actions += want(origin, from: other, now: now) }
         }
-        return actions
+        return actions + judgeDeferredHeads(now: now)
     }
 
     /// The established peer that announced the most of `origin` beyond what is held, the one
@@ -339,6 +339,7 @@ public struct SyncNode: Sendable {
         pending = [:]
         receivedFrom = [:]
         ownCosignaturesBeingStored = [:]
+        chainsBeingStored = [:]
     }
 
     /// The store writes again: write again what must be durable (a write of it may have
@@ -384,6 +385,7 @@ public struct SyncNode: Sendable {
         where now >= asked.lastProgress.addingReportingOverflow(configuration.wantTimeoutSeconds).partialValue {
             pending[origin] = nil
             unansweredWants[asked.peer, default: 0] += 1
+            if AuthorityFeed.isAuthorityFeed(origin) { forgetAuthorityAnnouncement(of: asked.peer) }
             actions.append(
                 .log(
                     peer: asked.peer,
@@ -391,7 +393,7 @@ public struct SyncNode: Sendable {
                     warning: true))
             actions += want(origin, from: bestPeer(for: origin, except: asked.peer) ?? asked.peer, now: now)
         }
-        return actions
+        return actions + judgeDeferredHeads(now: now)
     }
 
     /// The `Entries` messages that answer a `serve` action for `span` of `origin`: cut at stored
