@@ -181,3 +181,44 @@ struct ConsultationBookTests {
         #expect(book.decisions(on: proposalReference).isEmpty)
     }
 }
+
+/// A proposal that names a charter version a later one has replaced is judged by when its
+/// convener witnessed it, not by its own time, which its author writes.
+@Suite struct BackdatedProposalTests {
+    @Test func aProposalBackdatedToAnOlderCharterIsVoidOnceItsWitnessingShowsIt() throws {
+        let network = CharterChainTests.network
+        let change = CharterChainTests.nowMs
+        let second = network.charter.amended(
+            version: 2, groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members, convener: "XC") : $0 } })
+        let chain = try network.amendment(second, after: network.genesisChain, previous: nil, takesEffectMs: change)
+            .verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+        let ledger = MemoryLedger(network: network)
+        var machine = ConsultationMachine(
+            configuration: .init(nodeID: "RN", network: network.networkID, charter: second, chain: chain))
+        let origin = try ledger.origin("nro", "XA")
+        func propose(writtenAt authorTimeMs: Int64, witnessedAt seconds: UInt64) throws -> EntryReference {
+            let proposal = Tocsin_V1_Proposal.with {
+                $0.title = "Exercise: good offices"
+                $0.action = .goodOffices
+                $0.deadlineMs = authorTimeMs + 86_400_000
+                $0.charterVersion = 1
+            }
+            let bytes = ConsultationEntries.proposal(proposal, authorTimeMs: authorTimeMs)
+            let (reference, leafHash) = try ledger.append(bytes, by: "XA", in: "nro")
+            ledger.held[origin] = reference.index + 1
+            try ledger.cosign(origin, size: reference.index + 1, by: "RN", at: seconds)
+            machine.stored(reference: reference, leafHash: leafHash, bytes: bytes)
+            return reference
+        }
+        let skew = ConsultationMachine.charterVersionSkewMs
+        // Written and witnessed under version 1: judged under it (RN convenes).
+        let honest = try propose(writtenAt: change - 60_000, witnessedAt: UInt64((change - 30_000) / 1000))
+        // Dated before the change, witnessed by RN long after it: void.
+        let backdated = try propose(writtenAt: change - 60_000, witnessedAt: UInt64((change + skew + 60_000) / 1000))
+        let now = change + skew + 120_000
+        #expect(machine.standing(of: honest, nowMs: now, ledger: ledger) != nil)
+        #expect(machine.closingMs(of: honest, ledger: ledger) != nil)
+        #expect(machine.standing(of: backdated, nowMs: now, ledger: ledger) == nil)
+        #expect(machine.closingMs(of: backdated, ledger: ledger) == nil)
+    }
+}

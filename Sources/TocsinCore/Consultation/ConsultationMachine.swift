@@ -148,6 +148,16 @@ public struct ConsultationMachine: Sendable {
         return named.charter
     }
 
+    /// When the version a proposal names was in force, if a later version held replaced it
+    /// (nil: it names none, or the latest).
+    func versionWindow(of proposal: Tocsin_V1_Proposal) -> (from: Int64, until: Int64)? {
+        guard proposal.charterVersion != 0, let chain = configuration.chain,
+            let position = chain.versions.firstIndex(where: { $0.version == proposal.charterVersion }),
+            position + 1 < chain.versions.count
+        else { return nil }
+        return (chain.versions[position].takesEffectMs, chain.versions[position + 1].takesEffectMs)
+    }
+
     /// The charter a held proposal is judged under (the charter in force for one not held).
     public func charter(of proposal: EntryReference) -> Charter? {
         guard let held = book.proposals[proposal] else { return configuration.charter }
@@ -286,6 +296,15 @@ public struct ConsultationMachine: Sendable {
             let group = charter.group(proposal.reference.group)
         else { return nil }
         let rules = Tally.Rules(proposal: proposal.payload, group: group, charter: charter)
+        // A proposal naming a version a later one has replaced: its own time, which its author
+        // writes, proves nothing (a backdated proposal would choose an older charter). The
+        // convener's first witnessing must fall while that version was in force.
+        if let window = versionWindow(of: proposal.payload) {
+            guard let witnessedMs else { return (rules, group, false) }
+            guard witnessedMs >= window.from &- Self.charterVersionSkewMs,
+                witnessedMs <= window.until &+ Self.charterVersionSkewMs
+            else { return nil }
+        }
         guard group.deliberationMinutes > 0 else { return (rules, group, true) }
         guard let witnessedMs else { return (rules, group, false) }
         let (earliest, overflow) = witnessedMs.addingReportingOverflow(Int64(group.deliberationMinutes) * 60_000)
@@ -326,7 +345,9 @@ public struct ConsultationMachine: Sendable {
             decision.outcome = ConsultationTerms.outcome(closing.outcome)
             decision.closedMs = closing.closedMs
             decision.statement = closing.explanation
-            if group.deliberationMinutes > 0, let proposalWitnessing {
+            // Cited whenever the proposal names a version: once a later one exists, every node
+            // judges by this witnessing that the version was in force.
+            if group.deliberationMinutes > 0 || proposal.payload.charterVersion != 0, let proposalWitnessing {
                 decision.proposalWitnessedCheckpoint = proposalWitnessing.checkpoint.note.formatted
             }
             let witness = WitnessName.of(node: nodeID, network: configuration.network)

@@ -20,9 +20,10 @@ public enum DecisionAudit {
     ///   - evidence: for each vote the decision lists, the witnessed time its
     ///     `witnessed_checkpoint` proves (a convener cosignature on a checkpoint of the voter's
     ///     feed that this node holds and that includes the vote); absent when it proves nothing.
-    ///   - deliberationStartProven: false when the group gives time to deliberate and the
-    ///     decision's `proposal_witnessed_checkpoint` does not prove when the convener first
-    ///     witnessed the proposal (`rules` then carry the proposal's own deadline).
+    ///   - deliberationStartProven: false when the group gives time to deliberate, or the
+    ///     proposal names a charter version a later one replaced, and the decision's
+    ///     `proposal_witnessed_checkpoint` does not prove when the convener first witnessed the
+    ///     proposal (`rules` then carry the proposal's own deadline).
     public static func findings(
         decision: ConsultationBook.Item<Tocsin_V1_Decision>, proposal: EntryReference, rules: Tally.Rules,
         permissions: Permissions, heldVotes: [Tally.Vote], evidence: [EntryReference: Int64],
@@ -32,7 +33,7 @@ public enum DecisionAudit {
         let record = decision.payload
         if !deliberationStartProven {
             findings.append(
-                "does not prove when the convener witnessed the proposal (proposal_witnessed_checkpoint), from which the group's time to deliberate runs"
+                "does not prove when the convener witnessed the proposal (proposal_witnessed_checkpoint), from which the group's time to deliberate runs and by which the charter version it names is judged in force"
             )
         }
         if !permissions.permits(decision.reference.author, .decide(group: proposal.group)) {
