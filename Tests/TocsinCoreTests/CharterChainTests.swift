@@ -129,6 +129,26 @@ import TocsinDevelopment
         }
     }
 
+    @Test func anAmendmentNeverTakesEffectBeforeTheAuthoritySignedIt() throws {
+        let (_, charter) = try Self.admission()
+        let past = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs - Self.hour,
+            now: Self.now)
+        #expect {
+            try past.verify(genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        } throws: { error in
+            guard case AmendmentBundleError.amendment(.retroactive) = error else { return false }
+            return true
+        }
+        // Within the clock skew: accepted.
+        let skewed = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil,
+            takesEffectMs: Self.nowMs - CharterChain.retroactivityMs + 1_000, now: Self.now)
+        #expect(throws: Never.self) {
+            try skewed.verify(genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        }
+    }
+
     @Test func aFileWhoseCheckpointIsNotTheAuthoritysIsRefused() throws {
         let (_, charter) = try Self.admission()
         let bundle = try Self.network.amendment(

@@ -12,6 +12,8 @@ public enum AmendmentError: Error, Sendable, Equatable, CustomStringConvertible 
     case wrongPredecessor(version: UInt64, replaces: String, expected: String)
     case missingTerms(version: UInt64)
     case effectiveTooEarly(version: UInt64, takesEffectMs: Int64, previousMs: Int64)
+    /// It would take effect before the authority signed it.
+    case retroactive(version: UInt64, takesEffectMs: Int64, signedMs: Int64)
     /// A key would change hands, or a revoked key would be trusted again.
     case keyHistory(version: UInt64, reason: String)
     /// The authority feed holds a fork: no amendment is adopted from it.
@@ -38,6 +40,9 @@ public enum AmendmentError: Error, Sendable, Equatable, CustomStringConvertible 
         case .effectiveTooEarly(let version, let takesEffectMs, let previousMs):
             return
                 "amendment version \(version) takes effect at \(UTCTime.text(milliseconds: takesEffectMs)), before the version it replaces (\(UTCTime.text(milliseconds: previousMs)))"
+        case .retroactive(let version, let takesEffectMs, let signedMs):
+            return
+                "amendment version \(version) takes effect at \(UTCTime.text(milliseconds: takesEffectMs)), before the authority signed it (\(UTCTime.text(milliseconds: signedMs))): an amendment never takes effect in the past"
         case .keyHistory(let version, let reason):
             return "amendment version \(version): \(reason)"
         case .forked:

@@ -34,6 +34,9 @@ public struct CharterChain: Sendable {
         }
     }
 
+    /// How far before the authority signed it an amendment may take effect: clock skew only.
+    public static let retroactivityMs: Int64 = 300_000
+
     public var genesis: CharterVersion { versions[0] }
     public var latest: CharterVersion { versions[versions.count - 1] }
     /// Amendments held: the size of the authority feed this chain reflects.
@@ -87,6 +90,12 @@ public struct CharterChain: Sendable {
         guard takesEffectMs >= current.takesEffectMs else {
             throw .effectiveTooEarly(
                 version: charter.version, takesEffectMs: takesEffectMs, previousMs: current.takesEffectMs)
+        }
+        // Never in the past of the authority's own signing (beyond clock skew): an amendment
+        // that took effect before it existed would change, after the fact, under which charter
+        // proposals already written were judged.
+        guard takesEffectMs >= entry.authorTimeMs &- Self.retroactivityMs else {
+            throw .retroactive(version: charter.version, takesEffectMs: takesEffectMs, signedMs: entry.authorTimeMs)
         }
         try checkKeyHistory(of: charter)
         return CharterVersion(signed: signed, takesEffectMs: takesEffectMs, entryIndex: index)
