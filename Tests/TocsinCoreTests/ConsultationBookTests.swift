@@ -182,9 +182,10 @@ struct ConsultationBookTests {
     }
 }
 
-/// A proposal that names a charter version a later one has replaced is judged by when its
-/// convener witnessed it, not by its own time, which its author writes.
-@Suite struct BackdatedProposalTests {
+/// Proposals across charter versions: one naming a version a later one has replaced is judged
+/// by when its convener witnessed it, not by its own time, which its author writes; one naming
+/// a version not held yet waits for it.
+@Suite struct ProposalVersionTests {
     @Test func aProposalBackdatedToAnOlderCharterIsVoidOnceItsWitnessingShowsIt() throws {
         let network = CharterChainTests.network
         let change = CharterChainTests.nowMs
@@ -220,5 +221,29 @@ struct ConsultationBookTests {
         #expect(machine.closingMs(of: honest, ledger: ledger) != nil)
         #expect(machine.standing(of: backdated, nowMs: now, ledger: ledger) == nil)
         #expect(machine.closingMs(of: backdated, ledger: ledger) == nil)
+    }
+
+    @Test func aProposalNamingAVersionNotYetHeldIsJudgedOnceItIs() throws {
+        let network = CharterChainTests.network
+        let change = CharterChainTests.nowMs
+        let second = network.charter.amended(version: 2)
+        let chain = try network.amendment(second, after: network.genesisChain, previous: nil, takesEffectMs: change)
+            .verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+        let ledger = MemoryLedger(network: network)
+        var machine = ConsultationMachine(
+            configuration: .init(
+                nodeID: "RN", network: network.networkID, charter: network.charter, chain: network.genesisChain))
+        let proposal = Tocsin_V1_Proposal.with {
+            $0.title = "Exercise: peer review"
+            $0.action = .peerReview
+            $0.deadlineMs = change + 86_400_000
+            $0.charterVersion = 2
+        }
+        let bytes = ConsultationEntries.proposal(proposal, authorTimeMs: change + 1_000)
+        let (reference, leafHash) = try ledger.append(bytes, by: "XA", in: "nro")
+        machine.stored(reference: reference, leafHash: leafHash, bytes: bytes)
+        #expect(machine.book.proposals[reference] == nil)
+        machine.adopt(second, chain: chain)
+        #expect(machine.book.proposals[reference] != nil)
     }
 }

@@ -103,6 +103,10 @@ public struct ConsultationMachine: Sendable {
     var deciding: Set<EntryReference> = []
     /// The audit's verdict on each decision judged (empty: it holds).
     public private(set) var verdicts: [EntryReference: [DecisionAudit.Finding]] = [:]
+    /// Proposals naming a charter version this node does not hold yet: judged once it does
+    /// (bounded: a peer cannot make the node keep more).
+    var awaitingCharter: [(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8])] = []
+    static let maximumAwaitingCharter = 1_000
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -119,6 +123,11 @@ public struct ConsultationMachine: Sendable {
             nodeID: configuration.nodeID, network: configuration.network, charter: charter,
             deadlineGraceMs: configuration.deadlineGraceMs, chain: chain ?? configuration.chain)
         permissions = Permissions(charter: charter)
+        let waiting = awaitingCharter
+        awaitingCharter = []
+        for proposal in waiting {
+            stored(reference: proposal.reference, leafHash: proposal.leafHash, bytes: proposal.bytes)
+        }
     }
 
     /// How far a proposal's own time may be from an amendment's taking effect and still name
@@ -185,6 +194,12 @@ public struct ConsultationMachine: Sendable {
         // decisions are kept whoever wrote them, for the tally and the audit to judge.
         switch entry.payload {
         case .bulletin where !permissions.permits(reference.author, .issue(group: reference.group)):
+            return
+        case .proposal(let proposal)
+        where proposal.charterVersion > (configuration.chain?.latest.version ?? configuration.charter.version):
+            if awaitingCharter.count < Self.maximumAwaitingCharter {
+                awaitingCharter.append((reference, leafHash, bytes))
+            }
             return
         case .proposal(let proposal)
         where
