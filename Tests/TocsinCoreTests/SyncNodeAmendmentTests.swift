@@ -231,7 +231,76 @@ import TocsinDevelopment
                     $0.checkpoint = Data(stolen.checkpoint.note.formatted.utf8)
                 }
             }, from: "XC", now: Self.seconds)
-        #expect(SyncNodeTests.closes(offered, code: .unverifiable))
+        // Refused, nothing stored or asked for; the session stays (the offerer may only have
+        // stored the thief's checkpoint before the revocation reached it).
+        #expect(!offered.contains { if case .close = $0 { true } else { false } })
+        #expect(
+            !offered.contains { if case .send(_, let message) = $0, case .want = message.body { true } else { false } })
+        #expect(offered.contains { if case .log(_, let text, true) = $0 { text.contains("revoked") } else { false } })
+        #expect(relay.feeds[stolen.origin] == nil || relay.feeds[stolen.origin]!.size == 0)
+    }
+
+    @Test func aThiefsCheckpointStoredBeforeTheRevocationIsFrozenAndNoLongerAnnounced() throws {
+        let oldKey = Self.network.member("XA")!.key
+        var thief = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA"), key: oldKey)
+        let legitimate = try thief.append([
+            SampleEntries.bulletin(number: 0, country: "XA", byteCount: 90, authorTimeMs: 1)
+        ])
+        let stolen = try thief.append([SampleEntries.bulletin(number: 1, country: "XA", byteCount: 90, authorTimeMs: 2)]
+        )
+        var relay = established("RN", with: ["XC"])
+        for batch in [legitimate, stolen] {
+            _ = run(
+                relay.received(
+                    SyncNodeTests.entries(batch, checkpoint: batch.checkpoint), from: "XC", now: Self.seconds),
+                on: &relay)
+        }
+        #expect(relay.feeds[stolen.origin]?.size == 2)
+        let charter = Self.network.charter.amended(
+            version: 2,
+            nodes: { nodes in
+                nodes.map { node in
+                    node.id == "XA"
+                        ? Charter.Node(
+                            id: "XA", name: node.name, role: node.role,
+                            publicKey: try! Ed25519PrivateKey.generate().publicKey,
+                            previousKeys: [Charter.PreviousKey(publicKey: node.publicKey, validThrough: ["nro": 1])])
+                        : node
+                }
+            })
+        let bundle = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        guard case .success(let published) = relay.publish(bundle, now: Self.seconds) else {
+            Issue.record("a valid amendment was refused")
+            return
+        }
+        let adopted = run(published, on: &relay)
+        #expect(
+            adopted.contains { if case .log(_, let text, true) = $0 { text.contains("restore it") } else { false } })
+        #expect(relay.disowned.contains(stolen.origin))
+        #expect(relay.feeds[stolen.origin]?.verifier.isFrozen == true)
+        let heads = relay.antiEntropy().flatMap { action -> [String] in
+            if case .send(_, let message) = action, case .heads(let heads) = message.body {
+                return heads.heads.map(\.origin)
+            }
+            return []
+        }
+        #expect(!heads.contains(stolen.origin.description))
+        // After a restart too: loaded unfrozen from the store, it is frozen and disowned again.
+        let chain = try #require(relay.chain)
+        let held = try #require(relay.feeds[stolen.origin])
+        let reloaded = SyncFeed(
+            origin: stolen.origin, author: try #require(chain.authorKeys(of: "XA", group: "nro", through: 2)),
+            frontier: held.verifier.frontier, latest: held.latest, checkpointRoots: held.checkpointRoots,
+            isFrozen: false)
+        let restarted = SyncNode(
+            configuration: .init(
+                nodeID: "RN", network: Self.network.networkID, charter: chain.latest.charter,
+                witnessKey: Self.network.member("RN")!.key, chain: chain),
+            feeds: [reloaded])
+        #expect(restarted.disowned.contains(stolen.origin))
+        #expect(restarted.feeds[stolen.origin]?.verifier.isFrozen == true)
     }
 
     @Test func aFeedInTheAuthoritysGroupByAnyoneButTheAuthorityIsRefused() throws {

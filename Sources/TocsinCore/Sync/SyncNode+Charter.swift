@@ -106,7 +106,22 @@ extension SyncNode {
             .adoptCharter(version),
         ]
         for origin in feeds.keys.sorted() {
-            if let keys = authorKeys(for: origin) { feeds[origin]!.verifier.author = keys }
+            guard let keys = authorKeys(for: origin) else { continue }
+            feeds[origin]!.verifier.author = keys
+            // A checkpoint held that the new keys disown (a thief's, stored before the
+            // revocation arrived): the feed is frozen here and announced no more.
+            if let latest = feeds[origin]!.latest, !feeds[origin]!.verifier.isFrozen,
+                case .failure(.revokedKey) = Result(catching: { () throws(NoteError) in try latest.verify(author: keys)
+                    })
+            {
+                feeds[origin]!.verifier.freeze()
+                disowned.insert(origin)
+                actions.append(
+                    .log(
+                        peer: nil,
+                        "\(origin): the latest checkpoint held (size \(latest.checkpoint.size)) is signed with a key charter version \(version.version) revoked below that size; the feed is frozen here and no longer announced: restore it from a copy made before the theft",
+                        warning: true))
+            }
         }
         // A fork proof made with a key revoked below its sizes proves nothing: the feed goes on.
         for (origin, proof) in forkProofs.sorted(by: { $0.key < $1.key }) {

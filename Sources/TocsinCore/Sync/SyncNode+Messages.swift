@@ -190,6 +190,8 @@ extension SyncNode {
         let checkpoint: SignedCheckpoint
         do {
             checkpoint = try feed.verifier.authenticate(checkpointNote: Array(head.checkpoint))
+        } catch .notSignedByAuthor(.revokedKey(let name, let size)) {
+            return passOverRevoked(origin, size: size, keyName: name, from: peer)
         } catch {
             return refuse(peer, .unverifiable, "\(origin): \(error)")
         }
@@ -337,6 +339,8 @@ extension SyncNode {
             batch = try feed.verifier.verify(
                 firstIndex: message.firstIndex, entries: message.entries.map { Array($0) },
                 checkpointNote: Array(message.checkpoint))
+        } catch .notSignedByAuthor(.revokedKey(let name, let size)) {
+            return passOverRevoked(origin, size: size, keyName: name, from: peer)
         } catch {
             return refuse(peer, .unverifiable, "\(origin) entries from \(message.firstIndex): \(error)")
         }
@@ -408,5 +412,18 @@ extension SyncNode {
             return refuse(peer, .unverifiable, "a fork proof that does not hold: \(error)")
         }
         return recordFork(proof)
+    }
+
+    /// A checkpoint signed only with a key the charter revoked, beyond its limit: refused, and
+    /// nothing is stored. The session stays: the peer may be a thief, or a node that stored the
+    /// thief's checkpoint before the revocation reached it (closing would cut it off for good,
+    /// as it offers it again at each session).
+    func passOverRevoked(_ origin: FeedOrigin, size: UInt64, keyName: String, from peer: String) -> [SyncAction] {
+        [
+            .log(
+                peer: peer,
+                "\(origin): refused a checkpoint of size \(size) signed with a key the charter revoked below that size (\(keyName.prefix(100))); nothing is stored",
+                warning: true)
+        ]
     }
 }

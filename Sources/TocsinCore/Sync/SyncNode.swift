@@ -112,6 +112,9 @@ public struct SyncNode: Sendable {
     /// `Heads` set aside while the authority feed catches up: replayed once it has, so that an
     /// amendment is adopted before anything else the peer holds is judged.
     var deferredHeads: [String: Tocsin_V1_Heads] = [:]
+    /// Feeds whose latest checkpoint held was signed with a key since revoked below its size:
+    /// frozen and never announced (peers would refuse it).
+    public internal(set) var disowned: Set<FeedOrigin> = []
     public internal(set) var feeds: [FeedOrigin: SyncFeed]
     public internal(set) var forkProofs: [FeedOrigin: ForkProof]
     var peers: [String: Peer] = [:]
@@ -171,6 +174,17 @@ public struct SyncNode: Sendable {
         }
         self.forkProofs = proofs
         for origin in proofs.keys { self.feeds[origin]?.verifier.freeze() }
+        // A feed whose latest checkpoint a revoked key signed beyond its limit (stored before the
+        // revocation arrived) stays frozen and unannounced across restarts.
+        for (origin, feed) in self.feeds where feed.verifier.author.keys.contains(where: { $0.maximumSize != nil }) {
+            guard let latest = feed.latest,
+                case .failure(.revokedKey) = Result(catching: { () throws(NoteError) in
+                    try latest.verify(author: feed.verifier.author)
+                })
+            else { continue }
+            self.feeds[origin]?.verifier.freeze()
+            disowned.insert(origin)
+        }
     }
 
     /// The peers with an established session (Hello received).
@@ -458,7 +472,9 @@ public struct SyncNode: Sendable {
             return leftFirst != rightFirst ? leftFirst : left < right
         }
         for origin in origins
-        where Self.refusal(of: origin, to: peer, by: configuration.nodeID, under: permissions) == nil {
+        where !disowned.contains(origin)
+            && Self.refusal(of: origin, to: peer, by: configuration.nodeID, under: permissions) == nil
+        {
             guard let feed = feeds[origin], feed.latest != nil else { continue }
             heads.heads.append(
                 .with {
@@ -476,7 +492,7 @@ public struct SyncNode: Sendable {
     /// Pushes the feed's latest checkpoint to every established peer that may see it, but a
     /// peer known to hold it with every cosignature already.
     mutating func push(_ origin: FeedOrigin, except excluded: String?, asCosignature: Bool = false) -> [SyncAction] {
-        guard let feed = feeds[origin], let latest = feed.latest else { return [] }
+        guard let feed = feeds[origin], let latest = feed.latest, !disowned.contains(origin) else { return [] }
         let head = Tocsin_V1_Head.with {
             $0.origin = origin.description
             $0.checkpoint = Data(feed.latestNote)
