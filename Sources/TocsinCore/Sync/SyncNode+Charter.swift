@@ -111,8 +111,7 @@ extension SyncNode {
             // A checkpoint held that the new keys disown (a thief's, stored before the
             // revocation arrived): the feed is frozen here and announced no more.
             if let latest = feeds[origin]!.latest, !feeds[origin]!.verifier.isFrozen,
-                case .failure(.revokedKey) = Result(catching: { () throws(NoteError) in try latest.verify(author: keys)
-                    })
+                Self.isSignedOnlyBeyondRevocation(latest, keys: keys)
             {
                 feeds[origin]!.verifier.freeze()
                 disowned.insert(origin)
@@ -148,6 +147,18 @@ extension SyncNode {
         heardOwnHeads = heardOwnHeads.filter { charter.group($0) != nil && maySee(configuration.nodeID, $0) }
         for peer in establishedPeers { actions += heads(for: peer) }
         return actions
+    }
+
+    /// Whether `checkpoint` is signed only with a key revoked below its size.
+    static func isSignedOnlyBeyondRevocation(_ checkpoint: SignedCheckpoint, keys: AuthorKeys) -> Bool {
+        do {
+            try checkpoint.verify(author: keys)
+            return false
+        } catch .revokedKey {
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// What publishing an amendment file on this node does: the authority feed's entries

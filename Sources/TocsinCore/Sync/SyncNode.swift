@@ -177,10 +177,7 @@ public struct SyncNode: Sendable {
         // A feed whose latest checkpoint a revoked key signed beyond its limit (stored before the
         // revocation arrived) stays frozen and unannounced across restarts.
         for (origin, feed) in self.feeds where feed.verifier.author.keys.contains(where: { $0.maximumSize != nil }) {
-            guard let latest = feed.latest,
-                case .failure(.revokedKey) = Result(catching: { () throws(NoteError) in
-                    try latest.verify(author: feed.verifier.author)
-                })
+            guard let latest = feed.latest, Self.isSignedOnlyBeyondRevocation(latest, keys: feed.verifier.author)
             else { continue }
             self.feeds[origin]?.verifier.freeze()
             disowned.insert(origin)
