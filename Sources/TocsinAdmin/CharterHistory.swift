@@ -1,3 +1,6 @@
+import Foundation
+import TocsinCore
+
 /// `GET /v1/charter`: every version of the charter the node holds, and the one in force.
 public struct CharterHistory: Codable, Sendable, Equatable {
     /// One version: the genesis charter, or an amendment of the authority feed.
@@ -46,6 +49,19 @@ public struct CharterHistory: Codable, Sendable, Equatable {
         self.inForce = inForce
         self.forked = forked
         self.versions = versions
+    }
+
+    /// The versions of `chain`, `inForce` marked.
+    public init(chain: CharterChain, inForce: UInt64, forked: Bool) {
+        self.init(
+            networkID: chain.network.description, inForce: inForce, forked: forked,
+            versions: chain.versions.map { version in
+                Version(
+                    version: version.version, sha256: version.sha256.hex, replaces: version.charter.replaces?.hex,
+                    takesEffect: UTCTime.text(milliseconds: version.takesEffectMs), entryIndex: version.entryIndex,
+                    signature: Data(version.signed.signature).base64EncodedString(),
+                    toml: String(decoding: version.signed.bytes, as: UTF8.self), inForce: version.version == inForce)
+            })
     }
 
     /// `network_id` in JSON (snake case would split the initials).

@@ -10,18 +10,12 @@ extension NodeRuntime {
     }
 
     func charterHistoryOnQueue() -> CharterHistory {
-        let chain = sync.chain
-        let inForce = sync.charter.version
         let forked = sync.forkProofs[AuthorityFeed.origin(of: store.networkID)] != nil
-        let versions = (chain?.versions ?? []).map { version in
-            CharterHistory.Version(
-                version: version.version, sha256: version.sha256.hex, replaces: version.charter.replaces?.hex,
-                takesEffect: UTCTime.text(milliseconds: version.takesEffectMs), entryIndex: version.entryIndex,
-                signature: Data(version.signed.signature).base64EncodedString(),
-                toml: String(decoding: version.signed.bytes, as: UTF8.self), inForce: version.version == inForce)
+        guard let chain = sync.chain else {
+            return CharterHistory(
+                networkID: store.networkID.description, inForce: sync.charter.version, forked: forked, versions: [])
         }
-        return CharterHistory(
-            networkID: store.networkID.description, inForce: inForce, forked: forked, versions: versions)
+        return CharterHistory(chain: chain, inForce: sync.charter.version, forked: forked)
     }
 
     /// Publishes an amendment file: checked as a peer's batch of the authority feed would be,

@@ -69,15 +69,7 @@ struct CharterSource: ParsableArguments {
         guard file != nil || files.isGiven else { return try admin.client().charterHistory() }
         let (chain, _) = try files.chain(file: file)
         let inForce = chain.inForce(atMs: Int64(Date().timeIntervalSince1970 * 1000)).version
-        return CharterHistory(
-            networkID: chain.network.description, inForce: inForce, forked: false,
-            versions: chain.versions.map { version in
-                CharterHistory.Version(
-                    version: version.version, sha256: version.sha256.hex, replaces: version.charter.replaces?.hex,
-                    takesEffect: UTCTime.text(milliseconds: version.takesEffectMs), entryIndex: version.entryIndex,
-                    signature: Data(version.signed.signature).base64EncodedString(),
-                    toml: String(decoding: version.signed.bytes, as: UTF8.self), inForce: version.version == inForce)
-            })
+        return CharterHistory(chain: chain, inForce: inForce, forked: false)
     }
 }
 

@@ -7,6 +7,17 @@ import TocsinDevelopment
 @Suite struct SyncSimulationTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
+    /// Links the relays with each other and each with the members of its regional group.
+    static func linkRelays(_ relays: [String], in simulation: SyncSimulation) {
+        let charter = simulation.network.charter
+        for (position, relay) in relays.enumerated() {
+            for other in relays[(position + 1)...] { simulation.links.append((relay, other)) }
+            for member in charter.group(charter.groups(of: relay).first!.id)!.members where member != relay {
+                simulation.links.append((relay, member))
+            }
+        }
+    }
+
     /// Appends `count` entries to `author`'s feed in `group`, as its node does.
     func append(_ simulation: SyncSimulation, author: String, group: String, count: Int) throws {
         let node = simulation.nodes[author]!
@@ -63,13 +74,7 @@ import TocsinDevelopment
         let relays = ["RN", "RS", "RE"]
         let nationals = network.charter.nodes.filter { $0.role == .national }.map(\.id)
         // Relays peer with each other and with their member states; a few states peer directly.
-        for (position, relay) in relays.enumerated() {
-            for other in relays[(position + 1)...] { simulation.links.append((relay, other)) }
-            for member in network.charter.group(network.charter.groups(of: relay).first!.id)!.members
-            where member != relay {
-                simulation.links.append((relay, member))
-            }
-        }
+        Self.linkRelays(relays, in: simulation)
         for position in stride(from: 0, to: nationals.count - 1, by: 4) {
             simulation.links.append((nationals[position], nationals[position + 1]))
         }
@@ -183,13 +188,7 @@ import TocsinDevelopment
         let simulation = SyncSimulation(network: network, seed: seed)
         let relays = ["RN", "RS", "RE"]
         let nationals = network.charter.nodes.filter { $0.role == .national }.map(\.id)
-        for (position, relay) in relays.enumerated() {
-            for other in relays[(position + 1)...] { simulation.links.append((relay, other)) }
-            for member in network.charter.group(network.charter.groups(of: relay).first!.id)!.members
-            where member != relay {
-                simulation.links.append((relay, member))
-            }
-        }
+        Self.linkRelays(relays, in: simulation)
         // XA, moved to sro by version 3, also peers with sro's relay (as its operator would add).
         simulation.links.append(("XA", "RS"))
         simulation.connectAll()
