@@ -53,6 +53,14 @@ extension NodeRuntime {
                 channel.close(promise: nil)
                 return
             }
+            // An amendment adopted since the handshake may no longer pin this key.
+            if let publicKey, !sync.charter.pins(nodeID: peer, publicKey: publicKey) {
+                logger.warning(
+                    "closing session: the charter in force no longer pins the key of its certificate",
+                    metadata: ["peer": "\(peer)"])
+                channel.close(promise: nil)
+                return
+            }
             let id = ObjectIdentifier(channel)
             switch sessions.established(peer: peer, session: id, openedHere: isClient) {
             case .refused:

@@ -238,6 +238,25 @@ import TocsinDevelopment
             !offered.contains { if case .send(_, let message) = $0, case .want = message.body { true } else { false } })
         #expect(offered.contains { if case .log(_, let text, true) = $0 { text.contains("revoked") } else { false } })
         #expect(relay.feeds[stolen.origin] == nil || relay.feeds[stolen.origin]!.size == 0)
+        // Offered again and again, it costs the peer its session.
+        var last: [SyncAction] = []
+        for _ in 0..<SyncNode.maximumRevokedOffers {
+            last = relay.received(
+                .with {
+                    $0.checkpoint = .with {
+                        $0.origin = stolen.origin.description
+                        $0.checkpoint = Data(stolen.checkpoint.note.formatted.utf8)
+                    }
+                }, from: "XC", now: Self.seconds)
+        }
+        #expect(SyncNodeTests.closes(last, code: .unverifiable))
+        // Copies of a genuine line are refused before any is checked twice.
+        var doubled = stolen.checkpoint.note
+        doubled.signatures.append(doubled.signatures[0])
+        let keys = try #require(relay.chain?.authorKeys(of: "XA", group: "nro", through: 2))
+        #expect(throws: NoteError.duplicateSignature(keyName: stolen.origin.description)) {
+            try SignedCheckpoint(checkpoint: stolen.checkpoint.checkpoint, note: doubled).verify(author: keys)
+        }
     }
 
     @Test func aThiefsCheckpointStoredBeforeTheRevocationIsFrozenAndNoLongerAnnounced() throws {
@@ -287,6 +306,16 @@ import TocsinDevelopment
             return []
         }
         #expect(!heads.contains(stolen.origin.description))
+        // Nor served when asked.
+        let served = relay.received(
+            .with {
+                $0.want = .with {
+                    $0.origin = stolen.origin.description
+                    $0.from = 0
+                    $0.to = 2
+                }
+            }, from: "XC", now: Self.seconds)
+        #expect(!served.contains { if case .serve = $0 { true } else { false } })
         // After a restart too: loaded unfrozen from the store, it is frozen and disowned again.
         let chain = try #require(relay.chain)
         let held = try #require(relay.feeds[stolen.origin])

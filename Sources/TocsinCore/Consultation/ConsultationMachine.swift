@@ -107,6 +107,8 @@ public struct ConsultationMachine: Sendable {
     /// (bounded: a peer cannot make the node keep more).
     var awaitingCharter: [(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8])] = []
     static let maximumAwaitingCharter = 1_000
+    static let maximumAwaitingPerAuthor = 16
+    static let maximumVersionsAhead: UInt64 = 16
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -197,7 +199,15 @@ public struct ConsultationMachine: Sendable {
             return
         case .proposal(let proposal)
         where proposal.charterVersion > (configuration.chain?.latest.version ?? configuration.charter.version):
-            if awaitingCharter.count < Self.maximumAwaitingCharter {
+            // Kept only from a member that may propose now, naming a version that can be close,
+            // a few per author: no one can crowd out the others' proposals.
+            let latest = configuration.chain?.latest.version ?? configuration.charter.version
+            if proposal.charterVersion <= latest &+ Self.maximumVersionsAhead,
+                permissions.permits(reference.author, .propose(group: reference.group)),
+                awaitingCharter.count < Self.maximumAwaitingCharter,
+                awaitingCharter.filter({ $0.reference.author == reference.author }).count
+                    < Self.maximumAwaitingPerAuthor
+            {
                 awaitingCharter.append((reference, leafHash, bytes))
             }
             return

@@ -47,15 +47,17 @@ extension SignedCheckpoint {
         var revokedSigner = false
         for key in author.keys {
             let noteKey = try NoteKey(name: checkpoint.origin, publicKey: key.publicKey, type: .ed25519)
-            for line in note.signatures where noteKey.matches(line) {
-                guard key.publicKey.isValidSignature(line.signature, for: message) else {
-                    throw NoteError.badSignature(keyName: checkpoint.origin)
-                }
-                if let maximum = key.maximumSize, checkpoint.size > maximum {
-                    revokedSigner = true
-                } else {
-                    authentic = true
-                }
+            let lines = note.signatures.filter { noteKey.matches($0) }
+            guard let line = lines.first else { continue }
+            // One line per key: copies of a genuine line could only make the verifier check again.
+            guard lines.count == 1 else { throw NoteError.duplicateSignature(keyName: checkpoint.origin) }
+            guard key.publicKey.isValidSignature(line.signature, for: message) else {
+                throw NoteError.badSignature(keyName: checkpoint.origin)
+            }
+            if let maximum = key.maximumSize, checkpoint.size > maximum {
+                revokedSigner = true
+            } else {
+                authentic = true
             }
         }
         if authentic { return }

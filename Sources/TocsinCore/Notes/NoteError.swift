@@ -14,6 +14,8 @@ public enum NoteError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedCosignature(keyName: String, reason: String)
     /// Signed only by a key the charter revoked, beyond the last size it may sign.
     case revokedKey(keyName: String, size: UInt64)
+    /// Two signature lines by one key.
+    case duplicateSignature(keyName: String)
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum NoteError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the signature by \(keyName) does not verify: the note was altered or signed with another key"
         case .malformedCosignature(let keyName, let reason):
             return "the cosignature by \(keyName) is malformed: \(reason)"
+        case .duplicateSignature(let keyName):
+            return "the note carries two signatures by the same key of \(keyName): a key signs a note once"
         case .revokedKey(let keyName, let size):
             return
                 "the checkpoint of size \(size) is signed for \(keyName) only by a key the charter revoked below that size: it is not the author's"

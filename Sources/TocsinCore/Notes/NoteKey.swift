@@ -48,9 +48,10 @@ extension SignedNote {
     public func verify(signedBy key: NoteKey) throws(NoteError) {
         precondition(key.type == .ed25519, "use Cosignature.verify for witness keys")
         let matching = signatures.filter { key.matches($0) }
-        guard !matching.isEmpty else { throw NoteError.notSignedBy(keyName: key.name) }
-        let message = textBytes
-        for signature in matching where !key.publicKey.isValidSignature(signature.signature, for: message) {
+        guard let signature = matching.first else { throw NoteError.notSignedBy(keyName: key.name) }
+        // One line per key: copies of a genuine line could only make the verifier check again.
+        guard matching.count == 1 else { throw NoteError.duplicateSignature(keyName: key.name) }
+        guard key.publicKey.isValidSignature(signature.signature, for: textBytes) else {
             throw NoteError.badSignature(keyName: key.name)
         }
     }

@@ -106,21 +106,7 @@ extension SyncNode {
             .adoptCharter(version),
         ]
         for origin in feeds.keys.sorted() {
-            guard let keys = authorKeys(for: origin) else { continue }
-            feeds[origin]!.verifier.author = keys
-            // A checkpoint held that the new keys disown (a thief's, stored before the
-            // revocation arrived): the feed is frozen here and announced no more.
-            if let latest = feeds[origin]!.latest, !feeds[origin]!.verifier.isFrozen,
-                Self.isSignedOnlyBeyondRevocation(latest, keys: keys)
-            {
-                feeds[origin]!.verifier.freeze()
-                disowned.insert(origin)
-                actions.append(
-                    .log(
-                        peer: nil,
-                        "\(origin): the latest checkpoint held (size \(latest.checkpoint.size)) is signed with a key charter version \(version.version) revoked below that size; the feed is frozen here and no longer announced: restore it from a copy made before the theft",
-                        warning: true))
-            }
+            if let keys = authorKeys(for: origin) { feeds[origin]!.verifier.author = keys }
         }
         // A fork proof made with a key revoked below its sizes proves nothing: the feed goes on.
         for (origin, proof) in forkProofs.sorted(by: { $0.key < $1.key }) {
@@ -132,6 +118,21 @@ extension SyncNode {
                     peer: nil,
                     "\(origin): the fork proof held was signed with a key charter version \(version.version) revoked; the feed goes on"
                 ))
+        }
+        // A checkpoint held that the new keys disown (a thief's, stored before the revocation
+        // arrived): the feed is frozen here and announced and served no more.
+        for origin in feeds.keys.sorted() where !AuthorityFeed.isAuthorityFeed(origin) {
+            guard let keys = feeds[origin]?.verifier.author, let latest = feeds[origin]!.latest,
+                Self.isSignedOnlyBeyondRevocation(latest, keys: keys)
+            else { continue }
+            feeds[origin]!.verifier.freeze()
+            if disowned.insert(origin).inserted {
+                actions.append(
+                    .log(
+                        peer: nil,
+                        "\(origin): the latest checkpoint held (size \(latest.checkpoint.size)) is signed with a key charter version \(version.version) revoked below that size; the feed is frozen here and no longer announced: restore it from a copy made before the theft",
+                        warning: true))
+            }
         }
         let removedSelf = charter.node(configuration.nodeID) == nil
         for peer in peers.keys.sorted() where removedSelf || charter.node(peer) == nil {

@@ -26,6 +26,8 @@ extension SyncNode {
             // members the rest is judged by, so the rest waits until it is fetched and stored.
             let authority = authorityOrigin.description
             var others = heads
+            // This Heads replaces any set aside earlier.
+            deferredHeads[peer] = nil
             if chain != nil, let position = heads.heads.firstIndex(where: { $0.origin == authority }) {
                 actions += receivedHead(heads.heads[position], from: peer, now: now, inHeads: true)
                 if actions.contains(where: { if case .close = $0 { return true } else { return false } }) {
@@ -113,10 +115,10 @@ extension SyncNode {
             // message is passed over; the session stays.
             // Only the version before the one in force and those held to come count: a node
             // removed long ago is refused, not passed over.
-            let current = charter.version
+            let previous = chain?.versions.last { $0.version < charter.version }?.version ?? charter.version
             let transitional =
                 chain?.versions.contains { version in
-                    version.version + 1 >= current
+                    version.version >= previous
                         && Self.refusal(
                             of: origin, to: peer, by: configuration.nodeID, under: Permissions(charter: version.charter)
                         )
@@ -312,7 +314,8 @@ extension SyncNode {
         case .success(let resolved): origin = resolved.0
         }
         guard request.from < request.to else { return refuse(peer, .malformed, "Want with an empty range") }
-        guard let feed = feeds[origin], request.from < feed.size else { return [] }
+        // A feed disowned here (a thief's checkpoint held) is served to no one.
+        guard let feed = feeds[origin], request.from < feed.size, !disowned.contains(origin) else { return [] }
         // What the answer can span, cut by entries alone; the edge cuts it by bytes too
         // (`batches(serving:of:entryBytes:)`), which only shortens it.
         let ranges = feed.batches(
@@ -418,12 +421,22 @@ extension SyncNode {
     /// nothing is stored. The session stays: the peer may be a thief, or a node that stored the
     /// thief's checkpoint before the revocation reached it (closing would cut it off for good,
     /// as it offers it again at each session).
-    func passOverRevoked(_ origin: FeedOrigin, size: UInt64, keyName: String, from peer: String) -> [SyncAction] {
-        [
-            .log(
-                peer: peer,
-                "\(origin): refused a checkpoint of size \(size) signed with a key the charter revoked below that size (\(keyName.prefix(100))); nothing is stored",
-                warning: true)
-        ]
+    mutating func passOverRevoked(
+        _ origin: FeedOrigin, size: UInt64, keyName: String, from peer: String
+    )
+        -> [SyncAction]
+    {
+        let reason =
+            "\(origin): a checkpoint of size \(size) signed with a key the charter revoked below that size (\(keyName.prefix(100)))"
+        // A few, from a node that held them before the revocation; more is a peer making this
+        // node check signatures for nothing.
+        peers[peer]?.revokedOffers += 1
+        guard (peers[peer]?.revokedOffers ?? 0) <= Self.maximumRevokedOffers else {
+            return refuse(peer, .unverifiable, reason + ", offered again and again")
+        }
+        return [.log(peer: peer, "refused " + reason + "; nothing is stored", warning: true)]
     }
+
+    /// Checkpoints signed beyond a revocation a peer may offer in one session before it is cut off.
+    public static let maximumRevokedOffers = 16
 }

@@ -69,6 +69,8 @@ public struct SyncNode: Sendable {
         /// The latest checkpoint of each feed the peer is known to hold, from what it sent
         /// and what it was sent: a push it would learn nothing from is not sent.
         var holds: [FeedOrigin: Holding] = [:]
+        /// Checkpoints signed beyond a revoked key's limit it offered in this session.
+        var revokedOffers = 0
     }
 
     /// A checkpoint a peer holds: size, root and the witnesses whose cosignatures it has.
@@ -381,6 +383,7 @@ public struct SyncNode: Sendable {
             if let origin = try? FeedOrigin(parsing: proof.origin) { forkProofs[origin] = proof }
         }
         for origin in forkProofs.keys { feeds[origin]?.verifier.freeze() }
+        for origin in disowned { feeds[origin]?.verifier.freeze() }
         pending = [:]
         receivedFrom = [:]
         ownCosignaturesBeingStored = [:]
