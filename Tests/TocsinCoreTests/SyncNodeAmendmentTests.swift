@@ -418,4 +418,40 @@ import TocsinDevelopment
                 WitnessName.of(node: "RN", network: Self.network.networkID)
             ])
     }
+
+    @Test func aFeedPermittedOnlyUnderTheVersionBeforeIsPassedOverAndOneRemovedLongAgoIsRefused() throws {
+        let (second, _) = try Self.amendment()
+        let secondChain = try second.verify(
+            genesis: Self.network.signedCharter, authority: Self.network.authority.key.publicKey)
+        let third = try Self.network.amendment(
+            secondChain.latest.charter.amended(version: 3), after: secondChain, previous: second,
+            takesEffectMs: Self.nowMs)
+        // XB's feed in the network-wide group, which versions 2 and 3 remove it from.
+        var author = FeedAuthor(
+            origin: try FeedOrigin(
+                network: Self.network.networkID, group: FictionalNetwork.networkWideGroup, author: "XB"),
+            key: Self.network.member("XB")!.key)
+        let batch = try author.append([SampleEntries.bulletin(number: 1, country: "XB", byteCount: 90, authorTimeMs: 1)]
+        )
+        let offer = Tocsin_V1_Message.with {
+            $0.checkpoint = .with {
+                $0.origin = batch.origin.description
+                $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+            }
+        }
+        func relay(adopting file: AmendmentBundle) -> SyncNode {
+            var relay = established("RN", with: ["XC"])
+            if case .success(let actions) = relay.publish(file, now: Self.seconds) { _ = run(actions, on: &relay) }
+            return relay
+        }
+        // Under version 2, a peer still on version 1 may offer it: passed over, the session stays.
+        var underSecond = relay(adopting: second)
+        #expect(underSecond.charter.version == 2)
+        let passed = underSecond.received(offer, from: "XC", now: Self.seconds)
+        #expect(!passed.contains { if case .close = $0 { true } else { false } })
+        // Under version 3, no version from 2 on permits it: refused.
+        var underThird = relay(adopting: third)
+        #expect(underThird.charter.version == 3)
+        #expect(SyncNodeTests.closes(underThird.received(offer, from: "XC", now: Self.seconds), code: .notPermitted))
+    }
 }

@@ -81,7 +81,7 @@ public struct CharterDiff: Hashable, Sendable {
             let joined = group.members.filter { !before.members.contains($0) }
             let left = before.members.filter { !group.members.contains($0) }
             if !joined.isEmpty { change("group", group.id, "members admitted", nil, joined.joined(separator: ", ")) }
-            if !left.isEmpty { change("group", group.id, "members removed", left.joined(separator: ", "), nil) }
+            if !left.isEmpty { change("group", group.id, "members removed", nil, left.joined(separator: ", ")) }
             if before.convener != group.convener {
                 change("group", group.id, "convener", before.convener, group.convener)
             }
