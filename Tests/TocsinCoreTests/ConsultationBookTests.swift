@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TocsinCrypto
+import TocsinDevelopment
 
 @testable import TocsinCore
 
@@ -245,5 +246,30 @@ struct ConsultationBookTests {
         #expect(machine.book.proposals[reference] == nil)
         machine.adopt(second, chain: chain)
         #expect(machine.book.proposals[reference] != nil)
+    }
+
+    @Test func aBulletinIsJudgedUnderTheVersionInForceAtItsOwnTimeBeforeAndAfterARestart() throws {
+        let network = CharterChainTests.network
+        let change = CharterChainTests.nowMs
+        // Version 2 removes XB from the network.
+        let second = network.charter.amended(
+            version: 2, nodes: { $0.filter { $0.id != "XB" } },
+            groups: { $0.map { $0.with(members: $0.members.filter { $0 != "XB" }) } })
+        let chain = try network.amendment(second, after: network.genesisChain, previous: nil, takesEffectMs: change)
+            .verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+        let ledger = MemoryLedger(network: network)
+        let before = SampleEntries.bulletin(number: 1, country: "XB", authorTimeMs: change - 60_000)
+        let after = SampleEntries.bulletin(number: 2, country: "XB", authorTimeMs: change + 60_000)
+        let (first, firstHash) = try ledger.append(before, by: "XB", in: "sro")
+        let (second2, secondHash) = try ledger.append(after, by: "XB", in: "sro")
+        for charter in [network.charter, second] {
+            // Running under version 1 when they arrive, or restarted under version 2: the same.
+            var machine = ConsultationMachine(
+                configuration: .init(nodeID: "RS", network: network.networkID, charter: charter, chain: chain))
+            machine.stored(reference: first, leafHash: firstHash, bytes: before)
+            machine.stored(reference: second2, leafHash: secondHash, bytes: after)
+            #expect(machine.book.bulletins[first] != nil, "under version \(charter.version)")
+            #expect(machine.book.bulletins[second2] == nil, "under version \(charter.version)")
+        }
     }
 }

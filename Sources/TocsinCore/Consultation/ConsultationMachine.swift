@@ -181,6 +181,13 @@ public struct ConsultationMachine: Sendable {
             ?? Permissions(charter: Charter(network: "", version: 0, nodes: [], groups: []))
     }
 
+    /// Who may do what under the version in force at `milliseconds` (the charter in force when
+    /// there is no chain).
+    func permissions(atMs milliseconds: Int64) -> Permissions {
+        guard let chain = configuration.chain else { return permissions }
+        return Permissions(charter: chain.inForce(atMs: milliseconds).charter)
+    }
+
     /// The group of `proposal` under the charter it is judged under.
     public func group(of proposal: EntryReference) -> Charter.Group? {
         charter(of: proposal)?.group(proposal.group)
@@ -195,7 +202,10 @@ public struct ConsultationMachine: Sendable {
         // tabled (`Permissions.tabling`: a void proposal is decided by no one); votes and
         // decisions are kept whoever wrote them, for the tally and the audit to judge.
         switch entry.payload {
-        case .bulletin where !permissions.permits(reference.author, .issue(group: reference.group)):
+        // A bulletin is judged under the version in force at its own time: the same before and
+        // after a restart, whatever amendments took effect since.
+        case .bulletin
+        where !permissions(atMs: entry.authorTimeMs).permits(reference.author, .issue(group: reference.group)):
             return
         case .proposal(let proposal)
         where proposal.charterVersion > (configuration.chain?.latest.version ?? configuration.charter.version):
