@@ -69,7 +69,7 @@ public final class ConsultationService: @unchecked Sendable {
     var permissions: Permissions { runtime.permissions }
     /// The injected clock in milliseconds since 1970 (0 for a clock before 1970 or absurdly
     /// far ahead).
-    var nowMs: Int64 { Int64(exactly: (clock().timeIntervalSince1970 * 1000).rounded(.down)).map { max($0, 0) } ?? 0 }
+    var nowMs: Int64 { NodeRuntime.milliseconds(since1970: clock()) }
 
     /// Reads what is stored, then follows every new entry; ticks each second.
     public func start() async {

@@ -169,11 +169,7 @@ public final class NodeRuntime: @unchecked Sendable {
     static func loadFeeds(
         store: FeedStore, chain: CharterChain, through version: UInt64
     ) throws -> (feeds: [SyncFeed], forkProofs: [ForkProof]) {
-        func keys(_ origin: FeedOrigin) -> AuthorKeys? {
-            AuthorityFeed.isAuthorityFeed(origin)
-                ? AuthorKeys(chain.authority)
-                : chain.authorKeys(of: origin.author, group: origin.group, through: version)
-        }
+        func keys(_ origin: FeedOrigin) -> AuthorKeys? { chain.authorKeys(for: origin, through: version) }
         let proofs = try store.forkProofs().filter { proof in
             guard let origin = try? FeedOrigin(parsing: proof.origin), let keys = keys(origin) else { return false }
             return (try? proof.verify(author: keys)) != nil

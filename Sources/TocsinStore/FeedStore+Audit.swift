@@ -62,11 +62,7 @@ extension FeedStore {
         }
         let latestVersion = chain.latest.version
         /// Every key a node ever had verifies what it signed then (a revoked key up to its limits).
-        func authorKeys(_ origin: FeedOrigin) -> AuthorKeys? {
-            AuthorityFeed.isAuthorityFeed(origin)
-                ? AuthorKeys(authorityKey)
-                : chain.authorKeys(of: origin.author, group: origin.group, through: latestVersion)
-        }
+        func authorKeys(_ origin: FeedOrigin) -> AuthorKeys? { chain.authorKeys(for: origin, through: latestVersion) }
         var witnesses: [String: [Ed25519PublicKey]] = [:]
         for node in chain.everyNode {
             witnesses[WitnessName.of(node: node, network: networkID)] =

@@ -136,7 +136,22 @@ import TocsinStore
             }
             let xdHeldOfXB = net.daemons.size("XD", group: FictionalNetwork.networkWideGroup, author: "XB")
 
-            // Admission: XF joins with the amendment file, catches up nro's history, is heard.
+            // Admission. With an amendment file that is not one, XF refuses to start and says why.
+            let garbage = net.directory.appendingPathComponent("garbage.tocsin")
+            try Data("not an amendment".utf8).write(to: garbage)
+            try Self.addNode(net, newcomer, amendments: garbage.path, peers: ["RN"])
+            let refused = try await Commands.run(
+                Commands.productsDirectory.appendingPathComponent("tocsind"),
+                ["--config", net.directory.appendingPathComponent("XF/node.toml").path])
+            #expect(refused.status != 0)
+            #expect(
+                (refused.output + refused.errorOutput).contains("charter-amendments"),
+                "\(refused.output)\(refused.errorOutput)")
+            #expect(
+                (refused.output + refused.errorOutput).contains("not a Tocsin amendment file"),
+                "\(refused.output)\(refused.errorOutput)")
+            // With the authority's file, XF joins, catches up nro's history, is heard.
+            try FileManager.default.removeItem(at: net.directory.appendingPathComponent("XF"))
             try Self.addNode(net, newcomer, amendments: file, peers: ["RN"])
             try net.daemons.start("XF")
             try await Blocking.run { try net.daemons.waitUntilServing(["XF"]) }
@@ -171,6 +186,10 @@ import TocsinStore
             #expect(versions.versions.map(\.version) == [1, 2])
             #expect(versions.inForce == 2)
             #expect(versions.versions[1].replaces == versions.versions[0].sha256)
+            let diffJSON = try await Commands.tocsin(
+                "charter", "diff", "1", "2", "--json", "--node", net.directory.appendingPathComponent("RS").path)
+            let changes = try AdminJSON.decode([CharterDiff.Change].self, from: Data(diffJSON.output.utf8))
+            #expect(changes.contains { $0.subject == "node" && $0.id == "XF" && $0.aspect == "added" })
             let diff = try await Commands.tocsin(
                 "charter", "diff", "1", "2", "--node", net.directory.appendingPathComponent("RS").path)
             #expect(diff.output.contains("node XD: removed"), "\(diff.output)")
@@ -284,6 +303,11 @@ import TocsinStore
                 #expect(refused.status != 0, "\(name) was published")
                 #expect(refused.errorOutput.contains(reason), "\(name): \(refused.errorOutput)")
             }
+            let garbage = net.directory.appendingPathComponent("garbage.tocsin")
+            try Data("not an amendment".utf8).write(to: garbage)
+            let unreadable = try await Self.publish(net, garbage.path, at: "RN")
+            #expect(unreadable.status != 0)
+            #expect(unreadable.errorOutput.contains("not a Tocsin amendment file"), "\(unreadable.errorOutput)")
             #expect(try net.daemons.client("RN").charterHistory().versions.map(\.version) == [1, 2])
 
             // Two different version-3 amendments, published at RN and RS at once.
@@ -362,6 +386,12 @@ import TocsinStore
             let shown = try await Commands.tocsin(
                 "proposal", "show", proposal.reference, "--node", net.directory.appendingPathComponent("RN").path)
             #expect(shown.output.contains("recorded, not yet witnessed"), "\(shown.output)")
+            let listed = try await Commands.tocsin("feeds", "--node", net.directory.appendingPathComponent("RN").path)
+            #expect(
+                listed.output.split(separator: "\n").contains {
+                    $0.hasPrefix("nro/RN") && $0.contains("NOT YET WITNESSED")
+                },
+                "\(listed.output)")
             // XC comes back, fetches the decision and cosigns it: final.
             try net.daemons.start("XC")
             try await net.eventually(60).holds("the decision witnessed") {
@@ -373,6 +403,9 @@ import TocsinStore
             let shownFinal = try await Commands.tocsin(
                 "proposal", "show", proposal.reference, "--node", net.directory.appendingPathComponent("XC").path)
             #expect(shownFinal.output.contains("final: witnessed by XC"), "\(shownFinal.output)")
+            let proven = try await Commands.tocsin(
+                "show", recorded.reference, "--proof", "--data-dir", net.daemons.dataDirectory("RN").path)
+            #expect(proven.output.contains("checkpoint   witnessed by XC"), "\(proven.output)")
             #expect(reference.group == "nro")
             try net.daemons.start("XA")
             try await Blocking.run { try net.daemons.waitUntilServing(["XA"]) }

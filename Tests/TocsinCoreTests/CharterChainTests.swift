@@ -149,6 +149,49 @@ import TocsinDevelopment
         }
     }
 
+    @Test func aFileThatIsNotAnAmendmentFileIsRefusedWithItsReason() throws {
+        let (_, charter) = try Self.admission()
+        let genuine = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        func reason(_ bytes: [UInt8]) -> String? {
+            do {
+                _ = try AmendmentBundle(serialized: bytes)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        #expect(reason(Array("charter = 1".utf8))?.contains("not a Tocsin amendment file") == true)
+        #expect(
+            reason([UInt8](repeating: 0, count: AmendmentBundle.maximumByteCount + 1))?.contains("more than") == true)
+        // Entries of a member's feed, not the authority's.
+        let member = Tocsin_V1_Entries.with {
+            $0.origin = "tocsin/\(Self.network.networkID.shortHex)/nro/XA"
+            $0.entries = genuine.entries.map { Data($0) }
+            $0.checkpoint = Data(genuine.checkpoint.note.formatted.utf8)
+        }
+        #expect(reason(try member.serializedBytes())?.contains("not of an authority feed") == true)
+        // Not from the first entry.
+        var late = try Tocsin_V1_Entries(serializedBytes: genuine.serialized)
+        late.firstIndex = 1
+        #expect(reason(try late.serializedBytes())?.contains("from its first entry") == true)
+        // Another network's: refused by the sync machine, which holds nothing afterwards.
+        let other = try FictionalNetwork.make(nationals: 2, relays: 1, now: Self.now)
+        let foreign = try other.amendment(
+            other.charter.amended(version: 2), after: other.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        var node = SyncNode(
+            configuration: .init(
+                nodeID: "RN", network: Self.network.networkID, charter: Self.network.charter, witnessKey: nil,
+                chain: Self.network.genesisChain),
+            feeds: [])
+        guard case .failure(let refusal) = node.publish(foreign, now: 1_800_000_000) else {
+            Issue.record("another network's amendment was published")
+            return
+        }
+        #expect(refusal.description.contains("of network \(other.networkID.shortHex)"))
+        #expect(node.feeds.isEmpty)
+    }
+
     @Test func aFileWhoseCheckpointIsNotTheAuthoritysIsRefused() throws {
         let (_, charter) = try Self.admission()
         let bundle = try Self.network.amendment(
@@ -362,6 +405,47 @@ import TocsinDevelopment
                 ]
             })
         #expect(throws: CharterError.self) { try Charter(toml: Array(charterGroup.renderTOML().utf8)) }
+    }
+
+    /// Each new field, malformed, refused with the place and the reason.
+    @Test(arguments: [
+        ("top", "replaces = \"xyz\"\ntakes-effect = \"2027-01-01T00:00:00Z\"", "64 lower-case hex digits"),
+        (
+            "top", "replaces = \"\(String(repeating: "a", count: 64))\"\ntakes-effect = \"2027-01-01\"",
+            "YYYY-MM-DDTHH:MM:SSZ"
+        ),
+        ("top", "replaces = \"\(String(repeating: "a", count: 64))\"", "both `replaces` and `takes-effect`"),
+        (
+            "node", "previous-keys = [{ public-key = \"OLD\", valid-through = { nor = 3 } }]",
+            "not a group of this charter"
+        ),
+        (
+            "node", "previous-keys = [{ public-key = \"OLD\", valid-through = { nro = -1 } }]",
+            "checkpoint size from 0 to 2^40"
+        ),
+        ("node", "previous-keys = [{ public-key = \"OTHER\" }]", "already the key of another node"),
+        ("node", "previous-keys = [{ public-key = \"OLD\", limit = 3 }]", "unknown key `limit`"),
+        ("group", "witnesses = [\"XB\"]", "is not a member of the group"),
+        ("group", "witness-quorum = 9", "witness-quorum is from 1"),
+        ("group", "history = \"sometimes\"", "history \"sometimes\" is not one of"),
+    ])
+    func aMalformedNewFieldIsRefusedWithItsReason(place: String, line: String, reason: String) throws {
+        let old = try Ed25519PrivateKey.generate().publicKey.spkiBase64
+        let other = Self.network.member("XB")!.node.publicKey.spkiBase64
+        var lines = Self.network.charter.renderTOML().components(separatedBy: "\n")
+        let filled = line.replacingOccurrences(of: "OLD", with: old).replacingOccurrences(of: "OTHER", with: other)
+        let anchor: Int
+        switch place {
+        case "top": anchor = lines.firstIndex { $0.hasPrefix("version = ") }!
+        case "node": anchor = lines.firstIndex { $0 == "id = \"XA\"" }!
+        default: anchor = lines.firstIndex { $0 == "id = \"nro\"" }!
+        }
+        lines.insert(filled, at: anchor + 1)
+        #expect {
+            try Charter(toml: Array(lines.joined(separator: "\n").utf8))
+        } throws: { error in
+            "\(error)".contains(reason)
+        }
     }
 
     @Test func theNewCharterFieldsRoundTripThroughTOML() throws {

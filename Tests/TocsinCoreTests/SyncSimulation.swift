@@ -63,10 +63,7 @@ final class SyncSimulation {
                     }
                     checkpoints[checkpoints.count - 1] = cosigned
                 }
-                let keys =
-                    origin == authority
-                    ? AuthorKeys(chain.authority)
-                    : chain.authorKeys(of: origin.author, group: origin.group, through: configuration.charter.version)!
+                let keys = chain.authorKeys(for: origin, through: configuration.charter.version)!
                 return SyncFeed(
                     origin: origin, author: keys, frontier: frontier, checkpoints: checkpoints,
                     isFrozen: store.forkProofs[origin] != nil)

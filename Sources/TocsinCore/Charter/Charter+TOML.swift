@@ -209,6 +209,19 @@ extension Charter {
             }
             groups.append(group)
         }
+        // A revoked key's limits name groups of this charter: a misspelt group would silently
+        // leave the key nothing to sign there, disowning the node's legitimate checkpoints.
+        for node in nodes {
+            for key in node.previousKeys {
+                for group in (key.validThrough ?? [:]).keys.sorted() where !groupIDs.contains(group) {
+                    throw CharterError.invalid(
+                        where: "node \(node.id)",
+                        reason:
+                            "previous-keys: valid-through names \(group.debugDescription), which is not a group of this charter"
+                    )
+                }
+            }
+        }
         self.init(
             network: network, version: version, replaces: replaces, takesEffectMs: takesEffectMs, nodes: nodes,
             groups: groups)

@@ -200,6 +200,13 @@ public struct CharterChain: Sendable {
         return AuthorKeys(keys: [AuthorKeys.Key(publicKey: current)] + earlier)
     }
 
+    /// The keys that may sign `origin`'s checkpoints under the versions up to `version`: the
+    /// authority's key for the authority feed, the author's keys for any other.
+    public func authorKeys(for origin: FeedOrigin, through version: UInt64) -> AuthorKeys? {
+        AuthorityFeed.isAuthorityFeed(origin)
+            ? AuthorKeys(authority) : authorKeys(of: origin.author, group: origin.group, through: version)
+    }
+
     /// The keys whose cosignatures count for `node` as a witness, under the versions up to
     /// `version`: its key in that version, and its earlier keys unless revoked.
     public func witnessKeys(of node: String, through version: UInt64) -> [Ed25519PublicKey] {

@@ -127,8 +127,9 @@ extension ConsultationMachine {
     public func standing(
         of proposal: EntryReference, nowMs: Int64, ledger: some ConsultationLedger
     ) -> Tally.Standing? {
-        guard let held = book.proposals[proposal], let group = group(of: proposal) else { return nil }
-        let permissions = permissions(of: proposal)
+        guard let held = book.proposals[proposal], let group = group(of: proposal),
+            let permissions = permissions(of: proposal)
+        else { return nil }
         guard
             let (written, _, witnessed) = rules(
                 of: held, witnessedMs: deliberationStartMs(of: proposal, ledger: ledger))

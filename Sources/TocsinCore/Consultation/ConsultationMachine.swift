@@ -175,10 +175,9 @@ public struct ConsultationMachine: Sendable {
         return charter(ofProposal: held.payload, authorTimeMs: held.authorTimeMs)
     }
 
-    /// Who may do what on `proposal`: under the charter it is judged under.
-    func permissions(of proposal: EntryReference) -> Permissions {
+    /// Who may do what on `proposal`, under the charter it is judged under (nil: it is void).
+    func permissions(of proposal: EntryReference) -> Permissions? {
         charter(of: proposal).map(Permissions.init)
-            ?? Permissions(charter: Charter(network: "", version: 0, nodes: [], groups: []))
     }
 
     /// Who may do what under the version in force at `milliseconds` (the charter in force when
@@ -361,7 +360,7 @@ public struct ConsultationMachine: Sendable {
     mutating func decideWhereConvening(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
         var actions: [Action] = []
         for reference in book.proposals.keys.sorted()
-        where permissions(of: reference).permits(nodeID, .decide(group: reference.group))
+        where permissions(of: reference)?.permits(nodeID, .decide(group: reference.group)) == true
             && !deciding.contains(reference)
         {
             let proposal = book.proposals[reference]!
@@ -416,9 +415,8 @@ public struct ConsultationMachine: Sendable {
             let decisions = book.decisions(on: proposalReference)
             guard decisions.contains(where: { verdicts[$0.reference] == nil }),
                 let proposal = book.proposals[proposalReference],
-                let group = group(of: proposalReference)
+                let group = group(of: proposalReference), let permissions = permissions(of: proposalReference)
             else { continue }
-            let permissions = permissions(of: proposalReference)
             let votes = heldVotes(on: proposalReference, convener: group.convener, ledger: ledger)
             for decision in decisions where verdicts[decision.reference] == nil {
                 let evidence = evidence(for: decision.payload, convener: group.convener, ledger: ledger)

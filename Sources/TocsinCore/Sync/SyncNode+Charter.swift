@@ -9,8 +9,8 @@ extension SyncNode {
     /// The keys that may sign `origin`'s checkpoints under the charter in force (the
     /// authority's key for the authority feed); nil for an author no version names.
     func authorKeys(for origin: FeedOrigin) -> AuthorKeys? {
-        if AuthorityFeed.isAuthorityFeed(origin) { return chain.map { AuthorKeys($0.authority) } }
-        if let chain { return chain.authorKeys(of: origin.author, group: origin.group, through: charter.version) }
+        if let chain { return chain.authorKeys(for: origin, through: charter.version) }
+        guard !AuthorityFeed.isAuthorityFeed(origin) else { return nil }
         return charter.node(origin.author).map { AuthorKeys($0.publicKey) }
     }
 
@@ -58,7 +58,7 @@ extension SyncNode {
     mutating func authorityStored(size: UInt64, now: UInt64) -> [SyncAction] {
         if let next = chainsBeingStored[size] { chain = next }
         chainsBeingStored = chainsBeingStored.filter { $0.key > size }
-        return adoptDue(nowMs: Self.milliseconds(now)) + judgeDeferredHeads(now: now)
+        return adoptDue(nowMs: Witnessing.milliseconds(seconds: now) ?? .max) + judgeDeferredHeads(now: now)
     }
 
     /// Once nothing more of the authority feed is being fetched, the `Heads` set aside are
@@ -80,10 +80,6 @@ extension SyncNode {
     mutating func forgetAuthorityAnnouncement(of peer: String) {
         let origin = authorityOrigin
         peers[peer]?.announced[origin] = nil
-    }
-
-    static func milliseconds(_ seconds: UInt64) -> Int64 {
-        seconds >= UInt64(Int64.max / 1000) ? Int64.max : Int64(seconds) * 1000
     }
 
     /// Adopts the latest version that has taken effect by `nowMs`, if it is newer than the
