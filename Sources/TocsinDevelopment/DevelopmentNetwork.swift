@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import TocsinCore
 import TocsinCrypto
 import TocsinNode
@@ -104,12 +105,44 @@ public enum DevelopmentNetwork {
 
 extension DevelopmentNetwork {
     /// A base port with `count` free consecutive ports after it on 127.0.0.1 (for `write`).
+    ///
+    /// The ports are taken outside the kernel's ephemeral range
+    /// (`/proc/sys/net/ipv4/ip_local_port_range`): a port inside it that is free now can be
+    /// handed to any outgoing connection a moment later, and a daemon restarted on it would
+    /// find it taken. Ranges handed out earlier in this process are not handed out again, so
+    /// networks written side by side (tests run in parallel) never share a port.
     public static func freeBasePort(count: Int) throws -> Int {
-        for _ in 0..<50 {
-            let base = Int.random(in: 20_000...60_000)
-            if (base..<base + count).allSatisfy(isFree) { return base }
+        guard count > 0, count < 5_000 else { throw DevelopmentError.noFreePorts(count) }
+        let candidates = portsOutsideEphemeralRange(count: count)
+        guard !candidates.isEmpty else { throw DevelopmentError.noFreePorts(count) }
+        for _ in 0..<100 {
+            let base = candidates.randomElement()!
+            let range = base..<base + count
+            let reserved = handedOut.withLockedValue { handed in
+                guard !handed.contains(where: { $0.overlaps(range) }) else { return false }
+                handed.append(range)
+                return true
+            }
+            guard reserved else { continue }
+            if range.allSatisfy(isFree) { return base }
         }
         throw DevelopmentError.noFreePorts(count)
+    }
+
+    private static let handedOut = NIOLockedValueBox<[Range<Int>]>([])
+
+    /// Base ports whose `count` ports all lie in 10000...65535 and outside the ephemeral range.
+    static func portsOutsideEphemeralRange(count: Int) -> [Int] {
+        var ephemeral = 32_768...60_999
+        if let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) {
+            let bounds = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+            if bounds.count == 2, (1...65_535).contains(bounds[0]), bounds[0] <= bounds[1], bounds[1] <= 65_535 {
+                ephemeral = bounds[0]...bounds[1]
+            }
+        }
+        let below = Array(stride(from: 10_000, through: ephemeral.lowerBound - count, by: count))
+        let above = Array(stride(from: ephemeral.upperBound + 1, through: 65_536 - count, by: count))
+        return below + above
     }
 
     static func isFree(_ port: Int) -> Bool {
