@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The system's OpenSSL 3: the one crypto provider (Docs/DESIGN.md, "Rules of the house").
@@ -64,11 +66,21 @@ let package = Package(
         ),
         // The admin API's shared request and response models, and its Unix-socket client.
         .target(name: "TocsinAdmin", dependencies: ["TocsinCore"]),
+        // The node's metrics: their names in one catalogue, swift-metrics recording into a
+        // Prometheus registry per node, and the process figures read from /proc.
+        .target(
+            name: "TocsinMetrics",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The daemon's runtime: store, sync machine and sessions put together.
         .target(
             name: "TocsinNode",
             dependencies: [
-                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNet", "TocsinAdmin",
+                "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNet", "TocsinAdmin", "TocsinMetrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -145,7 +157,7 @@ let package = Package(
             name: "TocsinNodeTests",
             dependencies: [
                 "TocsinNode", "TocsinNet", "TocsinStore", "TocsinCore", "TocsinCrypto", "TocsinDevelopment",
-                "TocsinAdmin", .product(name: "NIOPosix", package: "swift-nio"),
+                "TocsinAdmin", "TocsinMetrics", .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -16,6 +16,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var storeProblem: StoreProblem?
     /// This node's certificate, or a peer's, expiring within 30 days (or expired).
     public var certificateWarnings: [String]
+    /// What `/readyz` answers (nil from a node that predates it).
+    public var readiness: Readiness?
 
     /// A store that cannot write.
     public struct StoreProblem: Codable, Sendable, Equatable {
@@ -33,8 +35,9 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public init(
         nodeID: String, role: String, network: String, networkID: String, charterVersion: UInt64, groups: [String],
         feeds: Int, entries: UInt64, connectedPeers: [String], forks: Int, certificateWarnings: [String] = [],
-        storeProblem: StoreProblem? = nil
+        storeProblem: StoreProblem? = nil, readiness: Readiness? = nil
     ) {
+        self.readiness = readiness
         self.nodeID = nodeID
         self.role = role
         self.network = network
@@ -53,6 +56,6 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         case nodeID = "nodeId"
         case role, network
         case networkID = "networkId"
-        case charterVersion, groups, feeds, entries, connectedPeers, forks, storeProblem, certificateWarnings
+        case charterVersion, groups, feeds, entries, connectedPeers, forks, storeProblem, certificateWarnings, readiness
     }
 }

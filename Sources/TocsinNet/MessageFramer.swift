@@ -21,8 +21,14 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
     private var bytes = TokenBucket(
         capacity: Double(MessageFramer.byteBurst), ratePerSecond: Double(MessageFramer.bytesPerSecond))
 
-    public init(maximumFrameSize: Int = FrameDecoder.defaultMaximumFrameSize) {
+    /// Told of every frame read (`inbound`) or written, with its size on the wire (header
+    /// included): the node's traffic metrics. Called on the channel's event loop.
+    public typealias FrameObserver = @Sendable (_ inbound: Bool, _ bytes: Int) -> Void
+    private let onFrame: FrameObserver?
+
+    public init(maximumFrameSize: Int = FrameDecoder.defaultMaximumFrameSize, onFrame: FrameObserver? = nil) {
         decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
+        self.onFrame = onFrame
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -45,6 +51,7 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
                 } catch {
                     throw PeerSessionError.malformedMessage(String(describing: error))
                 }
+                onFrame?(true, frame.count + 4)
                 context.fireChannelRead(wrapInboundOut(message))
             }
         } catch let error as FrameError {
@@ -64,6 +71,7 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
         let message = unwrapOutboundIn(data)
         do {
             let payload: [UInt8] = try message.serializedBytes()
+            onFrame?(false, payload.count + 4)
             context.write(
                 wrapOutboundOut(context.channel.allocator.buffer(bytes: FrameDecoder.frame(payload))), promise: promise)
         } catch {

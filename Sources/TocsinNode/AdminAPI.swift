@@ -41,6 +41,7 @@ public enum AdminAPI {
     /// The router of the admin API over these services.
     public static func router(runtime: NodeRuntime, consultation: ConsultationService) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: AdminRequestAudit(runtime: runtime))
         addNodeRoutes(to: router, runtime: runtime)
         addBulletinRoutes(to: router, consultation: consultation)
         addProposalRoutes(to: router, consultation: consultation)
@@ -85,6 +86,7 @@ public enum AdminAPI {
     }
 
     static func failure(_ error: ServiceError) -> Response {
+        AdminRequestAudit.refusal?.reason = error.message
         let status: HTTPResponse.Status
         var headers: HTTPFields = [.contentType: "application/json"]
         switch error.kind {

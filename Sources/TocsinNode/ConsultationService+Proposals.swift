@@ -2,6 +2,7 @@ import Foundation
 import TocsinAdmin
 import TocsinCore
 import TocsinCrypto
+import TocsinMetrics
 
 extension ConsultationService {
     // MARK: - Writing
@@ -159,5 +160,17 @@ extension ConsultationService {
                     statement: statements[vote.reference] ?? "", witnessedMs: vote.witnessedMs,
                     counted: counted.contains(vote.reference))
             })
+    }
+}
+
+extension ConsultationService {
+    /// The consultation's figures for the metrics: open proposals, those awaiting this node's
+    /// vote, and decisions that do not follow from the votes.
+    public func metricsFigures() async throws -> MetricsSnapshot.Consultation {
+        let proposals = try await proposals()
+        let open = proposals.filter { $0.state == "open" }
+        return MetricsSnapshot.Consultation(
+            openProposals: open.count, votesAwaiting: open.filter { $0.standing.notVoted.contains(nodeID) }.count,
+            flaggedDecisions: proposals.filter(\.isFlagged).count)
     }
 }

@@ -40,13 +40,34 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var trustLocalLog: Bool
     /// The admin API's Unix socket (default: `admin.sock` in the data directory).
     public var adminSocket: URL
+    /// Where `/metrics`, `/healthz` and `/readyz` are served (`metrics = "host:port"`); nil: off.
+    public var metrics: ListenAddress?
+    /// `text` (one line per event, for people) or `json` (one object per line, for shippers).
+    public var logFormat: LogFormat
+
+    /// A `host:port` to listen on.
+    public struct ListenAddress: Sendable, Equatable {
+        public let host: String
+        public let port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// How the daemon writes its log.
+    public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+        case text, json
+    }
 
     static let keys: Set<String> = [
         "node-id", "data-dir", "key", "certificate", "ca", "charter", "charter-signature", "charter-amendments",
         "listen",
         "peers",
         "log-level",
-        "witness", "anti-entropy-seconds", "max-clock-skew-seconds", "admin-socket", "trust-local-log",
+        "witness", "anti-entropy-seconds", "max-clock-skew-seconds", "admin-socket", "trust-local-log", "metrics",
+        "log-format",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -99,6 +120,18 @@ public struct NodeConfiguration: Sendable, Equatable {
         guard Self.logLevels.contains(logLevel) else {
             throw ConfigurationError.invalid(
                 key: "log-level", reason: "one of \(Self.logLevels.joined(separator: ", "))")
+        }
+        let format = try string("log-format", default: LogFormat.text.rawValue)
+        guard let logFormat = LogFormat(rawValue: format) else {
+            throw ConfigurationError.invalid(key: "log-format", reason: "`text` or `json`")
+        }
+        self.logFormat = logFormat
+        if table["metrics"] != nil {
+            let (host, port) = try Self.address(try string("metrics"), key: "metrics")
+            guard port > 0 else { throw ConfigurationError.invalid(key: "metrics", reason: "the port must not be 0") }
+            metrics = ListenAddress(host: host, port: port)
+        } else {
+            metrics = nil
         }
         if let value = table["witness"] {
             guard let flag = value.bool else {

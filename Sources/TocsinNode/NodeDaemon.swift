@@ -25,8 +25,10 @@ public enum NodeDaemon {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler =
+                format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             // Text from peers and entries is escaped: no log line can be forged.
             return EscapingLogHandler(wrapping: handler)
@@ -39,14 +41,15 @@ public enum NodeDaemon {
             logger.warning("the node's clock is set off the system's", metadata: ["seconds": "\(offset)"])
         }
         // The process's shared event loops: released when the process exits.
-        let group = MultiThreadedEventLoopGroup.singleton
+        let eventLoops = MultiThreadedEventLoopGroup.singleton
         let runtime: NodeRuntime
         do {
             // Files, keys and the database are read off Swift concurrency's threads, as is the
             // configuration above.
             let launcherLogger = logger
             runtime = try await NIOThreadPool.singleton.runIfActive {
-                try NodeLauncher.prepare(configuration, group: group, logger: launcherLogger, now: Date(), clock: clock)
+                try NodeLauncher.prepare(
+                    configuration, group: eventLoops, logger: launcherLogger, now: Date(), clock: clock)
             }
         } catch {
             throw StartupFailure(message: "\(configPath): \(error)")
@@ -60,16 +63,24 @@ public enum NodeDaemon {
         } catch {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
-        let services = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(
-                        service: NodeService(runtime: runtime, configuration: configuration, consultation: consultation)
-                    ),
-                    .init(service: admin),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await services.run()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(
+                service: NodeService(
+                    runtime: runtime, configuration: configuration, consultation: consultation,
+                    systemd: SystemdNotifier(), watchdogInterval: SystemdNotifier.watchdogInterval(), logger: logger)),
+            .init(service: admin),
+        ]
+        if let address = configuration.metrics {
+            services.append(
+                .init(
+                    service: ObservabilityServer.application(
+                        runtime: runtime, consultation: consultation, host: address.host, port: address.port,
+                        logger: logger)))
+            logger.info("serving metrics and health", metadata: ["address": "\(address.host):\(address.port)"])
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         logger.notice("stopped")
     }
 }

@@ -29,7 +29,19 @@ extension NodeRuntime {
             unwritableSince[id] = nil
         }
         countFrame(message)
+        if case .error(let error) = message.body {
+            metrics.countRejection(peer: peer, reason: String(describing: error.code))
+        }
         channel.writeAndFlush(message, promise: nil)
+    }
+
+    /// Runs one store transaction, timing it for `tocsin_store_commit_duration_seconds`. On
+    /// the writer.
+    @discardableResult
+    func commit<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        let start = ContinuousClock.now
+        defer { metrics.recordStoreCommit(ContinuousClock.now - start) }
+        return try body()
     }
 
     /// Carries out the sync machine's actions, in order. On the node queue; store writes go
@@ -45,7 +57,7 @@ extension NodeRuntime {
                 let now = clock()
                 writer.async { [self, cosignatures] in
                     do {
-                        try store.addCosignatures(cosignatures, now: now)
+                        try commit { try store.addCosignatures(cosignatures, now: now) }
                     } catch {
                         queue.async { self.storeFailed(error, while: "storing cosignatures") }
                     }
@@ -60,7 +72,11 @@ extension NodeRuntime {
                 let now = clock()
                 writer.async { [self] in
                     do {
-                        try store.append(batch, now: now)
+                        try commit { try store.append(batch, now: now) }
+                        let storedTimeMs = Self.milliseconds(since1970: clock())
+                        if let authorTimeMs = batch.headers.last?.authorTimeMs {
+                            metrics.recordReplication(authorTimeMs: authorTimeMs, storedTimeMs: storedTimeMs)
+                        }
                         queue.async {
                             // Durable: now a witness may cosign it, and it is announced.
                             let now = UInt64(max(0, self.clock().timeIntervalSince1970))
@@ -82,7 +98,7 @@ extension NodeRuntime {
                 let now = clock()
                 writer.async { [self] in
                     do {
-                        try store.addCosignature(cosignature, to: checkpoint, now: now)
+                        try commit { try store.addCosignature(cosignature, to: checkpoint, now: now) }
                         queue.async { self.perform(self.sync.ownCosignatureStored(cosignature, of: checkpoint)) }
                     } catch {
                         queue.async { self.storeFailed(error, while: "storing this node's cosignature") }
@@ -92,7 +108,7 @@ extension NodeRuntime {
                 let now = clock()
                 writer.async { [self] in
                     do {
-                        try store.recordForkProof(proof, now: now)
+                        try commit { try store.recordForkProof(proof, now: now) }
                         if let origin = try? FeedOrigin(parsing: proof.origin) {
                             queue.async { self.emit(.forkRecorded(origin: origin)) }
                         }

@@ -107,6 +107,7 @@ extension NodeRuntime {
     func appendOnQueue(
         group: String, entries: [[UInt8]], completion: @escaping @Sendable (Result<FeedBatch, any Error>) -> Void
     ) {
+        let started = ContinuousClock.now
         let batch: FeedBatch
         let origin: FeedOrigin
         do {
@@ -128,7 +129,7 @@ extension NodeRuntime {
         writer.async { [self] in
             let written: Result<Void, StoreError>
             do throws(StoreError) {
-                try store.append(batch, now: now)
+                try commit { () throws(StoreError) in try store.append(batch, now: now) }
                 written = .success(())
             } catch {
                 written = .failure(error)
@@ -140,6 +141,7 @@ extension NodeRuntime {
                 }
                 switch written {
                 case .success:
+                    metrics.recordAppend(ContinuousClock.now - started)
                     emit(.stored(origin: origin, size: batch.frontier.size))
                     perform(sync.appended(batch))
                     completion(.success(batch))

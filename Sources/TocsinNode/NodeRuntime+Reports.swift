@@ -23,6 +23,7 @@ extension NodeRuntime {
         let connected = await connectedPeers()
         let (failure, peerExpiry) = await onQueue { (self.storeFailure, self.peerCertificateExpiry) }
         let charter = self.charter
+        let readiness = await readiness()
         return NodeStatus(
             nodeID: nodeID, role: charter.node(nodeID)?.role.rawValue ?? "unknown", network: charter.network,
             networkID: store.networkID.description, charterVersion: charter.version,
@@ -34,7 +35,7 @@ extension NodeRuntime {
                     reason: $0.reason,
                     since: BulletinDraft.timeText(
                         milliseconds: Int64(($0.since.timeIntervalSince1970 * 1000).rounded(.down))))
-            })
+            }, readiness: readiness)
     }
 
     /// Warnings for this node's certificate and its peers' (last seen), 30 days before they

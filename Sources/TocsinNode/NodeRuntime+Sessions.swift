@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import TocsinCore
 import TocsinCrypto
+import TocsinNet
 
 extension NodeRuntime {
     // MARK: - Dialling (from the node queue)
@@ -99,7 +100,9 @@ extension NodeRuntime {
         queue.async { [self] in
             defer { processed() }
             guard !stopped, sessions.isHeld(ObjectIdentifier(channel), for: peer) else { return }
-            let now = UInt64(max(0, clock().timeIntervalSince1970))
+            let date = clock()
+            lastContact[peer] = date
+            let now = UInt64(max(0, date.timeIntervalSince1970))
             perform(sync.received(message, from: peer, now: now))
             if case .heads = message.body { emit(.headsReceived(peer: peer)) }
             wakeReadinessWaiters()
@@ -130,11 +133,44 @@ extension NodeRuntime {
     }
 
     func sessionFailed(peer: String?, address: SocketAddress?, error: any Error) {
+        if let reason = Self.refusalReason(error) {
+            if let peer {
+                metrics.countRejection(peer: peer, reason: reason)
+            } else {
+                metrics.countRefusedConnection(reason: reason)
+            }
+        }
         logger.warning(
             "session failed",
             metadata: [
                 "peer": "\(peer ?? "unauthenticated")", "address": "\(address.map { "\($0)" } ?? "?")",
                 "error": "\(error)",
             ])
+    }
+
+    /// A short label for a failure that is this node refusing the peer (a metric label, never
+    /// free text); nil for a connection that merely broke or went quiet.
+    static func refusalReason(_ error: any Error) -> String? {
+        switch error {
+        case let error as PeerSessionError:
+            switch error {
+            case .frameTooLarge: return "tooLarge"
+            case .byteRate: return "overloaded"
+            case .malformedMessage: return "malformed"
+            case .peerNotInCharter: return "not-in-charter"
+            case .handshakeTimeout: return "handshake-timeout"
+            default: return nil
+            }
+        case let limit as SessionLimit:
+            switch limit {
+            case .frameRate: return "overloaded"
+            case .idle: return nil
+            case .wrongNode: return "wrong-node"
+            }
+        case is TLSError:
+            return "tls"
+        default:
+            return nil
+        }
     }
 }

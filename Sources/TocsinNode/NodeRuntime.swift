@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import TocsinCore
 import TocsinCrypto
+import TocsinMetrics
 import TocsinNet
 import TocsinStore
 
@@ -71,6 +72,8 @@ public final class NodeRuntime: @unchecked Sendable {
     let trustLocalLog: Bool
     /// Connections still in their TLS handshake, bounded in total and per source address.
     public let handshakes: HandshakeLimiter
+    /// The node's metrics (its own registry: nodes sharing a process never mix figures).
+    public let metrics: NodeMetrics
     /// Connections refused at those bounds since the last report, and when the next is due.
     let refusedHandshakes = NIOLockedValueBox<(count: Int, nextReport: NIODeadline)>((0, .uptimeNanoseconds(0)))
     /// The node executor: every `var` below is confined to it.
@@ -91,6 +94,8 @@ public final class NodeRuntime: @unchecked Sendable {
     var dialAttempts: [String: Int] = [:]
     /// When each peer's certificate expires, from its last session (warned 30 days before).
     var peerCertificateExpiry: [String: Date] = [:]
+    /// When each peer last sent a frame.
+    var lastContact: [String: Date] = [:]
     /// The key of each peer's certificate in its current session.
     var peerKeys: [String: Ed25519PublicKey] = [:]
     /// When this node's own certificate expires.
@@ -126,6 +131,7 @@ public final class NodeRuntime: @unchecked Sendable {
         store: FeedStore, group: any EventLoopGroup, logger: Logger, witness: Bool, backoff: Backoff = Backoff(),
         trustLocalLog: Bool = false, maximumClockSkewSeconds: UInt64 = 300,
         handshakes: HandshakeLimiter = HandshakeLimiter(), storeProbeInterval: Duration = .seconds(2),
+        metrics: NodeMetrics = NodeMetrics(),
         clock: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) throws {
@@ -151,6 +157,7 @@ public final class NodeRuntime: @unchecked Sendable {
         self.backoff = backoff
         self.trustLocalLog = trustLocalLog
         self.handshakes = handshakes
+        self.metrics = metrics
         self.storeProbeInterval = .milliseconds(Self.milliseconds(storeProbeInterval))
         tlsContext = try TLSContext(certificateChain: certificateChain, key: key, authority: authority)
         let isRelay = inForce.charter.node(nodeID)?.role == .relay
@@ -303,6 +310,8 @@ public final class NodeRuntime: @unchecked Sendable {
                 throw refusal
             }
         }
+        // Frames and bytes count against the peer once it is authenticated.
+        let meter = SessionMeter(metrics: metrics)
         // Bounded outgoing data per peer: serving stops queueing past the high mark.
         _ = channel.setOption(.writeBufferWaterMark, value: .init(low: 8 << 20, high: 32 << 20))
         let handlers: [any ChannelHandler] = [
@@ -315,7 +324,9 @@ public final class NodeRuntime: @unchecked Sendable {
         ]
         try channel.pipeline.syncOperations.addHandlers(
             handlers + (place.map { [$0] } ?? []) + [
-                MessageFramer(), SessionHandler(runtime: self, isClient: role == .client, dialled: dialled),
+                MessageFramer(onFrame: meter.count),
+                SessionHandler(
+                    runtime: self, isClient: role == .client, dialled: dialled, meter: meter),
             ])
     }
 
@@ -323,6 +334,7 @@ public final class NodeRuntime: @unchecked Sendable {
     /// 10 seconds (a flood of them must not flood the log).
     func noteRefusedHandshake(_ refusal: HandshakeLimiter.Refusal) {
         let now = NIODeadline.now()
+        metrics.countRefusedConnection(reason: "handshake-limit")
         let report: (count: Int, refusal: HandshakeLimiter.Refusal)? = refusedHandshakes.withLockedValue { state in
             state.count += 1
             guard now >= state.nextReport else { return nil }

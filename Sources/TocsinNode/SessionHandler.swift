@@ -31,10 +31,13 @@ final class SessionHandler: ChannelDuplexHandler {
     private var inFlight = 0
     private var readPaused = false
 
-    init(runtime: NodeRuntime, isClient: Bool, dialled: String? = nil) {
+    private let meter: SessionMeter?
+
+    init(runtime: NodeRuntime, isClient: Bool, dialled: String? = nil, meter: SessionMeter? = nil) {
         self.runtime = runtime
         self.isClient = isClient
         self.dialled = dialled
+        self.meter = meter
     }
 
     private func handleAuthentication(context: ChannelHandlerContext, event: Any) {
@@ -49,6 +52,7 @@ final class SessionHandler: ChannelDuplexHandler {
                 return
             }
             peer = authenticated.nodeID
+            meter?.authenticated(as: authenticated.nodeID)
             runtime.sessionEstablished(
                 peer: authenticated.nodeID, channel: context.channel, isClient: isClient,
                 publicKey: authenticated.publicKey, certificateNotAfter: authenticated.certificateNotAfter)

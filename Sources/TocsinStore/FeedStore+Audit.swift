@@ -22,7 +22,9 @@ extension FeedStore {
     ///
     /// `authority` overrides the stored authority certificate, so an auditor can pin the
     /// trust anchor independently of the copy under audit.
-    public func audit(authority: Certificate? = nil) throws(StoreError) -> AuditReport {
+    public func audit(
+        authority: Certificate? = nil, progress: ((AuditProgress) -> Void)? = nil
+    ) throws(StoreError) -> AuditReport {
         var report = AuditReport()
         let authorityKey: Ed25519PublicKey
         do {
@@ -71,8 +73,15 @@ extension FeedStore {
 
         try Self.run {
             try database.read { db in
-                for feed in try Row.fetchAll(db, sql: "SELECT * FROM feeds ORDER BY origin") {
+                let feeds = try Row.fetchAll(db, sql: "SELECT * FROM feeds ORDER BY origin")
+                for feed in feeds {
                     report.feeds += 1
+                    defer {
+                        progress?(
+                            AuditProgress(
+                                feedsChecked: report.feeds, feeds: feeds.count, entriesChecked: report.entries,
+                                origin: feed["origin"]))
+                    }
                     let feedID: Int64 = feed["id"]
                     let originText: String = feed["origin"]
                     guard let origin = try? FeedOrigin(parsing: originText) else {

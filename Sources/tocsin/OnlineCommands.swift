@@ -25,6 +25,12 @@ struct Status: ParsableCommand {
         } else {
             printLine("store     writing")
         }
+        if let readiness = status.readiness {
+            // The same verdict as /readyz.
+            let terminal = Terminal.current
+            print("ready     " + (readiness.ready ? terminal.paint("yes", .green) : terminal.paint("NO", .red)))
+            for missing in readiness.missing { printLine("          - \(missing)") }
+        }
     }
 }
 

@@ -15,7 +15,7 @@ struct Tocsin: AsyncParsableCommand {
             admin socket. Name the node with --node DIR (its folder or its node.toml), or set \
             TOCSIN_NODE=DIR once; --data-dir also takes the node's folder.
             """,
-        version: "0.1.0",
+        version: TocsinVersion.current,
         subcommands: [
             Keygen.self, CharterCommand.self, Log.self, Show.self, Verify.self, Devnet.self, Status.self, Peers.self,
             Feeds.self, Bulletin.self, Acknowledge.self, Proposal.self, CastVote.self, CAPCommand.self, Demo.self,
@@ -35,7 +35,30 @@ extension Tocsin {
             setenv(nodeEnvironmentVariable, String(first.dropFirst("--node=".count)), 1)
             arguments.removeFirst()
         }
-        await main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exitWithDocumentedStatus(error)
+        }
+    }
+
+    /// Exit statuses (Docs/OPERATIONS.md): 0 success, 1 a check failed or the node refused,
+    /// 2 a usage error, 3 the node is unreachable.
+    static func exitWithDocumentedStatus(_ error: any Error) -> Never {
+        if exitCode(for: error) == .validationFailure {
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+        if case .unreachable = error as? AdminClientError {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(3)
+        }
+        exit(withError: error)
     }
 }
 

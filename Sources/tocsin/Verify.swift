@@ -46,7 +46,14 @@ struct Verify: ParsableCommand {
         let authority = try ca.map { path in
             try Certificate(pem: String(decoding: readFile(path, what: "authority certificate"), as: UTF8.self))
         }
-        let report = try store.audit(authority: authority)
+        // Progress on standard error: a redrawn line on a terminal, a line per feed when piped.
+        // With --json and piped, nothing but the JSON is written.
+        let progress = json && !Terminal.current.errorIsTerminal ? nil : Terminal.Progress()
+        let report = try store.audit(authority: authority) { step in
+            progress?.report(
+                "verified \(step.feedsChecked) of \(step.feeds) feeds (\(step.entriesChecked) entries): \(step.origin)")
+        }
+        progress?.finish()
         if json {
             try printJSON(
                 Report(
@@ -60,10 +67,13 @@ struct Verify: ParsableCommand {
             for finding in report.findings { printLine(finding.description) }
             let counts =
                 "\(report.feeds) feeds, \(report.entries) entries, \(report.checkpoints) checkpoints, \(report.cosignatures) cosignatures, \(report.forkProofs) fork proofs"
+            let terminal = Terminal.current
             if report.holds {
-                printLine("OK: \(counts); everything holds")
+                print(terminal.paint("OK", .green) + Printable.escaped(": \(counts); everything holds"))
             } else {
-                printLine("FAILED: \(report.findings.count) findings in \(counts)")
+                print(
+                    terminal.paint("FAILED", .red)
+                        + Printable.escaped(": \(report.findings.count) findings in \(counts)"))
             }
         }
         if !report.holds { throw ExitCode(1) }

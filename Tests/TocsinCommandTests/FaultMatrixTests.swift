@@ -116,7 +116,7 @@ import TocsinNode
             try await net.startAll()
             try await net.issue(at: "XA", group: "nro", "Exercise: before the disk fills")
             let filler = mountPoint.appendingPathComponent("filler")
-            FileManager.default.createFile(atPath: filler.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
             let handle = try FileHandle(forWritingTo: filler)
             while (try? handle.write(contentsOf: Data(count: 64 * 1024))) != nil {}
             try handle.close()

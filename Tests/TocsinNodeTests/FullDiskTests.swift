@@ -42,7 +42,7 @@ import TocsinStore
     /// Fills the file system holding `folder` with a file of zeros until it is full.
     static func fill(_ folder: URL) throws -> URL {
         let filler = folder.appendingPathComponent("filler")
-        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
         let handle = try FileHandle(forWritingTo: filler)
         defer { try? handle.close() }
         let chunk = Data(count: 64 * 1024)

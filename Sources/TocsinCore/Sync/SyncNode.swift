@@ -461,6 +461,28 @@ public struct SyncNode: Sendable {
         return known > held ? .catchingUp(held: held, known: known) : .ready
     }
 
+    /// Entries `peer` announced in this session that this node does not hold: how far it is
+    /// behind that peer, 0 once caught up. Frozen and disowned feeds, which are never pulled,
+    /// do not count.
+    public func lag(behind peer: String) -> UInt64 {
+        guard let announced = peers[peer]?.announced else { return 0 }
+        var lag: UInt64 = 0
+        for (origin, size) in announced where !disowned.contains(origin) {
+            if let feed = feeds[origin], feed.verifier.isFrozen { continue }
+            let held = feeds[origin]?.size ?? 0
+            if size > held {
+                let (sum, overflow) = lag.addingReportingOverflow(size - held)
+                lag = overflow ? .max : sum
+            }
+        }
+        return lag
+    }
+
+    /// Feeds frozen by a fork proof or disowned after a revocation.
+    public var frozenFeedCount: Int {
+        feeds.values.filter { $0.verifier.isFrozen }.count
+    }
+
     // MARK: - Building messages
 
     /// `Heads` with every feed `peer` may see (the authority feed first), then the fork proofs
