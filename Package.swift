@@ -130,7 +130,7 @@ let package = Package(
             name: "tocsin-bench",
             dependencies: [
                 "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment", "TocsinNode", "TocsinAdmin",
-                .product(name: "NIOCore", package: "swift-nio"),
+                "TocsinMetrics", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

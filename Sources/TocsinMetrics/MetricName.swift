@@ -10,6 +10,7 @@ public enum MetricName: String, CaseIterable, Sendable {
     case forkProofs = "tocsin_fork_proofs"
     case frozenFeeds = "tocsin_frozen_feeds"
     case charterVersion = "tocsin_charter_version"
+    case ready = "tocsin_ready"
 
     // Peers
     case peerConnected = "tocsin_peer_connected"
@@ -87,6 +88,9 @@ public enum MetricName: String, CaseIterable, Sendable {
         case .forkProofs: return "Fork proofs this node holds (each freezes a feed whose author signed two histories)."
         case .frozenFeeds: return "Feeds frozen by a fork proof or disowned after a key revocation."
         case .charterVersion: return "The version of the charter in force on this node."
+        case .ready:
+            return
+                "1 when the node is ready (/readyz): its store writes, the restore guard has cleared, a peer is connected."
         case .peerConnected: return "1 while this node has an authenticated session with the peer, else 0."
         case .peerLastContact: return "When the peer last sent a frame (Unix time)."
         case .peerLag:

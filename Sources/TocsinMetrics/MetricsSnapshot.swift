@@ -52,12 +52,15 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var certificateExpiry: [String: Date]
     /// Nil where the node runs no consultation service (benchmarks).
     public var consultation: Consultation?
+    /// What `/readyz` answers now.
+    public var ready: Bool?
 
     public init(
         feeds: [Feed] = [], forkProofs: Int = 0, frozenFeeds: Int = 0, charterVersion: UInt64 = 0,
         storeWritable: Bool = true, peers: [Peer] = [], certificateExpiry: [String: Date] = [:],
-        consultation: Consultation? = nil
+        consultation: Consultation? = nil, ready: Bool? = nil
     ) {
+        self.ready = ready
         self.feeds = feeds
         self.forkProofs = forkProofs
         self.frozenFeeds = frozenFeeds

@@ -11,7 +11,12 @@ import Prometheus
 public final class NodeMetrics: Sendable {
     /// The registry the node's metrics live in (one per node).
     public let registry: PrometheusCollectorRegistry
-    let factory: CatalogueMetricsFactory
+    let factory: any MetricsFactory
+    /// False for a node that records nothing (benchmarks measuring what metrics cost).
+    public let isRecording: Bool
+    /// When these metrics were made: the process's start time where `/proc/stat` cannot be
+    /// read (systemd's `ProcSubset=pid`).
+    let createdAt = Date()
     /// `/proc` of this process (injected by tests).
     let processDirectory: String
 
@@ -19,9 +24,11 @@ public final class NodeMetrics: Sendable {
     let append: CoreMetrics.Timer
     let replication: CoreMetrics.Timer
 
-    public init(processDirectory: String = "/proc/self") {
+    /// - Parameter recording: false gives metrics that record nothing and render nothing.
+    public init(processDirectory: String = "/proc/self", recording: Bool = true) {
         registry = PrometheusCollectorRegistry()
-        factory = CatalogueMetricsFactory(registry: registry)
+        factory = recording ? CatalogueMetricsFactory(registry: registry) : NOOPMetricsHandler.instance
+        isRecording = recording
         self.processDirectory = processDirectory
         storeCommit = CoreMetrics.Timer(label: MetricName.storeCommitDuration.rawValue, factory: factory)
         append = CoreMetrics.Timer(label: MetricName.appendDuration.rawValue, factory: factory)
@@ -86,43 +93,70 @@ public final class NodeMetrics: Sendable {
     /// Sets the sampled gauges from `snapshot`, adds the process figures and renders every
     /// metric in the Prometheus text format (version 0.0.4).
     public func render(_ snapshot: MetricsSnapshot) -> String {
+        guard isRecording else { return "" }
         apply(snapshot)
         apply(ProcessFigures(reading: processDirectory))
         return registry.emitToString()
     }
 
     func apply(_ snapshot: MetricsSnapshot) {
-        for feed in snapshot.feeds {
-            gauge(.feedEntries, ["group": feed.group, "author": feed.author]).record(Double(feed.entries))
-        }
-        gauge(.forkProofs).record(Double(snapshot.forkProofs))
-        gauge(.frozenFeeds).record(Double(snapshot.frozenFeeds))
-        gauge(.charterVersion).record(Double(snapshot.charterVersion))
-        gauge(.storeWritable).record(snapshot.storeWritable ? 1 : 0)
-        for peer in snapshot.peers {
-            gauge(.peerConnected, ["peer": peer.nodeID]).record(peer.connected ? 1 : 0)
-            gauge(.peerLag, ["peer": peer.nodeID]).record(Double(peer.lagEntries))
-            if let lastContact = peer.lastContact {
-                gauge(.peerLastContact, ["peer": peer.nodeID]).record(lastContact.timeIntervalSince1970)
+        // Serialised: two scrapes at once must agree on which series they remove.
+        sampled.withLockedValue { previous in
+            var current: [MetricName: Set<[String: String]>] = [:]
+            func set(_ name: MetricName, _ value: Double, labels: [String: String] = [:]) {
+                sampledGauge(name, labels).record(value)
+                current[name, default: []].insert(labels)
             }
-            // Series exist from the start: a peer never reached shows 0, not nothing.
-            _ = traffic(peer: peer.nodeID)
-        }
-        for (node, expiry) in snapshot.certificateExpiry {
-            gauge(.certificateExpiry, ["node": node]).record(expiry.timeIntervalSince1970)
-        }
-        if let consultation = snapshot.consultation {
-            gauge(.openProposals).record(Double(consultation.openProposals))
-            gauge(.votesAwaiting).record(Double(consultation.votesAwaiting))
-            gauge(.flaggedDecisions).record(Double(consultation.flaggedDecisions))
+            for feed in snapshot.feeds {
+                set(.feedEntries, Double(feed.entries), labels: ["group": feed.group, "author": feed.author])
+            }
+            set(.forkProofs, Double(snapshot.forkProofs))
+            set(.frozenFeeds, Double(snapshot.frozenFeeds))
+            set(.charterVersion, Double(snapshot.charterVersion))
+            set(.storeWritable, snapshot.storeWritable ? 1 : 0)
+            if let ready = snapshot.ready { set(.ready, ready ? 1 : 0) }
+            for peer in snapshot.peers {
+                set(.peerConnected, peer.connected ? 1 : 0, labels: ["peer": peer.nodeID])
+                set(.peerLag, Double(peer.lagEntries), labels: ["peer": peer.nodeID])
+                if let lastContact = peer.lastContact {
+                    set(.peerLastContact, lastContact.timeIntervalSince1970, labels: ["peer": peer.nodeID])
+                }
+                // Series exist from the start: a peer never reached shows 0, not nothing.
+                _ = traffic(peer: peer.nodeID)
+            }
+            for (node, expiry) in snapshot.certificateExpiry {
+                set(.certificateExpiry, expiry.timeIntervalSince1970, labels: ["node": node])
+            }
+            if let consultation = snapshot.consultation {
+                set(.openProposals, Double(consultation.openProposals))
+                set(.votesAwaiting, Double(consultation.votesAwaiting))
+                set(.flaggedDecisions, Double(consultation.flaggedDecisions))
+            }
+            // A feed, peer or certificate no longer there (an amendment removed its node) is no
+            // longer reported, rather than reported for ever at its last value.
+            for (name, labelSets) in previous {
+                for labels in labelSets.subtracting(current[name] ?? []) { sampledGauge(name, labels).destroy() }
+            }
+            previous = current
         }
     }
+
+    /// A sampled gauge, its labels in name order (one series per label set, whatever order
+    /// they were given in).
+    private func sampledGauge(_ name: MetricName, _ labels: [String: String]) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(
+            label: name.rawValue, dimensions: labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            factory: factory)
+    }
+
+    /// The label sets of every sampled gauge set at the last scrape.
+    private let sampled = NIOLockedValueBox<[MetricName: Set<[String: String]>]>([:])
 
     func apply(_ figures: ProcessFigures) {
         if let value = figures.residentMemoryBytes { gauge(.residentMemory).record(Double(value)) }
         if let value = figures.openFileDescriptors { gauge(.openFileDescriptors).record(Double(value)) }
         if let value = figures.maximumFileDescriptors { gauge(.maximumFileDescriptors).record(Double(value)) }
-        if let value = figures.startTimeSeconds { gauge(.startTime).record(value) }
+        gauge(.startTime).record(figures.startTimeSeconds ?? createdAt.timeIntervalSince1970)
         if let value = figures.cpuSeconds {
             // A counter that only ever rises: add what was spent since the last scrape.
             let counter = registry.makeCounter(

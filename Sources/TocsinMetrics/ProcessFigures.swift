@@ -13,7 +13,10 @@ public struct ProcessFigures: Sendable, Equatable {
     public init(reading directory: String) {
         let status = (try? String(contentsOfFile: directory + "/status", encoding: .utf8)) ?? ""
         residentMemoryBytes = Self.statusKilobytes(status, field: "VmRSS").map { $0 * 1024 }
-        openFileDescriptors = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/fd")).map(\.count)
+        // Listing the folder opens one descriptor of its own, which is not counted.
+        openFileDescriptors = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/fd")).map {
+            max(0, $0.count - 1)
+        }
         let limits = (try? String(contentsOfFile: directory + "/limits", encoding: .utf8)) ?? ""
         maximumFileDescriptors = Self.openFilesLimit(limits)
         let stat = (try? String(contentsOfFile: directory + "/stat", encoding: .utf8)) ?? ""

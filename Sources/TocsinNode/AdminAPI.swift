@@ -51,7 +51,8 @@ public enum AdminAPI {
     /// The admin application for these services, listening on `socketPath`. A stale socket
     /// left there by a crash is removed; anything else at that path is never touched.
     public static func application(
-        runtime: NodeRuntime, consultation: ConsultationService, socketPath: String, logger: Logger
+        runtime: NodeRuntime, consultation: ConsultationService, socketPath: String, logger: Logger,
+        onBound: @escaping @Sendable () -> Void = {}
     ) throws(AdminSocketError) -> some Service {
         try AdminSocketError.clearStaleSocket(at: socketPath)
         var configuration = ApplicationConfiguration(
@@ -62,6 +63,7 @@ public enum AdminAPI {
             onServerRunning: { _ in
                 // Only the daemon's user may talk to the node.
                 chmod(socketPath, 0o600)
+                onBound()
             }, logger: logger)
     }
 

@@ -55,11 +55,13 @@ public enum NodeDaemon {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
         let consultation = ConsultationService(runtime: runtime, logger: logger, clock: clock)
+        // systemd hears READY=1 once the admin socket (and the metrics listener) are bound too.
+        let listeners = ListenerGate(listeners: configuration.metrics == nil ? 1 : 2)
         let admin: any Service
         do {
             admin = try AdminAPI.application(
                 runtime: runtime, consultation: consultation, socketPath: configuration.adminSocket.path,
-                logger: logger)
+                logger: logger, onBound: listeners.bound)
         } catch {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
@@ -67,15 +69,17 @@ public enum NodeDaemon {
             .init(
                 service: NodeService(
                     runtime: runtime, configuration: configuration, consultation: consultation,
-                    systemd: SystemdNotifier(), watchdogInterval: SystemdNotifier.watchdogInterval(), logger: logger)),
-            .init(service: admin),
+                    systemd: SystemdNotifier(), watchdogInterval: SystemdNotifier.watchdogInterval(),
+                    listeners: listeners,
+                    logger: logger)),
+            .init(service: NamedService(service: admin, setting: "admin-socket \(configuration.adminSocket.path)")),
         ]
         if let address = configuration.metrics {
+            let server = ObservabilityServer.application(
+                runtime: runtime, consultation: consultation, host: address.host, port: address.port, logger: logger,
+                onBound: listeners.bound)
             services.append(
-                .init(
-                    service: ObservabilityServer.application(
-                        runtime: runtime, consultation: consultation, host: address.host, port: address.port,
-                        logger: logger)))
+                .init(service: NamedService(service: server, setting: "metrics = \"\(address.host):\(address.port)\"")))
             logger.info("serving metrics and health", metadata: ["address": "\(address.host):\(address.port)"])
         }
         let group = ServiceGroup(

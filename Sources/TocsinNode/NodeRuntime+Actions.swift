@@ -8,6 +8,10 @@ extension NodeRuntime {
     /// Writes one frame to `peer`'s session, if it has one. On the node queue.
     func send(_ message: Tocsin_V1_Message, to peer: String) {
         guard let id = sessions.session(of: peer), let channel = channels[id] else { return }
+        // An error message is a refusal of the peer, counted whether or not it can be sent.
+        if case .error(let error) = message.body {
+            metrics.countRejection(peer: peer, reason: String(describing: error.code))
+        }
         // A peer that stops reading does not make this node buffer without bound: past
         // `unreadLimit` with its send buffer over the high-water mark, the session is closed.
         if !channel.isWritable {
@@ -22,6 +26,7 @@ extension NodeRuntime {
                         "reason": "the peer has read nothing for \(Self.unreadLimit.nanoseconds / 1_000_000_000) s",
                     ])
                 unwritableSince[id] = nil
+                metrics.countRejection(peer: peer, reason: "unread")
                 channel.close(promise: nil)
                 return
             }
@@ -29,9 +34,6 @@ extension NodeRuntime {
             unwritableSince[id] = nil
         }
         countFrame(message)
-        if case .error(let error) = message.body {
-            metrics.countRejection(peer: peer, reason: String(describing: error.code))
-        }
         channel.writeAndFlush(message, promise: nil)
     }
 
@@ -147,6 +149,7 @@ extension NodeRuntime {
                     logger.warning(
                         "closing session: charter version \(version.version) no longer pins the key of its certificate",
                         metadata: ["peer": "\(peer)"])
+                    metrics.countRejection(peer: peer, reason: "key-not-pinned")
                     if let id = sessions.session(of: peer) { channels[id]?.close(promise: nil) }
                 }
                 emit(.charterAdopted(version: version.version))

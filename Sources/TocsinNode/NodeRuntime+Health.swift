@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import TocsinAdmin
 import TocsinCore
 import TocsinMetrics
@@ -41,6 +42,7 @@ extension NodeRuntime {
     public func metricsSnapshot(consultation: MetricsSnapshot.Consultation? = nil) async -> MetricsSnapshot {
         let charter = self.charter
         let ownExpiry = certificateNotAfter
+        let ready = await readiness().ready
         return await onQueue { [self] in
             let feeds = sync.feeds.values.map {
                 MetricsSnapshot.Feed(group: $0.origin.group, author: $0.origin.author, entries: $0.size)
@@ -54,17 +56,31 @@ extension NodeRuntime {
                     nodeID: peer, connected: connected.contains(peer), lastContact: lastContact[peer],
                     lagEntries: connected.contains(peer) ? sync.lag(behind: peer) : 0)
             }
-            var expiry = peerCertificateExpiry
+            // Only nodes of the charter in force: a removed node's certificate is no concern.
+            var expiry = peerCertificateExpiry.filter { charter.node($0.key) != nil }
             if let ownExpiry { expiry[nodeID] = ownExpiry }
             return MetricsSnapshot(
                 feeds: feeds, forkProofs: sync.forkProofs.count, frozenFeeds: sync.frozenFeedCount,
                 charterVersion: charter.version, storeWritable: storeFailure == nil, peers: peerFigures,
-                certificateExpiry: expiry, consultation: consultation)
+                certificateExpiry: expiry, consultation: consultation, ready: ready)
         }
     }
 }
 
 extension NodeRuntime {
-    /// Returns once the node queue has run a task: the node's core is not stuck.
-    public func ping() async { await onQueue {} }
+    /// Whether the node queue runs a task within `limit`: false when the node's core is stuck.
+    /// Returns after `limit` at the latest (a stuck queue never holds the caller).
+    public func ping(within limit: Duration) async -> Bool {
+        let pending = NIOLockedValueBox<CheckedContinuation<Bool, Never>?>(nil)
+        @Sendable func finish(_ answered: Bool) {
+            pending.withLockedValue { $0.take() }?.resume(returning: answered)
+        }
+        return await withCheckedContinuation { continuation in
+            pending.withLockedValue { $0 = continuation }
+            queue.async { finish(true) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Self.milliseconds(limit))) {
+                finish(false)
+            }
+        }
+    }
 }

@@ -59,6 +59,7 @@ extension NodeRuntime {
                 logger.warning(
                     "closing session: the charter in force no longer pins the key of its certificate",
                     metadata: ["peer": "\(peer)"])
+                metrics.countRejection(peer: peer, reason: "key-not-pinned")
                 channel.close(promise: nil)
                 return
             }

@@ -14,12 +14,15 @@ public struct NodeService: Service {
     let consultation: ConsultationService?
     let systemd: SystemdNotifier?
     let watchdogInterval: Duration?
+    let listeners: ListenerGate?
     let logger: Logger?
 
     public init(
         runtime: NodeRuntime, configuration: NodeConfiguration, consultation: ConsultationService? = nil,
-        systemd: SystemdNotifier? = nil, watchdogInterval: Duration? = nil, logger: Logger? = nil
+        systemd: SystemdNotifier? = nil, watchdogInterval: Duration? = nil, listeners: ListenerGate? = nil,
+        logger: Logger? = nil
     ) {
+        self.listeners = listeners
         self.runtime = runtime
         self.configuration = configuration
         self.consultation = consultation
@@ -34,16 +37,28 @@ public struct NodeService: Service {
             peers: configuration.peers.map { .init(nodeID: $0.nodeID, host: $0.host, port: $0.port) },
             antiEntropyInterval: .seconds(Int64(configuration.antiEntropySeconds)))
         await consultation?.start()
+        await listeners?.wait()
         tell("READY=1\nSTATUS=listening on \(configuration.listenHost):\(configuration.listenPort)")
         if let systemd, let watchdogInterval {
             // The watchdog is fed only while the node's core runs tasks: a stuck core gets
             // the process restarted.
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
+                    var reported = false
                     while !Task.isCancelled && !Task.isShuttingDownGracefully {
                         try? await Task.sleep(for: watchdogInterval)
-                        await runtime.ping()
-                        try? systemd.notify("WATCHDOG=1")
+                        // Not fed while the core does not answer: systemd restarts the node.
+                        guard await runtime.ping(within: watchdogInterval) else {
+                            logger?.error(
+                                "the node's core has not answered for \(watchdogInterval): the watchdog is not fed")
+                            continue
+                        }
+                        do {
+                            try systemd.notify("WATCHDOG=1")
+                        } catch  where !reported {
+                            reported = true
+                            logger?.error("\(error)")
+                        } catch {}
                     }
                 }
                 try? await gracefulShutdown()

@@ -11,7 +11,7 @@ import TocsinMetrics
 /// | path | answer |
 /// | --- | --- |
 /// | GET /metrics | every metric in the Prometheus text format (Docs/METRICS.md) |
-/// | GET /healthz | 200 `ok` while the process is live and its node queue answers |
+/// | GET /healthz | 200 `ok` while the process is live and its node queue answers; 503 when it has not answered for 5 s |
 /// | GET /readyz | 200 `ready`, or 503 `not ready:` and what is missing (`Readiness`) |
 ///
 /// Nothing here changes the node, and nothing secret is served: the listener has no
@@ -31,7 +31,9 @@ public enum ObservabilityServer {
         }
         router.get("healthz") { _, _ -> Response in
             // The node queue answering is what "live" means: a stuck core fails this.
-            await runtime.ping()
+            guard await runtime.ping(within: .seconds(5)) else {
+                return text("the node's core has not answered for 5 seconds\n", status: .serviceUnavailable)
+            }
             return text("ok\n")
         }
         router.get("readyz") { _, _ -> Response in
@@ -43,13 +45,14 @@ public enum ObservabilityServer {
 
     /// The listener on `host:port`.
     public static func application(
-        runtime: NodeRuntime, consultation: ConsultationService?, host: String, port: Int, logger: Logger
+        runtime: NodeRuntime, consultation: ConsultationService?, host: String, port: Int, logger: Logger,
+        onBound: @escaping @Sendable () -> Void = {}
     ) -> some Service {
         var configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "tocsind")
         configuration.reuseAddress = true
         return Application(
             router: router(runtime: runtime, consultation: consultation, logger: logger), configuration: configuration,
-            logger: logger)
+            onServerRunning: { _ in onBound() }, logger: logger)
     }
 
     static func text(

@@ -4,6 +4,7 @@ import NIOPosix
 import TocsinCore
 import TocsinCrypto
 import TocsinDevelopment
+import TocsinMetrics
 import TocsinNode
 import TocsinStore
 
@@ -50,11 +51,13 @@ final class BenchmarkFixture {
     }
 
     /// A node of this network over `store`, on the shared loops, not started.
-    func runtime(_ id: String, store: FeedStore, witness: Bool = false) throws -> NodeRuntime {
+    /// - Parameter metrics: whether the node records its metrics (tocsind always does).
+    func runtime(_ id: String, store: FeedStore, witness: Bool = false, metrics: Bool = true) throws -> NodeRuntime {
         let member = network.member(id)!
         return try NodeRuntime(
             nodeID: id, key: member.key, certificateChain: [member.certificate],
-            authority: network.authority.certificate, store: store, group: loops, logger: logger, witness: witness)
+            authority: network.authority.certificate, store: store, group: loops, logger: logger, witness: witness,
+            metrics: NodeMetrics(recording: metrics))
     }
 
     /// Stops the loops and removes the scratch folder.

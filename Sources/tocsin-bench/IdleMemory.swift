@@ -7,6 +7,10 @@ import TocsinDevelopment
 import TocsinNode
 import TocsinStore
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 struct IdleMemory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "idle-memory",
@@ -34,6 +38,12 @@ struct IdleMemory: AsyncParsableCommand {
     @Option(help: "First loopback port of the development network.")
     var basePort: Int = 27_400
 
+    @Flag(
+        help:
+            "Serve the daemon's metrics (metrics = \"127.0.0.1:PORT\") and scrape /metrics every second while sampling."
+    )
+    var metrics = false
+
     func run() async throws {
         let fixture = try BenchmarkFixture(nationals: peers, relays: 1)
         let (now, network) = (fixture.now, fixture.network)
@@ -55,6 +65,14 @@ struct IdleMemory: AsyncParsableCommand {
         let programs = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         guard FileManager.default.isExecutableFile(atPath: programs.appendingPathComponent("tocsind").path) else {
             throw ValidationError("no tocsind next to this benchmark: build both (swift build -c release)")
+        }
+        var metricsAddress: String?
+        if metrics {
+            // A top-level key goes before the [[peers]] tables: first in the file.
+            let address = "127.0.0.1:\(try DevelopmentNetwork.freeBasePort(count: 1))"
+            let toml = try String(contentsOf: relay.configuration, encoding: .utf8)
+            try Data("metrics = \"\(address)\"\n\(toml)".utf8).write(to: relay.configuration)
+            metricsAddress = address
         }
         let daemons = NodeProcesses(directory: folder, programsIn: programs)
         try daemons.start(relay.id)
@@ -81,8 +99,15 @@ struct IdleMemory: AsyncParsableCommand {
         // Heads exchanged, nothing to pull: the daemon is idle. Let it settle, then sample.
         try await Task.sleep(for: .seconds(2))
         var largest = 0.0
-        for _ in 0..<(seconds * 4) {
+        var scrapes = 0
+        var scrapeBytes = 0
+        for tick in 0..<(seconds * 4) {
             largest = max(largest, try Self.kilobytes("VmRSS", of: daemon) / 1024)
+            if let metricsAddress, tick % 4 == 0 {
+                let (data, _) = try await URLSession.shared.data(from: URL(string: "http://\(metricsAddress)/metrics")!)
+                scrapes += 1
+                scrapeBytes = data.count
+            }
             try await Task.sleep(for: .milliseconds(250))
         }
         let peak = try Self.kilobytes("VmHWM", of: daemon) / 1024
@@ -94,7 +119,8 @@ struct IdleMemory: AsyncParsableCommand {
         emit([
             "scenario": "idle-memory", "entries": entries, "bulletins": bulletinCount, "peers": peers,
             "connected_peers": connected,
-            "rss_mb": rounded(largest), "peak_rss_mb": rounded(peak),
+            "rss_mb": rounded(largest), "peak_rss_mb": rounded(peak), "metrics": metrics ? "on" : "off",
+            "scrapes": scrapes, "scrape_bytes": scrapeBytes,
         ])
     }
 

@@ -34,6 +34,13 @@ struct Propagation: AsyncParsableCommand {
     @Option(help: "Event-loop threads shared by all nodes.")
     var threads: Int = 2
 
+    @Option(help: "Whether the nodes record their metrics (on, as tocsind does; off to measure their cost).")
+    var metrics: Toggle = .on
+
+    enum Toggle: String, ExpressibleByArgument {
+        case on, off
+    }
+
     func run() async throws {
         let fixture = try BenchmarkFixture(nationals: nationals, relays: relays, threads: threads)
         let charter = fixture.network.charter
@@ -44,7 +51,7 @@ struct Propagation: AsyncParsableCommand {
         // Relays first, so that national nodes find them listening.
         let order = relayIDs + charter.nodes.filter { $0.role == .national }.map(\.id)
         for id in order {
-            let node = try fixture.runtime(id, store: try fixture.store(id))
+            let node = try fixture.runtime(id, store: try fixture.store(id), metrics: metrics == .on)
             await node.observe { event in
                 if case .stored(let origin, let size) = event { arrivals.stored(origin: origin, size: size, at: id) }
             }
@@ -137,6 +144,7 @@ struct Propagation: AsyncParsableCommand {
         let networkWide = latencies.filter(\.networkWide).map(\.milliseconds)
         emit([
             "scenario": "propagation", "nationals": nationals, "relays": relays, "bulletins": bulletins,
+            "metrics": metrics.rawValue,
             "p50_ms": rounded(percentile(all, 0.5), 2), "p99_ms": rounded(percentile(all, 0.99), 2),
             "max_ms": rounded(all.max() ?? 0, 2),
             "regional_p50_ms": rounded(percentile(regional, 0.5), 2),

@@ -21,7 +21,7 @@ struct Log: ParsableCommand {
         abstract: "List the entries a data directory holds, feed by feed.",
         discussion: """
             With --follow, keeps running after the listing and prints each entry as the node \
-            stores it (the database is read, never written: a running node is not disturbed), \
+            stores it (reading the database every 200 ms; a running node is not disturbed), \
             until interrupted. With --follow --json, every entry is one JSON object on a line \
             of its own.
             """)

@@ -199,6 +199,19 @@ import TocsinStore
         try await NodeProcesses.testing(directory) { daemons in
             try daemons.start(["RN", "XA"])
             try await Blocking.run { try daemons.waitUntilServing(["RN", "XA"]) }
+            func issue(_ headline: String) async throws -> String {
+                let issued = try await Commands.tocsin(
+                    "bulletin", "issue", "--group", "nro", "--headline", headline, "--severity", "minor", "--country",
+                    "XA", "--node", daemons.directory.appendingPathComponent("XA").path)
+                #expect(issued.status == 0, "\(issued.errorOutput)")
+                return issued.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            // An entry held before the follower starts: its line ends the listing, so what comes
+            // after it was followed, not listed.
+            let before = try await issue("Exercise: listed")
+            try await DaemonTests.eventually(60, daemons).holds("XA's first bulletin at RN") {
+                daemons.size("RN", group: "nro", author: "XA") >= 1
+            }
             let follower = try FollowedCommand(
                 Commands.productsDirectory.appendingPathComponent("tocsin"),
                 [
@@ -206,19 +219,18 @@ import TocsinStore
                     daemons.directory.appendingPathComponent("RN").path,
                 ])
             defer { follower.stop() }
-            // The listing of what was held is printed first (nothing yet): the follower runs.
-            try await Task.sleep(for: .milliseconds(500))
-            let issued = try await Commands.tocsin(
-                "bulletin", "issue", "--group", "nro", "--headline", "Exercise: followed", "--severity", "minor",
-                "--country", "XA", "--node", daemons.directory.appendingPathComponent("XA").path)
-            #expect(issued.status == 0, "\(issued.errorOutput)")
-            let reference = issued.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let listed = try await Blocking.run {
+                follower.line(containing: "\"reference\":\"\(before)\"", timeout: 30)
+            }
+            #expect(listed != nil, "the listing: \(follower.output)")
+            let issued = try await issue("Exercise: followed")
+            let reference = issued
             let issuedAt = Date()
             let line = try await Blocking.run {
                 follower.line(containing: "\"reference\":\"\(reference)\"", timeout: 30)
             }
-            let line_ = try #require(line, "no line for \(reference): \(follower.output)")
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line_.utf8)) as? [String: Any])
+            let followed = try #require(line, "no line for \(reference): \(follower.output)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(followed.utf8)) as? [String: Any])
             #expect(object["kind"] as? String == "bulletin")
             #expect(object["origin"] as? String != nil)
             print(
@@ -245,7 +257,8 @@ import TocsinStore
         defer { scratch.remove() }
         let directory = scratch.url.appendingPathComponent("net")
         let devnet = try await Commands.tocsin(
-            "devnet", directory.path, "--nationals", "1", "--relays", "1", "--observers", "0", "--base-port", "7400")
+            "devnet", directory.path, "--nationals", "1", "--relays", "1", "--observers", "0", "--base-port",
+            "\(DaemonTests.freePorts(2))")
         #expect(devnet.status == 0, "\(devnet.errorOutput)")
         try await NodeProcesses.testing(directory) { daemons in
             // Two feeds to check (XA's, and its acknowledgements' are none: one), written as a node would.

@@ -75,11 +75,12 @@ import TocsinDevelopment
                     .init(nodeID: "XB", connected: true, lastContact: Date(timeIntervalSince1970: 10), lagEntries: 4)
                 ],
                 certificateExpiry: ["XA": Date(timeIntervalSince1970: 1_000)],
-                consultation: .init(openProposals: 3, votesAwaiting: 2, flaggedDecisions: 1)))
+                consultation: .init(openProposals: 3, votesAwaiting: 2, flaggedDecisions: 1), ready: false))
         let samples = PrometheusText(text)
         #expect(samples.value("tocsin_feed_entries", ["group": "nro", "author": "XA"]) == 7)
         #expect(samples.value("tocsin_fork_proofs") == 1)
         #expect(samples.value("tocsin_store_writable") == 0)
+        #expect(samples.value("tocsin_ready") == 0)
         #expect(samples.value("tocsin_peer_lag_entries", ["peer": "XB"]) == 4)
         #expect(samples.value("tocsin_peer_last_contact_timestamp_seconds", ["peer": "XB"]) == 10)
         #expect(samples.value("tocsin_peer_rejected_messages_total", ["peer": "XB", "reason": "unverifiable"]) == 1)
@@ -93,11 +94,41 @@ import TocsinDevelopment
         #expect(samples.value("tocsin_store_commit_duration_seconds_bucket", ["le": "0.005"]) == 1)
         #expect((samples.value("process_resident_memory_bytes") ?? 0) > 0)
         #expect((samples.value("process_open_fds") ?? 0) > 0)
+        // Every series carries exactly the labels of its metric (histogram buckets add `le`).
+        for sample in samples.samples {
+            let base = ["_bucket", "_sum", "_count"].reduce(sample.name) { name, suffix in
+                MetricName(rawValue: name) == nil && name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : name
+            }
+            let metric = try #require(MetricName(rawValue: base), "\(sample.name) is not in the catalogue")
+            let expected = Set(metric.labels + (sample.name.hasSuffix("_bucket") ? ["le"] : []))
+            #expect(Set(sample.labels.keys) == expected, "\(sample.name) \(sample.labels)")
+        }
         // Every metric of the catalogue is there with its help text and type.
         for name in MetricName.allCases {
             #expect(text.contains("# HELP \(name.rawValue) \(name.help)\n"), "\(name.rawValue)")
             #expect(text.contains("# TYPE \(name.rawValue) \(name.kind.rawValue)\n"), "\(name.rawValue)")
         }
+    }
+
+    @Test func aFeedOrAPeerNoLongerThereLeavesTheNextScrape() {
+        let metrics = NodeMetrics()
+        let before = PrometheusText(
+            metrics.render(
+                MetricsSnapshot(
+                    feeds: [
+                        .init(group: "nro", author: "XA", entries: 3), .init(group: "nro", author: "XB", entries: 2),
+                    ],
+                    peers: [.init(nodeID: "XA", connected: true, lastContact: nil, lagEntries: 0)],
+                    certificateExpiry: ["XA": Date(timeIntervalSince1970: 1)])))
+        #expect(before.value("tocsin_feed_entries", ["author": "XB"]) == 2)
+        #expect(before.value("tocsin_peer_connected", ["peer": "XA"]) == 1)
+        // An amendment removed XB and the session with XA ended as XA left the network.
+        let after = PrometheusText(
+            metrics.render(MetricsSnapshot(feeds: [.init(group: "nro", author: "XA", entries: 4)])))
+        #expect(after.value("tocsin_feed_entries", ["author": "XA"]) == 4)
+        #expect(after.value("tocsin_feed_entries", ["author": "XB"]) == nil)
+        #expect(after.all("tocsin_peer_connected").isEmpty)
+        #expect(after.all("tocsin_certificate_expiry_timestamp_seconds").isEmpty)
     }
 
     @Test func counterNamesEndInTotalAndOthersNeverDo() {
