@@ -35,20 +35,7 @@ public struct SystemdNotifier: Sendable {
 
     /// Sends `state` (`READY=1`, `STATUS=…`, lines separated by newlines).
     public func notify(_ state: String) throws(SystemdNotifyError) {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var path = Array(socketPath.utf8)
-        let abstract = path.first == UInt8(ascii: "@")
-        if abstract { path[0] = 0 }
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.count < capacity, path.count > 0, abstract || path[0] == UInt8(ascii: "/") else {
-            throw SystemdNotifyError(socketPath: socketPath, reason: "not an absolute path or @name that fits sun_path")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
-            for (index, byte) in path.enumerated() { bytes[index] = byte }
-        }
-        // The abstract name is exactly its bytes; a path is NUL-terminated.
-        let length = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + path.count + (abstract ? 0 : 1)
+        var (address, length) = try Self.socketAddress(socketPath)
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else {
             throw SystemdNotifyError(socketPath: socketPath, reason: String(cString: strerror(errno)))
@@ -58,14 +45,32 @@ public struct SystemdNotifier: Sendable {
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
                 bytes.withUnsafeBytes { buffer in
-                    sendto(
-                        descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), address, socklen_t(length))
+                    sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), address, length)
                 }
             }
         }
         guard sent == bytes.count else {
             throw SystemdNotifyError(socketPath: socketPath, reason: String(cString: strerror(errno)))
         }
+    }
+
+    /// The Unix socket address of `name`, a path or `@name` in the abstract namespace, and its
+    /// length (an abstract name is exactly its bytes; a path is NUL-terminated).
+    public static func socketAddress(_ name: String) throws(SystemdNotifyError) -> (sockaddr_un, socklen_t) {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var path = Array(name.utf8)
+        let abstract = path.first == UInt8(ascii: "@")
+        if abstract { path[0] = 0 }
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.count < capacity, path.count > 0, abstract || path[0] == UInt8(ascii: "/") else {
+            throw SystemdNotifyError(socketPath: name, reason: "not an absolute path or @name that fits sun_path")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
+            for (index, byte) in path.enumerated() { bytes[index] = byte }
+        }
+        let length = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + path.count + (abstract ? 0 : 1)
+        return (address, socklen_t(length))
     }
 }
 

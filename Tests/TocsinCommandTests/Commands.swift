@@ -34,6 +34,19 @@ enum Commands {
         try await run(productsDirectory.appendingPathComponent("tocsin"), arguments, environment: environment)
     }
 
+    /// `tocsin devnet DIR` on free ports; fails the test if it fails.
+    static func devnet(_ directory: URL, nationals: Int, relays: Int, observers: Int) async throws {
+        let result = try await tocsin(
+            "devnet", directory.path, "--nationals", "\(nationals)", "--relays", "\(relays)", "--observers",
+            "\(observers)", "--base-port", "\(DaemonTests.freePorts(nationals + relays + observers))")
+        guard result.status == 0 else { throw DevnetFailed(message: result.errorOutput) }
+    }
+
+    struct DevnetFailed: Error, CustomStringConvertible {
+        let message: String
+        var description: String { "tocsin devnet failed: \(message)" }
+    }
+
     static func bench(_ arguments: String...) async throws -> CommandResult {
         try await run(productsDirectory.appendingPathComponent("tocsin-bench"), arguments)
     }

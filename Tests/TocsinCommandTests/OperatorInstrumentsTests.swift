@@ -43,10 +43,7 @@ import TocsinStore
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let directory = scratch.url.appendingPathComponent("net")
-        let devnet = try await Commands.tocsin(
-            "devnet", directory.path, "--nationals", "4", "--relays", "2", "--observers", "1", "--base-port",
-            "\(DaemonTests.freePorts(7))")
-        #expect(devnet.status == 0, "\(devnet.errorOutput)")
+        try await Commands.devnet(directory, nationals: 4, relays: 2, observers: 1)
         let everyone = ["RN", "RS", "XA", "XB", "XC", "XD", "OBS1"]
         let metrics = try Self.enableMetrics(in: directory, nodes: everyone)
         try await NodeProcesses.testing(directory) { daemons in
@@ -161,12 +158,9 @@ import TocsinStore
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let directory = scratch.url.appendingPathComponent("net")
-        let devnet = try await Commands.tocsin(
-            "devnet", directory.path, "--nationals", "1", "--relays", "1", "--observers", "0", "--base-port",
-            "\(DaemonTests.freePorts(2))")
-        #expect(devnet.status == 0, "\(devnet.errorOutput)")
+        try await Commands.devnet(directory, nationals: 1, relays: 1, observers: 0)
         let socket = scratch.url.appendingPathComponent("notify").path
-        let listener = try NotifySocket(path: socket)
+        let listener = try DatagramReceiver(name: socket)
         defer { listener.close() }
         try await NodeProcesses.testing(directory) { daemons in
             try daemons.start("RN", environment: ["NOTIFY_SOCKET": socket, "WATCHDOG_USEC": "400000"])
@@ -192,10 +186,7 @@ import TocsinStore
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let directory = scratch.url.appendingPathComponent("net")
-        let devnet = try await Commands.tocsin(
-            "devnet", directory.path, "--nationals", "1", "--relays", "1", "--observers", "0", "--base-port",
-            "\(DaemonTests.freePorts(2))")
-        #expect(devnet.status == 0, "\(devnet.errorOutput)")
+        try await Commands.devnet(directory, nationals: 1, relays: 1, observers: 0)
         try await NodeProcesses.testing(directory) { daemons in
             try daemons.start(["RN", "XA"])
             try await Blocking.run { try daemons.waitUntilServing(["RN", "XA"]) }
@@ -256,10 +247,7 @@ import TocsinStore
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let directory = scratch.url.appendingPathComponent("net")
-        let devnet = try await Commands.tocsin(
-            "devnet", directory.path, "--nationals", "1", "--relays", "1", "--observers", "0", "--base-port",
-            "\(DaemonTests.freePorts(2))")
-        #expect(devnet.status == 0, "\(devnet.errorOutput)")
+        try await Commands.devnet(directory, nationals: 1, relays: 1, observers: 0)
         try await NodeProcesses.testing(directory) { daemons in
             // Two feeds to check (XA's, and its acknowledgements' are none: one), written as a node would.
             try daemons.seed(author: "XA", group: "nro", count: 3)
@@ -296,42 +284,6 @@ extension Array {
         for element in self { mapped.append(try await transform(element)) }
         return mapped
     }
-}
-
-/// A Unix datagram socket standing in for systemd's `NOTIFY_SOCKET`.
-final class NotifySocket: @unchecked Sendable {
-    let descriptor: Int32
-
-    init(path: String) throws {
-        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard descriptor >= 0, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw POSIXError(.ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-    }
-
-    /// The next datagram, or nil after `timeout` seconds.
-    func receive(timeout: Int) -> String? {
-        var limit = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = recv(descriptor, &buffer, buffer.count, 0)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[..<count], as: UTF8.self)
-    }
-
-    func close() { _ = Glibc.close(descriptor) }
 }
 
 /// A command that keeps running (`tocsin log --follow`), its output read as it comes.

@@ -171,6 +171,32 @@ final class EventWaiter: @unchecked Sendable {
         func size(_ id: String, _ origin: FeedOrigin) -> UInt64 {
             (try? nodes[id]?.store.head(of: origin)?.size) ?? nil ?? 0
         }
+
+        /// XA restored from an old copy of its data directory, alone: it wrote 3 bulletins in
+        /// nro (the copy is taken), then 2 more that only RN holds; then XA's folder is
+        /// replaced by the copy, RN is stopped, and XA starts again, dialling RN. Returns XA's
+        /// feed in nro (5 entries at RN, 3 at the restored XA).
+        func restoreXAFromAnOldCopy() async throws -> FeedOrigin {
+            for id in ["RN", "XA"] { try create(id) }
+            try await start("RN", peers: [])
+            try await start("XA", peers: ["RN"])
+            let first = try await append(
+                "XA", group: "nro", (0..<3).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
+            #expect(await waiter.wait { self.size("RN", first.origin) == 3 })
+            await stop("XA")
+            let backup = directory.appendingPathComponent("XA-backup")
+            try FileManager.default.copyItem(at: directory.appendingPathComponent("XA"), to: backup)
+            try await start("XA", peers: ["RN"])
+            _ = try await append(
+                "XA", group: "nro", (3..<5).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
+            #expect(await waiter.wait { self.size("RN", first.origin) == 5 })
+            await stop("XA")
+            try FileManager.default.removeItem(at: directory.appendingPathComponent("XA"))
+            try FileManager.default.copyItem(at: backup, to: directory.appendingPathComponent("XA"))
+            await stop("RN")
+            try await start("XA", peers: ["RN"])
+            return first.origin
+        }
     }
 
     /// Certificates are issued for a year here; 340 days on, the node warns of its own and of
@@ -333,27 +359,8 @@ final class EventWaiter: @unchecked Sendable {
 
     @Test func aNodeRestoredFromAnOldCopyCatchesUpItsOwnFeedBeforeAppending() async throws {
         try await LocalNetwork.run(nationals: 2, relays: 1) { local in
-            for id in ["RN", "XA"] { try local.create(id) }
-            try await local.start("RN", peers: [])
-            try await local.start("XA", peers: ["RN"])
-            let first = try await local.append(
-                "XA", group: "nro", (0..<3).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
-            #expect(await local.waiter.wait { local.size("RN", first.origin) == 3 })
-            // A backup of XA's data directory, taken now.
-            await local.stop("XA")
-            let backup = local.directory.appendingPathComponent("XA-backup")
-            try FileManager.default.copyItem(at: local.directory.appendingPathComponent("XA"), to: backup)
-            try await local.start("XA", peers: ["RN"])
-            _ = try await local.append(
-                "XA", group: "nro", (3..<5).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
-            #expect(await local.waiter.wait { local.size("RN", first.origin) == 5 })
-            await local.stop("XA")
-
             // Restored from the old copy and alone: it refuses to append.
-            try FileManager.default.removeItem(at: local.directory.appendingPathComponent("XA"))
-            try FileManager.default.copyItem(at: backup, to: local.directory.appendingPathComponent("XA"))
-            await local.stop("RN")
-            try await local.start("XA", peers: ["RN"])
+            let origin = try await local.restoreXAFromAnOldCopy()
             let restored = local.nodes["XA"]!
             #expect(await restored.appendReadiness(group: "nro") == .waitingForPeers)
             await #expect(throws: NodeError.self) {
@@ -375,7 +382,7 @@ final class EventWaiter: @unchecked Sendable {
             try await local.start("RN", peers: [])
             let next = try await waiting.value
             #expect(next.firstIndex == 5)
-            #expect(await local.waiter.wait { local.size("RN", first.origin) == 6 })
+            #expect(await local.waiter.wait { local.size("RN", origin) == 6 })
             for id in ["RN", "XA"] { #expect(try local.nodes[id]!.store.audit().holds, "\(id)") }
             #expect(try local.nodes["RN"]!.store.forkProofs().isEmpty)
         }

@@ -16,28 +16,8 @@ import TocsinDevelopment
 @Suite struct ObservabilityTests {
     @Test func aRestoredNodeIsNotReadyUntilItHasCaughtUpItsOwnFeedAndHeardAPeer() async throws {
         try await LocalNetworkTests.LocalNetwork.run(nationals: 2, relays: 1) { local in
-            for id in ["RN", "XA"] { try local.create(id) }
-            try await local.start("RN", peers: [])
-            try await local.start("XA", peers: ["RN"])
-            let xa = local.nodes["XA"]!
-            #expect(await local.waiter.wait { await xa.readiness().ready })
-            let first = try await local.append(
-                "XA", group: "nro", (0..<3).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
-            #expect(await local.waiter.wait { local.size("RN", first.origin) == 3 })
-            await local.stop("XA")
-            let backup = local.directory.appendingPathComponent("XA-backup")
-            try FileManager.default.copyItem(at: local.directory.appendingPathComponent("XA"), to: backup)
-            try await local.start("XA", peers: ["RN"])
-            _ = try await local.append(
-                "XA", group: "nro", (3..<5).map { SampleEntries.bulletin(number: $0, country: "XA", authorTimeMs: 1) })
-            #expect(await local.waiter.wait { local.size("RN", first.origin) == 5 })
-            await local.stop("XA")
-
-            // Restored from the old copy, alone: not ready, and it says why.
-            try FileManager.default.removeItem(at: local.directory.appendingPathComponent("XA"))
-            try FileManager.default.copyItem(at: backup, to: local.directory.appendingPathComponent("XA"))
-            await local.stop("RN")
-            try await local.start("XA", peers: ["RN"])
+            // Restored from an old copy, alone: not ready, and it says why.
+            let origin = try await local.restoreXAFromAnOldCopy()
             let restored = local.nodes["XA"]!
             let alone = await restored.readiness()
             #expect(!alone.ready)
@@ -50,7 +30,7 @@ import TocsinDevelopment
             // The relay is back: the node catches up its own feed, then it is ready.
             try await local.start("RN", peers: [])
             #expect(await local.waiter.wait { await restored.readiness().ready })
-            #expect(local.size("XA", first.origin) == 5)
+            #expect(local.size("XA", origin) == 5)
             let snapshot = await restored.metricsSnapshot()
             #expect(snapshot.peers.first { $0.nodeID == "RN" }?.lagEntries == 0)
             #expect(snapshot.feeds.contains { $0.group == "nro" && $0.author == "XA" && $0.entries == 5 })
@@ -155,7 +135,7 @@ import TocsinDevelopment
 
     @Test func systemdIsToldThroughAnAbstractOrAPathSocket() throws {
         for name in ["@tocsin-notify-\(UUID().uuidString)", NSTemporaryDirectory() + "notify-\(UUID().uuidString)"] {
-            let listener = try DatagramListener(name: name)
+            let listener = try DatagramReceiver(name: name)
             defer { listener.close() }
             let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": name]))
             try notifier.notify("READY=1\nSTATUS=listening")
@@ -217,40 +197,6 @@ import TocsinDevelopment
             try NodeConfiguration(toml: "metrics = \"nowhere\"\n" + base, relativeTo: folder)
         }
     }
-}
-
-/// A Unix datagram socket standing in for systemd's notify socket.
-final class DatagramListener {
-    let descriptor: Int32
-
-    init(name: String) throws {
-        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var path = Array(name.utf8)
-        let abstract = path.first == UInt8(ascii: "@")
-        if abstract { path[0] = 0 }
-        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
-            for (index, byte) in path.enumerated() { bytes[index] = byte }
-        }
-        let length = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + path.count + (abstract ? 0 : 1)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(length)) }
-        }
-        guard descriptor >= 0, bound == 0 else { throw POSIXError(.EADDRINUSE) }
-    }
-
-    /// The next datagram, or nil after `timeout` seconds.
-    func receive(timeout: Int) -> String? {
-        var limit = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = recv(descriptor, &buffer, buffer.count, 0)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[..<count], as: UTF8.self)
-    }
-
-    func close() { _ = Glibc.close(descriptor) }
 }
 
 extension ObservabilityTests {
