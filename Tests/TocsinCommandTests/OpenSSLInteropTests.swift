@@ -140,11 +140,11 @@ import TocsinCrypto
         #expect(
             try await Commands.pki(
                 "verify-charter", "--ca-cert", scratch.path("ca/ca.crt"), scratch.path("charter.toml"),
-                scratch.path("charter.toml.sig")
+                scratch.path("charter.sig")
             ).status == 0)
 
         let verified = try await Commands.tocsin(
-            "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.toml.sig"), "--ca",
+            "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.sig"), "--ca",
             scratch.path("ca/ca.crt"), "--json")
         #expect(verified.status == 0, "\(verified.errorOutput)")
         let summary = try JSONSerialization.jsonObject(with: Data(verified.output.utf8)) as? [String: Any]
@@ -153,7 +153,7 @@ import TocsinCrypto
         #expect((summary?["groups"] as? [[String: Any]])?.first?["convener"] as? String == "RN")
 
         let human = try await Commands.tocsin(
-            "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.toml.sig"), "--ca",
+            "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.sig"), "--ca",
             scratch.path("ca/ca.crt"))
         #expect(human.output.contains("charter OK"))
 
@@ -161,7 +161,7 @@ import TocsinCrypto
         try charter.replacingOccurrences(of: "two-thirds", with: "majority").write(
             toFile: scratch.path("charter.toml"), atomically: true, encoding: .utf8)
         let refused = try await Commands.tocsin(
-            "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.toml.sig"), "--ca",
+            "charter", "verify", scratch.path("charter.toml"), "--signature", scratch.path("charter.sig"), "--ca",
             scratch.path("ca/ca.crt"))
         #expect(refused.status != 0)
         #expect(refused.errorOutput.contains("does not verify"))
