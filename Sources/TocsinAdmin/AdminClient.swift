@@ -34,6 +34,11 @@ public struct AdminClient: Sendable {
     /// The fork proofs it holds.
     public func forks() throws(AdminClientError) -> [ForkReport] { try get("/v1/forks") }
 
+    /// `POST /v1/notifications/test`: a test event through every notification channel.
+    public func testNotifications() throws(AdminClientError) -> [NotificationTestResult] {
+        try post("/v1/notifications/test", [String: String]())
+    }
+
     /// `GET /v1/charter`: every version of the charter held.
     public func charterHistory() throws(AdminClientError) -> CharterHistory { try get("/v1/charter") }
 

@@ -18,6 +18,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var certificateWarnings: [String]
     /// What `/readyz` answers (nil from a node that predates it).
     public var readiness: Readiness?
+    /// Its notifications (nil when none are configured).
+    public var notifications: NotificationReport?
 
     /// A store that cannot write.
     public struct StoreProblem: Codable, Sendable, Equatable {
@@ -56,6 +58,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         case nodeID = "nodeId"
         case role, network
         case networkID = "networkId"
-        case charterVersion, groups, feeds, entries, connectedPeers, forks, storeProblem, certificateWarnings, readiness
+        case charterVersion, groups, feeds, entries, connectedPeers, forks, storeProblem, certificateWarnings,
+            readiness,
+            notifications
     }
 }

@@ -38,6 +38,10 @@ public enum MetricName: String, CaseIterable, Sendable {
     case adminRequests = "tocsin_admin_requests_total"
     case adminRefusals = "tocsin_admin_refused_requests_total"
 
+    // Notifications
+    case notificationDeliveries = "tocsin_notification_deliveries_total"
+    case notificationFailures = "tocsin_notification_failures_total"
+
     // Certificates
     case certificateExpiry = "tocsin_certificate_expiry_timestamp_seconds"
 
@@ -56,7 +60,8 @@ public enum MetricName: String, CaseIterable, Sendable {
     public var kind: Kind {
         switch self {
         case .peerSentFrames, .peerReceivedFrames, .peerSentBytes, .peerReceivedBytes, .peerRejectedMessages,
-            .connectionsRefused, .adminRequests, .adminRefusals, .cpuSeconds:
+            .connectionsRefused, .adminRequests, .adminRefusals, .cpuSeconds, .notificationDeliveries,
+            .notificationFailures:
             return .counter
         case .storeCommitDuration, .appendDuration, .replicationDelay:
             return .histogram
@@ -77,6 +82,7 @@ public enum MetricName: String, CaseIterable, Sendable {
         case .adminRequests: return ["method"]
         case .adminRefusals: return ["status"]
         case .certificateExpiry: return ["node"]
+        case .notificationDeliveries, .notificationFailures: return ["channel"]
         default: return []
         }
     }
@@ -112,6 +118,8 @@ public enum MetricName: String, CaseIterable, Sendable {
         case .flaggedDecisions: return "Decisions that do not follow from the votes under the charter (audit findings)."
         case .adminRequests: return "Admin API requests, by method."
         case .adminRefusals: return "Admin API requests refused, by HTTP status."
+        case .notificationDeliveries: return "Notifications delivered, by channel."
+        case .notificationFailures: return "Failed attempts to deliver a notification, by channel (each is retried)."
         case .certificateExpiry: return "When a node's certificate expires (Unix time): this node's and its peers'."
         case .residentMemory: return "Resident memory size in bytes."
         case .openFileDescriptors: return "Number of open file descriptors."

@@ -4,8 +4,22 @@ import TocsinAdmin
 import TocsinCore
 
 extension AdminAPI {
-    static func addNodeRoutes(to router: Router<BasicRequestContext>, runtime: NodeRuntime) {
-        router.get("/v1/status") { _, _ in await respond { try await runtime.status() } }
+    static func addNodeRoutes(to router: Router<BasicRequestContext>, runtime: NodeRuntime, notifier: Notifier?) {
+        router.get("/v1/status") { _, _ in
+            await respond {
+                var status = try await runtime.status()
+                status.notifications = await notifier?.report()
+                return status
+            }
+        }
+        router.post("/v1/notifications/test") { _, _ in
+            await respond {
+                guard let notifier else {
+                    throw ServiceError(.conflict, "no [[notify-channel]] is configured in node.toml")
+                }
+                return await notifier.test()
+            }
+        }
         router.get("/v1/peers") { _, _ in await respond { await runtime.peerStatuses() } }
         router.get("/v1/feeds") { _, _ in await respond { try await runtime.feedReports() } }
         router.get("/v1/entries") { request, _ in

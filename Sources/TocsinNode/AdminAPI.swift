@@ -39,10 +39,12 @@ public enum AdminAPI {
     static let maximumBodyBytes = 1 << 20
 
     /// The router of the admin API over these services.
-    public static func router(runtime: NodeRuntime, consultation: ConsultationService) -> Router<BasicRequestContext> {
+    public static func router(
+        runtime: NodeRuntime, consultation: ConsultationService, notifier: Notifier? = nil
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: AdminRequestAudit(runtime: runtime))
-        addNodeRoutes(to: router, runtime: runtime)
+        addNodeRoutes(to: router, runtime: runtime, notifier: notifier)
         addBulletinRoutes(to: router, consultation: consultation)
         addProposalRoutes(to: router, consultation: consultation)
         return router
@@ -51,15 +53,16 @@ public enum AdminAPI {
     /// The admin application for these services, listening on `socketPath`. A stale socket
     /// left there by a crash is removed; anything else at that path is never touched.
     public static func application(
-        runtime: NodeRuntime, consultation: ConsultationService, socketPath: String, logger: Logger,
-        onBound: @escaping @Sendable () -> Void = {}
+        runtime: NodeRuntime, consultation: ConsultationService, notifier: Notifier? = nil, socketPath: String,
+        logger: Logger, onBound: @escaping @Sendable () -> Void = {}
     ) throws(AdminSocketError) -> some Service {
         try AdminSocketError.clearStaleSocket(at: socketPath)
         var configuration = ApplicationConfiguration(
             address: .unixDomainSocket(path: socketPath), serverName: "tocsind")
         configuration.reuseAddress = true
         return Application(
-            router: router(runtime: runtime, consultation: consultation), configuration: configuration,
+            router: router(runtime: runtime, consultation: consultation, notifier: notifier),
+            configuration: configuration,
             onServerRunning: { _ in
                 // Only the daemon's user may talk to the node.
                 chmod(socketPath, 0o600)

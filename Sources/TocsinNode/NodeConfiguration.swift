@@ -44,6 +44,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var metrics: ListenAddress?
     /// `text` (one line per event, for people) or `json` (one object per line, for shippers).
     public var logFormat: LogFormat
+    /// Where notifications go (`[[notify-channel]]`) and what rings (`[[notify-rule]]`).
+    public var notificationChannels: [NotificationChannel]
+    public var notificationPolicy: NotificationPolicy
 
     /// A `host:port` to listen on.
     public struct ListenAddress: Sendable, Equatable {
@@ -67,7 +70,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         "peers",
         "log-level",
         "witness", "anti-entropy-seconds", "max-clock-skew-seconds", "admin-socket", "trust-local-log", "metrics",
-        "log-format",
+        "log-format", "notify-channel", "notify-rule",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -185,6 +188,11 @@ public struct NodeConfiguration: Sendable, Equatable {
             }
         }
         self.peers = peers
+        for key in ["notify-channel", "notify-rule"] where table[key] != nil && table[key]?.array == nil {
+            throw ConfigurationError.invalid(key: key, reason: "an array of [[\(key)]] tables")
+        }
+        (notificationChannels, notificationPolicy) = try NotificationChannel.parse(
+            channels: table["notify-channel"]?.array, rules: table["notify-rule"]?.array, relativeTo: base)
     }
 
     static func address(_ text: String, key: String) throws(ConfigurationError) -> (String, Int) {

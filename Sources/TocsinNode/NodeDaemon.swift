@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import TocsinStore
 
 #if canImport(Glibc)
     import Glibc
@@ -55,13 +56,27 @@ public enum NodeDaemon {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
         let consultation = ConsultationService(runtime: runtime, logger: logger, clock: clock)
+        var notifier: Notifier?
+        if !configuration.notificationChannels.isEmpty {
+            do {
+                let directory = configuration.dataDirectory
+                let outbox = try await NIOThreadPool.singleton.runIfActive {
+                    try NotificationOutbox.open(directory: directory)
+                }
+                notifier = Notifier(
+                    runtime: runtime, consultation: consultation, channels: configuration.notificationChannels,
+                    policy: configuration.notificationPolicy, outbox: outbox, logger: logger, clock: clock)
+            } catch {
+                throw StartupFailure(message: "\(configPath): the notification outbox: \(error)")
+            }
+        }
         // systemd hears READY=1 once the admin socket (and the metrics listener) are bound too.
         let listeners = ListenerGate(listeners: configuration.metrics == nil ? 1 : 2)
         let admin: any Service
         do {
             admin = try AdminAPI.application(
-                runtime: runtime, consultation: consultation, socketPath: configuration.adminSocket.path,
-                logger: logger, onBound: listeners.bound)
+                runtime: runtime, consultation: consultation, notifier: notifier,
+                socketPath: configuration.adminSocket.path, logger: logger, onBound: listeners.bound)
         } catch {
             throw StartupFailure(message: "\(configPath): \(error)")
         }
@@ -74,6 +89,7 @@ public enum NodeDaemon {
                     logger: logger)),
             .init(service: NamedService(service: admin, setting: "admin-socket \(configuration.adminSocket.path)")),
         ]
+        if let notifier { services.append(.init(service: NotifierService(notifier: notifier))) }
         if let address = configuration.metrics {
             let server = ObservabilityServer.application(
                 runtime: runtime, consultation: consultation, host: address.host, port: address.port, logger: logger,

@@ -68,6 +68,9 @@ extension NodeRuntime {
 }
 
 extension NodeRuntime {
+    /// When this node's own certificate expires.
+    public var certificateExpiry: Date? { certificateNotAfter }
+
     /// Whether the node queue runs a task within `limit`: false when the node's core is stuck.
     /// Returns after `limit` at the latest (a stuck queue never holds the caller).
     public func ping(within limit: Duration) async -> Bool {

@@ -25,6 +25,15 @@ struct Status: ParsableCommand {
         } else {
             printLine("store     writing")
         }
+        if let notifications = status.notifications {
+            let channels = notifications.channels.joined(separator: ", ")
+            printLine("notify    \(channels); \(notifications.pending) deliveries pending")
+            for problem in notifications.problems {
+                printLine(
+                    "WARNING   notifications to \(problem.channel) FAIL since \(problem.since): \(problem.undelivered) undelivered, \(problem.attempts) attempts; last: \(problem.lastError)"
+                )
+            }
+        }
         if let readiness = status.readiness {
             // The same verdict as /readyz.
             let terminal = Terminal.current
@@ -68,5 +77,32 @@ struct Feeds: ParsableCommand {
                 "\(column("\(feed.group)/\(feed.author)", 14)) size \(feed.size)  root \(feed.root.prefix(16))…  cosigned by [\(cosigners)]\(witnessing)\(feed.frozen ? "  FROZEN (fork)" : "")"
             )
         }
+    }
+}
+
+struct Notify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Notifications: test every channel.", subcommands: [NotifyTest.self])
+}
+
+struct NotifyTest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Send a test event through every notification channel now, and report each result.",
+        discussion: "Exit status 1 if any channel failed.")
+    @OptionGroup var admin: AdminOptions
+
+    func run() throws {
+        let results = try admin.client().testNotifications()
+        if admin.json {
+            try printJSON(results)
+        } else {
+            for result in results {
+                printLine(
+                    "\(column(result.channel, 16)) \(result.delivered ? "delivered" : "FAILED: \(result.error ?? "?")")"
+                )
+            }
+        }
+        if results.contains(where: { !$0.delivered }) { throw ExitCode(1) }
     }
 }

@@ -47,6 +47,8 @@ import TocsinDevelopment
         // An author's clock ahead of this one counts as no delay, never a negative one.
         metrics.recordReplication(authorTimeMs: 5_000, storedTimeMs: 1_000)
         metrics.traffic(peer: "XB").sentBytes.increment(by: 100)
+        metrics.counter(.notificationDeliveries, ["channel": "mail"]).increment()
+        metrics.counter(.notificationFailures, ["channel": "gateway"]).increment()
         let text = metrics.render(
             MetricsSnapshot(
                 feeds: [.init(group: "nro", author: "XA", entries: 7)], forkProofs: 1, frozenFeeds: 1,

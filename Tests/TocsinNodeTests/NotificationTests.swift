@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+import TocsinAdmin
+import TocsinCore
+import TocsinStore
+
+@testable import TocsinNode
+
+/// What a node's state rings, and the outbox that keeps what it owes.
+@Suite struct NotifierUnitTests {
+    static let now: Int64 = 1_800_000_000_000
+
+    static func decision(_ reference: String, holds: Bool?, closedMs: Int64 = now) -> ProposalSummary.Decision {
+        ProposalSummary.Decision(
+            reference: reference, author: "RN", outcome: "adopted", closedMs: closedMs, counted: [], holds: holds,
+            findings: holds == false ? ["a witnessed vote is left out"] : [])
+    }
+
+    static func proposal(
+        notVoted: [String], deadlineMs: Int64, decisions: [ProposalSummary.Decision] = []
+    ) -> ProposalSummary {
+        ProposalSummary(
+            reference: "all/XB/0", group: "all", author: "XB", title: "Consultation", action: "regional-consultation",
+            priority: "normal", policy: "majority", deadlineMs: deadlineMs, closesMs: nil,
+            state: decisions.isEmpty ? "open" : "decided",
+            standing: .init(
+                outcome: nil, final: false, endorsements: 0, objections: 0, abstentions: 0, votingMembers: 2,
+                notVoted: notVoted, explanation: ""),
+            decisions: decisions, charterVersion: 1, convener: "RN")
+    }
+
+    static let everything = NotificationPolicy(
+        rules: NotificationEvent.Kind.allCases.filter { $0 != .test }.map {
+            NotificationRule(kind: $0, before: [3_600_000], after: 60_000, within: 86_400_000, channels: ["mail"])
+        })
+
+    @Test func eachKindOfStateGivesItsEventWithAStableID() throws {
+        var state = NotificationSources.State(node: "XA", nowMs: Self.now)
+        state.proposals = [
+            Self.proposal(notVoted: ["XA"], deadlineMs: Self.now + 1_000_000),
+            Self.proposal(
+                notVoted: [], deadlineMs: Self.now - 1, decisions: [Self.decision("all/RN/4", holds: false)]),
+        ]
+        state.forks = [ForkReport(origin: "tocsin/x/nro/XB", firstSize: 3, secondSize: 3, proof: "")]
+        state.unreachableSince = ["RS": Self.now - 120_000, "RN": Self.now - 10_000]
+        state.certificateNotAfterMs = Self.now + 3_600_000
+        let events = NotificationSources.events(state, policy: Self.everything)
+        let ids = Set(events.map(\.id))
+        #expect(ids.contains("proposal-awaiting-vote:all/XB/0"))
+        #expect(ids.contains("deadline:all/XB/0:3600000"))
+        #expect(ids.contains("decision:all/RN/4"))
+        #expect(ids.contains("decision-flagged:all/RN/4"))
+        #expect(ids.contains("fork:tocsin/x/nro/XB"))
+        #expect(ids.contains("peer-unreachable:RS:\(Self.now - 120_000):60000"))
+        #expect(!ids.contains { $0.hasPrefix("peer-unreachable:RN") }, "unreachable for 10 s only")
+        #expect(ids.contains { $0.hasPrefix("certificate-expiring:XA:") })
+        // The same state gives the same events.
+        #expect(NotificationSources.events(state, policy: Self.everything) == events)
+    }
+
+    @Test func oldDecisionsAndDistantDeadlinesRingNothing() {
+        var state = NotificationSources.State(node: "XA", nowMs: Self.now)
+        state.proposals = [
+            Self.proposal(notVoted: ["XA"], deadlineMs: Self.now + 7_200_000),
+            Self.proposal(
+                notVoted: [], deadlineMs: Self.now - 1,
+                decisions: [Self.decision("all/RN/1", holds: true, closedMs: Self.now - 2 * 86_400_000)]),
+        ]
+        let ids = NotificationSources.events(state, policy: Self.everything).map(\.id)
+        #expect(ids == ["proposal-awaiting-vote:all/XB/0"])
+    }
+
+    @Test func theOutboxQueuesAnEventOnceKeepsItAcrossReopeningAndRetriesFailures() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let event = NotificationEvent(id: "fork:x", kind: .fork, node: "XA", timeMs: Self.now, summary: "a fork")
+        do {
+            let outbox = try NotificationOutbox.open(directory: directory)
+            #expect(try outbox.enqueue(event, body: [1, 2], channels: ["mail", "gateway"], nowMs: Self.now) == 2)
+            #expect(try outbox.enqueue(event, body: [1, 2], channels: ["mail", "gateway"], nowMs: Self.now) == 0)
+            let due = try outbox.due(nowMs: Self.now)
+            #expect(due.map(\.channel) == ["gateway", "mail"])
+            try outbox.delivered(due[1], nowMs: Self.now)
+            try outbox.failed(due[0], error: "HTTP 500", nowMs: Self.now, retryAtMs: Self.now + 5_000)
+        }
+        // Reopened, as after a restart.
+        let outbox = try NotificationOutbox.open(directory: directory)
+        #expect(try outbox.eventIDs() == ["fork:x"])
+        #expect(try outbox.due(nowMs: Self.now + 4_999).isEmpty)
+        #expect(try outbox.due(nowMs: Self.now + 5_000).map(\.channel) == ["gateway"])
+        #expect(try outbox.pendingCount() == 1)
+        let problem = try #require(try outbox.problems().first)
+        #expect(problem.channel == "gateway" && problem.lastError == "HTTP 500" && problem.attempts == 1)
+        #expect(Notifier.backoffMs(attempts: 0) == 5_000)
+        #expect(Notifier.backoffMs(attempts: 3) == 40_000)
+        #expect(Notifier.backoffMs(attempts: 1_000) == 3_600_000)
+    }
+
+    @Test func channelsAndRulesAreCheckedWhenTheConfigurationIsRead() throws {
+        let base = """
+            node-id = "XA"
+            data-dir = "data"
+            key = "k"
+            certificate = "c"
+            ca = "a"
+            charter = "t"
+            charter-signature = "s"
+            listen = "127.0.0.1:7400"
+
+            """
+        let folder = URL(fileURLWithPath: "/etc/tocsin")
+        func configuration(_ extra: String) throws(ConfigurationError) -> NodeConfiguration {
+            try NodeConfiguration(toml: base + extra, relativeTo: folder)
+        }
+        let good = try configuration(
+            """
+            [[notify-channel]]
+            name = "gateway"
+            url = "https://gateway.example.org/hook"
+            secret-file = "webhook.secret"
+
+            [[notify-rule]]
+            on = "deadline"
+            before = ["1d", "2h"]
+            channels = ["gateway"]
+            """)
+        #expect(
+            good.notificationChannels == [
+                NotificationChannel(
+                    name: "gateway",
+                    delivery: .webhook(
+                        url: URL(string: "https://gateway.example.org/hook")!,
+                        secretFile: URL(fileURLWithPath: "/etc/tocsin/webhook.secret")))
+            ])
+        #expect(good.notificationPolicy.rules.first?.before == [86_400_000, 7_200_000])
+        let refusals: [(String, String)] = [
+            (
+                "[[notify-rule]]\non = \"bulletin\"\nchannels = [\"nowhere\"]\n",
+                "no [[notify-channel]] is named nowhere"
+            ),
+            ("[[notify-channel]]\nname = \"x\"\ncommand = [\"sendmail\"]\n", "absolute path"),
+            ("[[notify-channel]]\nname = \"x\"\nurl = \"ftp://example.org\"\n", "http or https"),
+            ("[[notify-channel]]\nname = \"x\"\n", "needs `command` or `url`"),
+            (
+                "[[notify-channel]]\nname = \"x\"\ncommand = [\"/bin/true\"]\n[[notify-rule]]\non = \"rain\"\nchannels = [\"x\"]\n",
+                "`on` is one of"
+            ),
+            (
+                "[[notify-channel]]\nname = \"x\"\ncommand = [\"/bin/true\"]\n[[notify-rule]]\non = \"bulletin\"\nmin-severity = \"huge\"\nchannels = [\"x\"]\n",
+                "`min-severity` is one of"
+            ),
+            ("[notify-channel]\nname = \"x\"\n", "an array of [[notify-channel]] tables"),
+        ]
+        for (extra, reason) in refusals {
+            #expect {
+                try configuration(extra)
+            } throws: { error in
+                "\(error)".contains(reason)
+            }
+        }
+    }
+}
