@@ -67,7 +67,7 @@ public final class WebhookReceiver: Sendable {
                 headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
                     in: .whitespaces)
             }
-            let length = Int(headers["content-length"] ?? "0") ?? 0
+            let length = min(max(Int(headers["content-length"] ?? "0") ?? 0, 0), 1 << 20)
             guard received.count - end.upperBound >= length else { return }
             let body = Array(received[end.upperBound..<end.upperBound + length])
             let status = state.withLockedValue { state in

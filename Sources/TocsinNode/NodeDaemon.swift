@@ -17,6 +17,9 @@ public enum NodeDaemon {
     public static func run(configPath: String) async throws {
         // Everything the daemon creates (database, admin socket) is private to its user.
         umask(0o077)
+        // A notification command that exits before reading its input must not kill the node
+        // with SIGPIPE: the write fails and the delivery is retried.
+        signal(SIGPIPE, SIG_IGN)
         let configuration: NodeConfiguration
         do {
             configuration = try await NIOThreadPool.singleton.runIfActive {

@@ -6,7 +6,7 @@ import TocsinCore
 /// ```toml
 /// [[notify-channel]]
 /// name = "duty-officer"
-/// command = ["/usr/sbin/sendmail", "-t"]      # the event as JSON on its standard input
+/// command = ["/usr/local/bin/tocsin-mail"]    # the event as JSON on its standard input
 ///
 /// [[notify-channel]]
 /// name = "gateway"
@@ -96,6 +96,11 @@ public struct NotificationChannel: Sendable, Equatable {
         guard let on = table["on"]?.string, let kind = NotificationEvent.Kind(rawValue: on), kind != .test else {
             throw ConfigurationError.invalid(
                 key: key, reason: "`on` is one of \(kinds.map(\.rawValue).joined(separator: ", "))")
+        }
+        for field in table.keys.sorted() where !["on", "channels"].contains(field) {
+            guard NotificationRule.options(of: kind).contains(field) else {
+                throw ConfigurationError.invalid(key: key, reason: "`\(field)` does not apply to `on = \"\(on)\"`")
+            }
         }
         func strings(_ field: String) throws(ConfigurationError) -> [String]? {
             guard let value = table[field] else { return nil }

@@ -6,13 +6,17 @@ import TocsinCore
 /// admin API's own models): pure, so the same state always gives the same events with the
 /// same ids.
 enum NotificationSources {
-    /// Bulletins and decisions older than this when first seen are not rung: a node catching
-    /// up a group's history does not page anyone for last year's warnings.
-    static let maximumAgeMs: Int64 = 86_400_000
+    /// Bulletins and decisions made before notifications were set up on this node (the
+    /// outbox's creation, less this slack) are not rung: a node catching up a group's history
+    /// does not page anyone for last year's warnings. What was made since rings, however late
+    /// it arrives (a node back from a week offline rings for that week).
+    static let slackMs: Int64 = 3_600_000
 
     struct State {
         var node: String
         var nowMs: Int64
+        /// When notifications were first set up here (the outbox's creation).
+        var sinceMs: Int64 = 0
         var bulletins: [BulletinSummary] = []
         var proposals: [ProposalSummary] = []
         var forks: [ForkReport] = []
@@ -24,16 +28,19 @@ enum NotificationSources {
     static func events(_ state: State, policy: NotificationPolicy) -> [NotificationEvent] {
         let node = state.node
         let now = state.nowMs
+        let oldest = state.sinceMs - slackMs
         func event(
             _ id: String, _ kind: NotificationEvent.Kind, _ summary: String, reference: String? = nil,
-            group: String? = nil, severity: String? = nil, stateCode: String? = nil, peer: String? = nil
+            group: String? = nil, severity: String? = nil, stateCode: String? = nil, peer: String? = nil,
+            threshold: Int64? = nil
         ) -> NotificationEvent {
             NotificationEvent(
-                id: id, kind: kind, node: node, timeMs: now, summary: summary, reference: reference, group: group,
-                severity: severity, state: stateCode, peer: peer)
+                id: id, kind: kind, node: node, timeMs: now, summary: plain(summary), reference: reference,
+                group: group,
+                severity: severity, state: stateCode, peer: peer, thresholdMs: threshold)
         }
         var events: [NotificationEvent] = []
-        for bulletin in state.bulletins where bulletin.author != node && bulletin.issuedMs >= now - maximumAgeMs {
+        for bulletin in state.bulletins where bulletin.author != node && bulletin.issuedMs >= oldest {
             events.append(
                 event(
                     "bulletin:\(bulletin.reference)", .bulletin,
@@ -49,22 +56,27 @@ enum NotificationSources {
                         "proposal-awaiting-vote:\(proposal.reference)", .proposalAwaitingVote,
                         "proposal \(proposal.reference) in \(proposal.group) awaits \(node)'s vote: \(proposal.title)",
                         reference: proposal.reference, group: proposal.group))
+                // Only the nearest offset that has come: a proposal first seen an hour before
+                // its deadline rings "within 1 h", not "within 24 h" too.
                 let closes = proposal.closesMs ?? proposal.deadlineMs
-                for offset in Set(deadlineRules.flatMap(\.before)).sorted() where now >= closes - offset && now < closes
-                {
+                let offsets = Set(deadlineRules.flatMap(\.before)).sorted()
+                if now < closes, let offset = offsets.first(where: { now >= closes - $0 }) {
                     events.append(
                         event(
                             "deadline:\(proposal.reference):\(offset)", .deadline,
                             "voting on \(proposal.reference) in \(proposal.group) closes within \(offset / 60_000) min and \(node) has not voted: \(proposal.title)",
-                            reference: proposal.reference, group: proposal.group))
+                            reference: proposal.reference, group: proposal.group, threshold: offset))
                 }
             }
-            for decision in proposal.decisions where decision.closedMs >= now - maximumAgeMs {
-                events.append(
-                    event(
-                        "decision:\(decision.reference)", .decision,
-                        "decision \(decision.reference) on \(proposal.reference) in \(proposal.group): \(decision.outcome)",
-                        reference: decision.reference, group: proposal.group))
+            for decision in proposal.decisions {
+                if decision.closedMs >= oldest {
+                    events.append(
+                        event(
+                            "decision:\(decision.reference)", .decision,
+                            "decision \(decision.reference) on \(proposal.reference) in \(proposal.group): \(decision.outcome)",
+                            reference: decision.reference, group: proposal.group))
+                }
+                // A flagged decision always rings: a convener cannot backdate it out of sight.
                 if decision.holds == false {
                     events.append(
                         event(
@@ -87,7 +99,8 @@ enum NotificationSources {
                 events.append(
                     event(
                         "peer-unreachable:\(peer):\(since):\(rule.after)", .peerUnreachable,
-                        "\(node) has had no session with \(peer) for \((now - since) / 60_000) min", peer: peer))
+                        "\(node) has had no session with \(peer) for \((now - since) / 60_000) min", peer: peer,
+                        threshold: rule.after))
             }
         }
         if let notAfter = state.certificateNotAfterMs {
@@ -95,10 +108,20 @@ enum NotificationSources {
                 events.append(
                     event(
                         "certificate-expiring:\(node):\(notAfter):\(rule.within)", .certificateExpiring,
-                        "\(node)'s certificate expires in \(max(0, notAfter - now) / 86_400_000) days: ask the authority for a new one"
-                    ))
+                        "\(node)'s certificate expires in \(max(0, notAfter - now) / 86_400_000) days: ask the authority for a new one",
+                        threshold: rule.within))
             }
         }
         return events
+    }
+
+    /// Text from other members (headlines, titles, findings) with every control character
+    /// made a space: a summary is one line, and a mail header made of it gets no new header.
+    static func plain(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map {
+                    [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) ? " " : $0
+                }))
     }
 }

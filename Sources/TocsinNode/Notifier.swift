@@ -28,8 +28,10 @@ public actor Notifier {
     let outbox: NotificationOutbox
     let logger: Logger
     let clock: @Sendable () -> Date
-    /// Event ids queued (or rung for no channel) already.
-    var known: Set<String> = []
+    /// Every (event, channel) queued already: an event rings a channel once.
+    var queued: Set<NotificationOutbox.Queued> = []
+    /// When notifications were first set up here (what was made before does not ring).
+    var sinceMs: Int64 = 0
     /// Since when each dialled peer has had no session (since the notifier started, at most).
     var unreachableSince: [String: Int64] = [:]
     var loop: Task<Void, Never>?
@@ -58,7 +60,9 @@ public actor Notifier {
     /// Starts ringing: every `interval`, derive, queue and deliver.
     public func start(interval: Duration = .seconds(2)) async throws {
         let queue = self.outbox
-        known = try await NIOThreadPool.singleton.runIfActive { try queue.eventIDs() }
+        (queued, sinceMs) = try await NIOThreadPool.singleton.runIfActive {
+            (try queue.queued(), try queue.createdMs())
+        }
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 await self?.round()
@@ -86,7 +90,7 @@ public actor Notifier {
 
     func queueNewEvents() async throws {
         let now = nowMs
-        var state = NotificationSources.State(node: runtime.nodeID, nowMs: now)
+        var state = NotificationSources.State(node: runtime.nodeID, nowMs: now, sinceMs: sinceMs)
         if !policy.rules(of: .bulletin).isEmpty {
             state.bulletins = (try? await consultation?.bulletins(limit: 200)) ?? []
         }
@@ -105,15 +109,20 @@ public actor Notifier {
         }
         state.unreachableSince = unreachableSince
         state.certificateNotAfterMs = runtime.certificateExpiry.map { Int64($0.timeIntervalSince1970 * 1000) }
-        for event in NotificationSources.events(state, policy: policy) where !known.contains(event.id) {
-            known.insert(event.id)
-            let targets = policy.channels(for: event, every: channels.map(\.name))
+        for event in NotificationSources.events(state, policy: policy) {
+            // Worked out every round: a bulletin updated to a higher severity, or a channel
+            // added to a rule, rings the channels it did not ring before.
+            let targets = policy.channels(for: event, every: channels.map(\.name)).filter {
+                !queued.contains(.init(eventID: event.id, channel: $0))
+            }
             guard !targets.isEmpty else { continue }
             let body = Array(try AdminJSON.encode(event))
             let queue = self.outbox
             _ = try await NIOThreadPool.singleton.runIfActive {
                 try queue.enqueue(event, body: body, channels: targets, nowMs: now)
             }
+            // Remembered once durable: a failed write is tried again next round.
+            for target in targets { queued.insert(.init(eventID: event.id, channel: target)) }
             logger.info("notification queued", metadata: ["event": "\(event.id)", "channels": "\(targets)"])
         }
     }
@@ -121,8 +130,12 @@ public actor Notifier {
     func deliverDue() async throws {
         let queue = self.outbox
         let now = nowMs
-        let due = try await NIOThreadPool.singleton.runIfActive { try queue.due(nowMs: now) }
-        for delivery in due {
+        let names = channels.map(\.name)
+        let due = try await NIOThreadPool.singleton.runIfActive { try queue.due(nowMs: now, channels: names) }
+        // A channel that fails is not tried again this round: one dead gateway does not make
+        // every delivery behind it wait out its timeout.
+        var failing: Set<String> = []
+        for delivery in due where !failing.contains(delivery.channel) {
             guard let channel = channels.first(where: { $0.name == delivery.channel }) else { continue }
             let kind = (try? AdminJSON.decode(NotificationEvent.self, from: Data(delivery.body)))?.kind.rawValue ?? "?"
             let outcome = await Self.deliver(
@@ -133,6 +146,7 @@ public actor Notifier {
                 runtime.metrics.counter(.notificationDeliveries, ["channel": channel.name]).increment()
                 try await NIOThreadPool.singleton.runIfActive { try queue.delivered(delivery, nowMs: finished) }
             case .failure(let error):
+                failing.insert(channel.name)
                 runtime.metrics.counter(.notificationFailures, ["channel": channel.name]).increment()
                 let retry = finished + Self.backoffMs(attempts: delivery.attempts)
                 try await NIOThreadPool.singleton.runIfActive {
@@ -207,36 +221,48 @@ public actor Notifier {
 
     static func runCommand(_ words: [String], input: [UInt8]) async -> Result<Void, DeliveryFailure> {
         let outcome: Result<Void, DeliveryFailure>? = try? await NIOThreadPool.singleton.runIfActive {
+            // Standard error goes to a file, not a pipe: a chatty command never blocks on it,
+            // and a child it leaves running cannot hold the delivery open.
+            let errors = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "tocsin-notify-\(UUID().uuidString)")
+            guard FileManager.default.createFile(atPath: errors.path, contents: nil),
+                let errorHandle = try? FileHandle(forWritingTo: errors)
+            else {
+                return .failure(DeliveryFailure(description: "cannot make a file for \(words[0])'s errors"))
+            }
+            defer {
+                try? errorHandle.close()
+                try? FileManager.default.removeItem(at: errors)
+            }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: words[0])
             process.arguments = Array(words.dropFirst())
             let stdin = Pipe()
-            let stderr = Pipe()
             process.standardInput = stdin
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = stderr
+            process.standardError = errorHandle
             do {
                 try process.run()
             } catch {
                 return .failure(DeliveryFailure(description: "cannot run \(words[0]): \(error)"))
             }
+            // SIGPIPE is ignored by the daemon: a command that does not read fails this write.
             try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
             try? stdin.fileHandleForWriting.close()
             let deadline = Date().addingTimeInterval(deliveryTimeout)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning {
-                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
                 return .failure(
                     DeliveryFailure(description: "\(words[0]) did not finish within \(Int(deliveryTimeout)) s"))
             }
-            let errorText = String(
-                decoding: (try? stderr.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self
-            ).prefix(200)
             guard process.terminationStatus == 0 else {
+                let text = String(decoding: (try? Data(contentsOf: errors).prefix(200)) ?? Data(), as: UTF8.self)
                 return .failure(
                     DeliveryFailure(
                         description:
-                            "\(words[0]) exited with status \(process.terminationStatus)\(errorText.isEmpty ? "" : ": \(errorText)")"
+                            "\(words[0]) exited with status \(process.terminationStatus)\(text.isEmpty ? "" : ": \(NotificationSources.plain(text))")"
                     ))
             }
             return .success(())
@@ -247,6 +273,8 @@ public actor Notifier {
     static func post(
         _ body: [UInt8], eventID: String, kind: String, to url: URL, secretFile: URL?
     ) async -> Result<Void, DeliveryFailure> {
+        // Only scheme, host and port are ever shown: a path or query may carry a token.
+        let shown = "\(url.scheme ?? "http")://\(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")"
         var request = URLRequest(url: url, timeoutInterval: deliveryTimeout)
         request.httpMethod = "POST"
         request.httpBody = Data(body)
@@ -254,30 +282,70 @@ public actor Notifier {
         request.setValue(kind, forHTTPHeaderField: "X-Tocsin-Event")
         request.setValue(eventID, forHTTPHeaderField: "X-Tocsin-Delivery")
         if let secretFile {
-            let secret = try? await NIOThreadPool.singleton.runIfActive {
-                FileManager.default.contents(atPath: secretFile.path)
+            switch await readSecret(secretFile) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let key):
+                let code = HMACSHA256.authenticationCode(for: body, key: key)
+                request.setValue("sha256=\(code.hex)", forHTTPHeaderField: "X-Tocsin-Signature")
             }
-            guard let key = secret ?? nil, !key.isEmpty else {
-                return .failure(DeliveryFailure(description: "cannot read the secret file \(secretFile.path)"))
-            }
-            let trimmed = Array(key).reversed().drop { $0 == 0x0a || $0 == 0x0d }.reversed()
-            let code = HMACSHA256.authenticationCode(for: body, key: Array(trimmed))
-            request.setValue("sha256=\(code.hex)", forHTTPHeaderField: "X-Tocsin-Signature")
         }
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = deliveryTimeout
-        let session = URLSession(configuration: configuration)
+        configuration.timeoutIntervalForResource = deliveryTimeout
+        let session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
         do {
             let (_, response) = try await session.data(for: request)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             guard (200..<300).contains(status) else {
-                return .failure(DeliveryFailure(description: "\(url.absoluteString) answered HTTP \(status)"))
+                return .failure(
+                    DeliveryFailure(
+                        description:
+                            "\(shown) answered HTTP \(status)\((300..<400).contains(status) ? " (redirects are not followed)" : "")"
+                    ))
             }
             return .success(())
         } catch {
-            return .failure(DeliveryFailure(description: "\(url.absoluteString): \(error.localizedDescription)"))
+            return .failure(
+                DeliveryFailure(
+                    description:
+                        "\(shown): \((error as NSError).code == NSURLErrorTimedOut ? "no answer within \(Int(deliveryTimeout)) s" : "the request failed (\((error as NSError).code))")"
+                ))
         }
+    }
+
+    /// The HMAC key: the secret file's bytes without a trailing newline, from a file only its
+    /// owner may read.
+    static func readSecret(_ file: URL) async -> Result<[UInt8], DeliveryFailure> {
+        let read = try? await NIOThreadPool.singleton.runIfActive { () -> Result<[UInt8], DeliveryFailure> in
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
+                let data = FileManager.default.contents(atPath: file.path)
+            else { return .failure(DeliveryFailure(description: "cannot read the secret file \(file.path)")) }
+            if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                return .failure(
+                    DeliveryFailure(
+                        description:
+                            "the secret file \(file.path) may be read by others (mode \(String(mode, radix: 8))): chmod 600 it"
+                    ))
+            }
+            var key = Array(data)
+            while let last = key.last, last == 0x0a || last == 0x0d { key.removeLast() }
+            guard !key.isEmpty else {
+                return .failure(DeliveryFailure(description: "the secret file \(file.path) is empty"))
+            }
+            return .success(key)
+        }
+        return read ?? .failure(DeliveryFailure(description: "the node is stopping"))
+    }
+}
+
+/// A webhook's POST is never turned into a redirected GET: a 3xx answer is a failure.
+final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }
 

@@ -55,7 +55,11 @@ public final class NotificationOutbox: Sendable {
                             PRIMARY KEY (event_id, channel)
                         ) WITHOUT ROWID;
                         CREATE INDEX deliveries_due ON deliveries (delivered_ms, next_attempt_ms);
+                        CREATE TABLE outbox (created_ms INTEGER NOT NULL);
                         """)
+                try db.execute(
+                    sql: "INSERT INTO outbox (created_ms) VALUES (?)",
+                    arguments: [Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))])
             }
             try migrator.migrate(database)
             return NotificationOutbox(database: database)
@@ -90,24 +94,53 @@ public final class NotificationOutbox: Sendable {
         }
     }
 
-    /// Every event id ever queued (the notifier's memory of what it has seen).
-    public func eventIDs() throws(StoreError) -> Set<String> {
+    /// When the outbox was made: when notifications were first set up on this node.
+    public func createdMs() throws(StoreError) -> Int64 {
         try FeedStore.run {
-            try database.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT event_id FROM deliveries")) }
+            try database.read { db in try Int64.fetchOne(db, sql: "SELECT created_ms FROM outbox") ?? 0 }
         }
     }
 
-    /// Deliveries due at `nowMs`, oldest first, at most `limit`.
-    public func due(nowMs: Int64, limit: Int = 64) throws(StoreError) -> [Delivery] {
+    /// Every (event id, channel) ever queued: the notifier's memory of what it has queued.
+    public func queued() throws(StoreError) -> Set<Queued> {
         try FeedStore.run {
+            try database.read { db in
+                Set(
+                    try Row.fetchAll(db, sql: "SELECT event_id, channel FROM deliveries").map {
+                        Queued(eventID: $0["event_id"], channel: $0["channel"])
+                    })
+            }
+        }
+    }
+
+    /// An event queued for a channel.
+    public struct Queued: Hashable, Sendable {
+        public let eventID: String
+        public let channel: String
+
+        public init(eventID: String, channel: String) {
+            self.eventID = eventID
+            self.channel = channel
+        }
+    }
+
+    /// Deliveries due at `nowMs` to one of `channels` (those configured now: a channel removed
+    /// from the configuration holds nothing up), oldest first, at most `limit`.
+    public func due(nowMs: Int64, channels: [String], limit: Int = 64) throws(StoreError) -> [Delivery] {
+        guard !channels.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: channels.count).joined(separator: ", ")
+        var arguments = StatementArguments([nowMs])
+        arguments += StatementArguments(channels)
+        arguments += StatementArguments([max(1, limit)])
+        return try FeedStore.run {
             try database.read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
                         SELECT event_id, channel, body, attempts FROM deliveries
-                        WHERE delivered_ms IS NULL AND next_attempt_ms <= ?
+                        WHERE delivered_ms IS NULL AND next_attempt_ms <= ? AND channel IN (\(placeholders))
                         ORDER BY queued_ms, event_id, channel LIMIT ?
-                        """, arguments: [nowMs, max(1, limit)]
+                        """, arguments: arguments
                 ).map {
                     Delivery(
                         eventID: $0["event_id"], channel: $0["channel"], body: Array(($0["body"] as Data?) ?? Data()),

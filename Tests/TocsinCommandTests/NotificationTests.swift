@@ -18,6 +18,7 @@ import TocsinDevelopment
         let secret = "a-test-secret-\(UUID().uuidString)"
         let secretFile = scratch.url.appendingPathComponent("webhook.secret")
         try Data("\(secret)\n".utf8).write(to: secretFile)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)
         let mailbox = scratch.url.appendingPathComponent("mailbox")
         // XA (a national node in nro and all) rings a command (as sendmail would be) and a gateway.
         let xaConfiguration = directory.appendingPathComponent("XA/node.toml")

@@ -58,16 +58,47 @@ import TocsinStore
         #expect(NotificationSources.events(state, policy: Self.everything) == events)
     }
 
-    @Test func oldDecisionsAndDistantDeadlinesRingNothing() {
+    @Test func onlyTheNearestDeadlineOffsetRingsAndEachRuleHearsItsOwnThreshold() {
         var state = NotificationSources.State(node: "XA", nowMs: Self.now)
+        // First seen 30 minutes before its deadline: "within 1 h", not "within 24 h" too.
+        state.proposals = [Self.proposal(notVoted: ["XA"], deadlineMs: Self.now + 1_800_000)]
+        let policy = NotificationPolicy(rules: [
+            NotificationRule(kind: .deadline, before: [86_400_000], channels: ["a"]),
+            NotificationRule(kind: .deadline, before: [3_600_000], channels: ["b"]),
+        ])
+        let deadlines = NotificationSources.events(state, policy: policy).filter { $0.kind == .deadline }
+        #expect(deadlines.map(\.id) == ["deadline:all/XB/0:3600000"])
+        #expect(policy.channels(for: deadlines[0], every: []) == ["b"])
+        let unreachable = NotificationPolicy(rules: [
+            NotificationRule(kind: .peerUnreachable, after: 600_000, channels: ["soon"]),
+            NotificationRule(kind: .peerUnreachable, after: 3_600_000, channels: ["late"]),
+        ])
+        var down = NotificationSources.State(node: "XA", nowMs: Self.now)
+        down.unreachableSince = ["RN": Self.now - 700_000]
+        let rung = NotificationSources.events(down, policy: unreachable)
+        #expect(rung.count == 1)
+        #expect(unreachable.channels(for: rung[0], every: []) == ["soon"])
+    }
+
+    @Test func textFromOtherMembersIsOneLineInASummary() {
+        #expect(
+            NotificationSources.plain("Exercise\nBcc: someone@example.org\r\u{2028}x")
+                == "Exercise Bcc: someone@example.org  x")
+    }
+
+    @Test func oldDecisionsAndDistantDeadlinesRingNothingButAFlaggedDecisionAlwaysRings() {
+        var state = NotificationSources.State(node: "XA", nowMs: Self.now, sinceMs: Self.now - 60_000)
         state.proposals = [
             Self.proposal(notVoted: ["XA"], deadlineMs: Self.now + 7_200_000),
             Self.proposal(
                 notVoted: [], deadlineMs: Self.now - 1,
                 decisions: [Self.decision("all/RN/1", holds: true, closedMs: Self.now - 2 * 86_400_000)]),
+            Self.proposal(
+                notVoted: [], deadlineMs: Self.now - 1,
+                decisions: [Self.decision("all/RN/2", holds: false, closedMs: Self.now - 2 * 86_400_000)]),
         ]
         let ids = NotificationSources.events(state, policy: Self.everything).map(\.id)
-        #expect(ids == ["proposal-awaiting-vote:all/XB/0"])
+        #expect(ids == ["proposal-awaiting-vote:all/XB/0", "decision-flagged:all/RN/2"])
     }
 
     @Test func theOutboxQueuesAnEventOnceKeepsItAcrossReopeningAndRetriesFailures() throws {
@@ -79,16 +110,22 @@ import TocsinStore
             let outbox = try NotificationOutbox.open(directory: directory)
             #expect(try outbox.enqueue(event, body: [1, 2], channels: ["mail", "gateway"], nowMs: Self.now) == 2)
             #expect(try outbox.enqueue(event, body: [1, 2], channels: ["mail", "gateway"], nowMs: Self.now) == 0)
-            let due = try outbox.due(nowMs: Self.now)
+            let due = try outbox.due(nowMs: Self.now, channels: ["mail", "gateway"])
             #expect(due.map(\.channel) == ["gateway", "mail"])
+            // A channel no longer configured holds nothing up.
+            #expect(try outbox.due(nowMs: Self.now, channels: ["mail"]).map(\.channel) == ["mail"])
             try outbox.delivered(due[1], nowMs: Self.now)
             try outbox.failed(due[0], error: "HTTP 500", nowMs: Self.now, retryAtMs: Self.now + 5_000)
         }
         // Reopened, as after a restart.
         let outbox = try NotificationOutbox.open(directory: directory)
-        #expect(try outbox.eventIDs() == ["fork:x"])
-        #expect(try outbox.due(nowMs: Self.now + 4_999).isEmpty)
-        #expect(try outbox.due(nowMs: Self.now + 5_000).map(\.channel) == ["gateway"])
+        #expect(
+            try outbox.queued() == [
+                .init(eventID: "fork:x", channel: "mail"), .init(eventID: "fork:x", channel: "gateway"),
+            ])
+        #expect(try outbox.createdMs() > 0)
+        #expect(try outbox.due(nowMs: Self.now + 4_999, channels: ["mail", "gateway"]).isEmpty)
+        #expect(try outbox.due(nowMs: Self.now + 5_000, channels: ["mail", "gateway"]).map(\.channel) == ["gateway"])
         #expect(try outbox.pendingCount() == 1)
         let problem = try #require(try outbox.problems().first)
         #expect(problem.channel == "gateway" && problem.lastError == "HTTP 500" && problem.attempts == 1)
@@ -151,6 +188,10 @@ import TocsinStore
                 "`min-severity` is one of"
             ),
             ("[notify-channel]\nname = \"x\"\n", "an array of [[notify-channel]] tables"),
+            (
+                "[[notify-channel]]\nname = \"x\"\ncommand = [\"/bin/true\"]\n[[notify-rule]]\non = \"fork\"\ngroups = [\"nro\"]\nchannels = [\"x\"]\n",
+                "`groups` does not apply to `on = \"fork\"`"
+            ),
         ]
         for (extra, reason) in refusals {
             #expect {

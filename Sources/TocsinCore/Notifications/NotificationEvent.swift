@@ -33,11 +33,16 @@ public struct NotificationEvent: Codable, Sendable, Equatable {
     public var state: String?
     /// The peer a `peer-unreachable` event is about.
     public var peer: String?
+    /// The rule's threshold that rang (milliseconds): a `deadline`'s offset before it, a
+    /// `peer-unreachable`'s time unreachable, a `certificate-expiring`'s time before expiry.
+    public var thresholdMs: Int64?
 
     public init(
         id: String, kind: Kind, node: String, timeMs: Int64, summary: String, reference: String? = nil,
-        group: String? = nil, severity: String? = nil, state: String? = nil, peer: String? = nil
+        group: String? = nil, severity: String? = nil, state: String? = nil, peer: String? = nil,
+        thresholdMs: Int64? = nil
     ) {
+        self.thresholdMs = thresholdMs
         self.id = id
         self.kind = kind
         self.node = node

@@ -45,6 +45,13 @@ public struct NotificationRule: Sendable, Equatable {
     /// Whether `event` is one this rule rings for.
     public func matches(_ event: NotificationEvent) -> Bool {
         guard event.kind == kind else { return false }
+        // A timed event rings the rules of its own threshold only.
+        switch kind {
+        case .deadline: guard let threshold = event.thresholdMs, before.contains(threshold) else { return false }
+        case .peerUnreachable: guard event.thresholdMs == after else { return false }
+        case .certificateExpiring: guard event.thresholdMs == within else { return false }
+        default: break
+        }
         if let groups {
             guard let group = event.group, groups.contains(group) else { return false }
         }
@@ -57,6 +64,18 @@ public struct NotificationRule: Sendable, Equatable {
             else { return false }
         }
         return true
+    }
+
+    /// The options each kind takes besides `on` and `channels`.
+    public static func options(of kind: NotificationEvent.Kind) -> Set<String> {
+        switch kind {
+        case .bulletin: return ["min-severity", "groups", "states"]
+        case .proposalAwaitingVote, .decision, .decisionFlagged: return ["groups"]
+        case .deadline: return ["before", "groups"]
+        case .peerUnreachable: return ["after"]
+        case .certificateExpiring: return ["within"]
+        case .fork, .test: return []
+        }
     }
 
     /// A duration of the configuration (`90s`, `30m`, `2h`, `7d`) in milliseconds; nil if it
