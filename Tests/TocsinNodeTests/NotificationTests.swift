@@ -135,17 +135,7 @@ import TocsinStore
     }
 
     @Test func channelsAndRulesAreCheckedWhenTheConfigurationIsRead() throws {
-        let base = """
-            node-id = "XA"
-            data-dir = "data"
-            key = "k"
-            certificate = "c"
-            ca = "a"
-            charter = "t"
-            charter-signature = "s"
-            listen = "127.0.0.1:7400"
-
-            """
+        let base = NodeConfiguration.minimalTOML
         let folder = URL(fileURLWithPath: "/etc/tocsin")
         func configuration(_ extra: String) throws(ConfigurationError) -> NodeConfiguration {
             try NodeConfiguration(toml: base + extra, relativeTo: folder)

@@ -171,17 +171,7 @@ import TocsinDevelopment
     }
 
     @Test func theConfigurationTakesAMetricsAddressAndALogFormat() throws {
-        let base = """
-            node-id = "XA"
-            data-dir = "data"
-            key = "k"
-            certificate = "c"
-            ca = "a"
-            charter = "t"
-            charter-signature = "s"
-            listen = "127.0.0.1:7400"
-
-            """
+        let base = NodeConfiguration.minimalTOML
         let folder = URL(fileURLWithPath: "/tmp")
         let plain = try NodeConfiguration(toml: base, relativeTo: folder)
         #expect(plain.metrics == nil && plain.logFormat == .text)
