@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import TocsinAdmin
 import TocsinMetrics
@@ -27,7 +28,10 @@ public enum ObservabilityServer {
         router.get("metrics") { _, _ -> Response in
             let figures = try? await consultation?.metricsFigures()
             let snapshot = await runtime.metricsSnapshot(consultation: figures)
-            return text(runtime.metrics.render(snapshot), contentType: metricsContentType)
+            // Rendering reads /proc: on the thread pool, not on Swift concurrency's threads.
+            let metrics = runtime.metrics
+            let rendered = try await NIOThreadPool.singleton.runIfActive { metrics.render(snapshot) }
+            return text(rendered, contentType: metricsContentType)
         }
         router.get("healthz") { _, _ -> Response in
             // The node queue answering is what "live" means: a stuck core fails this.

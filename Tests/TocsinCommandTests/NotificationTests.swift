@@ -162,6 +162,10 @@ import TocsinDevelopment
             #expect(tested.status == 0, "\(tested.output) \(tested.errorOutput)")
             #expect(tested.output.contains("mail             delivered"), "\(tested.output)")
             #expect(tested.output.contains("gateway          delivered"), "\(tested.output)")
+            // A node with no channel says so, and nothing is sent.
+            let none = try await Commands.tocsin("notify", "test", "--node", node("XB"))
+            #expect(none.status == 1)
+            #expect(none.errorOutput.contains("no [[notify-channel]] is configured"), "\(none.errorOutput)")
             gateway.answer(503)
             let failing = try await Commands.tocsin("notify", "test", "--node", node("XA"))
             #expect(failing.status == 1)

@@ -159,6 +159,10 @@ import TocsinStore
         defer { scratch.remove() }
         let directory = scratch.url.appendingPathComponent("net")
         try await Commands.devnet(directory, nationals: 1, relays: 1, observers: 0)
+        // The relay also logs as JSON: every line of its log is one object.
+        let configuration = directory.appendingPathComponent("RN/node.toml")
+        let toml = try String(contentsOf: configuration, encoding: .utf8)
+        try Data("log-format = \"json\"\n\(toml)".utf8).write(to: configuration)
         let socket = scratch.url.appendingPathComponent("notify").path
         let listener = try DatagramReceiver(name: socket)
         defer { listener.close() }
@@ -179,6 +183,15 @@ import TocsinStore
                 return last
             }
             #expect(stopping == "STOPPING=1")
+            let lines = daemons.log("RN").split(separator: "\n")
+            #expect(lines.count >= 2)
+            for line in lines {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(
+                    object?["level"] != nil && object?["message"] != nil && object?["node"] as? String == "RN",
+                    "\(line)")
+            }
+            #expect(lines.contains { $0.contains("\"message\":\"listening\"") })
         }
     }
 

@@ -7,6 +7,7 @@ import Testing
 import TocsinCore
 import TocsinCrypto
 import TocsinDevelopment
+import TocsinMetrics
 import TocsinNet
 import TocsinNode
 import TocsinStore
@@ -329,6 +330,15 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
                 "XA", group: "nro", [SampleEntries.bulletin(number: 1, country: "XA", authorTimeMs: 1)])
             #expect(await local.waiter.wait { local.size("RN", second.origin) == 2 })
             #expect(try local.nodes["RN"]!.store.audit().holds)
+            // Every refusal counts against the peer, by its reason.
+            let metrics = PrometheusText(local.nodes["RN"]!.metrics.render(MetricsSnapshot()))
+            for reason in ["outOfOrder", "notPermitted", "unverifiable", "malformed", "tooLarge"] {
+                let count = metrics.value("tocsin_peer_rejected_messages_total", ["peer": "XB", "reason": reason]) ?? 0
+                #expect(count >= 1, "\(reason): \(count)")
+            }
+            #expect(
+                (metrics.value("tocsin_peer_rejected_messages_total", ["peer": "XB", "reason": "unverifiable"]) ?? 0)
+                    >= 3)
         }
     }
 }

@@ -191,4 +191,70 @@ import TocsinStore
             }
         }
     }
+
+    @Test func aSecretFileOthersMayReadOrThatIsEmptyIsRefusedAndATrailingNewlineIsNotKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func secret(_ text: String, mode: Int) throws -> URL {
+            let file = directory.appendingPathComponent(UUID().uuidString)
+            try Data(text.utf8).write(to: file)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
+            return file
+        }
+        guard case .success(let key) = await Notifier.readSecret(try secret("s3cret\r\n", mode: 0o600)) else {
+            Issue.record("a good secret file was refused")
+            return
+        }
+        #expect(key == Array("s3cret".utf8))
+        guard case .failure(let open) = await Notifier.readSecret(try secret("s3cret", mode: 0o644)) else {
+            Issue.record("a secret others may read was used")
+            return
+        }
+        #expect(open.description.contains("may be read by others (mode 644)"))
+        guard case .failure(let empty) = await Notifier.readSecret(try secret("\n", mode: 0o600)) else {
+            Issue.record("an empty secret was used")
+            return
+        }
+        #expect(empty.description.contains("is empty"))
+        guard case .failure(let missing) = await Notifier.readSecret(directory.appendingPathComponent("none")) else {
+            Issue.record("a missing secret file was used")
+            return
+        }
+        #expect(missing.description.contains("cannot read the secret file"))
+    }
+
+    @Test func aWebhookThatCannotBeReachedFailsWithoutShowingItsPathOrQuery() async throws {
+        // Port 1 on loopback: nothing listens, the connection is refused at once.
+        let url = URL(string: "http://127.0.0.1:1/hooks/s3cret-token?key=abc")!
+        guard
+            case .failure(let failure) = await Notifier.post(
+                [1], eventID: "test:1", kind: "test", to: url, secretFile: nil)
+        else {
+            Issue.record("a POST to a closed port was delivered")
+            return
+        }
+        #expect(failure.description.hasPrefix("http://127.0.0.1:1"), "\(failure)")
+        #expect(!failure.description.contains("s3cret") && !failure.description.contains("key=abc"), "\(failure)")
+    }
+
+    @Test func aCommandThatFailsSaysHowAndOneThatCannotRunToo() async {
+        guard
+            case .failure(let failed) = await Notifier.runCommand(
+                ["/bin/sh", "-c", "cat > /dev/null; echo 'no route to the mail relay' >&2; exit 3"], input: [1, 2, 3])
+        else {
+            Issue.record("a command exiting 3 counted as a delivery")
+            return
+        }
+        #expect(failed.description == "/bin/sh exited with status 3: no route to the mail relay ")
+        guard case .failure(let missing) = await Notifier.runCommand(["/nonexistent/tocsin-mail"], input: []) else {
+            Issue.record("a missing program counted as a delivery")
+            return
+        }
+        #expect(missing.description.hasPrefix("cannot run /nonexistent/tocsin-mail"))
+        guard case .success = await Notifier.runCommand(["/bin/sh", "-c", "cat > /dev/null"], input: [1]) else {
+            Issue.record("a command exiting 0 was not a delivery")
+            return
+        }
+    }
 }
