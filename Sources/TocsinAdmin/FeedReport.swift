@@ -4,7 +4,9 @@ public struct FeedReport: Codable, Sendable, Equatable {
     public var group: String
     public var author: String
     public var size: UInt64
-    /// The root at `size`, hex.
+    /// The first entry held: 0, or later for a feed held from this node's admission to a
+    /// group whose history is `from-admission` (the entries before it are not held here).
+    public var firstIndex: UInt64
     public var root: String
     public var frozen: Bool
     /// The latest checkpoint, as a signed note with its cosignatures.
@@ -23,8 +25,9 @@ public struct FeedReport: Codable, Sendable, Equatable {
     public init(
         origin: String, group: String, author: String, size: UInt64, root: String, frozen: Bool, checkpoint: String?,
         cosignedBy: [String], witnesses: [String] = [], witnessQuorum: Int = 0, witnessedBy: [String] = [],
-        witnessed: Bool = false
+        witnessed: Bool = false, firstIndex: UInt64 = 0
     ) {
+        self.firstIndex = firstIndex
         self.origin = origin
         self.group = group
         self.author = author

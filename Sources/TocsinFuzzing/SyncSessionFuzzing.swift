@@ -40,7 +40,7 @@ enum SyncSessionFuzzing {
                 case .storeOwnCosignature(let cosignature, let checkpoint):
                     carryOut(node.ownCosignatureStored(cosignature, of: checkpoint))
                 case .send, .storeCosignature, .storeForkProof, .rememberOwnFeed, .examine, .forwardCosignaturesSoon,
-                    .log, .adoptCharter:
+                    .log, .adoptCharter, .serveFromAdmission:
                     break
                 }
             }

@@ -131,6 +131,8 @@ extension NodeRuntime {
                 }
             case .serve(let peer, let origin, let range):
                 serve(peer: peer, origin: origin, span: range)
+            case .serveFromAdmission(let peer, let origin, let admittedMs, let end):
+                serveFromAdmission(peer: peer, origin: origin, admittedMs: admittedMs, end: end)
             case .examine(let origin, let checkpoint):
                 examine(origin: origin, checkpoint: checkpoint)
             case .close(let peer, let reason):
@@ -163,7 +165,10 @@ extension NodeRuntime {
     /// Answers a `Want`: cuts `span` into batches by entries and bytes (the sizes read from the
     /// store, not the entries) and queues them for the peer. On the node queue: a read of the
     /// store (WAL readers never wait for the writer), never a write.
-    func serve(peer: String, origin: FeedOrigin, span: Range<UInt64>, afterQueuedWrites: Bool = false) {
+    func serve(
+        peer: String, origin: FeedOrigin, span: Range<UInt64>, base: MerkleFrontier? = nil,
+        afterQueuedWrites: Bool = false
+    ) {
         guard !stopped, let id = sessions.session(of: peer), channels[id] != nil else { return }
         do {
             let sizes = try store.entrySizes(of: origin, in: span)
@@ -172,7 +177,9 @@ extension NodeRuntime {
                 // queued before this request are done.
                 if !afterQueuedWrites {
                     writer.async { [self] in
-                        queue.async { self.serve(peer: peer, origin: origin, span: span, afterQueuedWrites: true) }
+                        queue.async {
+                            self.serve(peer: peer, origin: origin, span: span, base: base, afterQueuedWrites: true)
+                        }
                     }
                 } else {
                     logger.debug(
@@ -180,8 +187,14 @@ extension NodeRuntime {
                 }
                 return
             }
-            let batches = sync.batches(serving: span, of: origin, entryBytes: sizes).map {
+            var batches = sync.batches(serving: span, of: origin, entryBytes: sizes).map {
                 ServingQueue.Batch(origin: origin, range: $0)
+            }
+            if let base {
+                // The base alone when no entry is recent enough: the latest checkpoint shows
+                // the member where the feed stands.
+                if batches.isEmpty { batches = [ServingQueue.Batch(origin: origin, range: span)] }
+                batches[0].base = base
             }
             guard serving[id, default: ServingQueue()].enqueue(batches) else {
                 logger.notice(
@@ -191,6 +204,34 @@ extension NodeRuntime {
             pumpServing(id)
         } catch {
             logger.error("reading entries to serve failed", metadata: ["origin": "\(origin)", "error": "\(error)"])
+        }
+    }
+
+    /// Answers the first `Want` of a member that receives `origin`'s group from its admission
+    /// (`SyncAction.serveFromAdmission`): from the first entry authored at or after its
+    /// admission, with the frontier before it. The cut is the same on every node holding the
+    /// feed, and fixed once found (the feed only grows), so it is remembered. On the node queue.
+    func serveFromAdmission(peer: String, origin: FeedOrigin, admittedMs: Int64, end: UInt64) {
+        guard !stopped, let feed = sync.feeds[origin] else { return }
+        do {
+            let key = AdmissionCut(origin: origin, admittedMs: admittedMs)
+            var start = admissionCuts[key]
+            if start == nil {
+                start = try store.firstIndex(of: origin, authoredFromMs: admittedMs)
+                if let start { admissionCuts[key] = start }
+            }
+            let first = max(min(start ?? end, end), feed.firstHeldIndex)
+            guard first > 0 else { return serve(peer: peer, origin: origin, span: 0..<end) }
+            guard let base = try store.frontier(of: origin, size: first) else {
+                logger.debug(
+                    "the base of a feed served from an admission is not stored yet", metadata: ["origin": "\(origin)"])
+                return
+            }
+            serve(peer: peer, origin: origin, span: first..<end, base: base)
+        } catch {
+            logger.error(
+                "reading a feed to serve from an admission failed",
+                metadata: ["origin": "\(origin)", "error": "\(error)"])
         }
     }
 
@@ -216,6 +257,7 @@ extension NodeRuntime {
                         $0.firstIndex = batch.range.lowerBound
                         $0.entries = entries.map { Data($0.bytes) }
                         $0.checkpoint = Data(checkpoint.note.formatted.utf8)
+                        $0.base = batch.base?.nodes.map { Data($0.bytes) } ?? []
                     }
                 }
             } catch {

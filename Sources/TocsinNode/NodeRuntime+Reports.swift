@@ -93,7 +93,8 @@ extension NodeRuntime {
                     checkpoint: head.checkpoint?.note.formatted,
                     cosignedBy: head.checkpoint?.cosignatures.map(\.witnessName) ?? [],
                     witnesses: witnessing?.policy.witnesses ?? [], witnessQuorum: witnessing?.policy.quorum ?? 0,
-                    witnessedBy: witnessing?.cosigned ?? [], witnessed: witnessing?.isWitnessed ?? false)
+                    witnessedBy: witnessing?.cosigned ?? [], witnessed: witnessing?.isWitnessed ?? false,
+                    firstIndex: head.firstIndex)
             }
         }
     }

@@ -86,6 +86,12 @@ public final class NodeRuntime: @unchecked Sendable {
     var channels: [ObjectIdentifier: Channel] = [:]
     /// Batches each session owes its peer, sent as the peer reads.
     var serving: [ObjectIdentifier: ServingQueue] = [:]
+    /// Where each feed starts for a member admitted at a time (`serveFromAdmission`).
+    var admissionCuts: [AdmissionCut: UInt64] = [:]
+    struct AdmissionCut: Hashable {
+        let origin: FeedOrigin
+        let admittedMs: Int64
+    }
     /// Since when (monotonic nanoseconds) each session's send buffer has been over its
     /// high-water mark while the node had more to send.
     var unwritableSince: [ObjectIdentifier: UInt64] = [:]
@@ -186,7 +192,8 @@ public final class NodeRuntime: @unchecked Sendable {
             guard let author = keys(head.origin) else { return nil }
             return SyncFeed(
                 origin: head.origin, author: author, frontier: head.frontier, latest: head.checkpoint,
-                checkpointRoots: try store.checkpointRoots(of: head.origin), isFrozen: frozen.contains(head.origin))
+                checkpointRoots: try store.checkpointRoots(of: head.origin), isFrozen: frozen.contains(head.origin),
+                firstHeldIndex: head.firstIndex)
         }
         return (feeds, proofs)
     }

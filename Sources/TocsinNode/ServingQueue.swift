@@ -13,6 +13,9 @@ struct ServingQueue {
     struct Batch: Equatable {
         let origin: FeedOrigin
         let range: Range<UInt64>
+        /// The frontier before `range`, sent as the `Entries` message's base: the first batch
+        /// for a member receiving the feed from its admission. Nil otherwise.
+        var base: MerkleFrontier? = nil
     }
 
     private var waiting: [Batch] = []

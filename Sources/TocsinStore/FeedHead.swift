@@ -9,8 +9,26 @@ public struct FeedHead: Hashable, Sendable {
     /// The latest checkpoint, with every cosignature stored for it.
     public let checkpoint: SignedCheckpoint?
     public let isFrozen: Bool
+    /// For a feed held from a member's admission (`history = "from-admission"`): the frontier
+    /// of the entries before the first one held, which this node never holds. Nil for a feed
+    /// held from its first entry.
+    public let base: MerkleFrontier?
+
+    public init(
+        origin: FeedOrigin, size: UInt64, frontier: MerkleFrontier, checkpoint: SignedCheckpoint?, isFrozen: Bool,
+        base: MerkleFrontier? = nil
+    ) {
+        self.origin = origin
+        self.size = size
+        self.frontier = frontier
+        self.checkpoint = checkpoint
+        self.isFrozen = isFrozen
+        self.base = base
+    }
 
     public var root: SHA256Digest { frontier.root }
+    /// The index of the first entry held.
+    public var firstIndex: UInt64 { base?.size ?? 0 }
 }
 
 /// One stored entry.

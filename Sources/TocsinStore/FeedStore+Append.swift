@@ -27,22 +27,36 @@ extension FeedStore {
     static func append(_ batch: FeedBatch, now: Date, in db: Database) throws -> FeedHead {
         let origin = batch.origin.description
         let feedID: Int64
+        // A feed held from a member's admission starts where its base ends.
+        let base = batch.base.map { Data($0.serialized) }
+        var heldBase = batch.base
         if let row = try Row.fetchOne(
-            db, sql: "SELECT id, size, frozen FROM feeds WHERE origin = ?", arguments: [origin])
+            db, sql: "SELECT id, size, frozen, base FROM feeds WHERE origin = ?", arguments: [origin])
         {
             feedID = row["id"]
             let size: Int64 = row["size"]
             guard row["frozen"] as Int64 == 0 else { throw StoreError.frozen(origin: origin) }
-            guard UInt64(size) == batch.firstIndex else {
-                throw StoreError.notContiguous(origin: origin, held: UInt64(size), batchStartsAt: batch.firstIndex)
+            if let base {
+                // Only a feed that holds nothing (one a fork proof created) takes a base.
+                guard size == 0, row["base"] as Data? == nil else {
+                    throw StoreError.notContiguous(origin: origin, held: UInt64(size), batchStartsAt: batch.firstIndex)
+                }
+                try db.execute(sql: "UPDATE feeds SET base = ? WHERE id = ?", arguments: [base, feedID])
+            } else {
+                heldBase = try Self.base(row: row)
+                guard UInt64(size) == batch.firstIndex else {
+                    throw StoreError.notContiguous(origin: origin, held: UInt64(size), batchStartsAt: batch.firstIndex)
+                }
             }
         } else {
-            guard batch.firstIndex == 0 else {
+            guard batch.firstIndex == (batch.base?.size ?? 0) else {
                 throw StoreError.notContiguous(origin: origin, held: 0, batchStartsAt: batch.firstIndex)
             }
             try db.execute(
-                sql: "INSERT INTO feeds (origin, group_id, author, size, frontier) VALUES (?, ?, ?, 0, ?)",
-                arguments: [origin, batch.origin.group, batch.origin.author, Data(MerkleFrontier().serialized)])
+                sql: "INSERT INTO feeds (origin, group_id, author, size, frontier, base) VALUES (?, ?, ?, 0, ?, ?)",
+                arguments: [
+                    origin, batch.origin.group, batch.origin.author, Data(MerkleFrontier().serialized), base,
+                ])
             feedID = db.lastInsertedRowID
         }
 
@@ -74,7 +88,7 @@ extension FeedStore {
             arguments: [Int64(batch.frontier.size), Data(batch.frontier.serialized), feedID])
         return FeedHead(
             origin: batch.origin, size: batch.frontier.size, frontier: batch.frontier, checkpoint: checkpoint,
-            isFrozen: false)
+            isFrozen: false, base: heldBase)
     }
 
     static func insertCosignature(_ cosignature: Cosignature, checkpointID: Int64, now: Date, in db: Database) throws {

@@ -89,7 +89,17 @@ extension FeedStore {
                             AuditFinding(kind: .integrity, subject: originText, message: "the origin is malformed"))
                         continue
                     }
-                    var auditor = FeedAuditor(origin: origin, author: authorKeys(origin), witnesses: witnesses)
+                    let base: MerkleFrontier?
+                    do {
+                        base = try Self.base(row: feed)
+                    } catch {
+                        report.findings.append(
+                            AuditFinding(
+                                kind: .integrity, subject: originText, message: "the stored base is unreadable"))
+                        continue
+                    }
+                    var auditor = FeedAuditor(
+                        origin: origin, author: authorKeys(origin), witnesses: witnesses, base: base)
                     var checkpoints = try Self.storedCheckpoints(feedID: feedID, in: db)[...]
                     func feedCheckpoints(upTo size: UInt64) {
                         while let next = checkpoints.first, next.size <= size {
@@ -97,7 +107,7 @@ extension FeedStore {
                             checkpoints.removeFirst()
                         }
                     }
-                    feedCheckpoints(upTo: 0)
+                    feedCheckpoints(upTo: auditor.size)
                     let entries = try Row.fetchCursor(
                         db,
                         sql: "SELECT entry_index, leaf_hash, bytes FROM entries WHERE feed_id = ? ORDER BY position",

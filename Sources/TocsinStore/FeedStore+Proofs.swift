@@ -29,7 +29,7 @@ extension FeedStore {
                 else { return nil }
                 let head = try Self.head(row: feed, in: db)
                 guard let checkpoint = head.checkpoint, index < checkpoint.checkpoint.size else { return nil }
-                let proofs = Self.proofs(feedID: feed["id"], in: db)
+                let proofs = Self.proofs(feedID: feed["id"], base: try Self.base(row: feed), in: db)
                 guard let path = try proofs.inclusionProof(index: index, size: checkpoint.checkpoint.size) else {
                     return nil
                 }
@@ -58,13 +58,63 @@ extension FeedStore {
                     let feed = try Row.fetchOne(
                         db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description])
                 else { return nil }
-                return try body(Self.proofs(feedID: feed["id"], in: db), try Self.head(row: feed, in: db))
+                let head = try Self.head(row: feed, in: db)
+                return try body(Self.proofs(feedID: feed["id"], base: head.base, in: db), head)
             }
         }
     }
 
-    static func proofs(feedID: Int64, in db: Database) -> MerkleProofs<any Error> {
-        MerkleProofs { level, index in try subtreeHash(feedID: feedID, level: level, index: index, in: db) }
+    static func proofs(feedID: Int64, base: MerkleFrontier?, in db: Database) -> MerkleProofs<any Error> {
+        guard let base, base.size > 0 else {
+            return MerkleProofs { level, index in try subtreeHash(feedID: feedID, level: level, index: index, in: db) }
+        }
+        return MerkleProofs { level, index in
+            try subtreeHash(feedID: feedID, level: level, index: index, base: base, in: db)
+        }
+    }
+
+    /// The frontier of the first `size` entries of `origin` (what a member admitted later
+    /// receives as the base of the feed), from stored hashes; nil if the feed is not held to
+    /// that size, or starts past it.
+    public func frontier(of origin: FeedOrigin, size: UInt64) throws(StoreError) -> MerkleFrontier? {
+        try withProofs(origin: origin) { proofs, head -> MerkleFrontier? in
+            guard size <= head.size, size >= head.firstIndex else { return nil }
+            var nodes: [SHA256Digest] = []
+            var start: UInt64 = 0
+            for level in (0..<64).reversed() where size & (UInt64(1) << UInt64(level)) != 0 {
+                nodes.append(try proofs.perfectSubtree(level, start >> UInt64(level)))
+                start += UInt64(1) << UInt64(level)
+            }
+            return try MerkleFrontier(size: size, nodes: nodes)
+        }
+    }
+
+    /// The hash of perfect subtree (`level`, `index`) of a feed held from past its first
+    /// entry: a subtree before the first entry held is one of `base`'s nodes (no other can be
+    /// asked for: every proof from the first entry held on is made of those and of later
+    /// subtrees); one that spans the first entry held is folded from its two halves.
+    static func subtreeHash(
+        feedID: Int64, level: Int, index: UInt64, base: MerkleFrontier, in db: Database
+    ) throws -> SHA256Digest {
+        guard level < 64, index <= (UInt64.max >> UInt64(level)) - 1 else {
+            throw MerkleProofError.missingNode(level: level, index: index)
+        }
+        let first = index << UInt64(level)
+        let end = first + (UInt64(1) << UInt64(level))
+        if first >= base.size { return try subtreeHash(feedID: feedID, level: level, index: index, in: db) }
+        if end <= base.size {
+            var start: UInt64 = 0
+            var position = 0
+            for baseLevel in (0..<64).reversed() where base.size & (UInt64(1) << UInt64(baseLevel)) != 0 {
+                if baseLevel == level, start == first { return base.nodes[position] }
+                start += UInt64(1) << UInt64(baseLevel)
+                position += 1
+            }
+            throw MerkleProofError.missingNode(level: level, index: index)
+        }
+        return MerkleHash.interior(
+            try subtreeHash(feedID: feedID, level: level - 1, index: index * 2, base: base, in: db),
+            try subtreeHash(feedID: feedID, level: level - 1, index: index * 2 + 1, base: base, in: db))
     }
 
     /// The hash of perfect subtree (`level`, `index`): read if persisted, else folded from

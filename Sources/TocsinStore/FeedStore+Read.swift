@@ -93,7 +93,14 @@ extension FeedStore {
         }
         let frozen: Int64 = row["frozen"]
         return FeedHead(
-            origin: origin, size: frontier.size, frontier: frontier, checkpoint: checkpoint, isFrozen: frozen != 0)
+            origin: origin, size: frontier.size, frontier: frontier, checkpoint: checkpoint, isFrozen: frozen != 0,
+            base: try base(row: row))
+    }
+
+    /// The stored base of a feed row (nil for a feed held from its first entry).
+    static func base(row: Row) throws -> MerkleFrontier? {
+        guard let data = row["base"] as Data? else { return nil }
+        return try MerkleFrontier(serialized: Array(data))
     }
 
     static func withCosignatures(_ row: Row, in db: Database) throws -> SignedCheckpoint {
@@ -269,6 +276,29 @@ extension FeedStore {
                 result.reserveCapacity(Int(min(range.upperBound - range.lowerBound, 10_000)))
                 while let row = try rows.next() { result.append(try Self.entry(row: row)) }
                 return result
+            }
+        }
+    }
+
+    /// The index of the first stored entry of `origin` its author wrote at or after
+    /// `milliseconds`, or nil if none is that recent: where a member admitted at that time
+    /// starts the feed (`CharterChain.historyStart`). Reads the feed's rows in index order.
+    public func firstIndex(of origin: FeedOrigin, authoredFromMs milliseconds: Int64) throws(StoreError) -> UInt64? {
+        try Self.run {
+            try database.read { db in
+                guard
+                    let feedID = try Int64.fetchOne(
+                        db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [origin.description]),
+                    let low = StoreSchema.position(feed: feedID, index: 0),
+                    let high = StoreSchema.position(feed: feedID, index: Checkpoint.maximumSize - 1)
+                else { return nil }
+                let index = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT entry_index FROM entries WHERE position BETWEEN ? AND ? AND author_time_ms >= ?
+                        ORDER BY position LIMIT 1
+                        """, arguments: [low, high, milliseconds])
+                return index.flatMap { $0 >= 0 ? UInt64($0) : nil }
             }
         }
     }

@@ -123,9 +123,21 @@ enum StoreSchema {
             // holds a row outside the probe's own transaction).
             try db.execute(sql: "CREATE TABLE write_probe (data BLOB NOT NULL)")
         }
+        migrator.registerMigration("v4") { db in
+            // A feed held from a member's admission (history = "from-admission") starts past
+            // its first entry: `base` is the frontier of the entries before it (NULL for a feed
+            // held whole). Set once, on a feed that holds nothing yet, and never changed.
+            try db.execute(
+                sql: """
+                    ALTER TABLE feeds ADD COLUMN base BLOB;
+                    CREATE TRIGGER feeds_base_fixed BEFORE UPDATE ON feeds
+                    WHEN NEW.base IS NOT OLD.base AND (OLD.base IS NOT NULL OR OLD.size != 0)
+                    BEGIN SELECT RAISE(ABORT, 'a feed''s base is set once, before it holds anything'); END;
+                    """)
+        }
         return migrator
     }
 
     /// The newest migration this build knows.
-    static let latestMigration = "v3"
+    static let latestMigration = "v4"
 }

@@ -74,7 +74,7 @@ struct Feeds: ParsableCommand {
                     ? "  witnessed (\(feed.witnessedBy.count) of \(feed.witnessQuorum) needed)"
                     : "  NOT YET WITNESSED (\(feed.witnessedBy.count) of \(feed.witnessQuorum) needed from \(feed.witnesses.joined(separator: ",")))"
             printLine(
-                "\(column("\(feed.group)/\(feed.author)", 14)) size \(feed.size)  root \(feed.root.prefix(16))…  cosigned by [\(cosigners)]\(witnessing)\(feed.frozen ? "  FROZEN (fork)" : "")"
+                "\(column("\(feed.group)/\(feed.author)", 14)) size \(feed.size)\(feed.firstIndex > 0 ? " (held from #\(feed.firstIndex))" : "")  root \(feed.root.prefix(16))…  cosigned by [\(cosigners)]\(witnessing)\(feed.frozen ? "  FROZEN (fork)" : "")"
             )
         }
     }

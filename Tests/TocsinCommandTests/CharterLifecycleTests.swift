@@ -214,6 +214,96 @@ import TocsinStore
         }
     }
 
+    /// A group whose charter says `history = "from-admission"`: a state admitted later receives
+    /// each of the group's feeds from the first entry written at or after its admission, and
+    /// nothing before it, from any peer; a group with the whole history gives it everything.
+    @Test func aStateAdmittedToAFromAdmissionGroupReceivesOnlyWhatFollowsItsAdmission() async throws {
+        try await FaultNetwork.run(nationals: 5) { net in
+            let wideGroup = FictionalNetwork.networkWideGroup
+            try await net.startAll()
+            let before = try await net.issue(at: "XA", group: "nro", "Exercise: before XF's admission")
+            let wide = try await net.issue(at: "XA", group: wideGroup, "Exercise: network-wide, before XF")
+            try await net.eventually().holds("XA's bulletins at RN and XC") {
+                ["RN", "XC"].allSatisfy {
+                    net.daemons.size($0, group: "nro", author: "XA") > before.index
+                        && net.daemons.size($0, group: wideGroup, author: "XA") > wide.index
+                }
+            }
+
+            let newcomer = try net.network.issueMember(id: "XF", now: Date())
+            let version2 = net.network.charter.amended(
+                version: 2, nodes: { $0 + [newcomer.node] },
+                groups: { groups in
+                    groups.map { group in
+                        switch group.id {
+                        case "nro":
+                            return Charter.Group(
+                                id: group.id, name: group.name, members: group.members + ["XF"],
+                                convener: group.convener, policy: group.policy, quorumPercent: group.quorumPercent,
+                                deliberationMinutes: group.deliberationMinutes, history: .fromAdmission)
+                        case wideGroup: return group.with(members: group.members + ["XF"])
+                        default: return group
+                        }
+                    }
+                })
+            let takesEffect = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 6).rounded(.up))
+            let file = try await Self.amend(net, version2, name: "v2", takesEffect: takesEffect)
+            let published = try await Self.publish(net, file, at: "RN")
+            #expect(published.status == 0, "\(published.output) \(published.errorOutput)")
+            let founders = net.ids
+            try await net.eventually(60).holds("version 2 in force everywhere") {
+                founders.allSatisfy { Self.inForce(net, $0) == 2 }
+            }
+            let after = try await net.issue(at: "XA", group: "nro", "Exercise: after XF's admission")
+
+            // Where XA's feed starts for XF: the first entry XA wrote at or after the admission.
+            let origin = try FeedOrigin(network: net.network.networkID, group: "nro", author: "XA")
+            let admittedMs = Int64(takesEffect.timeIntervalSince1970 * 1000)
+            let cut = try FeedStore.open(directory: net.daemons.dataDirectory("XA")).firstIndex(
+                of: origin, authoredFromMs: admittedMs)
+            #expect(cut == after.index)
+
+            try Self.addNode(net, newcomer, amendments: file, peers: ["RN", "XC"])
+            try net.daemons.start("XF")
+            try await Blocking.run { try net.daemons.waitUntilServing(["XF"]) }
+            try await net.eventually(60).holds("XA's nro feed at XF, as long as at XA") {
+                let own = net.daemons.size("XA", group: "nro", author: "XA")
+                return own > after.index && net.daemons.size("XF", group: "nro", author: "XA") == own
+            }
+            let client = net.daemons.client("XF")
+            let held = try #require(try client.feeds().first { $0.origin == origin.description })
+            #expect(held.firstIndex == after.index)
+            let listed = try client.bulletins().map(\.reference)
+            #expect(listed.contains(after.description))
+            #expect(!listed.contains(before.description))
+            #expect(throws: AdminClientError.self) { try client.bulletin(before.description) }
+            // The network-wide group keeps its whole history for a newcomer.
+            try await net.eventually(60).holds("XA's network-wide bulletin at XF") {
+                (try? client.bulletin(wide.description)) != nil
+            }
+            let feeds = try await Commands.tocsin("feeds", "--node", net.directory.appendingPathComponent("XF").path)
+            #expect(feeds.output.contains("(held from #\(after.index))"), "\(feeds.output)")
+
+            // XF's own bulletins reach the group; after a restart it holds the feed as before.
+            try await net.issue(at: "XF", group: "nro", "Exercise: XF, admitted")
+            try await net.eventually(60).holds("XF's bulletin at XA") {
+                net.daemons.size("XA", group: "nro", author: "XF") >= 1
+            }
+            #expect(net.daemons.stop("XF") == 0)
+            try net.daemons.start("XF")
+            try await Blocking.run { try net.daemons.waitUntilServing(["XF"]) }
+            let next = try await net.issue(at: "XA", group: "nro", "Exercise: after XF's restart")
+            try await net.eventually(60).holds("XA's next bulletin at XF") {
+                net.daemons.size("XF", group: "nro", author: "XA") > next.index
+            }
+            #expect(try client.feeds().first { $0.origin == origin.description }?.firstIndex == after.index)
+
+            #expect(try await net.verifyAll() == [])
+            let verified = try await Commands.tocsin("verify", "--data-dir", net.daemons.dataDirectory("XF").path)
+            #expect(verified.status == 0, "\(verified.output) \(verified.errorOutput)")
+        }
+    }
+
     /// XC's key is revoked after a compromise; checkpoints made with it beyond the named sizes
     /// are refused everywhere, XC goes on under its new key. Bad amendments change nothing; two
     /// amendments at one version become a fork proof every node holds, and neither is adopted.

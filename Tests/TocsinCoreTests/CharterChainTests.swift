@@ -457,18 +457,71 @@ import TocsinDevelopment
                     Charter.Group(
                         id: $0.id, name: $0.name, members: $0.members, convener: $0.convener, policy: $0.policy,
                         quorumPercent: $0.quorumPercent, deliberationMinutes: $0.deliberationMinutes,
-                        history: .full, witnesses: [$0.convener], witnessQuorum: 1)
+                        history: $0.id == "nro" ? .fromAdmission : .full, witnesses: [$0.convener],
+                        witnessQuorum: 1)
                 }
             })
-        let parsed = try Charter(toml: Array(charter.renderTOML().utf8))
+        let text = charter.renderTOML()
+        #expect(text.contains("history = \"from-admission\""))
+        let parsed = try Charter(toml: Array(text.utf8))
         #expect(parsed == charter)
+        #expect(parsed.group("nro")?.history == .fromAdmission)
+        #expect(parsed.group("all")?.history == .full)
         #expect(parsed.node("XA")?.previousKeys.first?.validThrough == ["nro": 5, "all": 2])
-        // Not yet supported: refused, never silently ignored.
-        let fromAdmission = Array(
-            charter.renderTOML().replacingOccurrences(
-                of: "witnesses = ", with: "history = \"from-admission\"\nwitnesses = "
-            ).utf8)
-        #expect(throws: CharterError.self) { try Charter(toml: fromAdmission) }
+        let misspelt = Array(text.replacingOccurrences(of: "\"from-admission\"", with: "\"from-joining\"").utf8)
+        #expect {
+            try Charter(toml: misspelt)
+        } throws: { error in
+            "\(error)".contains("history \"from-joining\" is not one of full, from-admission")
+        }
+    }
+
+    /// Version 2 admits XD to nro and makes nro's history `from-admission`; version 3 removes
+    /// XC from nro; version 4 admits XC again.
+    static func historyChain() throws -> CharterChain {
+        let (newcomer, admitted) = try admission()
+        let admission = admitted.amended(
+            version: 2,
+            groups: { groups in
+                groups.map { group in
+                    guard group.id == "nro" else { return group }
+                    return Charter.Group(
+                        id: group.id, name: group.name, members: group.members, convener: group.convener,
+                        policy: group.policy, quorumPercent: group.quorumPercent,
+                        deliberationMinutes: group.deliberationMinutes, history: .fromAdmission,
+                        witnesses: group.namedWitnesses, witnessQuorum: group.witnessQuorum)
+                }
+            })
+        _ = newcomer
+        var bundle = try network.amendment(
+            admission, after: network.genesisChain, previous: nil, takesEffectMs: nowMs + hour)
+        var chain = try bundle.verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+        let removal = admission.amended(
+            version: 3,
+            groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members.filter { $0 != "XC" }) : $0 } })
+        bundle = try network.amendment(removal, after: chain, previous: bundle, takesEffectMs: nowMs + 2 * hour)
+        chain = try bundle.verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+        let readmission = removal.amended(
+            version: 4, groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members + ["XC"]) : $0 } })
+        bundle = try network.amendment(readmission, after: chain, previous: bundle, takesEffectMs: nowMs + 3 * hour)
+        return try bundle.verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+    }
+
+    @Test func aMemberAdmittedToAFromAdmissionGroupStartsAtItsAdmission() throws {
+        let chain = try Self.historyChain()
+        let nro = chain.latest.charter.group("nro")!
+        #expect(nro.members.contains("XD"))
+        // Admitted by version 2: its copy starts when version 2 took effect.
+        #expect(chain.historyStart(of: "XD", group: "nro", through: 4) == Self.nowMs + Self.hour)
+        // A founding member (the genesis charter lists it) holds the whole history.
+        let founder = try #require(nro.members.first { $0 != "XD" && $0 != "XC" })
+        #expect(chain.historyStart(of: founder, group: "nro", through: 4) == nil)
+        // Removed and admitted again: its first admission counts (a feed has no holes).
+        #expect(chain.historyStart(of: "XC", group: "nro", through: 4) == nil)
+        // Under version 1 the group's history is whole, for everyone.
+        #expect(chain.historyStart(of: "XD", group: "nro", through: 1) == nil)
+        // A group whose history is whole: every member holds it from the first entry.
+        #expect(chain.historyStart(of: "XD", group: "all", through: 4) == nil)
     }
 }
 

@@ -220,7 +220,7 @@ final class SyncSimulation {
                 disconnect(id, peer)
             case .forwardCosignaturesSoon:
                 cosignaturesDue.insert(id)
-            case .log, .adoptCharter:
+            case .log, .adoptCharter, .serveFromAdmission:
                 break
             }
         }

@@ -167,16 +167,6 @@ extension Charter {
                 throw CharterError.invalid(where: place, reason: "deliberation-minutes is from 0 to 527040 (366 days)")
             }
             let historyText = try reader.optionalString("history", place: place) ?? History.full.rawValue
-            // Replicating only what follows an admission needs feeds that start past their
-            // first entry, which this version cannot hold: refused rather than ignored, so no
-            // authority believes a group's past is withheld from a newcomer when it is not.
-            if historyText == History.fromAdmission.rawValue {
-                throw CharterError.invalid(
-                    where: place,
-                    reason:
-                        "history \"from-admission\" is not supported by this version of Tocsin: a member admitted later receives the group's whole history (history = \"full\")"
-                )
-            }
             guard let history = History(rawValue: historyText) else {
                 throw CharterError.invalid(
                     where: place,

@@ -82,8 +82,9 @@ public struct Charter: Hashable, Sendable {
     public enum History: String, Sendable, CaseIterable {
         /// Everything the group's feeds hold, from their first entry.
         case full
-        /// Only what the group's members append after the amendment takes effect. Reserved:
-        /// refused in charters until replication can start a feed past its first entry.
+        /// Only what the group's members append after the amendment that admitted the member
+        /// takes effect: each feed of the group reaches it from the first entry its author
+        /// wrote at or after that time (`CharterChain.historyStart(of:group:through:)`).
         case fromAdmission = "from-admission"
     }
 

@@ -53,11 +53,16 @@ public struct FeedAuditor {
         self.init(origin: origin, author: author.map(AuthorKeys.init), witnesses: witnesses.mapValues { [$0] })
     }
 
-    /// `author`: the keys that may sign the feed; `witnesses`: every key each witness had.
-    public init(origin: FeedOrigin, author: AuthorKeys?, witnesses: [String: [Ed25519PublicKey]]) {
+    /// `author`: the keys that may sign the feed; `witnesses`: every key each witness had;
+    /// `base`: for a feed held from past its first entry, the stored frontier of the entries
+    /// before it (the first checkpoint's root vouches for it with the entries).
+    public init(
+        origin: FeedOrigin, author: AuthorKeys?, witnesses: [String: [Ed25519PublicKey]], base: MerkleFrontier? = nil
+    ) {
         self.origin = origin
         self.author = author
         self.witnesses = witnesses
+        if let base { frontier = base }
         if author == nil {
             report(nil, "the charter has no node \(origin.author), so nothing in this feed can be authenticated")
         }

@@ -64,13 +64,33 @@ public struct FeedBatch: Sendable {
     public let frontier: MerkleFrontier
     /// The author-signed checkpoint of size `firstIndex + entries.count`.
     public let checkpoint: SignedCheckpoint
+    /// For the first batch of a feed held from past its first entry (a member admitted to a
+    /// group with `history = "from-admission"`): the frontier of the entries before
+    /// `firstIndex`, which the node never holds. Nil otherwise.
+    public let base: MerkleFrontier?
+
+    init(
+        origin: FeedOrigin, firstIndex: UInt64, entries: [[UInt8]], leafHashes: [SHA256Digest],
+        headers: [EntryHeader], completedNodes: [MerkleNode], frontier: MerkleFrontier, checkpoint: SignedCheckpoint,
+        base: MerkleFrontier? = nil
+    ) {
+        self.origin = origin
+        self.firstIndex = firstIndex
+        self.entries = entries
+        self.leafHashes = leafHashes
+        self.headers = headers
+        self.completedNodes = completedNodes
+        self.frontier = frontier
+        self.checkpoint = checkpoint
+        self.base = base
+    }
 
     /// The same batch, its checkpoint with `cosignature` added (stored in the same
     /// transaction).
     public func adding(_ cosignature: Cosignature) -> FeedBatch {
         FeedBatch(
             origin: origin, firstIndex: firstIndex, entries: entries, leafHashes: leafHashes, headers: headers,
-            completedNodes: completedNodes, frontier: frontier, checkpoint: checkpoint.adding(cosignature))
+            completedNodes: completedNodes, frontier: frontier, checkpoint: checkpoint.adding(cosignature), base: base)
     }
 }
 

@@ -75,20 +75,41 @@ public struct FeedVerifier: Sendable {
     public func verify(
         firstIndex: UInt64, entries: [[UInt8]], checkpointNote: some Collection<UInt8>
     ) throws(FeedRejection) -> FeedBatch {
-        guard !isFrozen else { throw FeedRejection.frozen(origin: origin.description) }
         guard !entries.isEmpty else { throw FeedRejection.emptyBatch }
-        if let exceeded = FeedBatch.limitExceeded(by: entries) { throw exceeded }
         guard firstIndex == frontier.size else {
             throw FeedRejection.gap(expectedFirstIndex: frontier.size, found: firstIndex)
         }
+        return try verify(from: frontier, entries: entries, checkpointNote: checkpointNote, base: nil)
+    }
+
+    /// Verifies the first batch of a feed held from past its first entry: `base` is the
+    /// frontier of the entries before the batch (sent by the peer, never held), and `entries`
+    /// may be empty. The author's checkpoint authenticates `base` with the entries: its root
+    /// is computed from both. Only for a feed of which nothing is held yet.
+    public func verify(
+        base: MerkleFrontier, entries: [[UInt8]], checkpointNote: some Collection<UInt8>
+    ) throws(FeedRejection) -> FeedBatch {
+        guard frontier.size == 0, latest == nil else {
+            throw FeedRejection.gap(expectedFirstIndex: frontier.size, found: base.size)
+        }
+        return try verify(from: base, entries: entries, checkpointNote: checkpointNote, base: base)
+    }
+
+    private func verify(
+        from start: MerkleFrontier, entries: [[UInt8]], checkpointNote: some Collection<UInt8>,
+        base: MerkleFrontier?
+    ) throws(FeedRejection) -> FeedBatch {
+        guard !isFrozen else { throw FeedRejection.frozen(origin: origin.description) }
+        if let exceeded = FeedBatch.limitExceeded(by: entries) { throw exceeded }
+        let firstIndex = start.size
         // The one signature check comes first: everything else is hashing.
         let checkpoint = try authenticate(checkpointNote: checkpointNote)
-        let end = firstIndex + UInt64(entries.count)
-        guard checkpoint.checkpoint.size == end else {
+        let (end, overflow) = firstIndex.addingReportingOverflow(UInt64(entries.count))
+        guard !overflow, checkpoint.checkpoint.size == end else {
             throw FeedRejection.sizeMismatch(checkpointSize: checkpoint.checkpoint.size, entriesEndAt: end)
         }
         let (leafHashes, headers) = try EntryDigests.compute(entries, firstIndex: firstIndex)
-        var next = frontier
+        var next = start
         let nodes = FeedTree.extend(&next, with: leafHashes)
         let root = next.root
         guard root == checkpoint.checkpoint.root else {
@@ -99,12 +120,14 @@ public struct FeedVerifier: Sendable {
             completedNodes: nodes,
             frontier: next,
             // Only the author's signature is vouched for; cosignature lines are checked apart.
-            checkpoint: SignedCheckpoint(checkpoint: checkpoint.checkpoint, note: checkpoint.authorNote))
+            checkpoint: SignedCheckpoint(checkpoint: checkpoint.checkpoint, note: checkpoint.authorNote), base: base)
     }
 
     /// Advances the state past a batch this verifier accepted and the store wrote.
     public mutating func commit(_ batch: FeedBatch) {
-        precondition(batch.firstIndex == frontier.size && batch.origin == origin, "commit the batch that was verified")
+        precondition(
+            batch.firstIndex == (batch.base == nil ? frontier.size : batch.base?.size) && batch.origin == origin,
+            "commit the batch that was verified")
         frontier = batch.frontier
         latest = batch.checkpoint
     }

@@ -1280,6 +1280,12 @@ public nonisolated struct Tocsin_V1_Entries: Sendable {
 
   public var checkpoint: Data = Data()
 
+  /// Only when the sender starts the feed past its first entry for a member admitted to a
+  /// group whose charter says history = "from-admission" (the receiver holds nothing of it):
+  /// the hashes of the perfect subtrees covering [0, first_index), largest first, one per set
+  /// bit of first_index. `entries` may then be empty. Otherwise absent.
+  public var base: [Data] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2592,7 +2598,7 @@ nonisolated extension Tocsin_V1_Want: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Tocsin_V1_Entries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Entries"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{3}first_index\0\u{1}entries\0\u{1}checkpoint\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{3}first_index\0\u{1}entries\0\u{1}checkpoint\0\u{1}base\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2604,6 +2610,7 @@ nonisolated extension Tocsin_V1_Entries: SwiftProtobuf.Message, SwiftProtobuf._M
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.firstIndex) }()
       case 3: try { try decoder.decodeRepeatedBytesField(value: &self.entries) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.checkpoint) }()
+      case 5: try { try decoder.decodeRepeatedBytesField(value: &self.base) }()
       default: break
       }
     }
@@ -2622,6 +2629,9 @@ nonisolated extension Tocsin_V1_Entries: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.checkpoint.isEmpty {
       try visitor.visitSingularBytesField(value: self.checkpoint, fieldNumber: 4)
     }
+    if !self.base.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.base, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2630,6 +2640,7 @@ nonisolated extension Tocsin_V1_Entries: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.firstIndex != rhs.firstIndex {return false}
     if lhs.entries != rhs.entries {return false}
     if lhs.checkpoint != rhs.checkpoint {return false}
+    if lhs.base != rhs.base {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -14,6 +14,9 @@ public struct SyncFeed: Sendable {
     /// smaller checkpoint heard from a peer is compared against them.
     public internal(set) var checkpointRoots: [UInt64: SHA256Digest]
     var sortedSizes: [UInt64]
+    /// The first entry held: 0, or past it for a feed held from a member's admission
+    /// (`history = "from-admission"`). Nothing before it can be served or proven here.
+    public internal(set) var firstHeldIndex: UInt64
 
     public var origin: FeedOrigin { verifier.origin }
     public var size: UInt64 { verifier.frontier.size }
@@ -23,8 +26,9 @@ public struct SyncFeed: Sendable {
     /// froze it.
     public init(
         origin: FeedOrigin, author: AuthorKeys, frontier: MerkleFrontier, latest: SignedCheckpoint?,
-        checkpointRoots: [UInt64: SHA256Digest], isFrozen: Bool
+        checkpointRoots: [UInt64: SHA256Digest], isFrozen: Bool, firstHeldIndex: UInt64 = 0
     ) {
+        self.firstHeldIndex = firstHeldIndex
         verifier = FeedVerifier(
             origin: origin, authorKeys: author, frontier: frontier, latest: latest, isFrozen: isFrozen)
         self.latest = latest
@@ -36,14 +40,14 @@ public struct SyncFeed: Sendable {
     /// A feed restored from a list of its stored checkpoints (the last with its cosignatures).
     public init(
         origin: FeedOrigin, author: AuthorKeys, frontier: MerkleFrontier, checkpoints: [SignedCheckpoint],
-        isFrozen: Bool
+        isFrozen: Bool, firstHeldIndex: UInt64 = 0
     ) {
         self.init(
             origin: origin, author: author, frontier: frontier,
             latest: checkpoints.max { $0.checkpoint.size < $1.checkpoint.size },
             checkpointRoots: Dictionary(
                 checkpoints.map { ($0.checkpoint.size, $0.checkpoint.root) }, uniquingKeysWith: { first, _ in first }),
-            isFrozen: isFrozen)
+            isFrozen: isFrozen, firstHeldIndex: firstHeldIndex)
     }
 
     /// A feed restored from a list of its stored checkpoints, its author having one key.
@@ -69,6 +73,7 @@ public struct SyncFeed: Sendable {
     /// Records a batch that follows what the feed holds (verified and stored).
     public mutating func record(_ batch: FeedBatch) {
         verifier.commit(batch)
+        if let base = batch.base { firstHeldIndex = base.size }
         latest = batch.checkpoint
         let size = batch.checkpoint.checkpoint.size
         if checkpointRoots[size] == nil { sortedSizes.append(size) }

@@ -223,6 +223,9 @@ extension SyncNode {
         // An older checkpoint: consistent if it matches the stored one of its size; otherwise
         // the edge compares it with the stored tree (and builds the proof from it).
         if feed.checkpointRoots[size] == checkpoint.checkpoint.root { return [] }
+        // Before the first entry held (a feed held from this node's admission): nothing here
+        // can prove or refute it.
+        if size < feed.firstHeldIndex { return [] }
         return [.examine(origin: origin, checkpoint)]
     }
 
@@ -316,6 +319,18 @@ extension SyncNode {
         guard request.from < request.to else { return refuse(peer, .malformed, "Want with an empty range") }
         // A feed disowned here (a thief's checkpoint held) is served to no one.
         guard let feed = feeds[origin], request.from < feed.size, !disowned.contains(origin) else { return [] }
+        if request.from == 0, origin.author != peer, let admitted = historyStart(of: peer, group: origin.group) {
+            // A feed held here from this node's own admission serves a later admission only:
+            // the earlier one's first entries are not held here (another peer serves it).
+            if feed.firstHeldIndex > 0 {
+                guard let own = historyStart(of: configuration.nodeID, group: origin.group), own <= admitted else {
+                    return []
+                }
+            }
+            return [.serveFromAdmission(peer: peer, origin: origin, admittedMs: admitted, end: feed.size)]
+        }
+        // Nothing before the first entry held can be served from here.
+        guard request.from >= feed.firstHeldIndex else { return [] }
         // What the answer can span, cut by entries alone; the edge cuts it by bytes too
         // (`batches(serving:of:entryBytes:)`), which only shortens it.
         let ranges = feed.batches(
@@ -336,12 +351,24 @@ extension SyncNode {
         var feed = feed(origin, author: author)
         // Late, duplicated or reordered answers are dropped quietly: anti-entropy repairs. So
         // is everything while the store cannot write.
-        if isPaused || feed.verifier.isFrozen || message.firstIndex != feed.size { return [] }
+        if isPaused || feed.verifier.isFrozen { return [] }
+        let base: MerkleFrontier?
+        switch admissionBase(of: message, for: feed) {
+        case .none: base = nil
+        case .base(let frontier): base = frontier
+        case .drop: return []
+        case .malformed(let reason): return refuse(peer, .malformed, "\(origin) entries: \(reason)")
+        }
+        if base == nil, message.firstIndex != feed.size { return [] }
         let batch: FeedBatch
         do {
-            batch = try feed.verifier.verify(
-                firstIndex: message.firstIndex, entries: message.entries.map { Array($0) },
-                checkpointNote: Array(message.checkpoint))
+            let entries = message.entries.map { Array($0) }
+            let note = Array(message.checkpoint)
+            if let base {
+                batch = try feed.verifier.verify(base: base, entries: entries, checkpointNote: note)
+            } else {
+                batch = try feed.verifier.verify(firstIndex: message.firstIndex, entries: entries, checkpointNote: note)
+            }
         } catch .notSignedByAuthor(.revokedKey(let name, let size)) {
             return passOverRevoked(origin, size: size, keyName: name, from: peer)
         } catch {
@@ -394,6 +421,45 @@ extension SyncNode {
         }
         if pending[origin] == nil { actions += want(origin, from: peer, now: now) }
         return actions
+    }
+
+    /// Where `node`'s copy of `group`'s feeds starts under the charter in force: nil for the
+    /// whole history, or the time of its admission (`CharterChain.historyStart`).
+    func historyStart(of node: String, group: String) -> Int64? {
+        chain?.historyStart(of: node, group: group, through: charter.version)
+    }
+
+    /// What an `Entries` message's base means here.
+    enum AdmissionBase {
+        /// None: a batch that follows what is held.
+        case none
+        /// The frontier before the batch, for a feed this node receives from its admission.
+        case base(MerkleFrontier)
+        /// A base this node cannot take (it holds some of the feed, or receives the group's
+        /// whole history, or has not adopted the amendment yet): dropped.
+        case drop
+        /// A base that cannot be one.
+        case malformed(String)
+    }
+
+    /// The base an `Entries` message carries, checked.
+    func admissionBase(of message: Tocsin_V1_Entries, for feed: SyncFeed) -> AdmissionBase {
+        guard !message.base.isEmpty || (message.entries.isEmpty && message.firstIndex > 0) else { return .none }
+        guard feed.size == 0, feed.latest == nil,
+            historyStart(of: configuration.nodeID, group: feed.origin.group) != nil
+        else { return .drop }
+        var hashes: [SHA256Digest] = []
+        for bytes in message.base {
+            guard let hash = SHA256Digest(bytes: bytes) else { return .malformed("a base hash is not 32 bytes") }
+            hashes.append(hash)
+        }
+        guard message.firstIndex < Checkpoint.maximumSize,
+            let frontier = try? MerkleFrontier(size: message.firstIndex, nodes: hashes)
+        else {
+            return .malformed(
+                "a base of \(hashes.count) hashes for \(message.firstIndex) entries (one per set bit of the size)")
+        }
+        return .base(frontier)
     }
 
     mutating func receivedForkProof(_ message: Tocsin_V1_ForkProof, from peer: String) -> [SyncAction] {
