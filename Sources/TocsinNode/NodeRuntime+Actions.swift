@@ -131,8 +131,8 @@ extension NodeRuntime {
                 }
             case .serve(let peer, let origin, let range):
                 serve(peer: peer, origin: origin, span: range)
-            case .serveFromAdmission(let peer, let origin, let admittedMs, let end):
-                serveFromAdmission(peer: peer, origin: origin, admittedMs: admittedMs, end: end)
+            case .serveFromAdmission(let peer, let origin, let admittedMs, let from, let end):
+                serveFromAdmission(peer: peer, origin: origin, admittedMs: admittedMs, from: from, end: end)
             case .examine(let origin, let checkpoint):
                 examine(origin: origin, checkpoint: checkpoint)
             case .close(let peer, let reason):
@@ -207,27 +207,72 @@ extension NodeRuntime {
         }
     }
 
-    /// Answers the first `Want` of a member that receives `origin`'s group from its admission
-    /// (`SyncAction.serveFromAdmission`): from the first entry authored at or after its
-    /// admission, with the frontier before it. The cut is the same on every node holding the
-    /// feed, and fixed once found (the feed only grows), so it is remembered. On the node queue.
-    func serveFromAdmission(peer: String, origin: FeedOrigin, admittedMs: Int64, end: UInt64) {
+    /// Answers a `Want` of a member that receives `origin`'s group from its admission
+    /// (`SyncAction.serveFromAdmission`): from 0, from the cut (the first entry authored at or
+    /// after its admission) with the frontier before it; from the cut or later, as any `Want`;
+    /// from below the cut, not at all. The cut is the same on every node holding the feed and
+    /// fixed once found (the feed only grows), so it is remembered, as is how far a search
+    /// that found none has read. On the node queue.
+    func serveFromAdmission(
+        peer: String, origin: FeedOrigin, admittedMs: Int64, from: UInt64, end: UInt64, afterQueuedWrites: Bool = false
+    ) {
         guard !stopped, let feed = sync.feeds[origin] else { return }
         do {
             let key = AdmissionCut(origin: origin, admittedMs: admittedMs)
-            var start = admissionCuts[key]
-            if start == nil {
-                start = try store.firstIndex(of: origin, authoredFromMs: admittedMs)
-                if let start { admissionCuts[key] = start }
+            let cut: UInt64
+            switch admissionCuts[key] {
+            case .found(let index): cut = index
+            case .none, .notBefore:
+                var searchedTo: UInt64 = 0
+                if case .notBefore(let size) = admissionCuts[key] { searchedTo = size }
+                let held = try store.head(of: origin)?.size ?? 0
+                if let index = try store.firstIndex(of: origin, authoredFromMs: admittedMs, from: searchedTo) {
+                    admissionCuts[key] = .found(index)
+                    cut = index
+                } else {
+                    admissionCuts[key] = .notBefore(held)
+                    cut = held
+                }
             }
-            let first = max(min(start ?? end, end), feed.firstHeldIndex)
-            guard first > 0 else { return serve(peer: peer, origin: origin, span: 0..<end) }
-            guard let base = try store.frontier(of: origin, size: first) else {
-                logger.debug(
-                    "the base of a feed served from an admission is not stored yet", metadata: ["origin": "\(origin)"])
+            let first = max(cut, feed.firstHeldIndex)
+            if from > 0 {
+                guard from >= first else {
+                    logger.notice(
+                        "a member admitted later asked for entries before its admission: not served",
+                        metadata: ["peer": "\(peer)", "origin": "\(origin)", "from": "\(from)"])
+                    return
+                }
+                if let span = sync.servingSpan(of: origin, from: from, to: end) {
+                    serve(peer: peer, origin: origin, span: span)
+                }
                 return
             }
-            serve(peer: peer, origin: origin, span: first..<end, base: base)
+            guard first > 0 else {
+                if let span = sync.servingSpan(of: origin, from: 0, to: end) {
+                    serve(peer: peer, origin: origin, span: span)
+                }
+                return
+            }
+            guard first <= end else { return }
+            guard let base = try store.frontier(of: origin, size: first) else {
+                // Verified and announced but still queued for the store: once the writes queued
+                // before this request are done.
+                guard !afterQueuedWrites else {
+                    logger.debug(
+                        "the base of a feed served from an admission is not stored", metadata: ["origin": "\(origin)"])
+                    return
+                }
+                writer.async { [self] in
+                    queue.async {
+                        self.serveFromAdmission(
+                            peer: peer, origin: origin, admittedMs: admittedMs, from: from, end: end,
+                            afterQueuedWrites: true)
+                    }
+                }
+                return
+            }
+            let span = sync.servingSpan(of: origin, from: first, to: end) ?? first..<first
+            serve(peer: peer, origin: origin, span: span, base: base)
         } catch {
             logger.error(
                 "reading a feed to serve from an admission failed",

@@ -86,11 +86,16 @@ public final class NodeRuntime: @unchecked Sendable {
     var channels: [ObjectIdentifier: Channel] = [:]
     /// Batches each session owes its peer, sent as the peer reads.
     var serving: [ObjectIdentifier: ServingQueue] = [:]
-    /// Where each feed starts for a member admitted at a time (`serveFromAdmission`).
-    var admissionCuts: [AdmissionCut: UInt64] = [:]
+    /// Where each feed starts for a member admitted at a time (`serveFromAdmission`): found,
+    /// or not within the entries searched so far.
+    var admissionCuts: [AdmissionCut: AdmissionCutSearch] = [:]
     struct AdmissionCut: Hashable {
         let origin: FeedOrigin
         let admittedMs: Int64
+    }
+    enum AdmissionCutSearch {
+        case found(UInt64)
+        case notBefore(UInt64)
     }
     /// Since when (monotonic nanoseconds) each session's send buffer has been over its
     /// high-water mark while the node had more to send.

@@ -282,14 +282,18 @@ extension FeedStore {
 
     /// The index of the first stored entry of `origin` its author wrote at or after
     /// `milliseconds`, or nil if none is that recent: where a member admitted at that time
-    /// starts the feed (`CharterChain.historyStart`). Reads the feed's rows in index order.
-    public func firstIndex(of origin: FeedOrigin, authoredFromMs milliseconds: Int64) throws(StoreError) -> UInt64? {
-        try Self.run {
+    /// starts the feed (`CharterChain.historyStart`). Reads the feed's rows in index order,
+    /// from `start` (a search that found none so far need not read those rows again).
+    public func firstIndex(
+        of origin: FeedOrigin, authoredFromMs milliseconds: Int64, from start: UInt64 = 0
+    ) throws(StoreError) -> UInt64? {
+        guard start < Checkpoint.maximumSize else { return nil }
+        return try Self.run {
             try database.read { db in
                 guard
                     let feedID = try Int64.fetchOne(
                         db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [origin.description]),
-                    let low = StoreSchema.position(feed: feedID, index: 0),
+                    let low = StoreSchema.position(feed: feedID, index: start),
                     let high = StoreSchema.position(feed: feedID, index: Checkpoint.maximumSize - 1)
                 else { return nil }
                 let index = try Int64.fetchOne(

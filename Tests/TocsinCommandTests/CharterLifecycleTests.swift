@@ -221,6 +221,7 @@ import TocsinStore
         try await FaultNetwork.run(nationals: 5) { net in
             let wideGroup = FictionalNetwork.networkWideGroup
             try await net.startAll()
+            try await net.issue(at: "XA", group: "nro", "Exercise: before XF's admission, first")
             let before = try await net.issue(at: "XA", group: "nro", "Exercise: before XF's admission")
             let wide = try await net.issue(at: "XA", group: wideGroup, "Exercise: network-wide, before XF")
             try await net.eventually().holds("XA's bulletins at RN and XC") {
@@ -290,6 +291,40 @@ import TocsinStore
                 net.daemons.size("XA", group: "nro", author: "XF") >= 1
             }
             #expect(net.daemons.stop("XF") == 0)
+
+            // Played by hand as XF against XC, which holds the whole feed: a Want from below the
+            // cut shows nothing before it, one from 0 starts at the cut with the base.
+            let session = try await net.member("XF", port: net.node("XC").port)
+            try await session.send(MemberClient.hello(from: "XF", network: net.network.networkID, charterVersion: 2))
+            func answers() -> [Tocsin_V1_Entries] {
+                session.messages.compactMap {
+                    if case .entries(let entries) = $0.body, entries.origin == origin.description {
+                        entries
+                    } else {
+                        nil
+                    }
+                }
+            }
+            for from in [1, after.index, 0] {
+                try await session.send(
+                    .with {
+                        $0.want = .with {
+                            $0.origin = origin.description
+                            $0.from = from
+                            $0.to = after.index + 1
+                        }
+                    })
+            }
+            #expect(after.index >= 2)
+            try await net.eventually(30).holds("XC's answers to XF's Wants") { answers().count >= 2 }
+            // Anything for the Want from 1 would have come first.
+            let served = answers()
+            #expect(served.map(\.firstIndex) == [after.index, after.index], "\(served.map(\.firstIndex))")
+            #expect(served[0].base.isEmpty)
+            #expect(served[1].base.count == after.index.nonzeroBitCount)
+            #expect(served.allSatisfy { $0.entries.count == 1 })
+            await session.close()
+
             try net.daemons.start("XF")
             try await Blocking.run { try net.daemons.waitUntilServing(["XF"]) }
             let next = try await net.issue(at: "XA", group: "nro", "Exercise: after XF's restart")

@@ -504,6 +504,20 @@ import TocsinDevelopment
         let readmission = removal.amended(
             version: 4, groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members + ["XC"]) : $0 } })
         bundle = try network.amendment(readmission, after: chain, previous: bundle, takesEffectMs: nowMs + 3 * hour)
+        chain = try bundle.verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+        // Version 5: nro's history whole again, and XB admitted to it.
+        let whole = readmission.amended(
+            version: 5,
+            groups: { groups in
+                groups.map { group in
+                    guard group.id == "nro" else { return group }
+                    return Charter.Group(
+                        id: group.id, name: group.name, members: group.members + ["XB"], convener: group.convener,
+                        policy: group.policy, quorumPercent: group.quorumPercent,
+                        deliberationMinutes: group.deliberationMinutes, history: .full)
+                }
+            })
+        bundle = try network.amendment(whole, after: chain, previous: bundle, takesEffectMs: nowMs + 4 * hour)
         return try bundle.verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
     }
 
@@ -522,6 +536,10 @@ import TocsinDevelopment
         #expect(chain.historyStart(of: "XD", group: "nro", through: 1) == nil)
         // A group whose history is whole: every member holds it from the first entry.
         #expect(chain.historyStart(of: "XD", group: "all", through: 4) == nil)
+        // The setting of the amendment that admitted a member decides, whatever came later: a
+        // feed held from a cut can never take the entries before it.
+        #expect(chain.historyStart(of: "XD", group: "nro", through: 5) == Self.nowMs + Self.hour)
+        #expect(chain.historyStart(of: "XB", group: "nro", through: 5) == nil)
     }
 }
 

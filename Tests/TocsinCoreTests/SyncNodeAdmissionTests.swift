@@ -98,6 +98,23 @@ import TocsinDevelopment
         }
     }
 
+    /// `peer` announces XA's feed up to `batch`'s checkpoint; the node asks it from 0.
+    static func announce(through batch: Int, from peer: String, to node: inout SyncNode) {
+        let head = Tocsin_V1_Head.with {
+            $0.origin = origin.description
+            $0.checkpoint = Data(batches[batch].checkpoint.note.formatted.utf8)
+        }
+        let asked = node.received(.with { $0.heads.heads = [head] }, from: peer, now: seconds)
+        #expect(
+            asked.contains {
+                if case .send(peer, let message) = $0, case .want(let want) = message.body {
+                    want.from == 0
+                } else {
+                    false
+                }
+            }, "\(asked)")
+    }
+
     static func stored(_ actions: [SyncAction]) -> [FeedBatch] {
         actions.compactMap { if case .store(let batch) = $0 { batch } else { nil } }
     }
@@ -105,56 +122,90 @@ import TocsinDevelopment
     @Test func aMemberAdmittedLaterIsServedFromItsAdmissionAFounderFromTheFirstEntry() throws {
         var relay = Self.node("RN", holding: Self.batches, peers: ["XC", "XD"])
         let newcomer = relay.received(Self.want(from: 0), from: "XD", now: Self.seconds)
-        guard case .serveFromAdmission("XD", Self.origin, Self.admittedMs, 50) = newcomer.first else {
+        guard case .serveFromAdmission("XD", Self.origin, Self.admittedMs, 0, 50) = newcomer.first else {
             Issue.record("the newcomer is not served from its admission: \(newcomer)")
             return
         }
-        // What it already holds goes on as for anyone; so does a founder's whole history.
-        let later = relay.received(Self.want(from: 45), from: "XD", now: Self.seconds)
-        #expect(later.contains { if case .serve("XD", _, 45..<50) = $0 { true } else { false } })
+        // Whatever it asks for goes through its cut (the edge serves nothing before it).
+        let later = relay.received(Self.want(from: 1), from: "XD", now: Self.seconds)
+        guard case .serveFromAdmission("XD", Self.origin, Self.admittedMs, 1, 50) = later.first else {
+            Issue.record("a Want from 1 bypasses the cut: \(later)")
+            return
+        }
+        // A founder receives the whole history.
         let founder = relay.received(Self.want(from: 0), from: "XC", now: Self.seconds)
         #expect(founder.contains { if case .serve("XC", _, 0..<50) = $0 { true } else { false } })
+        #expect(relay.servingSpan(of: Self.origin, from: 40, to: 50) == 40..<50)
     }
 
-    @Test func theNewcomerTakesTheBaseAndHoldsTheFeedFromItsFirstEntryOn() throws {
+    @Test func theNewcomerTakesTheBaseItAskedForAndHoldsTheFeedFromItsFirstEntryOn() throws {
         var member = Self.node("XD", peers: ["RN"])
+        // Unasked, a base is dropped: a peer could otherwise cut a newcomer off for good.
+        let unasked = member.received(Self.entries(first: 40, through: 4), from: "RN", now: Self.seconds)
+        #expect(Self.stored(unasked).isEmpty)
+        Self.announce(through: 4, from: "RN", to: &member)
         let actions = member.received(Self.entries(first: 40, through: 4), from: "RN", now: Self.seconds)
         let batch = try #require(Self.stored(actions).first)
         #expect(batch.base?.size == 40)
         #expect(batch.firstIndex == 40 && batch.entries.count == 10)
         #expect(member.feeds[Self.origin]?.firstHeldIndex == 40)
         #expect(member.feeds[Self.origin]?.size == 50)
-        // No entry recent enough: the base alone, with the checkpoint of its size.
-        var waiting = Self.node("XD", peers: ["RN"])
+    }
+
+    @Test func aBaseAloneIsRememberedNotStoredAndTheFeedIsAskedForAgainOnlyWhenItGrows() throws {
+        var member = Self.node("XD", peers: ["RN"])
+        Self.announce(through: 3, from: "RN", to: &member)
         let alone = Self.entries(first: 40, through: 3)
         #expect(alone.entries.entries.isEmpty)
-        let baseOnly = try #require(Self.stored(waiting.received(alone, from: "RN", now: Self.seconds)).first)
-        #expect(baseOnly.entries.isEmpty && baseOnly.frontier.size == 40)
-        #expect(waiting.feeds[Self.origin]?.firstHeldIndex == 40)
+        // The first 40 entries are all from before the admission (as far as RN holds): nothing
+        // to store, since a peer further along may hold later entries written before it too.
+        #expect(Self.stored(member.received(alone, from: "RN", now: Self.seconds)).isEmpty)
+        #expect(member.feeds[Self.origin]?.writtenBeforeAdmission == 40)
+        #expect(member.feeds[Self.origin]?.size == 0)
+        // RN announcing the same size again asks for nothing; announcing more asks from 0.
+        let head3 = Tocsin_V1_Head.with {
+            $0.origin = Self.origin.description
+            $0.checkpoint = Data(Self.batches[3].checkpoint.note.formatted.utf8)
+        }
+        let again = member.received(.with { $0.heads.heads = [head3] }, from: "RN", now: Self.seconds)
+        #expect(
+            !again.contains { if case .send(_, let message) = $0, case .want = message.body { true } else { false } })
+        Self.announce(through: 4, from: "RN", to: &member)
+        let batch = try #require(
+            Self.stored(member.received(Self.entries(first: 40, through: 4), from: "RN", now: Self.seconds)).first)
+        #expect(batch.base?.size == 40 && batch.entries.count == 10)
     }
 
     @Test func aFounderDropsABaseAndAMalformedBaseClosesTheSession() throws {
         // A founding member receives the whole history: a cut offered to it is dropped.
         var founder = Self.node("XC", peers: ["RN"])
+        Self.announce(through: 4, from: "RN", to: &founder)
         let dropped = founder.received(Self.entries(first: 40, through: 4), from: "RN", now: Self.seconds)
         #expect(Self.stored(dropped).isEmpty)
         #expect(founder.feeds[Self.origin]?.size ?? 0 == 0)
-        // Two hashes for 40 entries (it takes one per set bit: 32 and 8) is no base.
+        // Three hashes for 40 entries (it takes one per set bit: 32 and 8) is no base.
         var member = Self.node("XD", peers: ["RN"])
+        Self.announce(through: 4, from: "RN", to: &member)
         let hash = SHA256.hash(Array("x".utf8))
         let malformed = member.received(
             Self.entries(first: 40, through: 4, base: [hash, hash, hash]), from: "RN", now: Self.seconds)
         #expect(malformed.contains { if case .close("RN", _) = $0 { true } else { false } })
         // A forged base does not lead to the signed root: refused, nothing stored.
         var forged = Self.node("XD", peers: ["RN"])
+        Self.announce(through: 4, from: "RN", to: &forged)
         let refused = forged.received(
             Self.entries(first: 40, through: 4, base: [hash, hash]), from: "RN", now: Self.seconds)
         #expect(Self.stored(refused).isEmpty)
         #expect(refused.contains { if case .close("RN", _) = $0 { true } else { false } })
+        // A cut before the admission (the first entry written earlier) is dropped.
+        var early = Self.node("XD", peers: ["RN"])
+        Self.announce(through: 4, from: "RN", to: &early)
+        #expect(Self.stored(early.received(Self.entries(first: 39, through: 4), from: "RN", now: Self.seconds)).isEmpty)
     }
 
     @Test func aFeedHeldFromAnAdmissionServesNothingBeforeItsFirstEntry() throws {
         var member = Self.node("XD", peers: ["RN", "XC"])
+        Self.announce(through: 4, from: "RN", to: &member)
         _ = member.received(Self.entries(first: 40, through: 4), from: "RN", now: Self.seconds)
         #expect(member.feeds[Self.origin]?.firstHeldIndex == 40)
         // A founder asking from the start is left to a peer holding the whole feed.

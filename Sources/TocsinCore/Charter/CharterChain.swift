@@ -218,21 +218,21 @@ public struct CharterChain: Sendable {
 
     /// Where `node`'s copy of `group`'s feeds starts, under the versions up to `version` (the
     /// version in force): nil for the whole history, or the time (milliseconds since 1970) of
-    /// its admission, when that version's group says `history = "from-admission"` and an
-    /// amendment admitted the node (a member since the genesis charter has the whole history).
+    /// its admission, when an amendment admitted the node to the group and that amendment's
+    /// group says `history = "from-admission"`. A member since the genesis charter, or one
+    /// admitted while the group's history was `full`, holds the whole history: a setting
+    /// changed later applies to later admissions only (a feed held from a cut can never take
+    /// the entries before it).
     ///
     /// The admission is the first version that lists the node in the group: a member removed
     /// and admitted again receives what was written meanwhile, since a feed has no holes.
     /// Each feed then starts at the first entry its author wrote at or after that time, which
     /// every node holding the feed computes alike (`FeedStore.firstIndex(of:authoredFromMs:)`).
     public func historyStart(of node: String, group: String, through version: UInt64) -> Int64? {
-        guard let inForce = versions.last(where: { $0.version <= version }),
-            inForce.charter.group(group)?.history == .fromAdmission
-        else { return nil }
         guard
             let admission = versions.first(where: {
                 $0.version <= version && $0.charter.group(group)?.members.contains(node) == true
-            }), admission.entryIndex != nil
+            }), admission.entryIndex != nil, admission.charter.group(group)?.history == .fromAdmission
         else { return nil }
         return admission.takesEffectMs
     }

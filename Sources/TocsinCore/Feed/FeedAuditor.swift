@@ -38,6 +38,8 @@ public struct FeedAuditor {
     private let author: AuthorKeys?
     private let witnesses: [String: [Ed25519PublicKey]]
     private var frontier = MerkleFrontier()
+    /// The first entry held (past 0 for a feed held from a member's admission).
+    private var firstHeld: UInt64 = 0
     private var persisted: [Int: [UInt64: SHA256Digest]] = [:]
     private var broken = false
     private var lastCheckpointSize: UInt64 = 0
@@ -63,6 +65,7 @@ public struct FeedAuditor {
         self.author = author
         self.witnesses = witnesses
         if let base { frontier = base }
+        firstHeld = base?.size ?? 0
         if author == nil {
             report(nil, "the charter has no node \(origin.author), so nothing in this feed can be authenticated")
         }
@@ -115,6 +118,12 @@ public struct FeedAuditor {
         }
         let checkpoint = signed.checkpoint
         largestCheckpointSize = max(largestCheckpointSize, checkpoint.size)
+        if checkpoint.size < firstHeld {
+            report(
+                nil,
+                "checkpoint of size \(checkpoint.size) is below the first entry held (\(firstHeld)): a feed held from an admission is stored from past it"
+            )
+        }
         if checkpoint.origin != origin.description {
             report(nil, "checkpoint of size \(storedSize) names origin \(checkpoint.origin)")
         }

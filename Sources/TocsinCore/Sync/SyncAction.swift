@@ -18,12 +18,14 @@ public enum SyncAction: Sendable {
     /// cut the range with `SyncNode.batches(serving:of:entryBytes:)`, and send each batch as an
     /// `Entries` message with the stored checkpoint of its end, while the peer reads.
     case serve(peer: String, origin: FeedOrigin, range: Range<UInt64>)
-    /// Answer the `Want` of a peer that holds nothing of `origin` and receives its group's
-    /// feeds from its admission (`history = "from-admission"`): serve, up to `end`, from the
-    /// first entry authored at or after `admittedMs` (not before the first entry held here),
-    /// the first batch with the frontier of the entries before it as its `base`. When no entry
-    /// is that recent, send the base alone with the latest checkpoint.
-    case serveFromAdmission(peer: String, origin: FeedOrigin, admittedMs: Int64, end: UInt64)
+    /// Answer the `Want` of a peer that receives `origin`'s group from its admission
+    /// (`history = "from-admission"`): find the cut, the first entry authored at or after
+    /// `admittedMs` (never before the first entry held here). A `Want` from 0 (the peer holds
+    /// nothing) is served, up to `end`, from the cut, the first batch with the frontier of the
+    /// entries before it as its `base`, or the base alone with the latest checkpoint when no
+    /// entry is that recent; one from `from` at or past the cut as any other; one from below
+    /// the cut not at all (it would show entries from before the admission).
+    case serveFromAdmission(peer: String, origin: FeedOrigin, admittedMs: Int64, from: UInt64, end: UInt64)
     /// Compare an authenticated checkpoint smaller than the held tree with the stored tree
     /// (`FeedVerifier.examine`), and report a fork with `SyncNode.recordFork`.
     case examine(origin: FeedOrigin, SignedCheckpoint)

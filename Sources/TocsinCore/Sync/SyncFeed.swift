@@ -17,6 +17,14 @@ public struct SyncFeed: Sendable {
     /// The first entry held: 0, or past it for a feed held from a member's admission
     /// (`history = "from-admission"`). Nothing before it can be served or proven here.
     public internal(set) var firstHeldIndex: UInt64
+    /// For a feed of which nothing is held yet, received from this node's admission: a peer
+    /// showed (a base with no entry, matching the author's checkpoint) that its first this
+    /// many entries were all written before the admission. Nothing is stored for it, and the
+    /// feed is asked for again only once a peer announces more.
+    public internal(set) var writtenBeforeAdmission: UInt64 = 0
+
+    /// What a peer must announce beyond for this node to ask it for the feed.
+    var wantedBeyond: UInt64 { max(size, writtenBeforeAdmission) }
 
     public var origin: FeedOrigin { verifier.origin }
     public var size: UInt64 { verifier.frontier.size }

@@ -298,7 +298,7 @@ extension SyncNode {
     /// Asks `peer` for what it announced beyond what is held, unless already asked.
     mutating func want(_ origin: FeedOrigin, from peer: String, now: UInt64) -> [SyncAction] {
         guard !isPaused, pending[origin] == nil, let feed = feeds[origin], !feed.verifier.isFrozen,
-            let announced = peers[peer]?.announced[origin], announced > feed.size
+            let announced = peers[peer]?.announced[origin], announced > feed.wantedBeyond
         else { return [] }
         pending[origin] = PendingWant(peer: peer, range: feed.size..<announced, lastProgress: now)
         let request = Tocsin_V1_Want.with {
@@ -319,25 +319,38 @@ extension SyncNode {
         guard request.from < request.to else { return refuse(peer, .malformed, "Want with an empty range") }
         // A feed disowned here (a thief's checkpoint held) is served to no one.
         guard let feed = feeds[origin], request.from < feed.size, !disowned.contains(origin) else { return [] }
-        if request.from == 0, origin.author != peer, let admitted = historyStart(of: peer, group: origin.group) {
+        // A peer admitted to a group that gives newcomers only what follows: whatever it asks
+        // for, nothing before its cut (the edge finds it in the store).
+        if origin.author != peer, let admitted = historyStart(of: peer, group: origin.group) {
             // A feed held here from this node's own admission serves a later admission only:
             // the earlier one's first entries are not held here (another peer serves it).
-            if feed.firstHeldIndex > 0 {
+            if feed.firstHeldIndex > 0, request.from < feed.firstHeldIndex {
                 guard let own = historyStart(of: configuration.nodeID, group: origin.group), own <= admitted else {
                     return []
                 }
             }
-            return [.serveFromAdmission(peer: peer, origin: origin, admittedMs: admitted, end: feed.size)]
+            return [
+                .serveFromAdmission(
+                    peer: peer, origin: origin, admittedMs: admitted, from: request.from,
+                    end: min(request.to, feed.size))
+            ]
         }
         // Nothing before the first entry held can be served from here.
         guard request.from >= feed.firstHeldIndex else { return [] }
-        // What the answer can span, cut by entries alone; the edge cuts it by bytes too
-        // (`batches(serving:of:entryBytes:)`), which only shortens it.
+        guard let span = servingSpan(of: origin, from: request.from, to: request.to) else { return [] }
+        return [.serve(peer: peer, origin: origin, range: span)]
+    }
+
+    /// What one answer to a `Want` for `[from, to)` of `origin` can span, cut by entries alone
+    /// (at most `maximumBatchesPerWant` batches); the edge cuts it by bytes too
+    /// (`batches(serving:of:entryBytes:)`), which only shortens it. Nil when nothing is held there.
+    public func servingSpan(of origin: FeedOrigin, from: UInt64, to: UInt64) -> Range<UInt64>? {
+        guard let feed = feeds[origin], from < feed.size else { return nil }
         let ranges = feed.batches(
-            from: request.from, to: min(request.to, feed.size), maximumEntries: configuration.maximumBatchEntries,
+            from: from, to: min(to, feed.size), maximumEntries: configuration.maximumBatchEntries,
             limit: configuration.maximumBatchesPerWant)
-        guard let first = ranges.first, let last = ranges.last else { return [] }
-        return [.serve(peer: peer, origin: origin, range: first.lowerBound..<last.upperBound)]
+        guard let first = ranges.first, let last = ranges.last else { return nil }
+        return first.lowerBound..<last.upperBound
     }
 
     mutating func receivedEntries(_ message: Tocsin_V1_Entries, from peer: String, now: UInt64) -> [SyncAction] {
@@ -353,10 +366,11 @@ extension SyncNode {
         // is everything while the store cannot write.
         if isPaused || feed.verifier.isFrozen { return [] }
         let base: MerkleFrontier?
-        switch admissionBase(of: message, for: feed) {
+        switch admissionBase(of: message, for: feed, from: peer) {
         case .none: base = nil
         case .base(let frontier): base = frontier
-        case .drop: return []
+        case .drop(let reason):
+            return reason.map { [.log(peer: peer, "\(origin): a base \($0): dropped", warning: true)] } ?? []
         case .malformed(let reason): return refuse(peer, .malformed, "\(origin) entries: \(reason)")
         }
         if base == nil, message.firstIndex != feed.size { return [] }
@@ -373,6 +387,19 @@ extension SyncNode {
             return passOverRevoked(origin, size: size, keyName: name, from: peer)
         } catch {
             return refuse(peer, .unverifiable, "\(origin) entries from \(message.firstIndex): \(error)")
+        }
+        if let base {
+            if let early = admittedEarly(batch, base: base) {
+                return [.log(peer: peer, "\(origin): \(early): dropped", warning: true)]
+            }
+            // A base alone: the feed's first entries are all from before this node's
+            // admission. Nothing to store; asked again once a peer announces more.
+            if batch.entries.isEmpty {
+                feed.writtenBeforeAdmission = max(feed.writtenBeforeAdmission, base.size)
+                feeds[origin] = feed
+                pending[origin] = nil
+                return []
+            }
         }
         // The authority signed them, and each must also be a valid amendment of the chain.
         if AuthorityFeed.isAuthorityFeed(origin), let refusal = acceptAmendments(batch) {
@@ -435,19 +462,25 @@ extension SyncNode {
         case none
         /// The frontier before the batch, for a feed this node receives from its admission.
         case base(MerkleFrontier)
-        /// A base this node cannot take (it holds some of the feed, or receives the group's
-        /// whole history, or has not adopted the amendment yet): dropped.
-        case drop
+        /// A base this node cannot take, with the reason when it is worth a warning (a late
+        /// answer, or a charter not adopted here yet, is not).
+        case drop(String?)
         /// A base that cannot be one.
         case malformed(String)
     }
 
-    /// The base an `Entries` message carries, checked.
-    func admissionBase(of message: Tocsin_V1_Entries, for feed: SyncFeed) -> AdmissionBase {
+    /// The base an `Entries` message carries, checked: taken only as the answer to this
+    /// node's own `Want` from 0 to `peer`, for another author's feed of which nothing is held,
+    /// in a group this node receives from its admission.
+    func admissionBase(of message: Tocsin_V1_Entries, for feed: SyncFeed, from peer: String) -> AdmissionBase {
         guard !message.base.isEmpty || (message.entries.isEmpty && message.firstIndex > 0) else { return .none }
         guard feed.size == 0, feed.latest == nil,
             historyStart(of: configuration.nodeID, group: feed.origin.group) != nil
-        else { return .drop }
+        else { return .drop(nil) }
+        guard feed.origin.author != configuration.nodeID else { return .drop("for this node's own feed") }
+        guard let asked = pending[feed.origin], asked.peer == peer, asked.range.lowerBound == 0 else {
+            return .drop("not asked for")
+        }
         var hashes: [SHA256Digest] = []
         for bytes in message.base {
             guard let hash = SHA256Digest(bytes: bytes) else { return .malformed("a base hash is not 32 bytes") }
@@ -460,6 +493,15 @@ extension SyncNode {
                 "a base of \(hashes.count) hashes for \(message.firstIndex) entries (one per set bit of the size)")
         }
         return .base(frontier)
+    }
+
+    /// Why a verified batch with a base starts before this node's admission, if it does: its
+    /// first entry must be the first its author wrote at or after it (the sender cut early).
+    func admittedEarly(_ batch: FeedBatch, base: MerkleFrontier) -> String? {
+        guard let admitted = historyStart(of: configuration.nodeID, group: batch.origin.group),
+            let first = batch.headers.first, first.authorTimeMs < admitted
+        else { return nil }
+        return "a base of \(base.size) entries followed by an entry written before this node's admission"
     }
 
     mutating func receivedForkProof(_ message: Tocsin_V1_ForkProof, from peer: String) -> [SyncAction] {

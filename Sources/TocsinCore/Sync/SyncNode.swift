@@ -243,7 +243,7 @@ public struct SyncNode: Sendable {
     /// The established peer that announced the most of `origin` beyond what is held, the one
     /// that left the fewest requests unanswered first (then by name), other than `excluded`.
     func bestPeer(for origin: FeedOrigin, except excluded: String?) -> String? {
-        let held = feeds[origin]?.size ?? 0
+        let held = feeds[origin]?.wantedBeyond ?? 0
         return establishedPeers.filter { $0 != excluded && (peers[$0]?.announced[origin] ?? 0) > held }
             .min { (unansweredWants[$0] ?? 0, $0) < (unansweredWants[$1] ?? 0, $1) }
     }
@@ -364,7 +364,7 @@ public struct SyncNode: Sendable {
         }
         actions += forkProofs.sorted { $0.key < $1.key }.map { .storeForkProof($0.value) }
         for origin in feeds.keys.sorted() {
-            let held = feeds[origin]!.size
+            let held = feeds[origin]!.wantedBeyond
             let best = establishedPeers.filter { (peers[$0]?.announced[origin] ?? 0) > held }
                 .max { (peers[$0]?.announced[origin] ?? 0, $1) < (peers[$1]?.announced[origin] ?? 0, $0) }
             if let best { actions += want(origin, from: best, now: now) }
