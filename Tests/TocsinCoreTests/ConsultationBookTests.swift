@@ -198,6 +198,7 @@ struct ConsultationBookTests {
         var machine = ConsultationMachine(
             configuration: .init(nodeID: "RN", network: network.networkID, charter: second, chain: chain))
         let origin = try ledger.origin("nro", "XA")
+        var leafHashes: [EntryReference: SHA256Digest] = [:]
         func propose(writtenAt authorTimeMs: Int64, witnessedAt seconds: UInt64) throws -> EntryReference {
             let proposal = Tocsin_V1_Proposal.with {
                 $0.title = "Exercise: good offices"
@@ -210,6 +211,7 @@ struct ConsultationBookTests {
             ledger.held[origin] = reference.index + 1
             try ledger.cosign(origin, size: reference.index + 1, by: "RN", at: seconds)
             machine.stored(reference: reference, leafHash: leafHash, bytes: bytes)
+            leafHashes[reference] = leafHash
             return reference
         }
         let skew = ConsultationMachine.charterVersionSkewMs
@@ -222,6 +224,23 @@ struct ConsultationBookTests {
         #expect(machine.closingMs(of: honest, ledger: ledger) != nil)
         #expect(machine.standing(of: backdated, nowMs: now, ledger: ledger) == nil)
         #expect(machine.closingMs(of: backdated, ledger: ledger) == nil)
+
+        // A decision on it anyway, by version 1's convener, citing that witnessing: flagged,
+        // never left unjudged.
+        let witnessed = try #require(ledger.feeds[origin]?.checkpoints[backdated.index + 1])
+        let decision = Tocsin_V1_Decision.with {
+            $0.proposal = ConsultationBook.message(backdated, leafHash: leafHashes[backdated]!)
+            $0.outcome = .adopted
+            $0.closedMs = now - 1_000
+            $0.proposalWitnessedCheckpoint = witnessed.note.formatted
+        }
+        let bytes = ConsultationEntries.decision(decision, authorTimeMs: now)
+        let (decisionReference, decisionLeaf) = try ledger.append(bytes, by: "RN", in: "nro")
+        ledger.held[try ledger.origin("nro", "RN")] = decisionReference.index + 1
+        machine.stored(reference: decisionReference, leafHash: decisionLeaf, bytes: bytes)
+        _ = machine.tick(nowMs: now, ledger: ledger)
+        let findings = try #require(machine.verdicts[decisionReference])
+        #expect(findings.contains { $0.text.contains("void") }, "\(findings)")
     }
 
     @Test func aProposalNamingAVersionNotYetHeldIsJudgedOnceItIs() throws {

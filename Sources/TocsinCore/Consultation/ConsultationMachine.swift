@@ -409,19 +409,50 @@ public struct ConsultationMachine: Sendable {
 
     // MARK: - Audit
 
+    /// Flags decisions on a proposal that is void (decided by no one).
+    mutating func flagVoid(
+        _ decisions: [ConsultationBook.Item<Tocsin_V1_Decision>], on proposal: EntryReference
+    ) -> [Action] {
+        var actions: [Action] = []
+        for decision in decisions where verdicts[decision.reference] == nil {
+            let finding = DecisionAudit.Finding(
+                text:
+                    "decides \(proposal), which is void under the charter version it names (no one decides a void proposal)"
+            )
+            verdicts[decision.reference] = [finding]
+            actions.append(
+                .log(
+                    LogLine(
+                        .warning, "decision does not hold",
+                        [
+                            "decision": "\(decision.reference)", "proposal": "\(proposal)",
+                            "findings": finding.text,
+                        ])))
+        }
+        return actions
+    }
+
     mutating func auditDecisions(ledger: some ConsultationLedger) -> [Action] {
         var actions: [Action] = []
         for proposalReference in book.decisions.keys.sorted() {
             let decisions = book.decisions(on: proposalReference)
             guard decisions.contains(where: { verdicts[$0.reference] == nil }),
-                let proposal = book.proposals[proposalReference],
-                let group = group(of: proposalReference), let permissions = permissions(of: proposalReference)
+                let proposal = book.proposals[proposalReference]
             else { continue }
+            guard let group = group(of: proposalReference), let permissions = permissions(of: proposalReference) else {
+                actions += flagVoid(decisions, on: proposalReference)
+                continue
+            }
             let votes = heldVotes(on: proposalReference, convener: group.convener, ledger: ledger)
             for decision in decisions where verdicts[decision.reference] == nil {
                 let evidence = evidence(for: decision.payload, convener: group.convener, ledger: ledger)
                 guard let (rules, _, witnessed) = rules(of: proposal, witnessedMs: evidence.proposal.milliseconds)
-                else { continue }
+                else {
+                    // The convener's first witnessing, as the decision proves it, falls outside the
+                    // time the charter version the proposal names was in force: it is void.
+                    actions += flagVoid([decision], on: proposalReference)
+                    continue
+                }
                 // A listed vote not held yet, or a witnessing checkpoint beyond what this node
                 // holds of the voter's or the proposer's feed, may still arrive: judge once
                 // everything is held.

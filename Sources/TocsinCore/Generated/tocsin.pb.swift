@@ -1004,7 +1004,7 @@ public nonisolated struct Tocsin_V1_CountedVote: Sendable {
   public var position: Tocsin_V1_Position = .unspecified
 
   /// The convener-cosigned checkpoint (signed note text with its cosignature lines) that
-  /// witnessed the vote before the deadline.
+  /// witnessed the vote at or before the decision's closed_ms.
   public var witnessedCheckpoint: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
