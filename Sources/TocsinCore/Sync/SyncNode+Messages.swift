@@ -473,7 +473,8 @@ extension SyncNode {
     /// node's own `Want` from 0 to `peer`, for another author's feed of which nothing is held,
     /// in a group this node receives from its admission.
     func admissionBase(of message: Tocsin_V1_Entries, for feed: SyncFeed, from peer: String) -> AdmissionBase {
-        guard !message.base.isEmpty || (message.entries.isEmpty && message.firstIndex > 0) else { return .none }
+        // A base names at least one hash: a cut at 0 is no cut, and is served without one.
+        guard !message.base.isEmpty else { return .none }
         guard feed.size == 0, feed.latest == nil,
             historyStart(of: configuration.nodeID, group: feed.origin.group) != nil
         else { return .drop(nil) }
