@@ -33,10 +33,13 @@ struct Show: ParsableCommand {
     }
 
     static let configuration = CommandConfiguration(
-        abstract: "Show one entry, decoded, with its inclusion proof to the feed's latest checkpoint.",
+        abstract:
+            "Show one entry, decoded, with its inclusion proof to the feed's latest checkpoint; or a consistency proof between two sizes of a feed.",
         discussion: """
             ORIGIN is a full origin (tocsin/<network>/<group>/<author>) or its short form \
-            <group>/<author>; a reference <group>/<author>/<index> may stand for both arguments.
+            <group>/<author>; a reference <group>/<author>/<index> may stand for both arguments. \
+            With --consistency FROM TO, ORIGIN names a feed and no INDEX is given. The JSON \
+            documents are specified in Docs/PROTOCOL.md §10.
             """)
 
     @Argument(
@@ -49,6 +52,13 @@ struct Show: ParsableCommand {
     @Flag(help: "Print the inclusion proof and the checkpoint it leads to.")
     var proof = false
 
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Print the consistency proof of the feed ORIGIN between two sizes, with both roots and the checkpoints held of those sizes.",
+            valueName: "FROM TO"))
+    var consistency: [UInt64] = []
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -57,6 +67,7 @@ struct Show: ParsableCommand {
     func run() throws {
         let directory = try dataDirectory.url
         let store = try FeedStore.open(directory: directory)
+        if !consistency.isEmpty { return try printConsistency(store: store) }
         let (feed, entryIndex) = try resolve(network: store.networkID)
         guard let result = try store.inclusionProof(origin: feed, index: entryIndex) else {
             throw CommandFailure("\(feed.shortName)/\(entryIndex) is not held in \(directory.path)")

@@ -83,6 +83,58 @@ import TocsinCrypto
         #expect(missing.errorOutput.contains("not held"))
     }
 
+    /// `tocsin show ORIGIN --consistency FROM TO`: the proof, both roots and the checkpoints
+    /// held of those sizes, as the JSON document of PROTOCOL.md §10, checked here again.
+    @Test func aConsistencyProofBetweenTwoSizesIsPrintedWithItsRootsAndCheckpoints() async throws {
+        let scratch = try await generated()
+        defer { scratch.remove() }
+        let data = scratch.path("data")
+        let shown = try await Commands.tocsin(
+            "show", "nro/XA", "--consistency", "10", "30", "--json", "--data-dir", data)
+        #expect(shown.status == 0, "\(shown.errorOutput)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any])
+        #expect(document["verified"] as? Bool == true)
+        #expect(document["old_size"] as? Int == 10 && document["new_size"] as? Int == 30)
+        let oldRoot = try #require(SHA256Digest(hex: document["old_root"] as? String ?? ""))
+        let newRoot = try #require(SHA256Digest(hex: document["new_root"] as? String ?? ""))
+        let hashes = try (document["hashes"] as? [String] ?? []).map { try #require(SHA256Digest(hex: $0)) }
+        #expect(!hashes.isEmpty)
+        try MerkleVerification.verifyConsistency(
+            oldSize: 10, newSize: 30, oldRoot: oldRoot, newRoot: newRoot, proof: hashes)
+        // The generated feeds hold checkpoints every 10 entries: both are given, signed notes
+        // with the roots above.
+        for (key, root, size) in [("old_checkpoint", oldRoot, 10), ("new_checkpoint", newRoot, 30)] {
+            let note = try #require(document[key] as? String)
+            let checkpoint = try SignedCheckpoint(parsing: Array(note.utf8))
+            #expect(checkpoint.checkpoint.size == UInt64(size) && checkpoint.checkpoint.root == root)
+        }
+        // The latest root is the one the inclusion proofs lead to.
+        let entry = try await Commands.tocsin("show", "nro/XA/3", "--proof", "--json", "--data-dir", data)
+        let proof = (try JSONSerialization.jsonObject(with: Data(entry.output.utf8)) as? [String: Any])?["proof"]
+        #expect((proof as? [String: Any])?["root"] as? String == newRoot.hex)
+
+        // Between sizes without a stored checkpoint: the roots, no notes.
+        let between = try await Commands.tocsin(
+            "show", "nro/XA", "--consistency", "7", "23", "--json", "--data-dir", data)
+        let betweenDocument = try JSONSerialization.jsonObject(with: Data(between.output.utf8)) as? [String: Any]
+        #expect(betweenDocument?["verified"] as? Bool == true)
+        #expect(betweenDocument?["old_checkpoint"] == nil && betweenDocument?["new_checkpoint"] == nil)
+        let text = try await Commands.tocsin("show", "nro/XA", "--consistency", "7", "23", "--data-dir", data)
+        #expect(text.output.contains("from 7 to 23 entries (verified)"), "\(text.output)")
+
+        for (arguments, reason) in [
+            (["--consistency", "10"], "two sizes"), (["--consistency", "20", "10"], "must not be larger"),
+            (["--consistency", "10", "31"], "fewer than 31"),
+        ] {
+            let refused = try await Commands.tocsin(["show", "nro/XA"] + arguments + ["--data-dir", data])
+            #expect(refused.status != 0)
+            #expect(refused.errorOutput.contains(reason), "\(arguments): \(refused.errorOutput)")
+        }
+        let entryNamed = try await Commands.tocsin("show", "nro/XA/3", "--consistency", "1", "2", "--data-dir", data)
+        #expect(entryNamed.status != 0)
+        #expect(entryNamed.errorOutput.contains("names a feed"), "\(entryNamed.errorOutput)")
+    }
+
     @Test func verifyNamesTheFeedAndIndexOfAChangedByte() async throws {
         let scratch = try await generated()
         defer { scratch.remove() }
