@@ -13,7 +13,9 @@ struct Show: ParsableCommand {
             let hashes: [String]
             let checkpoint: String
             let verified: Bool
-            /// The checkpoint's witnesses under the charter's witness policy.
+            /// The checkpoint's witnesses under the witness policy of charter version
+            /// `charterVersion` (the latest this node holds).
+            let charterVersion: UInt64?
             let witnesses: [String]?
             let witnessedBy: [String]?
             let witnessed: Bool?
@@ -74,7 +76,8 @@ struct Show: ParsableCommand {
         }
         let entry = result.entry
         let summary = EntrySummary(bytes: entry.bytes)
-        let witnessing = (try? store.charterChain().latest.charter).flatMap {
+        let charter = try? store.charterChain().latest.charter
+        let witnessing = charter.flatMap {
             WitnessStatus(checkpoint: result.checkpoint, origin: entry.origin, charter: $0, network: store.networkID)
         }
         // The proof is checked before it is shown: a store that cannot prove an entry says so.
@@ -98,7 +101,8 @@ struct Show: ParsableCommand {
                         ? Report.Proof(
                             treeSize: result.checkpoint.checkpoint.size, root: result.checkpoint.checkpoint.root.hex,
                             hashes: result.proof.map(\.hex), checkpoint: result.checkpoint.note.formatted,
-                            verified: verified, witnesses: witnessing?.policy.witnesses,
+                            verified: verified, charterVersion: witnessing == nil ? nil : charter?.version,
+                            witnesses: witnessing?.policy.witnesses,
                             witnessedBy: witnessing?.cosigned, witnessed: witnessing?.isWitnessed) : nil))
         } else {
             printLine("\(entry.reference)  \(summary.kind)")

@@ -135,6 +135,115 @@ import TocsinCrypto
         #expect(entryNamed.errorOutput.contains("names a feed"), "\(entryNamed.errorOutput)")
     }
 
+    /// The second implementation (`Conformance/tocsin_verify.py`, written from PROTOCOL.md
+    /// alone) holds the documents `tocsin show` prints, and refuses a copy tampered in any
+    /// element, naming that element first.
+    @Test func theIndependentVerifierHoldsGenuineDocumentsAndNamesWhatWasTampered() async throws {
+        let scratch = try await generated()
+        defer { scratch.remove() }
+        let data = scratch.path("data")
+        let network = scratch.url.appendingPathComponent("data/network")
+        func document(_ arguments: String...) async throws -> [String: Any] {
+            let shown = try await Commands.tocsin(arguments + ["--json", "--data-dir", data])
+            #expect(shown.status == 0, "\(shown.errorOutput)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any])
+        }
+        /// The verifier's exit status and its first FAIL line.
+        func verify(_ document: [String: Any]) async throws -> (Int32, String) {
+            let file = scratch.url.appendingPathComponent("document-\(UUID().uuidString).json")
+            try JSONSerialization.data(withJSONObject: document).write(to: file)
+            let result = try await Commands.run(
+                URL(fileURLWithPath: "/usr/bin/env"),
+                [
+                    "python3", Commands.repositoryRoot.appendingPathComponent("Conformance/tocsin_verify.py").path,
+                    "--charter", network.appendingPathComponent("charter.toml").path, "--charter-signature",
+                    network.appendingPathComponent("charter.sig").path, "--ca",
+                    network.appendingPathComponent("ca.crt").path, file.path,
+                ])
+            return (result.status, String(result.output.split(separator: "\n").first { $0.hasPrefix("FAIL ") } ?? ""))
+        }
+        let entry = try await document("show", "nro/XA/17", "--proof")
+        let consistency = try await document("show", "nro/XA", "--consistency", "10", "30")
+        for genuine in [entry, consistency] {
+            let (status, failure) = try await verify(genuine)
+            #expect(status == 0 && failure.isEmpty, "\(failure)")
+        }
+
+        func flippedBase64(_ text: Any?) -> String {
+            var bytes = [UInt8](Data(base64Encoded: text as? String ?? "") ?? Data())
+            if !bytes.isEmpty { bytes[bytes.count / 2] ^= 1 }
+            return Data(bytes).base64EncodedString()
+        }
+        func flippedHex(_ text: Any?) -> String {
+            let hex = text as? String ?? ""
+            return (hex.first == "0" ? "1" : "0") + hex.dropFirst()
+        }
+        /// The note with a bit of its first signature line changed.
+        func forged(_ note: Any?) -> String {
+            var lines = (note as? String ?? "").split(separator: "\n", omittingEmptySubsequences: false).map(
+                String.init)
+            if let line = lines.firstIndex(where: { $0.hasPrefix("\u{2014}") }),
+                let space = lines[line].lastIndex(of: " ")
+            {
+                lines[line] =
+                    String(lines[line][..<space]) + " " + flippedBase64(String(lines[line][space...].dropFirst()))
+            }
+            return lines.joined(separator: "\n")
+        }
+        func changing(_ document: [String: Any], _ change: (inout [String: Any]) -> Void) -> [String: Any] {
+            var copy = document
+            change(&copy)
+            return copy
+        }
+        func changingProof(_ change: @escaping (inout [String: Any]) -> Void) -> [String: Any] {
+            changing(entry) { document in
+                var proof = document["proof"] as? [String: Any] ?? [:]
+                change(&proof)
+                document["proof"] = proof
+            }
+        }
+        let tampered: [(String, [String: Any], String)] = [
+            (
+                "an entry byte", changing(entry) { $0["bytes_base64"] = flippedBase64($0["bytes_base64"]) },
+                "bytes_base64"
+            ),
+            (
+                "a proof hash",
+                changingProof { proof in
+                    var hashes = proof["hashes"] as? [String] ?? []
+                    hashes[0] = flippedHex(hashes[0])
+                    proof["hashes"] = hashes
+                }, "proof.hashes"
+            ),
+            ("the root", changingProof { $0["root"] = flippedHex($0["root"]) }, "proof.root"),
+            (
+                "the author's signature", changingProof { $0["checkpoint"] = forged($0["checkpoint"]) },
+                "proof.checkpoint"
+            ),
+            ("the index", changing(entry) { $0["index"] = 16 }, "reference"),
+            ("the old root", changing(consistency) { $0["old_root"] = flippedHex($0["old_root"]) }, "old_root"),
+            (
+                "a consistency hash",
+                changing(consistency) { document in
+                    var hashes = document["hashes"] as? [String] ?? []
+                    hashes[1] = flippedHex(hashes[1])
+                    document["hashes"] = hashes
+                }, "hashes"
+            ),
+            (
+                "the new checkpoint's signature",
+                changing(consistency) { $0["new_checkpoint"] = forged($0["new_checkpoint"]) }, "new_checkpoint"
+            ),
+        ]
+        for (what, document, element) in tampered {
+            let (status, failure) = try await verify(document)
+            #expect(status == 1, "\(what): exit \(status)")
+            // `FAIL <file> <element>…`: the element the first failure names.
+            let named = failure.split(separator: " ").dropFirst(2).first?.trimmingCharacters(in: [":"])
+            #expect(named == element, "\(what): \(failure)")
+        }
+    }
+
     @Test func verifyNamesTheFeedAndIndexOfAChangedByte() async throws {
         let scratch = try await generated()
         defer { scratch.remove() }
