@@ -61,6 +61,12 @@ public enum NodeDaemon {
         let consultation = ConsultationService(runtime: runtime, logger: logger, clock: clock)
         var notifier: Notifier?
         if !configuration.notificationChannels.isEmpty {
+            if let webhook = configuration.notificationChannels.first(where: \.isWebhook), Notifier.deliveryTool == nil
+            {
+                throw StartupFailure(
+                    message: "\(configPath): notify-channel \(webhook.name): \(NotificationChannel.missingDeliveryTool)"
+                )
+            }
             do {
                 let directory = configuration.dataDirectory
                 let outbox = try await NIOThreadPool.singleton.runIfActive {

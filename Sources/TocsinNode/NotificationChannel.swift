@@ -25,6 +25,14 @@ public struct NotificationChannel: Sendable, Equatable {
     public let name: String
     public let delivery: Delivery
 
+    /// Why a webhook cannot be delivered on this installation.
+    static let missingDeliveryTool =
+        "webhooks are posted by `tocsin notify deliver`, and there is no executable tocsin next to tocsind: install both side by side"
+
+    public var isWebhook: Bool {
+        if case .webhook = delivery { true } else { false }
+    }
+
     public init(name: String, delivery: Delivery) {
         self.name = name
         self.delivery = delivery

@@ -8,10 +8,6 @@ import TocsinCrypto
 import TocsinMetrics
 import TocsinStore
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// The bell: every two seconds it derives the events the node's state holds
 /// (`NotificationSources`), queues those its rules ring for (durably, each once), and delivers
 /// what is due through the channels, retrying failures with backoff until they succeed.
@@ -220,6 +216,16 @@ public actor Notifier {
     }
 
     static func runCommand(_ words: [String], input: [UInt8]) async -> Result<Void, DeliveryFailure> {
+        await run(words, input: input) { status, errors in
+            "\(words[0]) exited with status \(status)\(errors.isEmpty ? "" : ": \(errors)")"
+        }
+    }
+
+    /// Runs `words` with `input` on its standard input, killed after `deliveryTimeout`; a
+    /// non-zero exit fails with `describe(status, the start of its standard error)`.
+    static func run(
+        _ words: [String], input: [UInt8], describe: @escaping @Sendable (Int32, String) -> String
+    ) async -> Result<Void, DeliveryFailure> {
         let outcome: Result<Void, DeliveryFailure>? = try? await NIOThreadPool.singleton.runIfActive {
             // Standard error goes to a file, not a pipe: a chatty command never blocks on it,
             // and a child it leaves running cannot hold the delivery open.
@@ -261,56 +267,45 @@ public actor Notifier {
                 let text = String(decoding: (try? Data(contentsOf: errors).prefix(200)) ?? Data(), as: UTF8.self)
                 return .failure(
                     DeliveryFailure(
-                        description:
-                            "\(words[0]) exited with status \(process.terminationStatus)\(text.isEmpty ? "" : ": \(NotificationSources.plain(text))")"
-                    ))
+                        description: describe(process.terminationStatus, NotificationSources.plain(text))))
             }
             return .success(())
         }
         return outcome ?? .failure(DeliveryFailure(description: "the node is stopping"))
     }
 
+    /// Where `tocsin` is: next to this executable (`tocsind` and `tocsin` are installed side
+    /// by side). Webhook deliveries run `tocsin notify deliver`.
+    static var deliveryTool: URL? {
+        guard let directory = Bundle.main.executableURL?.deletingLastPathComponent() else { return nil }
+        let tool = directory.appendingPathComponent("tocsin")
+        return FileManager.default.isExecutableFile(atPath: tool.path) ? tool : nil
+    }
+
+    /// Posts a webhook delivery through `tocsin notify deliver` (a child process: this daemon,
+    /// which holds the node's key, links no HTTP client library), the body signed here.
     static func post(
         _ body: [UInt8], eventID: String, kind: String, to url: URL, secretFile: URL?
     ) async -> Result<Void, DeliveryFailure> {
-        // Only scheme, host and port are ever shown: a path or query may carry a token.
-        let shown = "\(url.scheme ?? "http")://\(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")"
-        var request = URLRequest(url: url, timeoutInterval: deliveryTimeout)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(kind, forHTTPHeaderField: "X-Tocsin-Event")
-        request.setValue(eventID, forHTTPHeaderField: "X-Tocsin-Delivery")
+        let shown = WebhookRequest.shown(url)
+        var headers = ["X-Tocsin-Event": kind, "X-Tocsin-Delivery": eventID]
         if let secretFile {
             switch await readSecret(secretFile) {
             case .failure(let failure): return .failure(failure)
             case .success(let key):
-                let code = HMACSHA256.authenticationCode(for: body, key: key)
-                request.setValue("sha256=\(code.hex)", forHTTPHeaderField: "X-Tocsin-Signature")
+                headers["X-Tocsin-Signature"] = "sha256=\(HMACSHA256.authenticationCode(for: body, key: key).hex)"
             }
         }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = deliveryTimeout
-        configuration.timeoutIntervalForResource = deliveryTimeout
-        let session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        do {
-            let (_, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            guard (200..<300).contains(status) else {
-                return .failure(
-                    DeliveryFailure(
-                        description:
-                            "\(shown) answered HTTP \(status)\((300..<400).contains(status) ? " (redirects are not followed)" : "")"
-                    ))
-            }
-            return .success(())
-        } catch {
-            return .failure(
-                DeliveryFailure(
-                    description:
-                        "\(shown): \((error as NSError).code == NSURLErrorTimedOut ? "no answer within \(Int(deliveryTimeout)) s" : "the request failed (\((error as NSError).code))")"
-                ))
+        guard let tool = deliveryTool else {
+            return .failure(DeliveryFailure(description: "\(shown): \(NotificationChannel.missingDeliveryTool)"))
+        }
+        let request = WebhookRequest(
+            url: url.absoluteString, headers: headers, body: body, timeoutSeconds: Int(deliveryTimeout) - 2)
+        guard let input = try? AdminJSON.encode(request) else {
+            return .failure(DeliveryFailure(description: "\(shown): the delivery could not be written"))
+        }
+        return await run([tool.path, "notify", "deliver"], input: Array(input)) { status, errors in
+            errors.isEmpty ? "\(shown): tocsin notify deliver exited with status \(status)" : errors
         }
     }
 
@@ -336,16 +331,6 @@ public actor Notifier {
             return .success(key)
         }
         return read ?? .failure(DeliveryFailure(description: "the node is stopping"))
-    }
-}
-
-/// A webhook's POST is never turned into a redirected GET: a 3xx answer is a failure.
-final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
     }
 }
 

@@ -82,7 +82,7 @@ struct Feeds: ParsableCommand {
 
 struct Notify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Notifications: test every channel.", subcommands: [NotifyTest.self])
+        abstract: "Notifications: test every channel.", subcommands: [NotifyTest.self, NotifyDeliver.self])
 }
 
 struct NotifyTest: ParsableCommand {

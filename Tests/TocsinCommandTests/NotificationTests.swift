@@ -173,4 +173,37 @@ import TocsinDevelopment
         }
         await gateway.close()
     }
+
+    /// A webhook's POST runs in `tocsin notify deliver` (the daemon links no HTTP library): a
+    /// `tocsind` with a webhook channel and no `tocsin` beside it refuses to start, and says so.
+    @Test func aDaemonWithAWebhookAndNoTocsinBesideItRefusesToStart() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let directory = scratch.url.appendingPathComponent("net")
+        try await Commands.devnet(directory, nationals: 1, relays: 1, observers: 0)
+        let configuration = directory.appendingPathComponent("XA/node.toml")
+        let toml = try String(contentsOf: configuration, encoding: .utf8)
+        try Data(
+            (toml + """
+
+                [[notify-channel]]
+                name = "gateway"
+                url = "http://127.0.0.1:9/tocsin"
+
+                [[notify-rule]]
+                on = "fork"
+                channels = ["gateway"]
+
+                """).utf8
+        ).write(to: configuration)
+        let alone = scratch.url.appendingPathComponent("bin/tocsind")
+        try FileManager.default.createDirectory(
+            at: alone.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Commands.productsDirectory.appendingPathComponent("tocsind"), to: alone)
+        let refused = try await Commands.run(alone, ["--config", configuration.path])
+        #expect(refused.status != 0)
+        let said = refused.output + refused.errorOutput
+        #expect(said.contains("notify-channel gateway"), "\(said)")
+        #expect(said.contains("no executable tocsin next to tocsind"), "\(said)")
+    }
 }
