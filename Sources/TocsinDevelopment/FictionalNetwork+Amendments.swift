@@ -56,11 +56,13 @@ extension Charter {
 }
 
 extension Charter.Group {
-    /// This group with other members (and, if given, another convener).
-    public func with(members: [String], convener: String? = nil) -> Charter.Group {
+    /// This group with other members (and, if given, another convener or history setting).
+    public func with(
+        members: [String], convener: String? = nil, history: Charter.History? = nil
+    ) -> Charter.Group {
         Charter.Group(
             id: id, name: name, members: members, convener: convener ?? self.convener, policy: policy,
-            quorumPercent: quorumPercent, deliberationMinutes: deliberationMinutes, history: history,
+            quorumPercent: quorumPercent, deliberationMinutes: deliberationMinutes, history: history ?? self.history,
             witnesses: namedWitnesses, witnessQuorum: witnessQuorum)
     }
 }

@@ -237,11 +237,7 @@ import TocsinStore
                 groups: { groups in
                     groups.map { group in
                         switch group.id {
-                        case "nro":
-                            return Charter.Group(
-                                id: group.id, name: group.name, members: group.members + ["XF"],
-                                convener: group.convener, policy: group.policy, quorumPercent: group.quorumPercent,
-                                deliberationMinutes: group.deliberationMinutes, history: .fromAdmission)
+                        case "nro": return group.with(members: group.members + ["XF"], history: .fromAdmission)
                         case wideGroup: return group.with(members: group.members + ["XF"])
                         default: return group
                         }

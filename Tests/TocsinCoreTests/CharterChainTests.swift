@@ -482,16 +482,7 @@ import TocsinDevelopment
         let (newcomer, admitted) = try admission()
         let admission = admitted.amended(
             version: 2,
-            groups: { groups in
-                groups.map { group in
-                    guard group.id == "nro" else { return group }
-                    return Charter.Group(
-                        id: group.id, name: group.name, members: group.members, convener: group.convener,
-                        policy: group.policy, quorumPercent: group.quorumPercent,
-                        deliberationMinutes: group.deliberationMinutes, history: .fromAdmission,
-                        witnesses: group.namedWitnesses, witnessQuorum: group.witnessQuorum)
-                }
-            })
+            groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members, history: .fromAdmission) : $0 } })
         _ = newcomer
         var bundle = try network.amendment(
             admission, after: network.genesisChain, previous: nil, takesEffectMs: nowMs + hour)
@@ -508,15 +499,7 @@ import TocsinDevelopment
         // Version 5: nro's history whole again, and XB admitted to it.
         let whole = readmission.amended(
             version: 5,
-            groups: { groups in
-                groups.map { group in
-                    guard group.id == "nro" else { return group }
-                    return Charter.Group(
-                        id: group.id, name: group.name, members: group.members + ["XB"], convener: group.convener,
-                        policy: group.policy, quorumPercent: group.quorumPercent,
-                        deliberationMinutes: group.deliberationMinutes, history: .full)
-                }
-            })
+            groups: { $0.map { $0.id == "nro" ? $0.with(members: $0.members + ["XB"], history: .full) : $0 } })
         bundle = try network.amendment(whole, after: chain, previous: bundle, takesEffectMs: nowMs + 4 * hour)
         return try bundle.verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
     }

@@ -19,14 +19,8 @@ import TocsinDevelopment
     static let chain: CharterChain = {
         let charter = network.charter.amended(
             version: 2, nodes: { $0 + [newcomer.node] },
-            groups: { groups in
-                groups.map { group in
-                    guard group.id == "nro" else { return group }
-                    return Charter.Group(
-                        id: group.id, name: group.name, members: group.members + ["XD"], convener: group.convener,
-                        policy: group.policy, quorumPercent: group.quorumPercent,
-                        deliberationMinutes: group.deliberationMinutes, history: .fromAdmission)
-                }
+            groups: {
+                $0.map { $0.id == "nro" ? $0.with(members: $0.members + ["XD"], history: .fromAdmission) : $0 }
             })
         let bundle = try! network.amendment(
             charter, after: network.genesisChain, previous: nil, takesEffectMs: admittedMs, now: now)
