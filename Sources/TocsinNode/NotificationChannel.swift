@@ -58,6 +58,10 @@ public struct NotificationChannel: Sendable, Equatable {
             guard !channels.contains(where: { $0.name == name }) else {
                 throw ConfigurationError.invalid(key: key, reason: "a second channel named \(name)")
             }
+            if table["secret-file"] != nil, table["secret-file"]?.string == nil || table["url"] == nil {
+                throw ConfigurationError.invalid(
+                    key: key, reason: "`secret-file` is the path of a webhook's secret (a string, with `url`)")
+            }
             if let command = table["command"] {
                 guard table["url"] == nil else {
                     throw ConfigurationError.invalid(key: key, reason: "either `command` or `url`, not both")
@@ -68,8 +72,10 @@ public struct NotificationChannel: Sendable, Equatable {
                         key: key, reason: "`command` is an array of strings whose first is an absolute path")
                 }
                 channels.append(NotificationChannel(name: name, delivery: .command(words)))
-            } else if let text = table["url"]?.string {
-                guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            } else if let value = table["url"] {
+                guard let text = value.string, let url = URL(string: text),
+                    ["http", "https"].contains(url.scheme ?? ""), url.host != nil
+                else {
                     throw ConfigurationError.invalid(key: key, reason: "`url` must be an http or https URL")
                 }
                 let secret = table["secret-file"]?.string.map { path in

@@ -125,7 +125,8 @@ public final class NotificationOutbox: Sendable {
     }
 
     /// Deliveries due at `nowMs` to one of `channels` (those configured now: a channel removed
-    /// from the configuration holds nothing up), oldest first, at most `limit`.
+    /// from the configuration holds nothing up), oldest first, at most `limit` per channel: a
+    /// dead channel's backlog never crowds out the deliveries owed to the others.
     public func due(nowMs: Int64, channels: [String], limit: Int = 64) throws(StoreError) -> [Delivery] {
         guard !channels.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: channels.count).joined(separator: ", ")
@@ -137,9 +138,12 @@ public final class NotificationOutbox: Sendable {
                 try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT event_id, channel, body, attempts FROM deliveries
-                        WHERE delivered_ms IS NULL AND next_attempt_ms <= ? AND channel IN (\(placeholders))
-                        ORDER BY queued_ms, event_id, channel LIMIT ?
+                        SELECT event_id, channel, body, attempts FROM (
+                            SELECT *, ROW_NUMBER() OVER (PARTITION BY channel ORDER BY queued_ms, event_id) AS position
+                            FROM deliveries
+                            WHERE delivered_ms IS NULL AND next_attempt_ms <= ? AND channel IN (\(placeholders))
+                        ) WHERE position <= ?
+                        ORDER BY queued_ms, event_id, channel
                         """, arguments: arguments
                 ).map {
                     Delivery(

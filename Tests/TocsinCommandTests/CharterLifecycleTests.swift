@@ -78,9 +78,7 @@ import TocsinStore
         try KeyFile.write(member.key, to: folder.appendingPathComponent("node.key").path)
         try Data(member.certificate.pem.utf8).write(to: folder.appendingPathComponent("node.crt"))
         if let amendments {
-            let configuration = folder.appendingPathComponent("node.toml")
-            let toml = try String(contentsOf: configuration, encoding: .utf8)
-            try Data(("charter-amendments = \"\(amendments)\"\n" + toml).utf8).write(to: configuration)
+            try Commands.addToConfiguration(in: folder, keys: "charter-amendments = \"\(amendments)\"\n")
         }
     }
 

@@ -42,6 +42,14 @@ enum Commands {
         guard result.status == 0 else { throw DevnetFailed(message: result.errorOutput) }
     }
 
+    /// Adds `text` to the `node.toml` in `folder` (a devnet node's folder): top-level keys
+    /// before everything else (they must come before its `[[peers]]` tables), tables at the end.
+    static func addToConfiguration(in folder: URL, keys: String = "", tables: String = "") throws {
+        let file = folder.appendingPathComponent("node.toml")
+        let toml = try String(contentsOf: file, encoding: .utf8)
+        try Data((keys + toml + tables).utf8).write(to: file)
+    }
+
     struct DevnetFailed: Error, CustomStringConvertible {
         let message: String
         var description: String { "tocsin devnet failed: \(message)" }

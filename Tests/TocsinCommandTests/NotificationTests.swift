@@ -21,10 +21,9 @@ import TocsinDevelopment
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile.path)
         let mailbox = scratch.url.appendingPathComponent("mailbox")
         // XA (a national node in nro and all) rings a command (as sendmail would be) and a gateway.
-        let xaConfiguration = directory.appendingPathComponent("XA/node.toml")
-        let toml = try String(contentsOf: xaConfiguration, encoding: .utf8)
-        try Data(
-            (toml + """
+        try Commands.addToConfiguration(
+            in: directory.appendingPathComponent("XA"),
+            tables: """
 
                 [[notify-channel]]
                 name = "mail"
@@ -68,9 +67,7 @@ import TocsinDevelopment
                 within = "366d"
                 channels = ["mail"]
 
-                """
-            ).utf8
-        ).write(to: xaConfiguration)
+                """)
 
         try await NodeProcesses.testing(directory) { daemons in
             func node(_ id: String) -> String { daemons.directory.appendingPathComponent(id).path }
@@ -181,10 +178,9 @@ import TocsinDevelopment
         defer { scratch.remove() }
         let directory = scratch.url.appendingPathComponent("net")
         try await Commands.devnet(directory, nationals: 1, relays: 1, observers: 0)
-        let configuration = directory.appendingPathComponent("XA/node.toml")
-        let toml = try String(contentsOf: configuration, encoding: .utf8)
-        try Data(
-            (toml + """
+        try Commands.addToConfiguration(
+            in: directory.appendingPathComponent("XA"),
+            tables: """
 
                 [[notify-channel]]
                 name = "gateway"
@@ -194,13 +190,13 @@ import TocsinDevelopment
                 on = "fork"
                 channels = ["gateway"]
 
-                """).utf8
-        ).write(to: configuration)
+                """)
         let alone = scratch.url.appendingPathComponent("bin/tocsind")
         try FileManager.default.createDirectory(
             at: alone.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Commands.productsDirectory.appendingPathComponent("tocsind"), to: alone)
-        let refused = try await Commands.run(alone, ["--config", configuration.path])
+        let refused = try await Commands.run(
+            alone, ["--config", directory.appendingPathComponent("XA/node.toml").path])
         #expect(refused.status != 0)
         let said = refused.output + refused.errorOutput
         #expect(said.contains("notify-channel gateway"), "\(said)")

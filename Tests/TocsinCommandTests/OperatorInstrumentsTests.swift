@@ -31,10 +31,9 @@ import TocsinStore
         let base = DaemonTests.freePorts(nodes.count)
         var addresses: [String: String] = [:]
         for (offset, id) in nodes.enumerated() {
-            let file = directory.appendingPathComponent(id).appendingPathComponent("node.toml")
-            let toml = try String(contentsOf: file, encoding: .utf8)
             addresses[id] = "127.0.0.1:\(base + offset)"
-            try Data("metrics = \"\(addresses[id]!)\"\n\(toml)".utf8).write(to: file)
+            try Commands.addToConfiguration(
+                in: directory.appendingPathComponent(id), keys: "metrics = \"\(addresses[id]!)\"\n")
         }
         return addresses
     }
@@ -160,9 +159,7 @@ import TocsinStore
         let directory = scratch.url.appendingPathComponent("net")
         try await Commands.devnet(directory, nationals: 1, relays: 1, observers: 0)
         // The relay also logs as JSON: every line of its log is one object.
-        let configuration = directory.appendingPathComponent("RN/node.toml")
-        let toml = try String(contentsOf: configuration, encoding: .utf8)
-        try Data("log-format = \"json\"\n\(toml)".utf8).write(to: configuration)
+        try Commands.addToConfiguration(in: directory.appendingPathComponent("RN"), keys: "log-format = \"json\"\n")
         let socket = scratch.url.appendingPathComponent("notify").path
         let listener = try DatagramReceiver(name: socket)
         defer { listener.close() }

@@ -134,6 +134,24 @@ import TocsinStore
         #expect(Notifier.backoffMs(attempts: 1_000) == 3_600_000)
     }
 
+    @Test func aDeadChannelsBacklogNeverCrowdsOutTheDeliveriesOwedToAnother() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outbox = try NotificationOutbox.open(directory: directory)
+        // 100 events owed to a gateway that is down, queued before one owed to the mail.
+        for number in 0..<100 {
+            let event = NotificationEvent(
+                id: "fork:\(number)", kind: .fork, node: "XA", timeMs: Self.now, summary: "a fork")
+            try outbox.enqueue(event, body: [1], channels: ["gateway"], nowMs: Self.now)
+        }
+        let late = NotificationEvent(id: "fork:late", kind: .fork, node: "XA", timeMs: Self.now, summary: "a fork")
+        try outbox.enqueue(late, body: [1], channels: ["mail"], nowMs: Self.now + 1)
+        let due = try outbox.due(nowMs: Self.now + 1, channels: ["mail", "gateway"], limit: 64)
+        #expect(due.filter { $0.channel == "gateway" }.count == 64)
+        #expect(due.filter { $0.channel == "mail" }.map(\.eventID) == ["fork:late"])
+    }
+
     @Test func channelsAndRulesAreCheckedWhenTheConfigurationIsRead() throws {
         let base = NodeConfiguration.minimalTOML
         let folder = URL(fileURLWithPath: "/etc/tocsin")
@@ -169,6 +187,10 @@ import TocsinStore
             ("[[notify-channel]]\nname = \"x\"\ncommand = [\"sendmail\"]\n", "absolute path"),
             ("[[notify-channel]]\nname = \"x\"\nurl = \"ftp://example.org\"\n", "http or https"),
             ("[[notify-channel]]\nname = \"x\"\n", "needs `command` or `url`"),
+            // A secret that is not a path would leave the webhook unsigned without a word.
+            ("[[notify-channel]]\nname = \"x\"\nurl = \"https://example.org/\"\nsecret-file = 5\n", "`secret-file`"),
+            ("[[notify-channel]]\nname = \"x\"\ncommand = [\"/bin/true\"]\nsecret-file = \"s\"\n", "`secret-file`"),
+            ("[[notify-channel]]\nname = \"x\"\nurl = 5\n", "`url` must be an http or https URL"),
             (
                 "[[notify-channel]]\nname = \"x\"\ncommand = [\"/bin/true\"]\n[[notify-rule]]\non = \"rain\"\nchannels = [\"x\"]\n",
                 "`on` is one of"
