@@ -35,15 +35,13 @@ struct NotifyDeliver: ParsableCommand {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        let done = DispatchSemaphore(value: 0)
+        // The answer's status is all a delivery needs: its body is never read, so a gateway
+        // that streams without end costs nothing.
         let outcome = Outcome()
-        session.dataTask(with: urlRequest) { _, response, error in
-            outcome.set(status: (response as? HTTPURLResponse)?.statusCode, error: error)
-            done.signal()
-        }.resume()
-        done.wait()
+        let session = URLSession(configuration: configuration, delegate: outcome, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        session.dataTask(with: urlRequest).resume()
+        outcome.done.wait()
         let shown = WebhookRequest.shown(url)
         let (status, error) = outcome.value
         if let error {
@@ -61,29 +59,35 @@ struct NotifyDeliver: ParsableCommand {
         }
     }
 
-    /// What the request's completion handler saw, handed back to the waiting thread.
-    final class Outcome: @unchecked Sendable {
+    /// What the request came to, handed back to the waiting thread: the answer's status (its
+    /// body cancelled unread) or the error. A redirect is never followed: a 3xx is a failure.
+    final class Outcome: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+        let done = DispatchSemaphore(value: 0)
         private let lock = NSLock()
         private var status: Int?
         private var error: (any Error)?
 
-        func set(status: Int?, error: (any Error)?) {
-            lock.withLock {
-                self.status = status
-                self.error = error
-            }
+        var value: (Int?, (any Error)?) { lock.withLock { (status, error) } }
+
+        func urlSession(
+            _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+            completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+        ) {
+            lock.withLock { status = (response as? HTTPURLResponse)?.statusCode ?? 0 }
+            completionHandler(.cancel)
         }
 
-        var value: (Int?, (any Error)?) { lock.withLock { (status, error) } }
-    }
-}
+        func urlSession(
+            _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+            newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+        ) {
+            completionHandler(nil)
+        }
 
-/// A webhook's POST is never turned into a redirected GET: a 3xx answer is a failure.
-final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+            // The cancellation that follows a status is this delegate's own.
+            lock.withLock { if status == nil { self.error = error } }
+            done.signal()
+        }
     }
 }
