@@ -33,7 +33,9 @@ public struct SystemdNotifier: Sendable {
         return .microseconds(Int64(microseconds / 2))
     }
 
-    /// Sends `state` (`READY=1`, `STATUS=…`, lines separated by newlines).
+    /// Sends `state` (`READY=1`, `STATUS=…`, lines separated by newlines). Never waits: when the
+    /// socket's queue is full (its reader stopped reading) it fails at once, so a watchdog ping
+    /// cannot hold a thread of the daemon, nor its shutdown, for ever.
     public func notify(_ state: String) throws(SystemdNotifyError) {
         var (address, length) = try Self.socketAddress(socketPath)
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -45,7 +47,9 @@ public struct SystemdNotifier: Sendable {
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
                 bytes.withUnsafeBytes { buffer in
-                    sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), address, length)
+                    sendto(
+                        descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT),
+                        address, length)
                 }
             }
         }

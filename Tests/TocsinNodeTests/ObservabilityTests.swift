@@ -145,6 +145,18 @@ import TocsinDevelopment
         }
         #expect(SystemdNotifier(environment: [:]) == nil)
         #expect(throws: SystemdNotifyError.self) { try SystemdNotifier(socketPath: "relative").notify("READY=1") }
+        // A reader that stops reading: the queue fills (the kernel keeps a few datagrams), and
+        // each send then fails at once instead of blocking the daemon (its shutdown once hung so).
+        let name = "@tocsin-notify-\(UUID().uuidString)"
+        let silent = try DatagramReceiver(name: name)
+        defer { silent.close() }
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": name]))
+        var refused = 0
+        for _ in 0..<1_000 {
+            do { try notifier.notify("WATCHDOG=1") } catch { refused += 1 }
+        }
+        #expect(refused > 0)
+        #expect(silent.receive(timeout: 5) == "WATCHDOG=1")
         #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "30000000"]) == .seconds(15))
         #expect(
             SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "1000", "WATCHDOG_PID": "1"], processID: 2)
