@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TocsinNode", targets: ["TocsinNode"]),
         .library(name: "TocsinDevelopment", targets: ["TocsinDevelopment"]),
         .library(name: "TocsinCAP", targets: ["TocsinCAP"]),
+        .library(name: "TocsinDossier", targets: ["TocsinDossier"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -66,6 +67,8 @@ let package = Package(
         ),
         // The admin API's shared request and response models, and its Unix-socket client.
         .target(name: "TocsinAdmin", dependencies: ["TocsinCore"]),
+        // Dossiers: a record taken out of the network (export from a store, offline verification, report).
+        .target(name: "TocsinDossier", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinAdmin"]),
         // The node's metrics: their names in one catalogue, swift-metrics recording into a
         // Prometheus registry per node, and the process figures read from /proc.
         .target(
@@ -81,6 +84,7 @@ let package = Package(
             name: "TocsinNode",
             dependencies: [
                 "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNet", "TocsinAdmin", "TocsinMetrics",
+                "TocsinDossier",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -117,14 +121,16 @@ let package = Package(
             name: "tocsin",
             dependencies: [
                 "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinNode", "TocsinAdmin", "TocsinDevelopment",
-                "TocsinCAP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "TocsinCAP", "TocsinDossier", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Fuzz targets (one per parser or interpreter) and the executable that runs them
         // under libFuzzer (Scripts/fuzz) or replays files through them.
         .target(
             name: "TocsinFuzzing",
-            dependencies: ["TocsinCore", "TocsinCrypto", "TocsinCAP", "TocsinAdmin", "TocsinDevelopment"]),
+            dependencies: [
+                "TocsinCore", "TocsinCrypto", "TocsinCAP", "TocsinAdmin", "TocsinDevelopment", "TocsinDossier",
+            ]),
         .executableTarget(name: "tocsin-fuzz", dependencies: ["TocsinFuzzing"]),
         .executableTarget(
             name: "tocsin-bench",
@@ -138,7 +144,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TocsinCryptoTests", dependencies: ["TocsinCrypto"]),
-        .testTarget(name: "TocsinFuzzingTests", dependencies: ["TocsinFuzzing"]),
+        .testTarget(name: "TocsinFuzzingTests", dependencies: ["TocsinFuzzing", "TocsinDossier"]),
         .testTarget(
             name: "TocsinCoreTests", dependencies: ["TocsinCore", "TocsinCrypto", "TocsinDevelopment"],
             exclude: ["testdata"]),
@@ -177,7 +183,7 @@ let package = Package(
             name: "TocsinCommandTests",
             dependencies: [
                 "tocsin", "tocsin-bench", "tocsind", "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment",
-                "TocsinAdmin",
+                "TocsinAdmin", "TocsinDossier",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -86,6 +86,11 @@ public final class Certificate: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The certificate's DER encoding (what its fingerprint is the SHA-256 of).
+    public var der: [UInt8] {
+        MemoryBIO.written { i2d_X509_bio($0, certificate) == 1 } ?? []
+    }
+
     /// Verifies that `chain` (leaf first, then any intermediates) leads to `authority`, at `time`.
     ///
     /// `authority` is the only trust anchor: the system's trust store is never consulted.

@@ -87,6 +87,9 @@ public struct FictionalNetwork: Sendable {
         }
 
         let nationalMembers = members.filter { $0.node.role == .national }.map(\.node.id)
+        // Referrals to the UN go to the observers, in the network-wide group where they are members.
+        let observerIDs = members.filter { $0.node.role == .observer }.map(\.node.id)
+        let referralGroup = observerIDs.isEmpty ? nil : networkWideGroup
         var groups: [Charter.Group] = []
         for (position, region) in regions.prefix(relays).enumerated() {
             let states = nationalMembers.enumerated().filter { $0.offset % relays == position }.map(\.element)
@@ -94,14 +97,16 @@ public struct FictionalNetwork: Sendable {
                 Charter.Group(
                     id: region.group, name: region.name, members: [region.relay] + states, convener: region.relay,
                     policy: policy, quorumPercent: policy == .consensus ? 50 : nil,
-                    deliberationMinutes: deliberationMinutes))
+                    deliberationMinutes: deliberationMinutes, referralObservers: observerIDs,
+                    referralGroup: referralGroup))
         }
         groups.append(
             Charter.Group(
                 id: networkWideGroup, name: "Whole network", members: members.map(\.node.id),
                 convener: regions[0].relay,
-                policy: policy, quorumPercent: policy == .consensus ? 50 : nil, deliberationMinutes: deliberationMinutes
-            ))
+                policy: policy, quorumPercent: policy == .consensus ? 50 : nil,
+                deliberationMinutes: deliberationMinutes,
+                referralObservers: observerIDs, referralGroup: referralGroup))
         let charter = Charter(network: name, version: 1, nodes: members.map(\.node), groups: groups)
         let toml = Array(charter.renderTOML().utf8)
         let signature = authority.key.signature(for: toml)

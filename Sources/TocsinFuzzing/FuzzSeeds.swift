@@ -34,6 +34,9 @@ public enum FuzzSeeds {
             [1, 0, 0], [1, 1, 2, 0, 3, 0x41, 0, 9, 0x0a],
             [0] + Array(fixture.batches[0].checkpoint.note.formatted.utf8),
         ]
+        seeds["dossiers"] = [
+            [1, 0, 0, 1], [1, 2, 5, 0, 9, 0x41, 1], [0] + DossierFuzzing.genuine.serialized(modificationTime: 0),
+        ]
         seeds["fork-proofs"] = [[1, 0, 0], [1, 0, 2, 0, 4, 0xff, 0, 40, 0x00], [0] + fixture.fork.serialized]
         seeds["charter-toml"] = [Array(fixture.network.charter.renderTOML().utf8)]
         let third = Charter(

@@ -37,6 +37,10 @@ public struct FuzzTarget: Sendable {
             name: "admin-requests",
             summary: "the admin API's request decoding and the drafts it builds entries from",
             run: AdminRequestFuzzing.run),
+        FuzzTarget(
+            name: "dossiers",
+            summary: "dossier archives, verified offline (genuine and mutated), and their report",
+            run: DossierFuzzing.run),
     ]
 
     /// The target named `name`.

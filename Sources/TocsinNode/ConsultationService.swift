@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TocsinCore
 import TocsinCrypto
+import TocsinDossier
 import TocsinStore
 
 #if canImport(Glibc)
@@ -61,7 +62,10 @@ public final class ConsultationService: @unchecked Sendable {
         machine = ConsultationMachine(
             configuration: .init(
                 nodeID: runtime.nodeID, network: runtime.store.networkID, charter: runtime.charter,
-                deadlineGraceMs: Int64(NodeRuntime.milliseconds(deadlineGrace))))
+                deadlineGraceMs: Int64(NodeRuntime.milliseconds(deadlineGrace)),
+                referralDossierCheck: { [network = runtime.store.networkID] dossier, decision in
+                    DossierVerifier.referredDecision(in: dossier, decision: decision, network: network)
+                }))
     }
 
     var store: FeedStore { runtime.store }
@@ -222,6 +226,8 @@ public final class ConsultationService: @unchecked Sendable {
                         }
                     }
                 }
+            case .refer(let decision, let leafHash, let group, let observers):
+                refer(decision: decision, leafHash: leafHash, group: group, observers: observers)
             case .log(let line):
                 let level: Logger.Level
                 switch line.level {
@@ -234,6 +240,30 @@ public final class ConsultationService: @unchecked Sendable {
                     level: level, "\(line.message)",
                     metadata: line.metadata.mapValues { Logger.MetadataValue.string($0) })
             }
+        }
+    }
+
+    /// Exports the dossier of this node's `decision` off the queue (it reads every feed held),
+    /// then appends the referral carrying it.
+    func refer(decision: EntryReference, leafHash: SHA256Digest, group: String, observers: [String]) {
+        let purpose = ConsultationMachine.Purpose.refer(decision: decision)
+        let (store, nodeID, nowMs) = (store, nodeID, nowMs)
+        DispatchQueue.global().async { [self] in
+            let entry: [UInt8]
+            do {
+                let (dossier, unwitnessed) = try DossierExporter(store: store).export(
+                    subjects: [decision], exportedBy: nodeID, nowMs: nowMs)
+                guard unwitnessed.isEmpty else {
+                    throw DossierError(
+                        "dossier", "not yet witnessed: \(unwitnessed.map(\.description).joined(separator: ", "))")
+                }
+                entry = try ConsultationEntries.referral(
+                    of: decision, leafHash: leafHash, observers: observers, dossier: dossier, authorTimeMs: nowMs)
+            } catch {
+                queue.async { [self] in perform(machine.appendFailed(purpose, reason: "\(error)")) }
+                return
+            }
+            queue.async { [self] in perform([.append(group: group, entries: [entry], purpose: purpose)]) }
         }
     }
 

@@ -2,38 +2,10 @@ import ArgumentParser
 import Foundation
 import TocsinAdmin
 import TocsinCore
+import TocsinDossier
 import TocsinStore
 
 struct Show: ParsableCommand {
-    /// The `--json` output.
-    struct Report: Encodable {
-        struct Proof: Encodable {
-            let treeSize: UInt64
-            let root: String
-            let hashes: [String]
-            let checkpoint: String
-            let verified: Bool
-            /// The checkpoint's witnesses under the witness policy of charter version
-            /// `charterVersion` (the latest this node holds).
-            let charterVersion: UInt64?
-            let witnesses: [String]?
-            let witnessedBy: [String]?
-            let witnessed: Bool?
-        }
-
-        let reference: String
-        let origin: String
-        let index: UInt64
-        let kind: String
-        let summary: String
-        let authorTime: String
-        let leafHash: String
-        let bytesBase64: String
-        /// The entry decoded (its protobuf JSON).
-        let entry: JSONValue?
-        let proof: Proof?
-    }
-
     static let configuration = CommandConfiguration(
         abstract:
             "Show one entry, decoded, with its inclusion proof to the feed's latest checkpoint; or a consistency proof between two sizes of a feed.",
@@ -91,19 +63,11 @@ struct Show: ParsableCommand {
             verified = false
         }
         if json {
-            try printJSON(
-                Report(
-                    reference: entry.reference.description, origin: entry.origin.description, index: entry.index,
-                    kind: summary.kind, summary: summary.text, authorTime: isoTime(milliseconds: entry.authorTimeMs),
-                    leafHash: entry.leafHash.hex, bytesBase64: Data(entry.bytes).base64EncodedString(),
-                    entry: EntrySummary.json(bytes: entry.bytes).flatMap { try? JSONValue(parsing: $0) },
-                    proof: proof
-                        ? Report.Proof(
-                            treeSize: result.checkpoint.checkpoint.size, root: result.checkpoint.checkpoint.root.hex,
-                            hashes: result.proof.map(\.hex), checkpoint: result.checkpoint.note.formatted,
-                            verified: verified, charterVersion: witnessing == nil ? nil : charter?.version,
-                            witnesses: witnessing?.policy.witnesses,
-                            witnessedBy: witnessing?.cosigned, witnessed: witnessing?.isWitnessed) : nil))
+            let document = EntryProofDocument(
+                origin: entry.origin, index: entry.index, bytes: entry.bytes, authorTimeMs: entry.authorTimeMs,
+                checkpoint: proof ? result.checkpoint : nil, proof: result.proof, charter: charter,
+                network: store.networkID)
+            try printJSON(document)
         } else {
             printLine("\(entry.reference)  \(summary.kind)")
             print("origin       \(entry.origin)")

@@ -135,7 +135,7 @@ import TocsinCrypto
         #expect(entryNamed.errorOutput.contains("names a feed"), "\(entryNamed.errorOutput)")
     }
 
-    /// The second implementation (`Conformance/tocsin_verify.py`, written from PROTOCOL.md
+    /// The second implementation (`Scripts/tocsin_verify.py`, written from PROTOCOL.md
     /// alone) holds the documents `tocsin show` prints, and refuses a copy tampered in any
     /// element, naming that element first.
     @Test func theIndependentVerifierHoldsGenuineDocumentsAndNamesWhatWasTampered() async throws {
@@ -155,7 +155,7 @@ import TocsinCrypto
             let result = try await Commands.run(
                 URL(fileURLWithPath: "/usr/bin/env"),
                 [
-                    "python3", Commands.repositoryRoot.appendingPathComponent("Conformance/tocsin_verify.py").path,
+                    "python3", Commands.repositoryRoot.appendingPathComponent("Scripts/tocsin_verify.py").path,
                     "--charter", network.appendingPathComponent("charter.toml").path, "--charter-signature",
                     network.appendingPathComponent("charter.sig").path, "--ca",
                     network.appendingPathComponent("ca.crt").path, file.path,

@@ -241,3 +241,33 @@ import TocsinCrypto
         #expect(EntrySummary(bytes: bytes).kind == "unknown(42)")
     }
 }
+
+extension CharterTests {
+    /// `referral-observers` names observers who are members of the referral group, where the
+    /// referring group's convener is a member too; anything else is refused, saying why.
+    @Test func referralsGoToObserversInAGroupTheyAndTheConvenerShare() throws {
+        let policy = "policy = \"two-thirds\""
+        let referring = try Charter(
+            toml: Self.variant(policy, policy + "\nreferral-observers = [\"OBS1\"]\nreferral-group = \"all\""))
+        #expect(referring.group("nro")?.referralObservers == ["OBS1"])
+        #expect(referring.group("nro")?.referralGroup == "all")
+        #expect(referring.group("all")?.referralObservers == [])
+        #expect(try Charter(toml: Array(referring.renderTOML().utf8)) == referring)
+        let diff = CharterDiff(from: try Charter(toml: Array(Self.validTOML.utf8)), to: referring)
+        #expect("\(diff)".contains("none → OBS1 in all"), "\(diff)")
+        for (replacement, reason) in [
+            ("referral-observers = [\"OBS1\"]", "is not a member of the referral group nro"),
+            ("referral-observers = [\"XA\"]\nreferral-group = \"all\"", "is not a node of role observer"),
+            ("referral-observers = [\"OBS1\"]\nreferral-group = \"nowhere\"", "is not a group of this charter"),
+            ("referral-group = \"all\"", "only with referral-observers"),
+            ("referral-observers = []", "at least one"),
+            ("referral-observers = [\"OBS1\", \"OBS1\"]\nreferral-group = \"all\"", "name each observer once"),
+        ] {
+            #expect {
+                try Charter(toml: Self.variant(policy, policy + "\n" + replacement))
+            } throws: { error in
+                "\(error)".contains(reason)
+            }
+        }
+    }
+}

@@ -213,6 +213,9 @@ final class ConsultationTranscript {
             var proposal = Tocsin_V1_Proposal()
             proposal.title = "A fact-finding mission"
             proposal.action = .factFindingMission
+            if let action = test.arguments["action"] {
+                proposal.action = try ConsultationTerms.value(action, in: ConsultationTerms.actions, field: "action")
+            }
             proposal.deadlineMs = try time("deadline")
             if let policy = test.arguments["policy"] {
                 proposal.policy = try ConsultationTerms.value(policy, in: ConsultationTerms.policies, field: "policy")
@@ -269,6 +272,29 @@ final class ConsultationTranscript {
             return try write(
                 ConsultationEntries.decision(decision, authorTimeMs: try time()), by: author, in: target.group,
                 deliver: deliver)
+        case "refer":
+            // `refer AUTHOR DECISION in=GROUP observers=A,B`: a referral written by hand.
+            let target = try reference(1)
+            guard let bytes = try ledger.entry(target) else {
+                throw DataDrivenError(file: "", line: test.line, reason: "\(target) is not held")
+            }
+            return try write(
+                ConsultationEntries.referral(
+                    of: target, leafHash: MerkleHash.leaf(bytes),
+                    observers: (test.arguments["observers"] ?? "").split(separator: ",").map(String.init),
+                    dossier: Array("dossier of \(target)".utf8), authorTimeMs: try time()),
+                by: try positional(0), in: test.arguments["in"] ?? target.group, deliver: deliver)
+        case "referrals":
+            let held = machine.book.referrals[try reference(0)] ?? []
+            guard !held.isEmpty else { return "no referral" }
+            return held.map { referral in
+                guard let findings = machine.referralVerdicts[referral.reference] else {
+                    return "\(referral.reference): not judged yet"
+                }
+                return findings.isEmpty
+                    ? "\(referral.reference): counts"
+                    : "\(referral.reference): does not count\n" + findings.map { "  \($0)" }.joined(separator: "\n")
+            }.joined(separator: "\n")
         case "deliver":
             // `deliver GROUP/AUTHOR`: the entries of that feed written with `delivered=no` reach
             // the node.
@@ -358,6 +384,13 @@ final class ConsultationTranscript {
         switch action {
         case .log(let line):
             return ["log \(line)"]
+        case .refer(let decision, let leafHash, let group, let observers):
+            // The node would export the dossier here; the transcript's stands for it.
+            let entry = try ConsultationEntries.referral(
+                of: decision, leafHash: leafHash, observers: observers, dossier: Array("dossier of \(decision)".utf8),
+                authorTimeMs: 0)
+            return try carryOut(
+                .append(group: group, entries: [entry], purpose: .refer(decision: decision)), failing: reason)
         case .append(let group, let entries, let purpose):
             if let reason {
                 return ["append \(group): \(entries.map(Self.describe).joined(separator: "; ")) — refused: \(reason)"]

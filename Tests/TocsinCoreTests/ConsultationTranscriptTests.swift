@@ -18,7 +18,7 @@ struct ConsultationTranscriptTests {
             Set(Self.files).isSuperset(
                 of: [
                     "acknowledgement.txt", "convener-deadline.txt", "convener-early.txt", "audit-flags.txt",
-                    "changed-vote.txt",
+                    "changed-vote.txt", "referral.txt",
                 ]),
             "\(Self.files)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TocsinDossier
 import TocsinFuzzing
 
 /// Every committed fuzz input, replayed through the normal build: the seeds, what fuzzing
@@ -19,6 +20,15 @@ import TocsinFuzzing
         for file in corpus + crashes {
             target.run(Array(try Data(contentsOf: file)))
         }
+    }
+
+    /// The dossier target mutates a genuine dossier, so that its inputs reach the proofs and
+    /// the consultation: the genuine one verifies.
+    @Test func theDossierTargetStartsFromADossierThatVerifies() throws {
+        let seed = try #require(FuzzSeeds.all()["dossiers"]?.last)
+        let verification = DossierVerifier.verify(Array(seed.dropFirst()))
+        #expect(verification.isVerified, "\(verification.firstFailure.map { "\($0.element): \($0.text)" } ?? "")")
+        #expect(verification.checks.count > 8)
     }
 
     /// A few thousand random and mutated inputs per target, from a fixed seed: a quick check

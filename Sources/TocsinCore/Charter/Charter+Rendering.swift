@@ -58,6 +58,10 @@ extension Charter {
                 text += "witnesses = [\(witnesses.map(quoted).joined(separator: ", "))]\n"
             }
             if group.witnessQuorum != 1 { text += "witness-quorum = \(group.witnessQuorum)\n" }
+            if !group.referralObservers.isEmpty {
+                text += "referral-observers = [\(group.referralObservers.map(quoted).joined(separator: ", "))]\n"
+                if group.referralGroup != group.id { text += "referral-group = \(quoted(group.referralGroup))\n" }
+            }
         }
         return text
     }

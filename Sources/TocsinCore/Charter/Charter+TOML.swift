@@ -123,7 +123,7 @@ extension Charter {
             let reader = TableReader(table: groupTable, place: "group \(position + 1)")
             try reader.onlyKeys([
                 "id", "name", "members", "convener", "policy", "quorum", "deliberation-minutes", "history", "witnesses",
-                "witness-quorum",
+                "witness-quorum", "referral-observers", "referral-group",
             ])
             let id = try reader.string("id")
             let place = "group \(id)" + (groupTable.line(of: "id").map { " (line \($0))" } ?? "")
@@ -187,10 +187,24 @@ extension Charter {
                 witnesses = named
             }
             let witnessQuorum = try reader.optionalInteger("witness-quorum", place: place) ?? 1
+            var referralObservers: [String] = []
+            if groupTable["referral-observers"] != nil {
+                referralObservers = try reader.strings("referral-observers", place: place)
+                guard !referralObservers.isEmpty, Set(referralObservers).count == referralObservers.count else {
+                    throw CharterError.invalid(
+                        where: place, reason: "referral-observers: name each observer once, at least one")
+                }
+            }
+            let referralGroup = try reader.optionalString("referral-group", place: place)
+            if referralGroup != nil, referralObservers.isEmpty {
+                throw CharterError.invalid(
+                    where: place, reason: "referral-group is given only with referral-observers (whom to refer to)")
+            }
             let group = Group(
                 id: id, name: try reader.string("name", place: place), members: members, convener: convener,
                 policy: policy, quorumPercent: quorum, deliberationMinutes: deliberation, history: history,
-                witnesses: witnesses, witnessQuorum: witnessQuorum)
+                witnesses: witnesses, witnessQuorum: witnessQuorum, referralObservers: referralObservers,
+                referralGroup: referralGroup)
             let eligible = Set(witnesses ?? Charter.defaultWitnesses(of: group, nodes: nodes))
             guard (1...max(1, eligible.count)).contains(witnessQuorum) else {
                 throw CharterError.invalid(
@@ -198,6 +212,35 @@ extension Charter {
                     reason: "witness-quorum is from 1 to the number of the group's witnesses (\(eligible.count))")
             }
             groups.append(group)
+        }
+        // Referrals go to observers, in a group where they and the referring group's convener
+        // are members (the convener writes the referral there, the observers read it).
+        for group in groups where !group.referralObservers.isEmpty {
+            let place = "group \(group.id)"
+            guard let target = groups.first(where: { $0.id == group.referralGroup }) else {
+                throw CharterError.invalid(
+                    where: place,
+                    reason: "referral-group \(group.referralGroup.debugDescription) is not a group of this charter")
+            }
+            for observer in group.referralObservers {
+                guard nodes.first(where: { $0.id == observer })?.role == .observer else {
+                    throw CharterError.invalid(
+                        where: place,
+                        reason: "referral-observers: \(observer.debugDescription) is not a node of role observer")
+                }
+                guard target.members.contains(observer) else {
+                    throw CharterError.invalid(
+                        where: place,
+                        reason: "referral-observers: \(observer) is not a member of the referral group \(target.id)")
+                }
+            }
+            guard target.members.contains(group.convener) else {
+                throw CharterError.invalid(
+                    where: place,
+                    reason:
+                        "the convener \(group.convener) is not a member of the referral group \(target.id), where it writes referrals"
+                )
+            }
         }
         // A revoked key's limits name groups of this charter: a misspelt group would silently
         // leave the key nothing to sign there, disowning the node's legitimate checkpoints.

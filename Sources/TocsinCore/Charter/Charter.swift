@@ -106,6 +106,12 @@ public struct Charter: Hashable, Sendable {
         public let namedWitnesses: [String]?
         /// Cosignatures by the group's witnesses that make a checkpoint witnessed.
         public let witnessQuorum: Int
+        /// The observers to whom a referral adopted in the group is sent (`referral-observers`):
+        /// empty when the charter names none, and the group then refers no one.
+        public let referralObservers: [String]
+        /// The group the referral is written in (`referral-group`): the group itself when the
+        /// charter names none.
+        public let referralGroup: String
 
         /// When the charter names no minimum deliberation: an hour.
         public static let defaultDeliberationMinutes = 60
@@ -113,7 +119,8 @@ public struct Charter: Hashable, Sendable {
         public init(
             id: String, name: String, members: [String], convener: String, policy: Policy, quorumPercent: Int?,
             deliberationMinutes: Int = Group.defaultDeliberationMinutes, history: History = .full,
-            witnesses: [String]? = nil, witnessQuorum: Int = 1
+            witnesses: [String]? = nil, witnessQuorum: Int = 1, referralObservers: [String] = [],
+            referralGroup: String? = nil
         ) {
             self.id = id
             self.name = name
@@ -125,6 +132,8 @@ public struct Charter: Hashable, Sendable {
             self.history = history
             self.namedWitnesses = witnesses
             self.witnessQuorum = witnessQuorum
+            self.referralObservers = referralObservers
+            self.referralGroup = referralGroup ?? id
         }
     }
 

@@ -108,6 +108,13 @@ public struct CharterDiff: Hashable, Sendable {
                     "group", group.id, "witnesses", "\(witnessesBefore) (\(before.witnessQuorum) needed)",
                     "\(witnessesAfter) (\(group.witnessQuorum) needed)")
             }
+            func referrals(_ group: Charter.Group) -> String {
+                group.referralObservers.isEmpty
+                    ? "none" : "\(group.referralObservers.joined(separator: ", ")) in \(group.referralGroup)"
+            }
+            if referrals(before) != referrals(group) {
+                change("group", group.id, "referrals", referrals(before), referrals(group))
+            }
         }
         self.changes = changes
     }

@@ -13,6 +13,13 @@ public struct ConsultationBook: Sendable {
         public let leafHash: SHA256Digest
         public let authorTimeMs: Int64
         public let payload: Payload
+
+        public init(reference: EntryReference, leafHash: SHA256Digest, authorTimeMs: Int64, payload: Payload) {
+            self.reference = reference
+            self.leafHash = leafHash
+            self.authorTimeMs = authorTimeMs
+            self.payload = payload
+        }
     }
 
     /// What the book keeps of a bulletin: enough to follow its revisions and acknowledgements.
@@ -81,6 +88,8 @@ public struct ConsultationBook: Sendable {
     public private(set) var votes: [EntryReference: [Item<Tocsin_V1_Vote>]] = [:]
     /// Decisions by the proposal they name, in arrival order.
     public private(set) var decisions: [EntryReference: [Item<Tocsin_V1_Decision>]] = [:]
+    /// Referrals by the decision they name, in the order stored.
+    public private(set) var referrals: [EntryReference: [Item<Tocsin_V1_Referral>]] = [:]
     /// Updates and cancels, by the bulletin they refer to.
     public private(set) var revisions: [EntryReference: [EntryReference]] = [:]
 
@@ -138,19 +147,23 @@ public struct ConsultationBook: Sendable {
         case .decision(let decision):
             decisions[Self.reference(decision.proposal), default: []].append(
                 Item(reference: reference, leafHash: leafHash, authorTimeMs: time, payload: decision))
+        case .referral(let referral):
+            referrals[Self.reference(referral.decision), default: []].append(
+                Item(reference: reference, leafHash: leafHash, authorTimeMs: time, payload: referral))
         default:
             return
         }
     }
 
     /// Every entry reference an entry carries.
-    static func references(of entry: Tocsin_V1_Entry) -> [Tocsin_V1_EntryReference] {
+    public static func references(of entry: Tocsin_V1_Entry) -> [Tocsin_V1_EntryReference] {
         switch entry.payload {
         case .bulletin(let bulletin): return bulletin.references
         case .acknowledgement(let acknowledgement): return [acknowledgement.bulletin]
         case .proposal(let proposal): return proposal.bulletins
         case .vote(let vote): return [vote.proposal]
         case .decision(let decision): return [decision.proposal] + decision.votes.map(\.vote)
+        case .referral(let referral): return [referral.decision]
         default: return []
         }
     }

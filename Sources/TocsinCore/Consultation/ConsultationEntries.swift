@@ -134,6 +134,28 @@ public enum ConsultationEntries {
         encode(.decision, authorTimeMs) { $0.decision = decision }
     }
 
+    /// A referral of `decision` to `observers`, carrying the decision's dossier (PROTOCOL.md §2,
+    /// §11); refused when it would make an entry larger than a node accepts.
+    public static func referral(
+        of decision: EntryReference, leafHash: SHA256Digest, observers: [String], dossier: [UInt8], authorTimeMs: Int64
+    ) throws(ConsultationError) -> [UInt8] {
+        let bytes = encode(.referral, authorTimeMs) {
+            $0.referral = .with {
+                $0.decision = ConsultationBook.message(decision, leafHash: leafHash)
+                $0.observers = observers
+                $0.dossier = Data(dossier)
+            }
+        }
+        guard bytes.count <= EntryDecoder.maximumByteCount else {
+            throw ConsultationError.invalid(
+                field: "dossier",
+                reason:
+                    "the dossier of \(decision) is \(dossier.count) bytes: a referral entry holds at most \(EntryDecoder.maximumByteCount) bytes in all; export it with `tocsin dossier export` and send it by other means"
+            )
+        }
+        return bytes
+    }
+
     static func encode(_ kind: Tocsin_V1_EntryKind, _ time: Int64, _ fill: (inout Tocsin_V1_Entry) -> Void) -> [UInt8] {
         var entry = Tocsin_V1_Entry()
         entry.kind = kind

@@ -31,16 +31,51 @@ public struct ConsultationMachine: Sendable {
         /// is judged under the version it names.
         public let chain: CharterChain?
 
+        /// Verifies the dossier a referral carries for the decision it names (PROTOCOL.md §11)
+        /// and gives the decision and proposal it proves, or why it does not hold. The dossier
+        /// is read outside TocsinCore, so the node hands the check in; without one, a referral
+        /// is judged only where its decision is held, and its dossier is not checked.
+        public let referralDossierCheck: ReferralDossierCheck?
+
         public init(
             nodeID: String, network: NetworkID, charter: Charter, deadlineGraceMs: Int64 = 2000,
-            chain: CharterChain? = nil
+            chain: CharterChain? = nil,
+            referralDossierCheck: ReferralDossierCheck? = nil
         ) {
             self.nodeID = nodeID
             self.network = network
             self.charter = charter
             self.deadlineGraceMs = deadlineGraceMs
             self.chain = chain
+            self.referralDossierCheck = referralDossierCheck
         }
+    }
+
+    /// See `Configuration.referralDossierCheck`.
+    public typealias ReferralDossierCheck =
+        @Sendable (_ dossier: [UInt8], _ decision: EntryReference) -> Result<ReferredDecision, ReferralDossierFailure>
+
+    /// What a verified dossier proves of a referred decision: the decision, the proposal it
+    /// decides, and whether the dossier's own audit found that it holds.
+    public struct ReferredDecision: Sendable {
+        public let decision: ConsultationBook.Item<Tocsin_V1_Decision>
+        public let proposal: ConsultationBook.Item<Tocsin_V1_Proposal>
+        public let holds: Bool
+
+        public init(
+            decision: ConsultationBook.Item<Tocsin_V1_Decision>, proposal: ConsultationBook.Item<Tocsin_V1_Proposal>,
+            holds: Bool
+        ) {
+            self.decision = decision
+            self.proposal = proposal
+            self.holds = holds
+        }
+    }
+
+    /// Why a referral's dossier does not hold.
+    public struct ReferralDossierFailure: Error, Sendable {
+        public let reason: String
+        public init(_ reason: String) { self.reason = reason }
     }
 
     /// Why the machine asked for an append; reported back with the append's result.
@@ -49,6 +84,9 @@ public struct ConsultationMachine: Sendable {
         case acknowledgeReceipt([EntryReference])
         /// The decision on `proposal`, with the outcome it records.
         case recordDecision(proposal: EntryReference, outcome: Tally.Outcome)
+        /// The referral of this node's decision `decision` (the node wrote the entry, with
+        /// the decision's dossier, after a `refer` action).
+        case refer(decision: EntryReference)
 
         public var description: String {
             switch self {
@@ -56,6 +94,8 @@ public struct ConsultationMachine: Sendable {
                 return "acknowledge receipt of \(bulletins.map(\.description).joined(separator: ", "))"
             case .recordDecision(let proposal, let outcome):
                 return "record the decision on \(proposal) (\(outcome.rawValue))"
+            case .refer(let decision):
+                return "refer the decision \(decision)"
             }
         }
     }
@@ -90,6 +130,10 @@ public struct ConsultationMachine: Sendable {
         case append(group: String, entries: [[UInt8]], purpose: Purpose)
         /// Write a line to the operator's log.
         case log(LogLine)
+        /// Export the dossier of this node's `decision` and append, in `group`, a referral of
+        /// it to `observers` (`ConsultationEntries.referral`); report the result as for an
+        /// append, with the purpose `refer(decision:)`.
+        case refer(decision: EntryReference, leafHash: SHA256Digest, group: String, observers: [String])
     }
 
     public private(set) var configuration: Configuration
@@ -103,6 +147,13 @@ public struct ConsultationMachine: Sendable {
     var deciding: Set<EntryReference> = []
     /// The audit's verdict on each decision judged (empty: it holds).
     public private(set) var verdicts: [EntryReference: [DecisionAudit.Finding]] = [:]
+    /// The verdict on each referral judged (empty: it counts), by the referral.
+    public internal(set) var referralVerdicts: [EntryReference: [String]] = [:]
+    /// Decisions of this node whose referral it has asked for and not yet read back, or
+    /// could not make (not asked again until the node restarts).
+    var referring: Set<EntryReference> = []
+    /// Referrals addressed to this node to acknowledge as received.
+    var referralReceiptsDue: [EntryReference] = []
     /// Proposals naming a charter version this node does not hold yet: judged once it does
     /// (bounded: a peer cannot make the node keep more).
     var awaitingCharter: [(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8])] = []
@@ -123,7 +174,8 @@ public struct ConsultationMachine: Sendable {
     public mutating func adopt(_ charter: Charter, chain: CharterChain?) {
         configuration = Configuration(
             nodeID: configuration.nodeID, network: configuration.network, charter: charter,
-            deadlineGraceMs: configuration.deadlineGraceMs, chain: chain ?? configuration.chain)
+            deadlineGraceMs: configuration.deadlineGraceMs, chain: chain ?? configuration.chain,
+            referralDossierCheck: configuration.referralDossierCheck)
         permissions = Permissions(charter: charter)
         let waiting = awaitingCharter
         awaitingCharter = []
@@ -252,7 +304,7 @@ public struct ConsultationMachine: Sendable {
     /// The time is `nowMs`: acknowledge what is due, decide where convening, audit.
     public mutating func tick(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
         acknowledgeReceipts(nowMs: nowMs) + decideWhereConvening(nowMs: nowMs, ledger: ledger)
-            + auditDecisions(ledger: ledger)
+            + auditDecisions(ledger: ledger) + judgeReferrals(nowMs: nowMs) + referWhereConvening(ledger: ledger)
     }
 
     /// An append the machine asked for is durable; its first entry is `first`.
@@ -267,6 +319,8 @@ public struct ConsultationMachine: Sendable {
                         .notice, "decision recorded",
                         ["proposal": "\(proposal)", "outcome": outcome.rawValue, "decision": "\(first)"]))
             ]
+        case .refer(let decision):
+            return [.log(LogLine(.notice, "referral recorded", ["decision": "\(decision)", "referral": "\(first)"]))]
         }
     }
 
@@ -280,6 +334,18 @@ public struct ConsultationMachine: Sendable {
         case .recordDecision(let proposal, _):
             deciding.remove(proposal)
             return [.log(LogLine(.debug, "decision deferred", ["proposal": "\(proposal)", "error": reason]))]
+        case .refer(let decision):
+            // Not asked again until the node restarts: a dossier too large for an entry stays so.
+            return [
+                .log(
+                    LogLine(
+                        .warning, "referral not recorded",
+                        [
+                            "decision": "\(decision)", "error": reason,
+                            "hint":
+                                "export the dossier with `tocsin dossier export` and send it to the observers by other means",
+                        ]))
+            ]
         }
     }
 

@@ -36,6 +36,7 @@ public enum EntryDecoder {
         case .vote: expected = .vote
         case .decision: expected = .decision
         case .charter: expected = .charter
+        case .referral: expected = .referral
         case nil: expected = nil
         }
         switch (entry.kind, expected) {

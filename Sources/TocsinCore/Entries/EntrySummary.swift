@@ -49,6 +49,12 @@ public struct EntrySummary: Hashable, Sendable {
             )
         case .charter(let charter):
             self.init(kind: "charter", text: "charter version \(charter.version)")
+        case .referral(let referral):
+            self.init(
+                kind: "referral",
+                text:
+                    "referral of \(Self.reference(referral.decision)) to \(referral.observers.joined(separator: ", ")) (a dossier of \(referral.dossier.count) bytes)"
+            )
         case nil:
             self.init(kind: "unknown(\(entry.kind.rawValue))", text: "an entry kind of a later protocol version")
         }

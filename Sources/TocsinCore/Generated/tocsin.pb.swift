@@ -44,6 +44,7 @@ public nonisolated enum Tocsin_V1_EntryKind: SwiftProtobuf.Enum, Swift.CaseItera
   case vote // = 4
   case decision // = 5
   case charter // = 6
+  case referral // = 7
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -59,6 +60,7 @@ public nonisolated enum Tocsin_V1_EntryKind: SwiftProtobuf.Enum, Swift.CaseItera
     case 4: self = .vote
     case 5: self = .decision
     case 6: self = .charter
+    case 7: self = .referral
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -72,6 +74,7 @@ public nonisolated enum Tocsin_V1_EntryKind: SwiftProtobuf.Enum, Swift.CaseItera
     case .vote: return 4
     case .decision: return 5
     case .charter: return 6
+    case .referral: return 7
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -85,6 +88,7 @@ public nonisolated enum Tocsin_V1_EntryKind: SwiftProtobuf.Enum, Swift.CaseItera
     .vote,
     .decision,
     .charter,
+    .referral,
   ]
 
 }
@@ -732,6 +736,14 @@ public nonisolated struct Tocsin_V1_Entry: @unchecked Sendable {
     set {_uniqueStorage()._payload = .charter(newValue)}
   }
 
+  public var referral: Tocsin_V1_Referral {
+    get {
+      if case .referral(let v)? = _storage._payload {return v}
+      return Tocsin_V1_Referral()
+    }
+    set {_uniqueStorage()._payload = .referral(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -741,6 +753,7 @@ public nonisolated struct Tocsin_V1_Entry: @unchecked Sendable {
     case vote(Tocsin_V1_Vote)
     case decision(Tocsin_V1_Decision)
     case charter(Tocsin_V1_CharterUpdate)
+    case referral(Tocsin_V1_Referral)
 
   }
 
@@ -1052,6 +1065,37 @@ public nonisolated struct Tocsin_V1_Decision: Sendable {
   fileprivate var _proposal: Tocsin_V1_EntryReference? = nil
 }
 
+/// A referral to the UN Secretary-General and the Security Council: the dossier of an adopted
+/// proposal whose action is ACTION_TYPE_REFERRAL_TO_UN, written by the group's convener in the
+/// group the charter names for referrals, addressed to the observers it names (PROTOCOL.md §2).
+public nonisolated struct Tocsin_V1_Referral: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The convener's decision adopting the proposal.
+  public var decision: Tocsin_V1_EntryReference {
+    get {_decision ?? Tocsin_V1_EntryReference()}
+    set {_decision = newValue}
+  }
+  /// Returns true if `decision` has been explicitly set.
+  public var hasDecision: Bool {self._decision != nil}
+  /// Clears the value of `decision`. Subsequent reads from it will return its default value.
+  public mutating func clearDecision() {self._decision = nil}
+
+  /// The group's referral observers, in the charter's order.
+  public var observers: [String] = []
+
+  /// The dossier of the decision (PROTOCOL.md §11): the archive exactly as exported.
+  public var dossier: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _decision: Tocsin_V1_EntryReference? = nil
+}
+
 public nonisolated struct Tocsin_V1_CharterUpdate: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1322,7 +1366,7 @@ public nonisolated struct Tocsin_V1_Ping: Sendable {
 fileprivate nonisolated let _protobuf_package = "tocsin.v1"
 
 nonisolated extension Tocsin_V1_EntryKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ENTRY_KIND_UNSPECIFIED\0\u{1}ENTRY_KIND_BULLETIN\0\u{1}ENTRY_KIND_ACKNOWLEDGEMENT\0\u{1}ENTRY_KIND_PROPOSAL\0\u{1}ENTRY_KIND_VOTE\0\u{1}ENTRY_KIND_DECISION\0\u{1}ENTRY_KIND_CHARTER\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ENTRY_KIND_UNSPECIFIED\0\u{1}ENTRY_KIND_BULLETIN\0\u{1}ENTRY_KIND_ACKNOWLEDGEMENT\0\u{1}ENTRY_KIND_PROPOSAL\0\u{1}ENTRY_KIND_VOTE\0\u{1}ENTRY_KIND_DECISION\0\u{1}ENTRY_KIND_CHARTER\0\u{1}ENTRY_KIND_REFERRAL\0")
 }
 
 nonisolated extension Tocsin_V1_MessageType: SwiftProtobuf._ProtoNameProviding {
@@ -1375,7 +1419,7 @@ nonisolated extension Tocsin_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Tocsin_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Entry"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}author_time_ms\0\u{2}\u{8}bulletin\0\u{1}acknowledgement\0\u{1}proposal\0\u{1}vote\0\u{1}decision\0\u{1}charter\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}author_time_ms\0\u{2}\u{8}bulletin\0\u{1}acknowledgement\0\u{1}proposal\0\u{1}vote\0\u{1}decision\0\u{1}charter\0\u{1}referral\0")
 
   fileprivate class _StorageClass {
     var _kind: Tocsin_V1_EntryKind = .unspecified
@@ -1492,6 +1536,19 @@ nonisolated extension Tocsin_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._Mes
             _storage._payload = .charter(v)
           }
         }()
+        case 16: try {
+          var v: Tocsin_V1_Referral?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .referral(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .referral(v)
+          }
+        }()
         default: break
         }
       }
@@ -1534,6 +1591,10 @@ nonisolated extension Tocsin_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case .charter?: try {
         guard case .charter(let v)? = _storage._payload else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      }()
+      case .referral?: try {
+        guard case .referral(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
       }()
       case nil: break
       }
@@ -2153,6 +2214,50 @@ nonisolated extension Tocsin_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.statement != rhs.statement {return false}
     if lhs.closedMs != rhs.closedMs {return false}
     if lhs.proposalWitnessedCheckpoint != rhs.proposalWitnessedCheckpoint {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tocsin_V1_Referral: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Referral"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}decision\0\u{1}observers\0\u{1}dossier\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._decision) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.observers) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.dossier) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._decision {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.observers.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.observers, fieldNumber: 2)
+    }
+    if !self.dossier.isEmpty {
+      try visitor.visitSingularBytesField(value: self.dossier, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tocsin_V1_Referral, rhs: Tocsin_V1_Referral) -> Bool {
+    if lhs._decision != rhs._decision {return false}
+    if lhs.observers != rhs.observers {return false}
+    if lhs.dossier != rhs.dossier {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
