@@ -1165,7 +1165,10 @@ def read_ustar(data: bytes):
                                f"{block[257:265]!r})")
         name = block[0:100].split(b"\x00", 1)[0]
         prefix = block[345:500].split(b"\x00", 1)[0]
-        full = prefix + b"/" + name if prefix else name
+        if prefix:
+            # §11: the name is in the `name` field only.
+            raise ArchiveError(f"{where}: the ustar `prefix` field is not empty")
+        full = name
         flag = block[156:157]
         if flag != b"0":
             kinds = {b"1": "a hard link", b"2": "a symbolic link", b"3": "a character device",
@@ -2430,8 +2433,8 @@ class DossierVerifier:
             raise Reject("not feeds/<group>/<author>.json")
         group, author = m.groups()
         if group == "charter":
-            if author != "authority":
-                raise Reject("only the authority writes in the group charter (§8.1)")
+            # §11 step 4: the amendments travel in charter/amendments.pb, never as a feed.
+            raise Reject("the authority feed is never a feed of a dossier")
         elif not ch.has_group(group):
             raise Reject(f"{group} is a group of no version of the chain")
         try:
@@ -2952,6 +2955,15 @@ class DossierVerifier:
         # hold the very decision the referral names, not another entry at that position.
         if inner.chain.network_id != self.chain.network_id:
             raise Reject(f"its dossier is of network {inner.chain.network_id.hex()}, not this one")
+        # §2 "referral": a dossier's charter is checked against the certificate it carries;
+        # only the outer chain's authority and versions make it this network's.
+        if inner.chain.authority_pub != self.chain.authority_pub:
+            raise Reject("its dossier's charter is signed by another authority than this network's")
+        held = {v.sha256 for v in self.chain.versions}
+        for v in inner.chain.versions:
+            if v.sha256 not in held:
+                raise Reject(f"its dossier names charter version {v.version}, which is not one of "
+                             "this dossier's")
         if inner.entries[dinfo.key].leaf != dinfo.leaf:
             raise Reject(f"its dossier's {dinfo.ref} has another leaf hash than the decision "
                          "the referral names")

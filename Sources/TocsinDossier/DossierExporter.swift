@@ -43,6 +43,13 @@ public struct DossierExporter {
         files += try charterFiles()
         let (feedFiles, entryFiles, unwitnessed) = try proofFiles(for: included, links: links)
         files += feedFiles + entryFiles
+        // A ustar name holds 100 bytes: ids of 64 characters each could make a longer path.
+        if let long = files.first(where: { !TarArchive.isValidPath($0.path) }) {
+            throw DossierError(
+                long.path,
+                "the path is longer than the 100 bytes a dossier's file name may have (PROTOCOL.md §11): the group and author ids are too long for a dossier"
+            )
+        }
         let manifestBase = (
             network: network.description, name: chain.latest.charter.network,
             exportedAt: DossierTime.text(milliseconds: nowMs), subjects: subjects.map(\.description)

@@ -14,15 +14,47 @@ struct DossierLedger: ConsultationLedger {
     /// Verified checkpoints by origin (its description), smallest first.
     var feeds: [String: [Listed]] = [:]
 
-    func witnessing(of index: UInt64, in origin: FeedOrigin, by witness: String) -> Witnessing? {
-        var earliest: Witnessing?
-        for listed in feeds[origin.description] ?? [] where listed.checkpoint.checkpoint.size > index {
-            guard let timestamp = listed.cosigned[witness] else { continue }
-            if earliest == nil || timestamp < earliest!.timestamp {
-                earliest = Witnessing(timestamp: timestamp, checkpoint: listed.checkpoint)
+    /// A dossier holds all it ever will.
+    var isComplete: Bool { true }
+
+    /// For each origin and witness, the earliest cosignature on a listed checkpoint at or
+    /// after each position (checkpoints smallest first): a witnessing is then one binary search,
+    /// whatever a hostile dossier lists.
+    var earliestFrom: [String: [String: [(timestamp: UInt64, position: Int)?]]] = [:]
+
+    /// Indexes the checkpoints once every feed is read.
+    mutating func index() {
+        earliestFrom = feeds.mapValues { listed in
+            let witnesses = Set(listed.flatMap(\.cosigned.keys))
+            var byWitness: [String: [(timestamp: UInt64, position: Int)?]] = [:]
+            for witness in witnesses {
+                var suffix = [(timestamp: UInt64, position: Int)?](repeating: nil, count: listed.count + 1)
+                for position in stride(from: listed.count - 1, through: 0, by: -1) {
+                    suffix[position] = suffix[position + 1]
+                    if let timestamp = listed[position].cosigned[witness],
+                        suffix[position] == nil || timestamp < suffix[position]!.timestamp
+                    {
+                        suffix[position] = (timestamp, position)
+                    }
+                }
+                byWitness[witness] = suffix
             }
+            return byWitness
         }
-        return earliest
+    }
+
+    func witnessing(of index: UInt64, in origin: FeedOrigin, by witness: String) -> Witnessing? {
+        guard let listed = feeds[origin.description], let suffix = earliestFrom[origin.description]?[witness] else {
+            return nil
+        }
+        // The first listed checkpoint that includes entry `index` (size > index).
+        var (low, high) = (0, listed.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if listed[middle].checkpoint.checkpoint.size > index { high = middle } else { low = middle + 1 }
+        }
+        guard let earliest = suffix[low] else { return nil }
+        return Witnessing(timestamp: earliest.timestamp, checkpoint: listed[earliest.position].checkpoint)
     }
 
     func root(of origin: FeedOrigin, size: UInt64) -> SHA256Digest? {

@@ -78,7 +78,8 @@ extension DossierReport {
         title: "Dossier",
         verified: "This dossier verifies: every statement below is proven by the entries and proofs it holds.",
         notVerified: "This dossier does NOT verify.", firstFailing: "First failing element",
-        exportedBy: "Exported by", subjects: "Subjects", network: "1. The network and its charter",
+        exportedBy: "According to its manifest, exported by", subjects: "Subjects",
+        network: "1. The network and its charter",
         networkID: "Network id", authority: "Authority certificate (SHA-256)", charterVersions: "Charter versions",
         nodes: "Nodes of the charter", nodeName: "Name", genesis: "from the start (genesis)",
         version: "Version", takesEffect: "Takes effect", warning: "2. The warning", issued: "issued",
@@ -105,7 +106,7 @@ extension DossierReport {
         verified:
             "Ce dossier est vérifié : chaque énoncé ci-dessous est prouvé par les entrées et les preuves qu’il contient.",
         notVerified: "Ce dossier N’EST PAS vérifié.", firstFailing: "Premier élément en défaut",
-        exportedBy: "Exporté par", subjects: "Objets", network: "1. Le réseau et sa charte",
+        exportedBy: "Selon son manifeste, exporté par", subjects: "Objets", network: "1. Le réseau et sa charte",
         networkID: "Identifiant du réseau", authority: "Certificat de l’autorité (SHA-256)",
         charterVersions: "Versions de la charte", nodes: "Nœuds de la charte", nodeName: "Nom",
         genesis: "dès l’origine (genèse)", version: "Version", takesEffect: "Entrée en vigueur",

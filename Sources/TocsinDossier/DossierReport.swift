@@ -126,7 +126,7 @@ public struct DossierReport {
                 return
                     "<td>\(link(held.reference, label: time(held.authorTimeMs)))<br><small>\(witnessed(evidence, story))</small></td>"
             }.joined()
-            return "<tr><td>\(escape(receipt.member))</td><td>\(link(receipt.bulletin))</td>\(cells)</tr>"
+            return "<tr><td>\(escape(receipt.member))</td><td>\(link(receipt.target))</td>\(cells)</tr>"
         }.joined(separator: "\n")
         return """
             <section><h2>\(escape(text.receipts))</h2>
@@ -185,6 +185,10 @@ public struct DossierReport {
                 }
                 .joined(separator: "; ")
             }.joined(separator: "; ")
+            guard referral.counts else {
+                return
+                    "<p>\(escape(text.referrals)) \(link(referral.reference)): \(escape(text.flagged)) \(referral.findings.map(escape).joined(separator: "; "))</p>"
+            }
             return """
                 <p>\(escape(text.referrals)) \(link(referral.reference)) \(escape(text.referredTo)) \
                 \(referral.observers.map { escape(name($0, story)) }.joined(separator: ", ")). \(receipts)</p>

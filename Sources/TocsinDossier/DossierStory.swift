@@ -47,7 +47,8 @@ public struct DossierStory: Sendable {
             public let authorTimeMs: Int64
         }
 
-        public let bulletin: String
+        /// The bulletin, or the referral, acknowledged.
+        public let target: String
         public let member: String
         /// received, read, acted-on: the first of each, in that order.
         public let levels: [Level]
@@ -107,7 +108,9 @@ public struct DossierStory: Sendable {
         public let observers: [String]
         /// The observers' acknowledgements of it.
         public let receipts: [Receipt]
-        public let dossierVerified: Bool
+        /// Why it does not count (§2 "referral"); empty when it counts.
+        public let findings: [String]
+        public var counts: Bool { findings.isEmpty }
     }
 
     public internal(set) var networkName = ""

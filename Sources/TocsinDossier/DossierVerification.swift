@@ -1,3 +1,5 @@
+import TocsinCore
+
 /// The result of verifying a dossier: each check in the order PROTOCOL.md §11 gives, with its
 /// verdict, and the story the dossier proves.
 public struct DossierVerification: Sendable {
@@ -11,6 +13,9 @@ public struct DossierVerification: Sendable {
 
     public internal(set) var checks: [Check] = []
     public internal(set) var manifest: DossierManifest?
+    /// The charter chain the dossier holds, checked against its own authority certificate
+    /// (nil when that check failed): whose authority it is, only the reader can tell.
+    public internal(set) var chain: CharterChain?
     /// What the dossier tells, as far as its checks got (nil when they stopped before the
     /// consultation: an unreadable archive, manifest or charter).
     public internal(set) var story: DossierStory?

@@ -47,8 +47,8 @@ extension DossierVerifier {
         // A referral's dossier is verified as a dossier, one level down (PROTOCOL.md §11, step 7).
         var check: ConsultationMachine.ReferralDossierCheck?
         if followReferrals {
-            check = { @Sendable [network] dossier, decision in
-                DossierVerifier.referredDecision(in: dossier, decision: decision, network: network)
+            check = { @Sendable [network] dossier, decision, chain in
+                DossierVerifier.referredDecision(in: dossier, decision: decision, network: network, chain: chain)
             }
         }
         var machine = ConsultationMachine(
@@ -73,7 +73,11 @@ extension DossierVerifier {
             let (bytes, _, path) = entries[reference]!
             guard let entry = try? EntryDecoder.decode(bytes) else { continue }
             switch entry.payload {
-            case .bulletin(let bulletin):
+            // A bulletin is told only when its author may issue it, and what it revises only
+            // when the revision is permitted (the book keeps the rest apart, as every node does).
+            case .bulletin(let bulletin) where machine.book.bulletins[reference] != nil:
+                let original = machine.book.original(of: reference)
+                let refused = machine.book.state(of: original)?.refused.contains(reference) == true
                 story.bulletins.append(
                     DossierStory.Bulletin(
                         reference: reference.description, messageType: EntrySummary.name(of: bulletin.messageType),
@@ -81,7 +85,7 @@ extension DossierVerifier {
                         country: bulletin.situation.country, severity: EntrySummary.name(of: bulletin.severity),
                         urgency: EntrySummary.name(of: bulletin.urgency),
                         certainty: EntrySummary.name(of: bulletin.certainty), description: bulletin.description_p,
-                        revises: bulletin.references.map { ConsultationBook.reference($0).description }))
+                        revises: refused ? [] : bulletin.references.map { ConsultationBook.reference($0).description }))
             case .decision(let decision):
                 let proposal = ConsultationBook.reference(decision.proposal)
                 let convener = machine.group(of: proposal)?.convener
@@ -116,8 +120,8 @@ extension DossierVerifier {
                         machine.group(of: ConsultationBook.reference($0.payload.proposal))?.convener
                     } == reference.author
                 let alreadyReferred =
-                    machine.book.referrals[decision]?.contains {
-                        $0.reference != reference && machine.referralVerdicts[$0.reference]?.isEmpty == true
+                    machine.book.referrals[decision]?.prefix { $0.reference != reference }.contains {
+                        machine.referralVerdicts[$0.reference]?.isEmpty == true
                     } == true
                 if findings.isEmpty {
                     verification.pass(path, "referral \(reference) counts: its decision holds and its dossier verifies")
@@ -133,7 +137,7 @@ extension DossierVerifier {
                     DossierStory.Referral(
                         reference: reference.description,
                         decision: ConsultationBook.reference(referral.decision).description,
-                        observers: referral.observers, receipts: [], dossierVerified: findings.isEmpty))
+                        observers: referral.observers, receipts: [], findings: findings))
             default:
                 break
             }
@@ -142,8 +146,10 @@ extension DossierVerifier {
         story.referrals = story.referrals.map { referral in
             DossierStory.Referral(
                 reference: referral.reference, decision: referral.decision, observers: referral.observers,
-                receipts: referralReceipts.filter { $0.bulletin == referral.reference },
-                dossierVerified: referral.dossierVerified)
+                receipts: referralReceipts.filter {
+                    $0.target == referral.reference && referral.observers.contains($0.member)
+                },
+                findings: referral.findings)
         }
         story.bulletins.sort {
             (evidence[$0.reference]?.authorTimeMs ?? 0, $0.reference) < (
@@ -176,8 +182,15 @@ extension DossierVerifier {
             guard let entry = try? EntryDecoder.decode(entries[reference]!.bytes),
                 case .acknowledgement(let acknowledgement) = entry.payload
             else { continue }
-            let target = ConsultationBook.reference(acknowledgement.bulletin).description
-            guard named.contains(target), acknowledgement.level != .unspecified else { continue }
+            let targetReference = ConsultationBook.reference(acknowledgement.bulletin)
+            let target = targetReference.description
+            // Counted as every node counts it: in the target's group, not by its author, naming
+            // the entry held with its leaf hash.
+            guard named.contains(target), acknowledgement.level != .unspecified,
+                Permissions.acknowledgement(by: reference.author, in: reference.group, of: targetReference)
+                    == .permitted,
+                entries[targetReference]?.leafHash.bytes == Array(acknowledgement.bulletin.leafHash)
+            else { continue }
             let level = EntrySummary.name(of: acknowledgement.level)
             var held = levels[target, default: [:]][reference.author, default: []]
             guard !held.contains(where: { $0.level == level }) else { continue }
@@ -190,7 +203,7 @@ extension DossierVerifier {
         return levels.keys.sorted().flatMap { target in
             levels[target]!.keys.sorted().map { member in
                 DossierStory.Receipt(
-                    bulletin: target, member: member,
+                    target: target, member: member,
                     levels: levels[target]![member]!.sorted {
                         (order.firstIndex(of: $0.level) ?? 3) < (order.firstIndex(of: $1.level) ?? 3)
                     })

@@ -4,6 +4,12 @@ import TocsinCore
 import TocsinCrypto
 
 extension DossierVerifier {
+    /// A hash as §10 writes it: 64 lower-case hex digits, and nothing else.
+    static func digest(_ text: String) -> SHA256Digest? {
+        guard let digest = SHA256Digest(hex: text), digest.hex == text else { return nil }
+        return digest
+    }
+
     // MARK: - Step 4: each feed's file
 
     mutating func checkFeeds() {
@@ -20,6 +26,7 @@ extension DossierVerifier {
                 verification.fail(file.path, error.reason)
             }
         }
+        ledger.index()
     }
 
     func checkFeed(_ file: TarArchive.File) -> Result<(FeedOrigin, [DossierLedger.Listed]), DossierError> {
@@ -56,7 +63,7 @@ extension DossierVerifier {
             return fail("the latest checkpoint carries a consistency proof: none is due")
         }
         for (item, checked) in zip(document.checkpoints.dropLast(), listed.dropLast()) {
-            let hashes = (item.consistency ?? []).map { SHA256Digest(hex: $0) }
+            let hashes = (item.consistency ?? []).map { Self.digest($0) }
             guard item.consistency != nil, hashes.allSatisfy({ $0 != nil }) else {
                 return fail(
                     "the checkpoint of size \(checked.checkpoint.checkpoint.size) has no consistency proof in hex")
@@ -101,6 +108,7 @@ extension DossierVerifier {
         func fail(_ reason: String) -> Outcome { .failure(DossierError(file.path, reason)) }
         let name = String(file.path.dropFirst("entries/".count))
         guard name.hasSuffix(".json"), let reference = try? EntryReference(parsing: String(name.dropLast(5))),
+            reference.description == String(name.dropLast(5)),
             let origin = try? FeedOrigin(network: network, group: reference.group, author: reference.author)
         else { return fail("not an entry's file: entries/<group>/<author>/<index>.json") }
         guard let document = try? AdminJSON.decode(EntryProofDocument.self, from: Data(file.bytes)) else {
@@ -118,7 +126,7 @@ extension DossierVerifier {
             return fail("the entry breaks §2's rules: \(error)")
         }
         let leafHash = MerkleHash.leaf(bytes)
-        guard SHA256Digest(hex: document.leafHash) == leafHash else {
+        guard Self.digest(document.leafHash) == leafHash else {
             return fail("its leaf hash is not SHA-256(0x00 || entry bytes): the entry's bytes were changed")
         }
         guard let proof = document.proof else { return fail("it carries no proof") }
@@ -135,13 +143,13 @@ extension DossierVerifier {
             let feedCheckpoint = listed.first(where: { $0.checkpoint.checkpoint.size == proof.treeSize }),
             feedCheckpoint.checkpoint.checkpoint.root == note.checkpoint.checkpoint.root,
             note.checkpoint.checkpoint.size == proof.treeSize,
-            SHA256Digest(hex: proof.root) == note.checkpoint.checkpoint.root
+            Self.digest(proof.root) == note.checkpoint.checkpoint.root
         else {
             return fail(
                 "its proof leads to no checkpoint its feed's file lists (size \(proof.treeSize), root \(proof.root.prefix(64)))"
             )
         }
-        let hashes = proof.hashes.map { SHA256Digest(hex: $0) }
+        let hashes = proof.hashes.map { Self.digest($0) }
         guard hashes.allSatisfy({ $0 != nil }) else { return fail("a proof hash is not 64 hex digits") }
         do {
             try MerkleVerification.verifyInclusion(

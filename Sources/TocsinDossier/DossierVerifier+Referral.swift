@@ -4,10 +4,14 @@ import TocsinCore
 
 extension DossierVerifier {
     /// What the dossier a referral carries proves of the decision it refers: the decision
-    /// and its proposal, and whether the decision holds; or why the dossier does not hold
-    /// (it does not verify, is of another network, or is not about that decision).
+    /// and its proposal, and whether the decision holds; or why the dossier does not hold (it
+    /// does not verify, is of another network or another authority, names a charter version
+    /// `chain` does not have, or is not about that decision).
+    ///
+    /// A dossier's charter is checked against its own authority certificate; only `chain`
+    /// (the versions the node holds, signed by the authority it trusts) makes it the network's.
     public static func referredDecision(
-        in dossier: [UInt8], decision: EntryReference, network: NetworkID
+        in dossier: [UInt8], decision: EntryReference, network: NetworkID, chain: CharterChain?
     ) -> Result<ConsultationMachine.ReferredDecision, ConsultationMachine.ReferralDossierFailure> {
         let verification = verify(dossier, followReferrals: false)
         if let failure = verification.firstFailure {
@@ -18,6 +22,18 @@ extension DossierVerifier {
         }
         guard verification.manifest?.network == network.description else {
             return .failure(.init("it is a dossier of another network"))
+        }
+        if let chain {
+            guard verification.chain?.authority == chain.authority else {
+                return .failure(.init("its charter is signed by another authority than this network's"))
+            }
+            let held = Set(chain.versions.map(\.sha256))
+            if let unknown = verification.chain?.versions.first(where: { !held.contains($0.sha256) }) {
+                return .failure(
+                    .init(
+                        "it names charter version \(unknown.version) (\(unknown.sha256.hex.prefix(16))…), which is not one this node holds"
+                    ))
+            }
         }
         guard verification.manifest?.subjects.contains(decision.description) == true else {
             return .failure(.init("it is not the dossier of \(decision)"))

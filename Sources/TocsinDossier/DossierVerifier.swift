@@ -11,6 +11,8 @@ import TocsinCrypto
 public struct DossierVerifier {
     var verification = DossierVerification()
     var archive = TarArchive(files: [])
+    /// The archive's files by path (the archive has each path once).
+    var filesByPath: [String: [UInt8]] = [:]
     var chain: CharterChain?
     var network = NetworkID(digest: SHA256.hash([]))
     var ledger = DossierLedger()
@@ -37,6 +39,7 @@ public struct DossierVerifier {
         } catch {
             return verification.fail(error.element, error.reason)
         }
+        filesByPath = Dictionary(archive.files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
         guard archive.files.first?.path == "manifest.json" else {
             return verification.fail("archive", "its first file is not manifest.json")
         }
@@ -66,7 +69,8 @@ public struct DossierVerifier {
             verification.fail("manifest.json", "its network is not 64 lower-case hex digits")
             return false
         }
-        guard !manifest.subjects.isEmpty, manifest.subjects.allSatisfy({ (try? EntryReference(parsing: $0)) != nil })
+        guard !manifest.subjects.isEmpty,
+            manifest.subjects.allSatisfy({ (try? EntryReference(parsing: $0))?.description == $0 })
         else {
             verification.fail(
                 "manifest.json", "its subjects are not a non-empty list of references <group>/<author>/<index>")
@@ -75,13 +79,15 @@ public struct DossierVerifier {
         network = NetworkID(digest: networkDigest)
         verification.manifest = manifest
         var listed: Set<String> = ["manifest.json"]
-        guard manifest.items.map(\.path) == archive.files.dropFirst().map(\.path) else {
+        guard manifest.items.map(\.path) == archive.files.dropFirst().map(\.path),
+            manifest.items.allSatisfy({ Self.digest($0.sha256) != nil })
+        else {
             verification.fail(
                 "manifest.json", "its items are not the archive's other files, each once, in archive order")
             return false
         }
         for item in manifest.items {
-            guard let bytes = archive[item.path], listed.insert(item.path).inserted else {
+            guard let bytes = filesByPath[item.path], listed.insert(item.path).inserted else {
                 verification.fail(item.path, "listed in the manifest but not in the archive (or listed twice)")
                 return false
             }
@@ -146,6 +152,7 @@ public struct DossierVerifier {
             )
         }
         self.chain = chain
+        verification.chain = chain
         var story = DossierStory()
         story.networkName = genesis.charter.network
         story.networkID = network.description

@@ -11,7 +11,8 @@ public struct EntryProofDocument: Codable, Sendable {
         public let root: String
         public let hashes: [String]
         public let checkpoint: String
-        public let verified: Bool
+        /// The exporting node's own check: for people; a verifier recomputes it.
+        public let verified: Bool?
         /// The checkpoint's witnesses under the witness policy of charter version
         /// `charterVersion` (the latest the exporting node holds).
         public let charterVersion: UInt64?
@@ -23,9 +24,10 @@ public struct EntryProofDocument: Codable, Sendable {
     public let reference: String
     public let origin: String
     public let index: UInt64
-    public let kind: String
-    public let summary: String
-    public let authorTime: String
+    /// For people (not checked by verifiers): the kind, a one-line summary, the author's time.
+    public let kind: String?
+    public let summary: String?
+    public let authorTime: String?
     public let leafHash: String
     public let bytesBase64: String
     /// The entry decoded (its protobuf JSON), for people.

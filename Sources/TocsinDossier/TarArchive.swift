@@ -100,12 +100,14 @@ public struct TarArchive: Sendable, Equatable {
             func field(_ start: Int, _ length: Int) -> [UInt8] {
                 Array(header[start..<start + length].prefix { $0 != 0 })
             }
+            // Octal digits, then only NUL or spaces to the end of the field.
             func octal(_ start: Int, _ length: Int) -> UInt64? {
-                let text = field(start, length).filter { $0 != 0x20 }
-                guard !text.isEmpty, text.count <= 11, text.allSatisfy({ (0x30...0x37).contains($0) }) else {
-                    return nil
-                }
-                return text.reduce(0) { $0 * 8 + UInt64($1 - 0x30) }
+                let raw = header[start..<start + length]
+                let digits = raw.prefix { (0x30...0x37).contains($0) }
+                guard !digits.isEmpty, digits.count <= 11,
+                    raw.dropFirst(digits.count).allSatisfy({ $0 == 0 || $0 == 0x20 })
+                else { return nil }
+                return digits.reduce(0) { $0 * 8 + UInt64($1 - 0x30) }
             }
             let checksum = header.enumerated().reduce(UInt64(0)) {
                 $0 + UInt64((148..<156).contains($1.offset) ? 0x20 : $1.element)

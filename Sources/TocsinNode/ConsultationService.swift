@@ -63,8 +63,8 @@ public final class ConsultationService: @unchecked Sendable {
             configuration: .init(
                 nodeID: runtime.nodeID, network: runtime.store.networkID, charter: runtime.charter,
                 deadlineGraceMs: Int64(NodeRuntime.milliseconds(deadlineGrace)),
-                referralDossierCheck: { [network = runtime.store.networkID] dossier, decision in
-                    DossierVerifier.referredDecision(in: dossier, decision: decision, network: network)
+                referralDossierCheck: { [network = runtime.store.networkID] dossier, decision, chain in
+                    DossierVerifier.referredDecision(in: dossier, decision: decision, network: network, chain: chain)
                 }))
     }
 
@@ -254,8 +254,9 @@ public final class ConsultationService: @unchecked Sendable {
                 let (dossier, unwitnessed) = try DossierExporter(store: store).export(
                     subjects: [decision], exportedBy: nodeID, nowMs: nowMs)
                 guard unwitnessed.isEmpty else {
-                    throw DossierError(
-                        "dossier", "not yet witnessed: \(unwitnessed.map(\.description).joined(separator: ", "))")
+                    let reason = "not yet witnessed: \(unwitnessed.map(\.description).joined(separator: ", "))"
+                    queue.async { [self] in perform(machine.referralDeferred(decision, reason: reason)) }
+                    return
                 }
                 entry = try ConsultationEntries.referral(
                     of: decision, leafHash: leafHash, observers: observers, dossier: dossier, authorTimeMs: nowMs)

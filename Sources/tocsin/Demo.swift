@@ -3,6 +3,7 @@ import Foundation
 import TocsinAdmin
 import TocsinCore
 import TocsinDevelopment
+import TocsinDossier
 import TocsinNode
 import TocsinStore
 
@@ -15,8 +16,9 @@ struct Demo: ParsableCommand {
             organisations, each organisation's relay as convener, and an observer. Starts every \
             node as a `tocsind` process over mutual TLS on loopback, then: a bulletin is issued \
             and acknowledged by each member; a proposal is opened under a two-thirds policy; the \
-            members vote; the convener records the decision; every node verifies it; every \
-            node's log is verified and the heads compared. Cleans up unless --keep.
+            members vote; the convener records the decision; every node verifies it; the \
+            decision's dossier is exported and verified offline; every node's log is verified and \
+            the heads compared. Cleans up unless --keep.
             """)
 
     @Flag(help: "Leave the network running and print how to point tocsin at each node.")
@@ -138,6 +140,23 @@ struct Demo: ParsableCommand {
             }
             say("  \(id) \(verdict)")
         }
+
+        // 3b. The record taken out of the network: a dossier anyone can verify offline.
+        let dossierFile = folder.appendingPathComponent("decision-dossier.tar")
+        let decisionReference = try EntryReference(parsing: decision.reference)
+        let dossier = try eventually.blockingValue("the decision's dossier, every entry witnessed") { () -> [UInt8]? in
+            let store = try FeedStore.open(directory: daemons.dataDirectory("RN"))
+            let (archive, unwitnessed) = try DossierExporter(store: store).export(
+                subjects: [decisionReference], exportedBy: "RN", nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+            return unwitnessed.isEmpty ? archive : nil
+        }
+        try Data(dossier).write(to: dossierFile)
+        let verification = DossierVerifier.verify(dossier)
+        let tally = verification.story?.proposals.first { $0.reference == proposal }?.tally
+        say(
+            "exported the decision's dossier (\(verification.story?.evidence.count ?? 0) entries with their proofs, the charter, a report in English and French) to \(dossierFile.path); verified offline: \(verification.isVerified ? "holds" : "DOES NOT VERIFY: \(verification.firstFailure?.text ?? "")")\(tally.map { ", tally \($0.endorsements) for, \($0.objections) against, \($0.abstentions) abstaining: \($0.outcome ?? "open")" } ?? "")"
+        )
+        guard verification.isVerified else { throw CommandFailure("the decision's dossier does not verify") }
 
         // 4. Every log verified, heads identical.
         if keep {

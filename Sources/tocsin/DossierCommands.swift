@@ -117,9 +117,12 @@ struct DossierCommand: ParsableCommand {
         var file: String
 
         func run() throws {
-            guard let data = FileManager.default.contents(atPath: file) else {
+            // Read no more than a dossier may hold: a larger file is refused, not loaded.
+            guard let handle = FileHandle(forReadingAtPath: file) else {
                 throw CommandFailure("cannot read the dossier at \(file)")
             }
+            defer { try? handle.close() }
+            let data = (try? handle.read(upToCount: TarArchive.maximumByteCount + 1)) ?? Data()
             let verification = DossierVerifier.verify(Array(data))
             for check in verification.checks {
                 printLine("\(check.passed ? "ok  " : "FAIL") \(check.element): \(check.text)")
@@ -160,7 +163,7 @@ struct DossierCommand: ParsableCommand {
             }
             for receipt in story.receipts {
                 let levels = receipt.levels.map { "\($0.level) \(time($0.authorTimeMs)) (\(witnessed($0.reference)))" }
-                printLine("  ok  \(receipt.member) on \(receipt.bulletin): \(levels.joined(separator: "; "))")
+                printLine("  ok  \(receipt.member) on \(receipt.target): \(levels.joined(separator: "; "))")
             }
             for proposal in story.proposals {
                 printLine(
@@ -184,7 +187,7 @@ struct DossierCommand: ParsableCommand {
             }
             for referral in story.referrals {
                 printLine(
-                    "  \(referral.dossierVerified ? "ok  " : "FAIL") referral \(referral.reference) of \(referral.decision) to \(referral.observers.joined(separator: ", ")); receipts: \(referral.receipts.map(\.member).joined(separator: ", "))"
+                    "  \(referral.counts ? "ok  " : "FLAG") referral \(referral.reference) of \(referral.decision) to \(referral.observers.joined(separator: ", "))\(referral.counts ? "" : " does not count: \(referral.findings.joined(separator: "; "))"); receipts: \(referral.receipts.map(\.member).joined(separator: ", "))"
                 )
             }
         }

@@ -120,6 +120,44 @@ import TocsinStore
             #expect(python.status == 0, "\(python.output)\(python.errorOutput)")
             #expect(python.output.contains("DOSSIER VERIFIED"), "\(python.output)")
 
+            // A referral's dossier proves the decision only under this network's own authority
+            // and charter versions: the same genesis charter signed by another key proves nothing.
+            let dossierBytes = Array(try Data(contentsOf: file))
+            let store = try FeedStore.open(directory: daemons.data("RN"))
+            let chain = try store.charterChain()
+            let decided = try EntryReference(parsing: decision.reference)
+            let referred = try DossierVerifier.referredDecision(
+                in: dossierBytes, decision: decided, network: store.networkID, chain: chain
+            ).get()
+            #expect(referred.holds && referred.decision.payload.outcome == .adopted)
+            #expect(referred.proposal.reference.description == proposal)
+            let genesisTOML = try #require(archive["charter/genesis.toml"])
+            let impostor = try Ed25519PrivateKey.generate()
+            let impostorChain = CharterChain(
+                genesis: try SignedCharter(
+                    toml: genesisTOML, signatureFile: impostor.signature(for: genesisTOML),
+                    authority: impostor.publicKey),
+                authority: impostor.publicKey)
+            for (network, chain, refusal) in [
+                (store.networkID, impostorChain, "signed by another authority"),
+                (NetworkID(genesisCharter: [1]), chain, "another network"),
+            ] {
+                guard
+                    case .failure(let failure) = DossierVerifier.referredDecision(
+                        in: dossierBytes, decision: decided, network: network, chain: chain)
+                else {
+                    Issue.record("a dossier proved a decision to a node of \(refusal)")
+                    continue
+                }
+                #expect(failure.reason.contains(refusal), "\(failure.reason)")
+            }
+            let otherSubject = EntryReference(group: decided.group, author: decided.author, index: decided.index + 1)
+            guard
+                case .failure(let notAbout) = DossierVerifier.referredDecision(
+                    in: dossierBytes, decision: otherSubject, network: store.networkID, chain: chain)
+            else { throw DossierError("test", "a dossier proved a decision it is not about") }
+            #expect(notAbout.reason.contains("not the dossier of"))
+
             // The report states the facts, in both languages.
             let english = String(decoding: try #require(archive["report.en.html"]), as: UTF8.self)
             let french = String(decoding: try #require(archive["report.fr.html"]), as: UTF8.self)
@@ -133,7 +171,8 @@ import TocsinStore
                 (french, ["Ce dossier est vérifié", "adoptée", "Fact-finding mission to XB", "contre"]),
             ] {
                 for fact in words + [
-                    bulletinDocument.authorTime, "XA", "XB", "XC", "XD", "RN", "href=\"#entry-\(bulletin)\"",
+                    try #require(bulletinDocument.authorTime), "XA", "XB", "XC", "XD", "RN",
+                    "href=\"#entry-\(bulletin)\"",
                     "id=\"entry-\(decision.reference)\"",
                 ] {
                     #expect(report.contains(fact), "\(fact) not in the report")

@@ -171,10 +171,19 @@ final class ConsultationTranscript {
                     + ($0.deliberationMinutes > 0 ? "; \($0.deliberationMinutes) minutes to deliberate" : "")
             }.joined(separator: "\n")
         case "node":
+            // `dossiers=proving`: a referral's dossier proves the decision and the proposal it
+            // carries (the transcript's stand-in for a dossier is those two entries), as a
+            // verified dossier would; `dossiers=refusing`: every dossier fails to verify.
+            var check: ConsultationMachine.ReferralDossierCheck?
+            switch test.arguments["dossiers"] {
+            case "proving": check = Self.provingDossierCheck
+            case "refusing": check = { _, _, _ in .failure(.init("its checkpoint is not signed by RN")) }
+            default: check = nil
+            }
             machine = ConsultationMachine(
                 configuration: .init(
                     nodeID: try positional(0), network: network.networkID, charter: network.charter,
-                    deadlineGraceMs: Int64(test.arguments["grace"] ?? "2000")!))
+                    deadlineGraceMs: Int64(test.arguments["grace"] ?? "2000")!, referralDossierCheck: check))
             return "ok"
         case "bulletin":
             var draft = BulletinDraft(
@@ -282,7 +291,7 @@ final class ConsultationTranscript {
                 ConsultationEntries.referral(
                     of: target, leafHash: MerkleHash.leaf(bytes),
                     observers: (test.arguments["observers"] ?? "").split(separator: ",").map(String.init),
-                    dossier: Array("dossier of \(target)".utf8), authorTimeMs: try time()),
+                    dossier: try dossier(of: target), authorTimeMs: try time()),
                 by: try positional(0), in: test.arguments["in"] ?? target.group, deliver: deliver)
         case "referrals":
             let held = machine.book.referrals[try reference(0)] ?? []
@@ -379,6 +388,41 @@ final class ConsultationTranscript {
         return reference.description + (deliver ? "" : " (not delivered)")
     }
 
+    /// The transcript's stand-in for a decision's dossier: the decision's entry and its
+    /// proposal's, as an `Entries` message (what `provingDossierCheck` reads back).
+    func dossier(of decision: EntryReference) throws -> [UInt8] {
+        guard let bytes = try ledger.entry(decision) else { return [] }
+        var carried = Tocsin_V1_Entries()
+        carried.origin = decision.description
+        carried.entries = [Data(bytes)]
+        if case .decision(let payload) = try? EntryDecoder.decode(bytes).payload,
+            let proposal = try ledger.entry(ConsultationBook.reference(payload.proposal))
+        {
+            carried.entries.append(Data(proposal))
+        }
+        return try carried.serializedBytes()
+    }
+
+    /// Reads the stand-in back as a verified dossier would prove it: the decision holds.
+    static let provingDossierCheck: ConsultationMachine.ReferralDossierCheck = { dossier, decision, _ in
+        guard let carried = try? Tocsin_V1_Entries(serializedBytes: dossier), carried.entries.count == 2,
+            let decisionEntry = try? EntryDecoder.decode(Array(carried.entries[0])),
+            case .decision(let payload) = decisionEntry.payload,
+            let proposalEntry = try? EntryDecoder.decode(Array(carried.entries[1])),
+            case .proposal(let proposal) = proposalEntry.payload
+        else { return .failure(.init("not a dossier of \(decision)")) }
+        return .success(
+            .init(
+                decision: .init(
+                    reference: decision, leafHash: MerkleHash.leaf(Array(carried.entries[0])),
+                    authorTimeMs: decisionEntry.authorTimeMs, payload: payload),
+                proposal: .init(
+                    reference: ConsultationBook.reference(payload.proposal),
+                    leafHash: MerkleHash.leaf(Array(carried.entries[1])), authorTimeMs: proposalEntry.authorTimeMs,
+                    payload: proposal),
+                holds: true))
+    }
+
     /// What the node does with one action, printed.
     func carryOut(_ action: ConsultationMachine.Action, failing reason: String?) throws -> [String] {
         switch action {
@@ -387,7 +431,7 @@ final class ConsultationTranscript {
         case .refer(let decision, let leafHash, let group, let observers):
             // The node would export the dossier here; the transcript's stands for it.
             let entry = try ConsultationEntries.referral(
-                of: decision, leafHash: leafHash, observers: observers, dossier: Array("dossier of \(decision)".utf8),
+                of: decision, leafHash: leafHash, observers: observers, dossier: try dossier(of: decision),
                 authorTimeMs: 0)
             return try carryOut(
                 .append(group: group, entries: [entry], purpose: .refer(decision: decision)), failing: reason)

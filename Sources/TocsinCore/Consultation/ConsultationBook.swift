@@ -90,6 +90,8 @@ public struct ConsultationBook: Sendable {
     public private(set) var decisions: [EntryReference: [Item<Tocsin_V1_Decision>]] = [:]
     /// Referrals by the decision they name, in the order stored.
     public private(set) var referrals: [EntryReference: [Item<Tocsin_V1_Referral>]] = [:]
+    /// The leaf hash of each referral held: what its observers' acknowledgements name.
+    var referralLeafHashes: [EntryReference: SHA256Digest] = [:]
     /// Updates and cancels, by the bulletin they refer to.
     public private(set) var revisions: [EntryReference: [EntryReference]] = [:]
 
@@ -150,6 +152,7 @@ public struct ConsultationBook: Sendable {
         case .referral(let referral):
             referrals[Self.reference(referral.decision), default: []].append(
                 Item(reference: reference, leafHash: leafHash, authorTimeMs: time, payload: referral))
+            referralLeafHashes[reference] = leafHash
         default:
             return
         }
@@ -243,11 +246,13 @@ public struct ConsultationBook: Sendable {
 
     /// Who acknowledged `bulletin` at which level, counting only acknowledgements in its group
     /// that name it with its leaf hash.
+    /// The acknowledgements of `bulletin` (or of a referral) that name it with its leaf hash,
+    /// by member.
     public func acknowledgements(of bulletin: EntryReference) -> [String: AcknowledgementTimes] {
-        guard let original = bulletins[bulletin] else { return [:] }
+        guard let leafHash = bulletins[bulletin]?.leafHash ?? referralLeafHashes[bulletin] else { return [:] }
         var result: [String: AcknowledgementTimes] = [:]
         for times in acknowledgementTimes[bulletin] ?? []
-        where times.target == AcknowledgementTimes.prefix(original.leafHash) {
+        where times.target == AcknowledgementTimes.prefix(leafHash) {
             result[times.member] = times
         }
         return result

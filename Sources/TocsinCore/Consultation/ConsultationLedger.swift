@@ -13,6 +13,15 @@ public protocol ConsultationLedger {
 
     /// The root of `origin`'s tree at `size`, or nil when this node holds fewer entries.
     func root(of origin: FeedOrigin, size: UInt64) -> SHA256Digest?
+
+    /// Whether this ledger holds all it ever will (a dossier's, PROTOCOL.md §11): a root it
+    /// does not have will never come, so a cited checkpoint of that size proves nothing rather
+    /// than waiting. A node's log grows: false.
+    var isComplete: Bool { get }
+}
+
+extension ConsultationLedger {
+    public var isComplete: Bool { false }
 }
 
 /// A witness's first cosignature covering an entry.

@@ -20,7 +20,7 @@ extension ConsultationMachine {
         let decisionReference = ConsultationBook.reference(referral.payload.decision)
         // Verified only when needed: it costs a dossier's worth of signature checks.
         lazy var dossier = configuration.referralDossierCheck.map {
-            $0(Array(referral.payload.dossier), decisionReference)
+            $0(Array(referral.payload.dossier), decisionReference, configuration.chain)
         }
         let decision: ConsultationBook.Item<Tocsin_V1_Decision>
         let proposal: ConsultationBook.Item<Tocsin_V1_Proposal>?
@@ -30,6 +30,12 @@ extension ConsultationMachine {
             decision = held
             proposal = book.proposals[ConsultationBook.reference(held.payload.proposal)]
             holds = findings.isEmpty
+        } else if !hasConvened(referral.reference.author, group: decisionReference.group) {
+            // Checked before the dossier, which costs a dossier's worth of signature checks: a
+            // referral by anyone else counts for nothing whatever it carries.
+            return [
+                "written by \(referral.reference.author), who convenes \(decisionReference.group) under no version of the charter"
+            ]
         } else if case .success(let proven) = dossier {
             decision = proven.decision
             proposal = proven.proposal
@@ -87,6 +93,19 @@ extension ConsultationMachine {
         return problems
     }
 
+    /// The referral of this node's `decision` was put off: an entry its dossier must prove is
+    /// not witnessed yet (a late acknowledgement, say). It is tried again some seconds later.
+    public mutating func referralDeferred(_ decision: EntryReference, reason: String) -> [Action] {
+        referralRetryAtMs[decision] = .some(nil)
+        return [.log(LogLine(.debug, "referral deferred", ["decision": "\(decision)", "error": reason]))]
+    }
+
+    /// Whether `node` convenes `group` under some version of the charter held.
+    func hasConvened(_ node: String, group: String) -> Bool {
+        let versions = configuration.chain?.versions.map(\.charter) ?? [configuration.charter]
+        return versions.contains { $0.group(group)?.convener == node }
+    }
+
     /// Judges each referral held once its decision is; a referral addressed to this node is
     /// acknowledged as received, as members acknowledge a bulletin.
     mutating func judgeReferrals(nowMs: Int64) -> [Action] {
@@ -130,8 +149,18 @@ extension ConsultationMachine {
     /// Where this node convenes: each of its decisions that holds, adopts a referral to the UN
     /// and is witnessed (so that the dossier proves it to a witnessed checkpoint) is referred
     /// to the observers the charter names, once.
-    mutating func referWhereConvening(ledger: some ConsultationLedger) -> [Action] {
+    mutating func referWhereConvening(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
         var actions: [Action] = []
+        for (decision, retryAtMs) in referralRetryAtMs {
+            guard let retryAtMs else {
+                referralRetryAtMs[decision] = nowMs &+ Self.referralRetryDelayMs
+                continue
+            }
+            if nowMs >= retryAtMs {
+                referralRetryAtMs[decision] = nil
+                referring.remove(decision)
+            }
+        }
         for proposalReference in book.decisions.keys.sorted() {
             for decision in book.decisions(on: proposalReference)
             where decision.reference.author == nodeID && verdicts[decision.reference]?.isEmpty == true

@@ -86,7 +86,9 @@ extension ConsultationMachine {
             (try? cosignature.verify(checkpoint: checkpoint.checkpoint, anyOf: witnessKeys(of: convener))) != nil,
             let milliseconds = Witnessing.milliseconds(seconds: cosignature.timestamp)
         else { return .unproven }
-        guard let root = ledger.root(of: origin, size: checkpoint.checkpoint.size) else { return .pending }
+        guard let root = ledger.root(of: origin, size: checkpoint.checkpoint.size) else {
+            return ledger.isComplete ? .unproven : .pending
+        }
         return root == checkpoint.checkpoint.root ? .proven(milliseconds) : .unproven
     }
 

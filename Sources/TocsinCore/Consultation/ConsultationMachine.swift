@@ -52,8 +52,12 @@ public struct ConsultationMachine: Sendable {
     }
 
     /// See `Configuration.referralDossierCheck`.
+    /// The dossier is judged against `chain`, the charter versions the node holds: a dossier
+    /// signed by another authority, or naming a version the node does not hold, proves nothing.
     public typealias ReferralDossierCheck =
-        @Sendable (_ dossier: [UInt8], _ decision: EntryReference) -> Result<ReferredDecision, ReferralDossierFailure>
+        @Sendable (_ dossier: [UInt8], _ decision: EntryReference, _ chain: CharterChain?) -> Result<
+            ReferredDecision, ReferralDossierFailure
+        >
 
     /// What a verified dossier proves of a referred decision: the decision, the proposal it
     /// decides, and whether the dossier's own audit found that it holds.
@@ -154,6 +158,10 @@ public struct ConsultationMachine: Sendable {
     var referring: Set<EntryReference> = []
     /// Referrals addressed to this node to acknowledge as received.
     var referralReceiptsDue: [EntryReference] = []
+    /// Referrals put off (an entry of the dossier not yet witnessed): when to try again (nil:
+    /// ten seconds after the next tick).
+    var referralRetryAtMs: [EntryReference: Int64?] = [:]
+    static let referralRetryDelayMs: Int64 = 10_000
     /// Proposals naming a charter version this node does not hold yet: judged once it does
     /// (bounded: a peer cannot make the node keep more).
     var awaitingCharter: [(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8])] = []
@@ -304,7 +312,8 @@ public struct ConsultationMachine: Sendable {
     /// The time is `nowMs`: acknowledge what is due, decide where convening, audit.
     public mutating func tick(nowMs: Int64, ledger: some ConsultationLedger) -> [Action] {
         acknowledgeReceipts(nowMs: nowMs) + decideWhereConvening(nowMs: nowMs, ledger: ledger)
-            + auditDecisions(ledger: ledger) + judgeReferrals(nowMs: nowMs) + referWhereConvening(ledger: ledger)
+            + auditDecisions(ledger: ledger) + judgeReferrals(nowMs: nowMs)
+            + referWhereConvening(nowMs: nowMs, ledger: ledger)
     }
 
     /// An append the machine asked for is durable; its first entry is `first`.
