@@ -27,6 +27,10 @@ public struct AdminClient: Sendable {
 
     /// The node, its network and what it holds.
     public func status() throws(AdminClientError) -> NodeStatus { try get("/v1/status") }
+    /// A one-time link to the node's web console.
+    public func consoleSignIn() throws(AdminClientError) -> ConsoleSignIn {
+        try post("/v1/console/sign-in", [String: String]())
+    }
     /// The peers it dials and those connected.
     public func peers() throws(AdminClientError) -> [PeerStatus] { try get("/v1/peers") }
     /// Every feed it holds, with its head.

@@ -29,6 +29,7 @@ import TocsinCore
 /// | GET | /v1/proposals/{group}/{author}/{index} | → `ProposalDetail` |
 /// | POST | /v1/proposals | `ProposalRequest` → 201 `Created` |
 /// | POST | /v1/votes | `VoteRequest` → 201 `Created` |
+/// | POST | /v1/console/sign-in | → 201 `ConsoleSignIn` (a one-time link; 404 when the console is off) |
 ///
 /// A route only decodes, calls a service (`NodeRuntime`, `ConsultationService`) and encodes.
 /// Failures answer an `AdminFailure` with the status of the `ServiceError`'s kind: 400
@@ -39,12 +40,37 @@ public enum AdminAPI {
     static let maximumBodyBytes = 1 << 20
 
     /// The router of the admin API over these services.
+    /// The web console, when the node serves one: its sessions and the address its links name.
+    public struct Console: Sendable {
+        public let sessions: ConsoleSessions
+        public let address: NodeConfiguration.ListenAddress
+
+        public init(sessions: ConsoleSessions, address: NodeConfiguration.ListenAddress) {
+            self.sessions = sessions
+            self.address = address
+        }
+    }
+
     public static func router(
-        runtime: NodeRuntime, consultation: ConsultationService, notifier: Notifier? = nil
+        runtime: NodeRuntime, consultation: ConsultationService, notifier: Notifier? = nil, console: Console? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: AdminRequestAudit(runtime: runtime))
         addNodeRoutes(to: router, runtime: runtime, notifier: notifier)
+        router.post("/v1/console/sign-in") { _, _ in
+            await respond(.created) {
+                guard let console else {
+                    throw ServiceError(
+                        .notFound, "this node serves no console: set console = \"127.0.0.1:8740\" in node.toml")
+                }
+                let token = await console.sessions.issueToken()
+                let host = console.address.host.contains(":") ? "[\(console.address.host)]" : console.address.host
+                return ConsoleSignIn(
+                    url: "http://\(host):\(console.address.port)/signin?token=\(token)",
+                    expiresMs: NodeRuntime.milliseconds(
+                        since1970: Date().addingTimeInterval(ConsoleSessions.tokenLifetime)))
+            }
+        }
         addBulletinRoutes(to: router, consultation: consultation)
         addProposalRoutes(to: router, consultation: consultation)
         return router
@@ -53,15 +79,15 @@ public enum AdminAPI {
     /// The admin application for these services, listening on `socketPath`. A stale socket
     /// left there by a crash is removed; anything else at that path is never touched.
     public static func application(
-        runtime: NodeRuntime, consultation: ConsultationService, notifier: Notifier? = nil, socketPath: String,
-        logger: Logger, onBound: @escaping @Sendable () -> Void = {}
+        runtime: NodeRuntime, consultation: ConsultationService, notifier: Notifier? = nil, console: Console? = nil,
+        socketPath: String, logger: Logger, onBound: @escaping @Sendable () -> Void = {}
     ) throws(AdminSocketError) -> some Service {
         try AdminSocketError.clearStaleSocket(at: socketPath)
         var configuration = ApplicationConfiguration(
             address: .unixDomainSocket(path: socketPath), serverName: "tocsind")
         configuration.reuseAddress = true
         return Application(
-            router: router(runtime: runtime, consultation: consultation, notifier: notifier),
+            router: router(runtime: runtime, consultation: consultation, notifier: notifier, console: console),
             configuration: configuration,
             onServerRunning: { _ in
                 // Only the daemon's user may talk to the node.

@@ -139,6 +139,18 @@ extension ConsultationService {
         }
     }
 
+    /// Which of `references` (bulletins) this node's operator has marked read.
+    public func readByThisNode(_ references: [String]) async throws -> Set<String> {
+        try await onQueue { [self] in
+            try checkStarted()
+            return Set(
+                references.filter { text in
+                    guard let reference = try? EntryReference(parsing: text) else { return false }
+                    return machine.book.acknowledgements(of: reference)[nodeID]?.readMs != nil
+                })
+        }
+    }
+
     /// One bulletin (named by its original alert or any of its revisions).
     public func bulletin(_ reference: EntryReference) async throws -> BulletinDetail {
         let found = try await onQueue { [self] in

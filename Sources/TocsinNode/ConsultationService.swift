@@ -40,6 +40,8 @@ public final class ConsultationService: @unchecked Sendable {
     var stopped = false
     /// Bulletins (originals) with an update or cancel being written.
     var revising: Set<EntryReference> = []
+    /// See `currentRevision()`.
+    var revision: UInt64 = 0
     /// Whether a tick is already queued (stored batches arriving in a burst share one).
     var tickQueued = false
     /// Whether a tick waits for the store's writes, and whether another was asked for meanwhile.
@@ -172,7 +174,14 @@ public final class ConsultationService: @unchecked Sendable {
                 machine.stored(reference: entry.reference, leafHash: entry.leafHash, bytes: entry.bytes)
             }
             processed[origin] = from + UInt64(entries.count)
+            revision &+= UInt64(entries.count)
         }
+    }
+
+    /// A number that changes whenever the consultation this node holds changes (an entry read,
+    /// its own included): what the console's live pages follow.
+    public func currentRevision() async -> UInt64 {
+        await onQueue { [self] in revision }
     }
 
     /// Runs the machine at the time now, once every cosignature this node made by then is

@@ -42,6 +42,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var adminSocket: URL
     /// Where `/metrics`, `/healthz` and `/readyz` are served (`metrics = "host:port"`); nil: off.
     public var metrics: ListenAddress?
+    /// Where the web console listens (`console = "host:port"`); nil: off. Loopback unless the
+    /// operator names another address.
+    public var console: ListenAddress?
     /// `text` (one line per event, for people) or `json` (one object per line, for shippers).
     public var logFormat: LogFormat
     /// Where notifications go (`[[notify-channel]]`) and what rings (`[[notify-rule]]`).
@@ -70,6 +73,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         "peers",
         "log-level",
         "witness", "anti-entropy-seconds", "max-clock-skew-seconds", "admin-socket", "trust-local-log", "metrics",
+        "console",
         "log-format", "notify-channel", "notify-rule",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -135,6 +139,13 @@ public struct NodeConfiguration: Sendable, Equatable {
             metrics = ListenAddress(host: host, port: port)
         } else {
             metrics = nil
+        }
+        if table["console"] != nil {
+            let (host, port) = try Self.address(try string("console"), key: "console")
+            guard port > 0 else { throw ConfigurationError.invalid(key: "console", reason: "the port must not be 0") }
+            console = ListenAddress(host: host, port: port)
+        } else {
+            console = nil
         }
         if let value = table["witness"] {
             guard let flag = value.bool else {

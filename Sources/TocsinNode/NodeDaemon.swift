@@ -80,11 +80,15 @@ public enum NodeDaemon {
             }
         }
         // systemd hears READY=1 once the admin socket (and the metrics listener) are bound too.
-        let listeners = ListenerGate(listeners: configuration.metrics == nil ? 1 : 2)
+        let listeners = ListenerGate(
+            listeners: 1 + (configuration.metrics == nil ? 0 : 1) + (configuration.console == nil ? 0 : 1))
+        let console = configuration.console.map {
+            AdminAPI.Console(sessions: ConsoleSessions(clock: clock), address: $0)
+        }
         let admin: any Service
         do {
             admin = try AdminAPI.application(
-                runtime: runtime, consultation: consultation, notifier: notifier,
+                runtime: runtime, consultation: consultation, notifier: notifier, console: console,
                 socketPath: configuration.adminSocket.path, logger: logger, onBound: listeners.bound)
         } catch {
             throw StartupFailure(message: "\(configPath): \(error)")
@@ -106,6 +110,19 @@ public enum NodeDaemon {
             services.append(
                 .init(service: NamedService(service: server, setting: "metrics = \"\(address.host):\(address.port)\"")))
             logger.info("serving metrics and health", metadata: ["address": "\(address.host):\(address.port)"])
+        }
+        if let console {
+            let server = ConsoleServer.application(
+                runtime: runtime, consultation: consultation, sessions: console.sessions, host: console.address.host,
+                port: console.address.port, logger: logger, onBound: listeners.bound)
+            let setting = "console = \"\(console.address.host):\(console.address.port)\""
+            services.append(.init(service: NamedService(service: server, setting: setting)))
+            if !["127.0.0.1", "::1", "localhost"].contains(console.address.host) {
+                logger.warning(
+                    "the console listens beyond this machine, over plain HTTP: put it behind a TLS proxy or bind it to loopback",
+                    metadata: ["address": "\(console.address.host):\(console.address.port)"])
+            }
+            logger.info("serving the console", metadata: ["address": "\(console.address.host):\(console.address.port)"])
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -44,6 +44,12 @@ struct IdleMemory: AsyncParsableCommand {
     )
     var metrics = false
 
+    @Flag(
+        help:
+            "Serve the web console (console = \"127.0.0.1:PORT\"), sign in, and load the inbox every second while sampling."
+    )
+    var console = false
+
     func run() async throws {
         let fixture = try BenchmarkFixture(nationals: peers, relays: 1)
         let (now, network) = (fixture.now, fixture.network)
@@ -74,6 +80,13 @@ struct IdleMemory: AsyncParsableCommand {
             try Data("metrics = \"\(address)\"\n\(toml)".utf8).write(to: relay.configuration)
             metricsAddress = address
         }
+        var consoleAddress: String?
+        if console {
+            let address = "127.0.0.1:\(try DevelopmentNetwork.freeBasePort(count: 1))"
+            let toml = try String(contentsOf: relay.configuration, encoding: .utf8)
+            try Data("console = \"\(address)\"\n\(toml)".utf8).write(to: relay.configuration)
+            consoleAddress = address
+        }
         let daemons = NodeProcesses(directory: folder, programsIn: programs)
         try daemons.start(relay.id)
         guard let daemon = daemons.processIdentifiers[relay.id] else { throw ValidationError("tocsind did not start") }
@@ -98,11 +111,25 @@ struct IdleMemory: AsyncParsableCommand {
         }
         // Heads exchanged, nothing to pull: the daemon is idle. Let it settle, then sample.
         try await Task.sleep(for: .seconds(2))
+        // A browser's session on the console: signed in once, the inbox loaded every second.
+        var consoleSession: URLSession?
+        var pageLoads = 0
+        if let consoleAddress {
+            let link = try await Blocking.run { try daemons.client(relay.id).consoleSignIn() }
+            let session = URLSession(configuration: .ephemeral)
+            _ = try await session.data(from: URL(string: link.url)!)
+            consoleSession = session
+            _ = consoleAddress
+        }
         var largest = 0.0
         var scrapes = 0
         var scrapeBytes = 0
         for tick in 0..<(seconds * 4) {
             largest = max(largest, try Self.kilobytes("VmRSS", of: daemon) / 1024)
+            if let consoleSession, let consoleAddress, tick % 4 == 2 {
+                let (_, response) = try await consoleSession.data(from: URL(string: "http://\(consoleAddress)/")!)
+                if (response as? HTTPURLResponse)?.statusCode == 200 { pageLoads += 1 }
+            }
             if let metricsAddress, tick % 4 == 0 {
                 let (data, _) = try await URLSession.shared.data(from: URL(string: "http://\(metricsAddress)/metrics")!)
                 scrapes += 1
@@ -120,7 +147,8 @@ struct IdleMemory: AsyncParsableCommand {
             "scenario": "idle-memory", "entries": entries, "bulletins": bulletinCount, "peers": peers,
             "connected_peers": connected,
             "rss_mb": rounded(largest), "peak_rss_mb": rounded(peak), "metrics": metrics ? "on" : "off",
-            "scrapes": scrapes, "scrape_bytes": scrapeBytes,
+            "scrapes": scrapes, "scrape_bytes": scrapeBytes, "console": console ? "on" : "off",
+            "console_page_loads": pageLoads,
         ])
     }
 

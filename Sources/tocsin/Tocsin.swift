@@ -19,7 +19,7 @@ struct Tocsin: AsyncParsableCommand {
         subcommands: [
             Keygen.self, CharterCommand.self, Log.self, Show.self, Verify.self, Devnet.self, Status.self, Peers.self,
             Feeds.self, Bulletin.self, Acknowledge.self, Proposal.self, CastVote.self, CAPCommand.self, Demo.self,
-            DemoNode.self, Notify.self, DossierCommand.self,
+            DemoNode.self, Notify.self, DossierCommand.self, ConsoleCommand.self,
         ])
 }
 

@@ -1,6 +1,10 @@
 import ArgumentParser
 import TocsinNode
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @main
 struct Tocsind: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +21,18 @@ struct Tocsind: AsyncParsableCommand {
     var config: String
 
     func run() async throws {
+        #if canImport(Glibc)
+            // glibc gives each thread that allocates an arena of its own, up to eight per core;
+            // a daemon whose event loops and concurrency threads take turns serving the same
+            // requests keeps a high-water mark in each. Two arenas hold a relay with its console
+            // open under 60 MB (Docs/BENCHMARKS.md, idle memory); MALLOC_ARENA_MAX overrides.
+            // (mallopt is not in Swift's Glibc module: looked up by name; M_ARENA_MAX is -8.)
+            if getenv("MALLOC_ARENA_MAX") == nil, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt")
+            {
+                typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+                _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, 2)
+            }
+        #endif
         try await NodeDaemon.run(configPath: config)
     }
 }

@@ -239,8 +239,9 @@ public struct ConsultationBook: Sendable {
 
     /// Original bulletins (alerts), newest first.
     public var alerts: [BulletinMark] {
+        // Compared without building a string per comparison: a node may hold many thousands.
         bulletins.values.filter { $0.messageType == .alert }.sorted {
-            ($0.authorTimeMs, $0.reference.description) > ($1.authorTimeMs, $1.reference.description)
+            $0.authorTimeMs != $1.authorTimeMs ? $0.authorTimeMs > $1.authorTimeMs : $1.reference < $0.reference
         }
     }
 

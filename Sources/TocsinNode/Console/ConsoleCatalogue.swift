@@ -1,0 +1,124 @@
+/// Every text the console shows, in English and French (the working languages of the regional
+/// organisations concerned): one catalogue, so a page never mixes languages and a missing
+/// translation cannot compile. Values of the log (severities, states, levels) are translated
+/// through `word(_:)`.
+public enum ConsoleCatalogue {
+    public enum Language: String, Sendable, CaseIterable {
+        case english = "en"
+        case french = "fr"
+    }
+
+    public enum Key: String, CaseIterable, Sendable {
+        case title, inbox, issue, signOut, language, languageName, skipToContent, live, liveLost
+        case filters, group, stateConcerned, severity, status, any, apply, noBulletins
+        case headline, author, issued, acknowledgements, unread, read, actedOn, received, latest
+        case bulletin, description, urgency, certainty, areas, riskFactors, sources, actions, expires
+        case revisions, refusedRevisions, timeline, member, notYet, notAcknowledged, markRead, markActedOn
+        case issueTitle, issueSubmit, issued201, fieldError, cancelled, updated, asIssued, reference
+        case signInNeeded, signInHow, forbidden, csrfRefused, notFound, notReady, mapCaption, noAreas
+        case exercise, countryHint, languageSwitched
+    }
+
+    static let entries: [Key: (english: String, french: String)] = [
+        .title: ("Tocsin console", "Console Tocsin"),
+        .inbox: ("Inbox", "Boîte de réception"),
+        .issue: ("Issue a bulletin", "Émettre un bulletin"),
+        .signOut: ("Sign out", "Se déconnecter"),
+        .language: ("Language", "Langue"),
+        .languageName: ("English", "Français"),
+        .skipToContent: ("Skip to the content", "Aller au contenu"),
+        .live: ("Live: this page updates by itself.", "En direct : cette page se met à jour d’elle-même."),
+        .liveLost: (
+            "Connection to the node lost; reconnecting…", "Connexion au nœud perdue ; reconnexion en cours…"
+        ),
+        .filters: ("Filters", "Filtres"),
+        .group: ("Group", "Groupe"),
+        .stateConcerned: ("State concerned", "État concerné"),
+        .severity: ("Severity", "Gravité"),
+        .status: ("Status", "Statut"),
+        .any: ("any", "tous"),
+        .apply: ("Apply", "Appliquer"),
+        .noBulletins: ("No bulletin matches.", "Aucun bulletin ne correspond."),
+        .headline: ("Headline", "Titre"),
+        .author: ("Author", "Auteur"),
+        .issued: ("Issued", "Émis le"),
+        .acknowledgements: ("Acknowledgements", "Accusés"),
+        .unread: ("unread", "non lu"),
+        .read: ("read", "lu"),
+        .actedOn: ("acted on", "suite donnée"),
+        .received: ("received", "reçu"),
+        .latest: ("Latest", "Dernière version"),
+        .bulletin: ("Bulletin", "Bulletin"),
+        .description: ("Description", "Description"),
+        .urgency: ("Urgency", "Urgence"),
+        .certainty: ("Certainty", "Certitude"),
+        .areas: ("Areas", "Zones"),
+        .riskFactors: ("Risk factors", "Facteurs de risque"),
+        .sources: ("Sources", "Sources"),
+        .actions: ("Recommended actions", "Actions recommandées"),
+        .expires: ("Expires", "Expire le"),
+        .revisions: ("Revisions", "Révisions"),
+        .refusedRevisions: ("Refused revisions", "Révisions refusées"),
+        .timeline: ("Who received, read and acted on it", "Qui l’a reçu, lu et y a donné suite"),
+        .member: ("Member", "Membre"),
+        .notYet: ("—", "—"),
+        .notAcknowledged: ("Not yet acknowledged by", "Pas encore accusé par"),
+        .markRead: ("Mark as read", "Marquer comme lu"),
+        .markActedOn: ("Mark as acted on", "Marquer comme suivi d’effet"),
+        .issueTitle: ("Issue a bulletin", "Émettre un bulletin"),
+        .issueSubmit: ("Issue", "Émettre"),
+        .issued201: ("Bulletin issued.", "Bulletin émis."),
+        .fieldError: ("Please correct the field marked.", "Veuillez corriger le champ signalé."),
+        .cancelled: ("cancelled", "annulé"),
+        .updated: ("updated", "mis à jour"),
+        .asIssued: ("as issued", "tel qu’émis"),
+        .reference: ("Reference", "Référence"),
+        .signInNeeded: ("Sign-in needed", "Connexion nécessaire"),
+        .signInHow: (
+            "Open the link that `tocsin console` prints on the node's machine. Each link works once.",
+            "Ouvrez le lien qu’affiche `tocsin console` sur la machine du nœud. Chaque lien ne sert qu’une fois."
+        ),
+        .forbidden: ("Refused", "Refusé"),
+        .csrfRefused: (
+            "This form is out of date or did not come from the console: reload the page and try again.",
+            "Ce formulaire est périmé ou ne vient pas de la console : rechargez la page et réessayez."
+        ),
+        .notFound: ("Not held here", "Absent de ce nœud"),
+        .notReady: (
+            "The node is not ready yet; try again in a few seconds.",
+            "Le nœud n’est pas encore prêt ; réessayez dans quelques secondes."
+        ),
+        .mapCaption: (
+            "Areas as the bulletin draws them (no map)", "Zones telles que le bulletin les trace (sans carte)"
+        ),
+        .noAreas: ("No polygon or circle.", "Aucun polygone ni cercle."),
+        .exercise: ("exercise", "exercice"),
+        .countryHint: (
+            "ISO 3166-1 alpha-2 code; fictional states use XA–XZ",
+            "Code ISO 3166-1 alpha-2 ; les États fictifs utilisent XA–XZ"
+        ),
+        .languageSwitched: ("Langue : français", "Language: English"),
+    ]
+
+    static let words: [String: (english: String, french: String)] = [
+        "extreme": ("extreme", "extrême"), "severe": ("severe", "grave"), "moderate": ("moderate", "modérée"),
+        "minor": ("minor", "mineure"), "unknown": ("unknown", "inconnue"), "actual": ("actual", "réel"),
+        "exercise": ("exercise", "exercice"), "test": ("test", "test"), "active": ("active", "en vigueur"),
+        "updated": ("updated", "mis à jour"), "cancelled": ("cancelled", "annulé"),
+        "immediate": ("immediate", "immédiate"), "expected": ("expected", "attendue"), "future": ("future", "future"),
+        "past": ("past", "passée"), "observed": ("observed", "observée"), "likely": ("likely", "probable"),
+        "possible": ("possible", "possible"), "unlikely": ("unlikely", "improbable"),
+    ]
+
+    /// The text of `key` in `language`.
+    public static func text(_ key: Key, _ language: Language) -> String {
+        guard let entry = entries[key] else { return key.rawValue }
+        return language == .english ? entry.english : entry.french
+    }
+
+    /// A value of the log (`severe`, `cancelled`, …) in `language`; itself when not listed.
+    public static func word(_ value: String, _ language: Language) -> String {
+        guard let entry = words[value] else { return value }
+        return language == .english ? entry.english : entry.french
+    }
+}

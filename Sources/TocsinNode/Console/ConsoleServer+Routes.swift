@@ -1,0 +1,198 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+import TocsinAdmin
+import TocsinCore
+
+extension ConsoleServer {
+    static func addRoutes(to router: Router<ConsoleContext>, services: Services) {
+        router.get("/assets/console.css") { _, _ in
+            asset(ConsoleAssets.stylesheet, type: "text/css; charset=utf-8")
+        }
+        router.get("/assets/console.js") { _, _ in
+            asset(ConsoleAssets.script, type: "text/javascript; charset=utf-8")
+        }
+        router.get("/signin") { request, _ -> Response in
+            guard let token = request.uri.queryParameters.get("token"),
+                let session = await services.sessions.signIn(token: token)
+            else {
+                return ConsolePages.refusal(
+                    .signInNeeded, detail: ConsoleCatalogue.text(.signInHow, .english), status: .unauthorized)
+            }
+            // The token leaves the address bar at once; the cookie never reaches a script.
+            return redirect(
+                "/",
+                headers: [
+                    .setCookie:
+                        "\(sessionCookie)=\(session.id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(ConsoleSessions.idleLifetime))"
+                ])
+        }
+        router.post("/signout") { _, context -> Response in
+            if let session = context.session { await services.sessions.signOut(session.id) }
+            return redirect(
+                "/signin", headers: [.setCookie: "\(sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"])
+        }
+        router.post("/language") { request, context -> Response in
+            guard let session = context.session else { return redirect("/") }
+            let language = ConsoleCatalogue.Language(rawValue: context.form["language"] ?? "") ?? .english
+            await services.sessions.setLanguage(language, for: session.id)
+            return redirect(safeReturn(context.form["return"]))
+        }
+        router.get("/") { request, context -> Response in
+            await page(request, context) { language in
+                let all = try await services.consultation.bulletins(limit: inboxLimit)
+                let readByThisNode = try await services.consultation.readByThisNode(all.map(\.reference))
+                let filters = ConsolePages.InboxFilters(query: request.uri.queryParameters)
+                return ConsolePages.inbox(
+                    all, filters: filters, readByThisNode: readByThisNode, nodeID: services.runtime.nodeID,
+                    language: language)
+            }
+        }
+        router.get("/bulletins/:group/:author/:index") { request, context -> Response in
+            await page(request, context) { language in
+                let reference = try bulletinReference(context)
+                let detail = try await services.consultation.bulletin(reference)
+                return ConsolePages.bulletin(detail, nodeID: services.runtime.nodeID, language: language)
+            }
+        }
+        router.post("/bulletins/:group/:author/:index/acknowledge") { request, context -> Response in
+            await page(request, context) { _ in
+                let reference = try bulletinReference(context)
+                _ = try await services.consultation.acknowledge(
+                    AcknowledgementRequest(bulletin: reference.description, level: context.form["level"] ?? ""))
+                throw Redirect(location: "/bulletins/\(reference)")
+            }
+        }
+        router.get("/issue") { request, context -> Response in
+            await page(request, context) { language in
+                ConsolePages.issueForm(
+                    groups: issuingGroups(services), values: ConsoleForm(), error: nil, language: language)
+            }
+        }
+        router.post("/issue") { request, context -> Response in
+            await page(request, context) { language in
+                let form = context.form
+                var draft = BulletinDraft(
+                    headline: form.trimmed("headline") ?? "", severity: form.trimmed("severity") ?? "",
+                    country: form.trimmed("country") ?? "")
+                draft.description = form.trimmed("description")
+                draft.urgency = form.trimmed("urgency")
+                draft.certainty = form.trimmed("certainty")
+                draft.status = form.trimmed("status")
+                let created: Created
+                do {
+                    created = try await services.consultation.issue(
+                        BulletinRequest(group: form.trimmed("group"), draft: draft))
+                } catch {
+                    // The API's own validation, shown at the field it names.
+                    let refusal = ServiceError(error)
+                    guard case .invalid(let field) = refusal.kind else { throw refusal }
+                    throw Rendered(
+                        status: .unprocessableContent,
+                        html: ConsolePages.issueForm(
+                            groups: issuingGroups(services), values: form,
+                            error: (field: field, message: refusal.message), language: language))
+                }
+                throw Redirect(location: "/bulletins/\(created.reference)")
+            }
+        }
+        router.get("/events") { request, _ -> Response in
+            events(request, consultation: services.consultation)
+        }
+    }
+
+    /// A page: rendered in the session's language; a refusal of the services shown as a page.
+    static func page(
+        _ request: Request, _ context: ConsoleContext, _ render: (ConsoleCatalogue.Language) async throws -> String
+    ) async -> Response {
+        let language = context.session?.language ?? .english
+        let csrf = context.session?.csrfToken ?? ""
+        let path = request.uri.path
+        do {
+            return html(ConsolePages.layout(try await render(language), language: language, csrf: csrf, path: path))
+        } catch let redirect as Redirect {
+            return ConsoleServer.redirect(redirect.location)
+        } catch let rendered as Rendered {
+            return html(
+                ConsolePages.layout(rendered.html, language: language, csrf: csrf, path: path), status: rendered.status)
+        } catch {
+            let error = ServiceError(error)
+            let status: HTTPResponse.Status
+            switch error.kind {
+            case .malformed, .invalid: status = .badRequest
+            case .refused: status = .forbidden
+            case .notFound: status = .notFound
+            case .conflict: status = .conflict
+            case .notReady: status = .serviceUnavailable
+            case .storeFailure: status = .internalServerError
+            }
+            return ConsolePages.refusal(.forbidden, detail: error.message, status: status, language: language)
+        }
+    }
+
+    struct Redirect: Error { let location: String }
+    struct Rendered: Error {
+        let status: HTTPResponse.Status
+        let html: String
+    }
+
+    static func bulletinReference(_ context: ConsoleContext) throws -> EntryReference {
+        let parameters = context.parameters
+        guard let group = parameters.get("group"), let author = parameters.get("author"),
+            let index = parameters.get("index")
+        else { throw ServiceError(.malformed, "not a bulletin reference") }
+        do {
+            return try EntryReference(parsing: "\(group)/\(author)/\(index)")
+        } catch {
+            throw ServiceError(.malformed, "\(group)/\(author)/\(index) is not <group>/<author>/<index>")
+        }
+    }
+
+    /// The groups this node may issue bulletins in, under the charter in force.
+    static func issuingGroups(_ services: Services) -> [String] {
+        services.runtime.charter.groups.map(\.id).filter {
+            services.runtime.permissions.permits(services.runtime.nodeID, .issue(group: $0))
+        }
+    }
+
+    /// Only a path of the console itself: a form cannot send the browser elsewhere.
+    static func safeReturn(_ path: String?) -> String {
+        guard let path, path.hasPrefix("/"), !path.hasPrefix("//"), !path.contains("\\") else { return "/" }
+        return path
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// `changed` whenever the node's consultation changes, with the revision as the event id;
+    /// a browser reconnecting with `Last-Event-ID` hears at once whether it missed a change.
+    static func events(_ request: Request, consultation: ConsultationService) -> Response {
+        let lastSeen = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { UInt64($0) }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+            body: .init { writer in
+                var known = lastSeen
+                let started = ContinuousClock.now
+                try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+                // Ends with the daemon too: a browser left open never holds a graceful stop.
+                while ContinuousClock.now - started < streamLifetime, !Task.isShuttingDownGracefully {
+                    let revision = await consultation.currentRevision()
+                    if revision != known {
+                        // The first revision of a fresh page is what it already shows.
+                        let event = known == nil ? "ready" : "changed"
+                        try await writer.write(
+                            ByteBuffer(string: "event: \(event)\nid: \(revision)\ndata: \(revision)\n\n"))
+                        known = revision
+                    }
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+                try await writer.finish(nil)
+            })
+    }
+}

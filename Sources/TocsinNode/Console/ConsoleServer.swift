@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TocsinAdmin
+import TocsinCore
+
+/// The focal point's web console (`console = "127.0.0.1:8740"` in `node.toml`): plain HTML
+/// pages rendered by the daemon over the same services as the admin API, a little script for
+/// live updates, nothing loaded from elsewhere.
+///
+/// | method | path | what |
+/// | --- | --- | --- |
+/// | GET | /signin?token= | turns a one-time token from `tocsin console` into a session cookie |
+/// | GET | / | the inbox (filters: group, country, severity, status) |
+/// | GET | /bulletins/{group}/{author}/{index} | one bulletin: fields, areas drawn, revisions, who received, read and acted on it |
+/// | POST | /bulletins/{group}/{author}/{index}/acknowledge | mark it read or acted on (`level`) |
+/// | GET, POST | /issue | the form that issues a bulletin; errors shown at their field |
+/// | POST | /language, /signout | |
+/// | GET | /events | server-sent events: `changed` when the node's consultation changes |
+/// | GET | /assets/console.css, /assets/console.js | |
+///
+/// Every page and call but `/signin` and `/assets` needs a session; every POST carries the
+/// session's CSRF token (a form field `csrf`, or the header `X-CSRF-Token`). Every answer
+/// carries a strict Content-Security-Policy.
+public enum ConsoleServer {
+    static let sessionCookie = "tocsin_session"
+    static let maximumFormBytes = 64 * 1024
+    /// How long one event stream lasts before the browser reconnects (it resumes from the
+    /// last event id): a stream never holds the daemon's shutdown for long.
+    static let streamLifetime: Duration = .seconds(15)
+
+    /// The newest bulletins the inbox lists (its filters apply to these).
+    static let inboxLimit = 100
+
+    /// The services the console's pages use.
+    struct Services: Sendable {
+        let runtime: NodeRuntime
+        let consultation: ConsultationService
+        let sessions: ConsoleSessions
+    }
+
+    public static func router(
+        runtime: NodeRuntime, consultation: ConsultationService, sessions: ConsoleSessions
+    ) -> Router<ConsoleContext> {
+        let services = Services(runtime: runtime, consultation: consultation, sessions: sessions)
+        let router = Router(context: ConsoleContext.self)
+        router.add(middleware: ConsoleGuard(sessions: sessions))
+        addRoutes(to: router, services: services)
+        return router
+    }
+
+    /// The console's listener on `host:port`.
+    public static func application(
+        runtime: NodeRuntime, consultation: ConsultationService, sessions: ConsoleSessions, host: String, port: Int,
+        logger: Logger, onBound: @escaping @Sendable () -> Void = {}
+    ) -> some Service {
+        var configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "tocsind")
+        configuration.reuseAddress = true
+        return Application(
+            router: router(runtime: runtime, consultation: consultation, sessions: sessions),
+            configuration: configuration, onServerRunning: { _ in onBound() }, logger: logger)
+    }
+
+    static func html(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func redirect(_ location: String, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.location] = location
+        return Response(status: .seeOther, headers: fields)
+    }
+}
+
+/// A console request's context: the session it belongs to and, for a POST, its form.
+public struct ConsoleContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    var session: ConsoleSessions.Session?
+    var form = ConsoleForm()
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// Refuses every request without a live session (but the sign-in and the assets), every POST
+/// without the session's CSRF token, and adds the security headers to every answer.
+struct ConsoleGuard: RouterMiddleware {
+    typealias Context = ConsoleContext
+    let sessions: ConsoleSessions
+
+    static let securityHeaders: HTTPFields = [
+        HTTPField.Name("Content-Security-Policy")!:
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+        HTTPField.Name("Cross-Origin-Opener-Policy")!: "same-origin",
+    ]
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response = try await guarded(request, context: context, next: next)
+        for field in Self.securityHeaders { response.headers[field.name] = field.value }
+        return response
+    }
+
+    func guarded(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        if path == "/signin" || path.hasPrefix("/assets/") { return try await next(request, context) }
+        guard let id = request.cookies[ConsoleServer.sessionCookie]?.value, let session = await sessions.session(id)
+        else {
+            return ConsolePages.refusal(
+                .signInNeeded, detail: ConsoleCatalogue.text(.signInHow, .english), status: .unauthorized)
+        }
+        var context = context
+        context.session = session
+        if request.method == .post {
+            var request = request
+            let body = try? await request.collectBody(upTo: ConsoleServer.maximumFormBytes)
+            let form = ConsoleForm(encoded: body.map { String(buffer: $0) } ?? "")
+            let offered = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? form["csrf"] ?? ""
+            guard ConsoleForm.sameSecret(offered, session.csrfToken) else {
+                return ConsolePages.refusal(
+                    .forbidden, detail: ConsoleCatalogue.text(.csrfRefused, session.language), status: .forbidden,
+                    language: session.language)
+            }
+            context.form = form
+            return try await next(request, context)
+        }
+        return try await next(request, context)
+    }
+}

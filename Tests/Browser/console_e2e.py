@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""End-to-end test of the web console in a real browser (headless Chromium, Selenium 4.51).
+
+Driven by ConsoleBrowserTests (Swift), which starts a network of tocsind processes and hands
+this script, as JSON on argv[1], two one-time sign-in links (nodes XA and XC), their console
+addresses and a folder for screenshots. It prints one JSON object with what it measured and
+exits 1 with the reason at the first check that fails.
+"""
+
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def browser(shots):
+    options = Options()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1000",
+                     f"--user-data-dir={shots}/profile-{time.monotonic_ns()}"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def wait(driver, seconds, poll=0.1):
+    """Waits for a condition; the live page swaps its content when the node's log changes, so
+    an element read across a swap (or a navigation) is simply read again."""
+    return WebDriverWait(driver, seconds, poll_frequency=poll,
+                         ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+
+
+def content(driver):
+    return driver.find_element(By.ID, "content").text
+
+
+def status(url, method="GET", cookie=None, body=None):
+    request = urllib.request.Request(url, method=method, data=body)
+    if cookie:
+        request.add_header("Cookie", f"tocsin_session={cookie}")
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    shots = config["shots"]
+    xa_base, xc_base = config["xa_console"], config["xc_console"]
+    result = {"screenshots": []}
+    xa, xc = browser(shots), browser(shots)
+    try:
+        # Sign-in: the one-time link becomes a session; the link does not work twice.
+        xa.get(config["xa_signin"])
+        xc.get(config["xc_signin"])
+        for driver in (xa, xc):
+            wait(driver, 10).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Inbox")
+        check(status(config["xa_signin"]) == 401, "a used sign-in link opened a session again")
+
+        # Without a session every page and call is refused; a POST without the CSRF token too.
+        check(status(xa_base + "/") == 401, "the inbox answered without a session")
+        check(status(xa_base + "/events") == 401, "the event stream answered without a session")
+        cookie = xa.get_cookie("tocsin_session")
+        check(cookie and cookie.get("httpOnly") and cookie.get("sameSite") == "Strict",
+              f"the session cookie is not HttpOnly and SameSite=Strict: {cookie}")
+        check(status(xa_base + "/issue", "POST", cookie["value"], b"headline=x&severity=minor&country=XA") == 403,
+              "a POST without the CSRF token was not refused")
+
+        # Keyboard: the first Tab reaches the skip link; every control has a label.
+        xa.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        check(xa.switch_to.active_element.get_attribute("class") == "skip", "the first Tab does not reach the skip link")
+        unlabelled = xa.execute_script("""
+            return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea, button'))
+              .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+              .map(e => e.outerHTML);""")
+        check(not unlabelled, f"controls without a label: {unlabelled}")
+
+        # A field error is shown at the field.
+        xa.get(xa_base + "/issue")
+        xa.find_element(By.ID, "field-headline").send_keys("Exercise: a bulletin with a bad state code")
+        xa.find_element(By.ID, "field-country").send_keys("Atlantis")
+        xa.find_element(By.CSS_SELECTOR, "form[action='/issue'] button[type=submit]").click()
+        wait(xa, 10).until(lambda d: d.find_elements(By.ID, "error-country"))
+        field = xa.find_element(By.ID, "field-country")
+        check(field.get_attribute("aria-invalid") == "true", "the country field is not marked invalid")
+        check("ISO 3166-1" in xa.find_element(By.ID, "error-country").text, "the error does not say what is wanted")
+        check(field.get_attribute("value") == "Atlantis", "the form lost what was typed")
+        xa.save_screenshot(f"{shots}/console-issue-error.png")
+        result["screenshots"].append("console-issue-error.png")
+
+        # A bulletin issued from XA's console appears on XC's console, without a reload.
+        xc.execute_script("window.tocsinNotReloaded = true;")
+        headline = f"Exercise: displacement reported in the eastern valleys ({int(time.time())})"
+        xa.get(xa_base + "/issue")
+        xa.find_element(By.ID, "field-headline").send_keys(headline)
+        Select(xa.find_element(By.ID, "field-severity")).select_by_value("extreme")
+        xa.find_element(By.ID, "field-country").send_keys("XA")
+        xa.find_element(By.ID, "field-description").send_keys("Fictional exercise text.")
+        xa.find_element(By.CSS_SELECTOR, "form[action='/issue'] button[type=submit]").click()
+        wait(xa, 10).until(lambda d: "/bulletins/" in d.current_url)
+        issued_at = time.monotonic()
+        reference = xa.current_url.split("/bulletins/", 1)[1]
+        wait(xc, 10, poll=0.05).until(lambda d: headline in content(d))
+        result["seconds_to_xc"] = round(time.monotonic() - issued_at, 3)
+        check(xc.execute_script("return window.tocsinNotReloaded === true;"), "XC's page was reloaded")
+        row = xc.find_element(By.XPATH, f"//a[@href='/bulletins/{reference}']/ancestor::tr")
+        check("unread" in row.get_attribute("class"), "the new bulletin is not marked unread at XC")
+        check("extreme" in row.text, "the severity is not shown in words")
+        xc.save_screenshot(f"{shots}/console-inbox.png")
+        result["screenshots"].append("console-inbox.png")
+
+        # XC marks it read, and XA's timeline shows it (XA's page follows by itself).
+        xc.find_element(By.XPATH, f"//a[@href='/bulletins/{reference}']").click()
+        wait(xc, 10).until(lambda d: d.find_elements(By.ID, "timeline"))
+        check(xc.find_elements(By.CSS_SELECTOR, "svg.map") == [], "a map drawn for a bulletin without areas")
+        xc.find_element(By.XPATH, "//button[text()='Mark as read']").click()
+        wait(xc, 10).until(lambda d: not d.find_elements(By.XPATH, "//button[text()='Mark as read']"))
+
+        def xc_read(driver):
+            for line in driver.find_element(By.ID, "timeline").text.splitlines():
+                cells = line.split(" UTC")
+                if line.startswith("XC ") and len(cells) >= 3:
+                    return True
+            return False
+        # The page swaps its content when the node's log changes: an element read across a swap
+        # is read again.
+        wait(xa, 15).until(xc_read)
+        xa.save_screenshot(f"{shots}/console-bulletin.png")
+        result["screenshots"].append("console-bulletin.png")
+
+        # French, switched in the page.
+        xc.get(xc_base + "/")
+        xc.find_element(By.XPATH, "//button[@lang='fr']").click()
+        wait(xc, 10).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Boîte de réception")
+        check(xc.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr", "the page is not marked French")
+        xc.save_screenshot(f"{shots}/console-inbox-fr.png")
+        result["screenshots"].append("console-inbox-fr.png")
+        result["ok"] = True
+    finally:
+        xa.quit()
+        xc.quit()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Failure as failure:
+        print(json.dumps({"ok": False, "failure": str(failure)}))
+        sys.exit(1)
