@@ -1,3 +1,5 @@
+import TocsinCore
+
 /// The readable report a dossier carries (PROTOCOL.md §11, "The report"): the story in order,
 /// in English or French, as one self-contained HTML page that prints well, every statement
 /// linked to the evidence behind it. Written from a `DossierVerification`, so it states only
@@ -259,18 +261,5 @@ public struct DossierReport {
         return escape(DossierTime.text(seconds: milliseconds / 1000))
     }
 
-    func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    func escape(_ text: String) -> String { HTMLText.escaped(text) }
 }

@@ -133,20 +133,15 @@ public struct NodeConfiguration: Sendable, Equatable {
             throw ConfigurationError.invalid(key: "log-format", reason: "`text` or `json`")
         }
         self.logFormat = logFormat
-        if table["metrics"] != nil {
-            let (host, port) = try Self.address(try string("metrics"), key: "metrics")
-            guard port > 0 else { throw ConfigurationError.invalid(key: "metrics", reason: "the port must not be 0") }
-            metrics = ListenAddress(host: host, port: port)
-        } else {
-            metrics = nil
+        // A listener of its own, off when its key is absent.
+        func listener(_ key: String) throws(ConfigurationError) -> ListenAddress? {
+            guard table[key] != nil else { return nil }
+            let (host, port) = try Self.address(try string(key), key: key)
+            guard port > 0 else { throw ConfigurationError.invalid(key: key, reason: "the port must not be 0") }
+            return ListenAddress(host: host, port: port)
         }
-        if table["console"] != nil {
-            let (host, port) = try Self.address(try string("console"), key: "console")
-            guard port > 0 else { throw ConfigurationError.invalid(key: "console", reason: "the port must not be 0") }
-            console = ListenAddress(host: host, port: port)
-        } else {
-            console = nil
-        }
+        metrics = try listener("metrics")
+        console = try listener("console")
         if let value = table["witness"] {
             guard let flag = value.bool else {
                 throw ConfigurationError.invalid(key: "witness", reason: "true or false")

@@ -72,21 +72,16 @@ struct IdleMemory: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: programs.appendingPathComponent("tocsind").path) else {
             throw ValidationError("no tocsind next to this benchmark: build both (swift build -c release)")
         }
-        var metricsAddress: String?
-        if metrics {
-            // A top-level key goes before the [[peers]] tables: first in the file.
+        // A listener of the relay's on a free loopback port (`key = "127.0.0.1:PORT"`): a
+        // top-level key goes before the [[peers]] tables, first in the file.
+        func listener(_ key: String) throws -> String {
             let address = "127.0.0.1:\(try DevelopmentNetwork.freeBasePort(count: 1))"
             let toml = try String(contentsOf: relay.configuration, encoding: .utf8)
-            try Data("metrics = \"\(address)\"\n\(toml)".utf8).write(to: relay.configuration)
-            metricsAddress = address
+            try Data("\(key) = \"\(address)\"\n\(toml)".utf8).write(to: relay.configuration)
+            return address
         }
-        var consoleAddress: String?
-        if console {
-            let address = "127.0.0.1:\(try DevelopmentNetwork.freeBasePort(count: 1))"
-            let toml = try String(contentsOf: relay.configuration, encoding: .utf8)
-            try Data("console = \"\(address)\"\n\(toml)".utf8).write(to: relay.configuration)
-            consoleAddress = address
-        }
+        let metricsAddress = metrics ? try listener("metrics") : nil
+        let consoleAddress = console ? try listener("console") : nil
         let daemons = NodeProcesses(directory: folder, programsIn: programs)
         try daemons.start(relay.id)
         guard let daemon = daemons.processIdentifiers[relay.id] else { throw ValidationError("tocsind did not start") }
@@ -119,7 +114,6 @@ struct IdleMemory: AsyncParsableCommand {
             let session = URLSession(configuration: .ephemeral)
             _ = try await session.data(from: URL(string: link.url)!)
             consoleSession = session
-            _ = consoleAddress
         }
         var largest = 0.0
         var scrapes = 0

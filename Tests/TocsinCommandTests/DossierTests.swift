@@ -25,36 +25,25 @@ import TocsinStore
     @Test func aConsultationExportedAsADossierVerifiesAndEveryTamperingIsNamed() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let directory = scratch.url.appendingPathComponent("net")
-        try await Commands.devnet(directory, nationals: 4, relays: 2, observers: 1)
         // all = everyone, convened by RN, majority; voting members XA, XB, XC, XD.
-        try await NodeProcesses.testing(directory) { daemons in
-            let everyone = ["RN", "RS", "XA", "XB", "XC", "XD", "OBS1"]
-            try daemons.start(everyone)
-            try await Blocking.run { try daemons.waitUntilServing(everyone) }
-            let wait = DaemonTests.eventually(90, daemons)
-            func node(_ id: String) -> String { daemons.directory.appendingPathComponent(id).path }
-            func run(_ arguments: String...) async throws -> String {
-                let result = try await Commands.tocsin(arguments)
-                #expect(result.status == 0, "\(arguments): \(result.errorOutput)")
-                return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
+        try await Self.withNetwork(scratch) { network in
+            let (daemons, wait, everyone) = (network.daemons, network.wait, RunningNetwork.everyone)
 
-            let bulletin = try await run(
+            let bulletin = try await network.run(
                 "bulletin", "issue", "--group", "all", "--headline",
                 "Exercise: hate speech campaign against a minority in XB",
-                "--severity", "severe", "--country", "XB", "--status", "exercise", "--node", node("XA"))
+                "--severity", "severe", "--country", "XB", "--status", "exercise", "--node", network.node("XA"))
             try await wait.holds("every member's receipt") {
                 let detail = await ConsultationDaemonTests.json(
                     BulletinDetail.self, daemons, "XA", "bulletin", "show", bulletin)
                 return detail?.notAcknowledged == []
             }
-            _ = try await run("ack", bulletin, "--read", "--node", node("XC"))
-            _ = try await run("ack", bulletin, "--acted", "--node", node("XC"))
-            let proposal = try await run(
+            _ = try await network.run("ack", bulletin, "--read", "--node", network.node("XC"))
+            _ = try await network.run("ack", bulletin, "--acted", "--node", network.node("XC"))
+            let proposal = try await network.run(
                 "proposal", "open", "--group", "all", "--title", "Fact-finding mission to XB", "--action",
                 "fact-finding-mission", "--deadline", "10m", "--bulletin", bulletin, "--rationale",
-                "The campaign matches risk factor 9 (exercise).", "--node", node("XB"))
+                "The campaign matches risk factor 9 (exercise).", "--node", network.node("XB"))
             try await wait.holds("the proposal everywhere") {
                 await ConsultationDaemonTests.everywhere(["XA", "XC", "XD", "RN"]) {
                     await ConsultationDaemonTests.proposal(daemons, $0, proposal) != nil
@@ -64,9 +53,11 @@ import TocsinStore
                 ("XA", "--endorse", "XA supports the mission"), ("XC", "--endorse", "Agreed"),
                 ("XD", "--object", "XD prefers good offices"),
             ] {
-                _ = try await run("vote", proposal, position, "--statement", statement, "--node", node(voter))
+                _ = try await network.run(
+                    "vote", proposal, position, "--statement", statement, "--node", network.node(voter))
             }
-            _ = try await run("vote", proposal, "--endorse", "--statement", "With the region", "--node", node("XB"))
+            _ = try await network.run(
+                "vote", proposal, "--endorse", "--statement", "With the region", "--node", network.node("XB"))
             try await wait.holds("the decision, verified at every member") {
                 await ConsultationDaemonTests.everywhere(everyone) {
                     await ConsultationDaemonTests.decisions(daemons, $0, proposal).first?.holds == true
@@ -79,7 +70,7 @@ import TocsinStore
             let file = scratch.url.appendingPathComponent("dossier.tar")
             try await wait.holds("a dossier with every entry witnessed") {
                 let exported = try await Commands.tocsin(
-                    "dossier", "export", decision.reference, "--out", file.path, "--node", node("RN"))
+                    "dossier", "export", decision.reference, "--out", file.path, "--node", network.node("RN"))
                 return exported.status == 0 && !exported.errorOutput.contains("not yet witnessed")
             }
             if let keep = ProcessInfo.processInfo.environment["TOCSIN_KEEP_DOSSIER"] {
@@ -234,6 +225,35 @@ import TocsinStore
                     python.output.contains("FIRST FAILING ELEMENT: \(tampering.element)"),
                     "\(tampering.name) (python): \(python.output)")
             }
+        }
+    }
+
+    /// The seven-node devnet both tests run (relays RN and RS; XA–XD; the observer OBS1), every
+    /// node serving, with the commands the tests use on it.
+    struct RunningNetwork {
+        static let everyone = ["RN", "RS", "XA", "XB", "XC", "XD", "OBS1"]
+        let daemons: NodeProcesses
+        let wait: Eventually
+
+        func node(_ id: String) -> String { daemons.directory.appendingPathComponent(id).path }
+
+        /// `tocsin ARGUMENTS`, which must succeed; its output trimmed.
+        func run(_ arguments: String...) async throws -> String {
+            let result = try await Commands.tocsin(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.errorOutput)")
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    static func withNetwork(
+        _ scratch: ScratchDirectory, _ body: (RunningNetwork) async throws -> Void
+    ) async throws {
+        let directory = scratch.url.appendingPathComponent("net")
+        try await Commands.devnet(directory, nationals: 4, relays: 2, observers: 1)
+        try await NodeProcesses.testing(directory) { daemons in
+            try daemons.start(RunningNetwork.everyone)
+            try await Blocking.run { try daemons.waitUntilServing(RunningNetwork.everyone) }
+            try await body(RunningNetwork(daemons: daemons, wait: DaemonTests.eventually(90, daemons)))
         }
     }
 
@@ -395,31 +415,21 @@ extension DossierTests {
     @Test func anAdoptedReferralReachesTheObserverWhoAcknowledgesIt() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let directory = scratch.url.appendingPathComponent("net")
-        try await Commands.devnet(directory, nationals: 4, relays: 2, observers: 1)
         // nro = RN (convener), XA, XC; every group refers to OBS1 in `all`.
-        let charter = try String(contentsOf: directory.appendingPathComponent("charter.toml"), encoding: .utf8)
-        #expect(charter.contains("referral-observers = [\"OBS1\"]"), "\(charter)")
-        try await NodeProcesses.testing(directory) { daemons in
-            let everyone = ["RN", "RS", "XA", "XB", "XC", "XD", "OBS1"]
-            try daemons.start(everyone)
-            try await Blocking.run { try daemons.waitUntilServing(everyone) }
-            let wait = DaemonTests.eventually(90, daemons)
-            func node(_ id: String) -> String { daemons.directory.appendingPathComponent(id).path }
-            func run(_ arguments: String...) async throws -> String {
-                let result = try await Commands.tocsin(arguments)
-                #expect(result.status == 0, "\(arguments): \(result.errorOutput)")
-                return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            let proposal = try await run(
+        try await Self.withNetwork(scratch) { network in
+            let charter = try String(
+                contentsOf: network.daemons.directory.appendingPathComponent("charter.toml"), encoding: .utf8)
+            #expect(charter.contains("referral-observers = [\"OBS1\"]"), "\(charter)")
+            let (daemons, wait) = (network.daemons, network.wait)
+            let proposal = try await network.run(
                 "proposal", "open", "--group", "nro", "--title", "Bring the situation in XC to the Security Council",
-                "--action", "referral-to-un", "--deadline", "10m", "--node", node("XA"))
+                "--action", "referral-to-un", "--deadline", "10m", "--node", network.node("XA"))
             try await wait.holds("the proposal at XC") {
                 await ConsultationDaemonTests.proposal(daemons, "XC", proposal) != nil
             }
             for voter in ["XA", "XC"] {
-                _ = try await run(
-                    "vote", proposal, "--endorse", "--statement", "\(voter) agrees", "--node", node(voter))
+                _ = try await network.run(
+                    "vote", proposal, "--endorse", "--statement", "\(voter) agrees", "--node", network.node(voter))
             }
             try await wait.holds("the decision, verified") {
                 await ConsultationDaemonTests.decisions(daemons, "XA", proposal).first?.holds == true
@@ -455,8 +465,8 @@ extension DossierTests {
 
             // The dossier the observer received verifies, with both verifiers.
             let received = scratch.url.appendingPathComponent("received.tar")
-            _ = try await run(
-                "dossier", "extract", referred.description, "--out", received.path, "--node", node("OBS1"))
+            _ = try await network.run(
+                "dossier", "extract", referred.description, "--out", received.path, "--node", network.node("OBS1"))
             let verified = try await Commands.tocsin("dossier", "verify", received.path)
             #expect(verified.status == 0, "\(verified.output)")
             #expect(verified.output.contains("decided adopted (\(decision.reference))"), "\(verified.output)")
@@ -467,7 +477,7 @@ extension DossierTests {
             let record = scratch.url.appendingPathComponent("record.tar")
             try await wait.holds("a dossier with the receipt witnessed") {
                 let exported = try await Commands.tocsin(
-                    "dossier", "export", decision.reference, "--out", record.path, "--node", node("RN"))
+                    "dossier", "export", decision.reference, "--out", record.path, "--node", network.node("RN"))
                 return exported.status == 0 && !exported.errorOutput.contains("not yet witnessed")
             }
             let recordVerified = try await Commands.tocsin("dossier", "verify", record.path)
