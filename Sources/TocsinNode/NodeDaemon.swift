@@ -113,7 +113,8 @@ public enum NodeDaemon {
         }
         if let console {
             let server = ConsoleServer.application(
-                runtime: runtime, consultation: consultation, sessions: console.sessions, host: console.address.host,
+                runtime: runtime, consultation: consultation, sessions: console.sessions, notifier: notifier,
+                host: console.address.host,
                 port: console.address.port, logger: logger, onBound: listeners.bound)
             let setting = "console = \"\(console.address.host):\(console.address.port)\""
             services.append(.init(service: NamedService(service: server, setting: setting)))

@@ -2,6 +2,7 @@ import Foundation
 import NIOPosix
 import TocsinAdmin
 import TocsinCore
+import TocsinDossier
 import TocsinStore
 
 /// What the node reports to its operator. Store reads run on NIO's blocking-work thread pool,
@@ -123,6 +124,27 @@ extension NodeRuntime {
                     origin: $0.origin, firstSize: $0.first.checkpoint.size, secondSize: $0.second.checkpoint.size,
                     proof: Data($0.serialized).base64EncodedString())
             }
+        }
+    }
+}
+
+extension NodeRuntime {
+    /// An entry with its inclusion proof to the feed's latest checkpoint, as `tocsin show
+    /// --proof --json` gives it, and whether that checkpoint is signed by one of the author's
+    /// keys under the charter versions held (the console's log page and its verify button).
+    public func entryProof(_ reference: EntryReference) async throws -> (document: EntryProofDocument, signed: Bool)? {
+        let store = self.store
+        return try await read {
+            let origin = try FeedOrigin(network: store.networkID, group: reference.group, author: reference.author)
+            guard let found = try store.inclusionProof(origin: origin, index: reference.index) else { return nil }
+            let chain = try store.charterChain()
+            let keys = chain.authorKeys(for: origin, through: chain.latest.version)
+            let signed = keys.map { (try? found.checkpoint.verify(author: $0)) != nil } ?? false
+            let document = EntryProofDocument(
+                origin: origin, index: reference.index, bytes: found.entry.bytes,
+                authorTimeMs: found.entry.authorTimeMs, checkpoint: found.checkpoint, proof: found.proof,
+                charter: chain.latest.charter, network: store.networkID)
+            return (document, signed)
         }
     }
 }

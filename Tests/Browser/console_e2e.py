@@ -17,7 +17,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -44,6 +44,23 @@ def wait(driver, seconds, poll=0.1):
     an element read across a swap (or a navigation) is simply read again."""
     return WebDriverWait(driver, seconds, poll_frequency=poll,
                          ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+
+
+def eventually(driver, seconds, condition, message):
+    """Fails the test with `message` unless `condition(driver)` comes true within `seconds`
+    (read again across the live page's swaps)."""
+    try:
+        wait(driver, seconds).until(condition)
+    except TimeoutException:
+        raise Failure(message)
+
+
+def click(driver, by, selector, seconds=10):
+    """Clicks an element of a live page, found again if the page swapped it meanwhile."""
+    def clicked(d):
+        d.find_element(by, selector).click()
+        return True
+    eventually(driver, seconds, clicked, f"cannot click {selector}")
 
 
 def content(driver):
@@ -121,17 +138,19 @@ def main():
         wait(xc, 10, poll=0.05).until(lambda d: headline in content(d))
         result["seconds_to_xc"] = round(time.monotonic() - issued_at, 3)
         check(xc.execute_script("return window.tocsinNotReloaded === true;"), "XC's page was reloaded")
-        row = xc.find_element(By.XPATH, f"//a[@href='/bulletins/{reference}']/ancestor::tr")
-        check("unread" in row.get_attribute("class"), "the new bulletin is not marked unread at XC")
-        check("extreme" in row.text, "the severity is not shown in words")
+        row = f"//a[@href='/bulletins/{reference}']/ancestor::tr"
+        eventually(xc, 5, lambda d: "unread" in d.find_element(By.XPATH, row).get_attribute("class"),
+                   "the new bulletin is not marked unread at XC")
+        eventually(xc, 5, lambda d: "extreme" in d.find_element(By.XPATH, row).text,
+                   "the severity is not shown in words")
         xc.save_screenshot(f"{shots}/console-inbox.png")
         result["screenshots"].append("console-inbox.png")
 
         # XC marks it read, and XA's timeline shows it (XA's page follows by itself).
-        xc.find_element(By.XPATH, f"//a[@href='/bulletins/{reference}']").click()
+        click(xc, By.XPATH, f"//a[@href='/bulletins/{reference}']")
         wait(xc, 10).until(lambda d: d.find_elements(By.ID, "timeline"))
         check(xc.find_elements(By.CSS_SELECTOR, "svg.map") == [], "a map drawn for a bulletin without areas")
-        xc.find_element(By.XPATH, "//button[text()='Mark as read']").click()
+        click(xc, By.XPATH, "//button[text()='Mark as read']")
         wait(xc, 10).until(lambda d: not d.find_elements(By.XPATH, "//button[text()='Mark as read']"))
 
         def xc_read(driver):
@@ -146,9 +165,67 @@ def main():
         xa.save_screenshot(f"{shots}/console-bulletin.png")
         result["screenshots"].append("console-bulletin.png")
 
+        # A proposal opened from XA's console; XA, XB and XC vote from theirs; every console
+        # shows the decision adopted and verified. (XA abstains first: under majority, one
+        # endorsement of three and an abstention leave it open until the third vote.)
+        xb = browser(shots)
+        try:
+            xb.get(config["xb_signin"])
+            wait(xb, 10).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Inbox")
+            xa.get(xa_base + "/propose")
+            Select(xa.find_element(By.ID, "field-group")).select_by_value("nro")
+            xa.find_element(By.ID, "field-title").send_keys("Exercise: send a fact-finding mission to the valleys")
+            deadline = xa.find_element(By.ID, "field-deadline")
+            deadline.clear()
+            deadline.send_keys("10m")
+            xa.find_element(By.CSS_SELECTOR, "form[action='/propose'] button[type=submit]").click()
+            wait(xa, 10).until(lambda d: "/proposals/" in d.current_url)
+            proposal = xa.current_url.split("/proposals/", 1)[1]
+            votes = [(xa, xa_base, "abstain", "XA abstains for now"),
+                     (xb, config["xb_console"], "endorse", "XB agrees"),
+                     (xc, xc_base, "endorse", "XC agrees")]
+            for driver, base, position, statement in votes:
+                driver.get(f"{base}/proposals/{proposal}")
+                def vote(d, position=position, statement=statement):
+                    # The page stops swapping its content once a field of the form has the focus.
+                    Select(d.find_element(By.ID, "vote-position")).select_by_value(position)
+                    field = d.find_element(By.ID, "vote-statement")
+                    field.clear()
+                    field.send_keys(statement)
+                    d.find_element(By.CSS_SELECTOR, "form[action$='/vote'] button[type=submit]").click()
+                    return True
+                eventually(driver, 15, vote, f"cannot vote at {base}")
+                wait(driver, 10).until(lambda d: statement in d.find_element(By.ID, "votes").text)
+            for driver in (xa, xb, xc):
+                wait(driver, 30).until(lambda d: "adopted" in " ".join(
+                    e.text for e in d.find_elements(By.CSS_SELECTOR, ".outcome")) and "verified" in content(d))
+                eventually(driver, 5, lambda d: "XB agrees" in d.find_element(By.ID, "votes").text,
+                           "a vote's statement is not shown")
+                eventually(driver, 5, lambda d: not d.find_elements(By.ID, "vote-position"),
+                           "a vote form is offered after the decision")
+            xb.save_screenshot(f"{shots}/console-proposal.png")
+            result["screenshots"].append("console-proposal.png")
+        finally:
+            xb.quit()
+
+        # The network as XA sees it, and the log: an entry with its proof, verified by a button.
+        xa.get(xa_base + "/network")
+        eventually(xa, 10, lambda d: "RN" in d.find_element(By.ID, "peers").text and "connected" in d.find_element(
+            By.ID, "peers").text, "the relay and its connection are not shown")
+        eventually(xa, 5, lambda d: reference.rsplit("/", 1)[0] in d.find_element(By.ID, "feeds").text,
+                   "the bulletin's feed is not listed")
+        xa.get(xa_base + "/log?group=" + reference.split("/")[0] + "&author=XA")
+        click(xa, By.XPATH, f"//a[@href='/log/{reference}']")
+        wait(xa, 10).until(lambda d: d.find_elements(By.XPATH, "//button[text()='Verify this entry']"))
+        click(xa, By.XPATH, "//button[text()='Verify this entry']")
+        wait(xa, 10).until(lambda d: d.find_elements(By.ID, "verdict"))
+        eventually(xa, 5, lambda d: "Verified" in d.find_element(By.ID, "verdict").text, "the entry did not verify")
+        xa.save_screenshot(f"{shots}/console-log-entry.png")
+        result["screenshots"].append("console-log-entry.png")
+
         # French, switched in the page.
         xc.get(xc_base + "/")
-        xc.find_element(By.XPATH, "//button[@lang='fr']").click()
+        click(xc, By.XPATH, "//button[@lang='fr']")
         wait(xc, 10).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Boîte de réception")
         check(xc.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr", "the page is not marked French")
         xc.save_screenshot(f"{shots}/console-inbox-fr.png")

@@ -4,8 +4,8 @@ import TocsinAdmin
 import TocsinDevelopment
 
 /// The web console in a real browser: headless Chromium driven by Selenium
-/// (`Tests/Browser/console_e2e.py`) against a network of `tocsind` processes, XA and XC each
-/// serving a console. The script looks at what the pages show, and takes the screenshots of
+/// (`Tests/Browser/console_e2e.py`) against a network of `tocsind` processes, XA, XB and XC
+/// each serving a console (nro: RN convening, XA, XB, XC voting). The script looks at what the pages show, and takes the screenshots of
 /// Docs/console/ (`TOCSIN_SCREENSHOTS=DIR` keeps them).
 @Suite(.serialized) struct ConsoleBrowserTests {
     @Test func aBulletinIssuedAtOneConsoleReachesAnotherLiveAndItsReadingComesBack() async throws {
@@ -13,8 +13,8 @@ import TocsinDevelopment
         defer { scratch.remove() }
         let directory = scratch.url.appendingPathComponent("net")
         try await Commands.devnet(directory, nationals: 3, relays: 1, observers: 0)
-        let consolePort = DaemonTests.freePorts(2)
-        let consoles = ["XA": consolePort, "XC": consolePort + 1]
+        let consolePort = DaemonTests.freePorts(3)
+        let consoles = ["XA": consolePort, "XB": consolePort + 1, "XC": consolePort + 2]
         for (id, port) in consoles {
             try Commands.addToConfiguration(
                 in: directory.appendingPathComponent(id), keys: "console = \"127.0.0.1:\(port)\"\n")
@@ -33,15 +33,16 @@ import TocsinDevelopment
             }
             // A node without a console says how to turn it on.
             let none = try await Commands.tocsin(
-                "console", "--node", daemons.directory.appendingPathComponent("XB").path)
+                "console", "--node", daemons.directory.appendingPathComponent("RN").path)
             #expect(none.status != 0)
             #expect(none.errorOutput.contains("serves no console"), "\(none.errorOutput)")
 
             let shots = scratch.url.appendingPathComponent("shots")
             try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
             let configuration: [String: String] = [
-                "xa_signin": try await signIn("XA"), "xc_signin": try await signIn("XC"),
-                "xa_console": "http://127.0.0.1:\(consoles["XA"]!)",
+                "xa_signin": try await signIn("XA"), "xb_signin": try await signIn("XB"),
+                "xc_signin": try await signIn("XC"), "xa_console": "http://127.0.0.1:\(consoles["XA"]!)",
+                "xb_console": "http://127.0.0.1:\(consoles["XB"]!)",
                 "xc_console": "http://127.0.0.1:\(consoles["XC"]!)",
                 "shots": shots.path,
             ]
@@ -69,7 +70,7 @@ import TocsinDevelopment
                     try FileManager.default.copyItem(at: file, to: target)
                 }
             }
-            #expect((report["screenshots"] as? [String])?.count == 4)
+            #expect((report["screenshots"] as? [String])?.count == 6)
         }
     }
 }

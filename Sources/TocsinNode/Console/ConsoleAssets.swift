@@ -60,7 +60,17 @@ enum ConsoleAssets {
           var main = document.getElementById("content");
           if (!main || !window.EventSource || main.dataset.live !== "on") { return; }
           var refreshing = false;
+          var deferred = false;
+          // Not while someone is filling in a form of the page: the swap waits until they leave it.
+          function busy() {
+            var active = document.activeElement;
+            return active && main.contains(active) && active.closest && active.closest("form") !== null;
+          }
+          main.addEventListener("focusout", function () {
+            setTimeout(function () { if (deferred && !busy()) { deferred = false; refresh(); } }, 0);
+          });
           function refresh() {
+            if (busy()) { deferred = true; return; }
             if (refreshing) { return; }
             refreshing = true;
             fetch(window.location.href, { credentials: "same-origin", headers: { "X-Console-Refresh": "1" } })

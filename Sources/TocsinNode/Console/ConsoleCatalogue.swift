@@ -17,6 +17,15 @@ public enum ConsoleCatalogue {
         case issueTitle, issueSubmit, issued201, fieldError, cancelled, updated, asIssued, reference
         case signInNeeded, signInHow, forbidden, csrfRefused, notFound, notReady, mapCaption, noAreas
         case exercise, countryHint, languageSwitched
+        case proposals, propose, noProposals, proposalTitle, action, policy, deadline, closesIn, closed,
+            deliberationNotStarted
+        case standing, votes, voter, position, statement, witnessed, counted, yes, no, vote, voteSubmit, decisions
+        case verified, flagged, notJudged, rationale, proposer, deadlineHint, endorse, object, abstain, priority
+        case decidedBy, outcome, open
+        case network, peers, node, role, address, connection, connected, notConnected, unanswered, feeds, feed
+        case entries, witnesses, frozen, forks, none, charterInForce, version, notificationsFailing, undelivered
+        case attempts, log, kind, summary, leafHash, checkpoint, inclusion, authorSignature, verifyEntry, proofHolds
+        case proofFails
     }
 
     static let entries: [Key: (english: String, french: String)] = [
@@ -98,6 +107,83 @@ public enum ConsoleCatalogue {
             "Code ISO 3166-1 alpha-2 ; les États fictifs utilisent XA–XZ"
         ),
         .languageSwitched: ("Langue : français", "Language: English"),
+        .proposals: ("Proposals", "Propositions"),
+        .propose: ("Open a proposal", "Ouvrir une proposition"),
+        .noProposals: ("No proposal.", "Aucune proposition."),
+        .proposalTitle: ("Title", "Intitulé"),
+        .action: ("Action", "Action"),
+        .policy: ("Policy", "Règle"),
+        .deadline: ("Deadline", "Échéance"),
+        .closesIn: ("closes in", "se clôt dans"),
+        .closed: ("closed", "close"),
+        .deliberationNotStarted: (
+            "deliberation not started (the convener has not witnessed it yet)",
+            "délibération non commencée (l’organisateur ne l’a pas encore attestée)"
+        ),
+        .standing: ("Standing", "Décompte actuel"),
+        .votes: ("Votes", "Votes"),
+        .voter: ("Voter", "Votant"),
+        .position: ("Position", "Position"),
+        .statement: ("Statement", "Déclaration"),
+        .witnessed: ("Witnessed by the convener", "Attesté par l’organisateur"),
+        .counted: ("Counted", "Compté"),
+        .yes: ("yes", "oui"),
+        .no: ("no", "non"),
+        .vote: ("Your vote", "Votre vote"),
+        .voteSubmit: ("Vote", "Voter"),
+        .decisions: ("Decision", "Décision"),
+        .verified: (
+            "verified: it follows from the votes and the charter", "vérifiée : elle découle des votes et de la charte"
+        ),
+        .flagged: ("FLAGGED", "SIGNALÉE"),
+        .notJudged: ("not judged yet", "pas encore jugée"),
+        .rationale: ("Rationale", "Motif"),
+        .proposer: ("Proposer", "Auteur"),
+        .deadlineHint: (
+            "A time (2026-12-01T12:00:00Z) or a duration from now: 90s, 30m, 2h, 7d",
+            "Une date (2026-12-01T12:00:00Z) ou une durée à partir de maintenant : 90s, 30m, 2h, 7d"
+        ),
+        .endorse: ("Endorse", "Pour"),
+        .object: ("Object", "Contre"),
+        .abstain: ("Abstain", "Abstention"),
+        .priority: ("Priority", "Priorité"),
+        .decidedBy: ("recorded by", "enregistrée par"),
+        .outcome: ("Outcome", "Résultat"),
+        .open: ("open", "ouverte"),
+        .network: ("Network", "Réseau"),
+        .peers: ("Peers", "Pairs"),
+        .node: ("Node", "Nœud"),
+        .role: ("Role", "Rôle"),
+        .address: ("Address", "Adresse"),
+        .connection: ("Connection", "Connexion"),
+        .connected: ("connected", "connecté"),
+        .notConnected: ("NOT CONNECTED", "NON CONNECTÉ"),
+        .unanswered: ("Requests unanswered", "Demandes sans réponse"),
+        .feeds: ("Feeds and their witnesses", "Flux et leurs témoins"),
+        .feed: ("Feed", "Flux"),
+        .entries: ("Entries", "Entrées"),
+        .witnesses: ("Witnessed by (needed / witnesses)", "Attesté par (requis / témoins)"),
+        .frozen: ("frozen (fork proof)", "gelé (preuve de fourche)"),
+        .forks: ("Fork proofs", "Preuves de fourche"),
+        .none: ("None.", "Aucune."),
+        .charterInForce: ("The charter in force", "La charte en vigueur"),
+        .version: ("version", "version"),
+        .notificationsFailing: ("Notifications that fail", "Notifications en échec"),
+        .undelivered: ("undelivered", "non remises"),
+        .attempts: ("attempts", "tentatives"),
+        .log: ("Log", "Journal"),
+        .kind: ("Kind", "Type"),
+        .summary: ("Summary", "Résumé"),
+        .leafHash: ("Leaf hash", "Empreinte de feuille"),
+        .checkpoint: ("Checkpoint", "Point de contrôle"),
+        .inclusion: ("Inclusion proof", "Preuve d’inclusion"),
+        .authorSignature: ("author's signature", "signature de l’auteur"),
+        .verifyEntry: ("Verify this entry", "Vérifier cette entrée"),
+        .proofHolds: (
+            "Verified: this entry is in its author's signed log.",
+            "Vérifiée : cette entrée figure dans le journal signé de son auteur."
+        ),
+        .proofFails: ("DOES NOT VERIFY.", "NE SE VÉRIFIE PAS."),
     ]
 
     static let words: [String: (english: String, french: String)] = [
@@ -108,6 +194,18 @@ public enum ConsoleCatalogue {
         "immediate": ("immediate", "immédiate"), "expected": ("expected", "attendue"), "future": ("future", "future"),
         "past": ("past", "passée"), "observed": ("observed", "observée"), "likely": ("likely", "probable"),
         "possible": ("possible", "possible"), "unlikely": ("unlikely", "improbable"),
+        "adopted": ("adopted", "adoptée"), "rejected": ("rejected", "rejetée"), "lapsed": ("lapsed", "caduque"),
+        "endorse": ("endorse", "pour"), "object": ("object", "contre"), "abstain": ("abstain", "abstention"),
+        "majority": ("majority", "majorité"), "two-thirds": ("two-thirds", "deux tiers"),
+        "consensus": ("consensus", "consensus"), "silence": ("silence", "silence"), "decided": ("decided", "décidée"),
+        "fact-finding-mission": ("fact-finding mission", "mission d’établissement des faits"),
+        "good-offices": ("good offices", "bons offices"),
+        "regional-consultation": ("regional consultation", "consultation régionale"),
+        "public-statement": ("public statement", "déclaration publique"),
+        "peer-review": ("peer review", "examen par les pairs"),
+        "referral-to-un": ("referral to the UN", "saisine de l’ONU"), "other": ("other", "autre"),
+        "urgent": ("urgent", "urgente"), "high": ("high", "haute"), "normal": ("normal", "normale"),
+        "low": ("low", "basse"),
     ]
 
     /// The text of `key` in `language`.

@@ -31,7 +31,7 @@ enum ConsolePages {
             <a class="skip" href="#content">\(t(.skipToContent, language))</a>
             <header>
             <strong>\(t(.title, language))</strong>
-            <nav aria-label="\(t(.title, language))"><a href="/">\(t(.inbox, language))</a> <a href="/issue">\(t(.issue, language))</a></nav>
+            <nav aria-label="\(t(.title, language))"><a href="/">\(t(.inbox, language))</a> <a href="/issue">\(t(.issue, language))</a> <a href="/proposals">\(t(.proposals, language))</a> <a href="/network">\(t(.network, language))</a> <a href="/log">\(t(.log, language))</a></nav>
             <form method="post" action="/language">
             <input type="hidden" name="csrf" value="\(escape(csrf))">
             <input type="hidden" name="return" value="\(escape(path))">

@@ -66,13 +66,13 @@ extension ConsoleServer {
             }
         }
         router.get("/issue") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, live: false) { language in
                 ConsolePages.issueForm(
                     groups: issuingGroups(services), values: ConsoleForm(), error: nil, language: language)
             }
         }
         router.post("/issue") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, live: false) { language in
                 let form = context.form
                 var draft = BulletinDraft(
                     headline: form.trimmed("headline") ?? "", severity: form.trimmed("severity") ?? "",
@@ -98,25 +98,114 @@ extension ConsoleServer {
                 throw Redirect(location: "/bulletins/\(created.reference)")
             }
         }
+        router.get("/proposals") { request, context -> Response in
+            await page(request, context) { language in
+                ConsolePages.proposals(
+                    try await services.consultation.proposals(), nowMs: services.consultation.nowMs, language: language)
+            }
+        }
+        router.get("/proposals/:group/:author/:index") { request, context -> Response in
+            await page(request, context) { language in
+                let reference = try bulletinReference(context)
+                let detail = try await services.consultation.proposal(reference)
+                let canVote = services.runtime.permissions.votingMembers(of: reference.group).contains(
+                    services.runtime.nodeID)
+                return ConsolePages.proposal(
+                    detail, canVote: canVote, nowMs: services.consultation.nowMs, language: language)
+            }
+        }
+        router.post("/proposals/:group/:author/:index/vote") { request, context -> Response in
+            await page(request, context) { _ in
+                let reference = try bulletinReference(context)
+                _ = try await services.consultation.vote(
+                    VoteRequest(
+                        proposal: reference.description, position: context.form["position"] ?? "",
+                        statement: context.form.trimmed("statement")))
+                throw Redirect(location: "/proposals/\(reference)")
+            }
+        }
+        router.get("/propose") { request, context -> Response in
+            await page(request, context, live: false) { language in
+                ConsolePages.proposeForm(
+                    groups: proposingGroups(services), values: ConsoleForm(), error: nil, language: language)
+            }
+        }
+        router.post("/propose") { request, context -> Response in
+            await page(request, context, live: false) { language in
+                let form = context.form
+                var draft = ConsultationEntries.ProposalDraft(
+                    title: form.trimmed("title") ?? "", action: form.trimmed("action") ?? "",
+                    deadline: form.trimmed("deadline") ?? "")
+                draft.rationale = form.trimmed("rationale")
+                draft.priority = form.trimmed("priority")
+                draft.policy = form.trimmed("policy")
+                let created: Created
+                do {
+                    created = try await services.consultation.propose(
+                        ProposalRequest(group: form.trimmed("group") ?? "", draft: draft))
+                } catch {
+                    let refusal = ServiceError(error)
+                    guard case .invalid(let field) = refusal.kind else { throw refusal }
+                    throw Rendered(
+                        status: .unprocessableContent,
+                        html: ConsolePages.proposeForm(
+                            groups: proposingGroups(services), values: form,
+                            error: (field: field, message: refusal.message), language: language))
+                }
+                throw Redirect(location: "/proposals/\(created.reference)")
+            }
+        }
+        router.get("/network") { request, context -> Response in
+            await page(request, context) { language in
+                ConsolePages.network(
+                    peers: await services.runtime.peerStatuses(), feeds: try await services.runtime.feedReports(),
+                    forks: try await services.runtime.forkReports(), charter: await services.runtime.charterHistory(),
+                    notifications: await services.notifier?.report(), language: language)
+            }
+        }
+        router.get("/log") { request, context -> Response in
+            await page(request, context) { language in
+                let query = request.uri.queryParameters
+                let entries = try await services.runtime.entryReports(
+                    group: query.get("group"), author: query.get("author"), from: 0, limit: logLimit)
+                return ConsolePages.log(entries, language: language)
+            }
+        }
+        router.get("/log/:group/:author/:index") { request, context -> Response in
+            await page(request, context) { language in
+                let reference = try bulletinReference(context)
+                guard let found = try await services.runtime.entryProof(reference) else {
+                    throw ServiceError(.notFound, "\(reference) is not held here")
+                }
+                return ConsolePages.logEntry(
+                    found.document, signed: found.signed, verify: request.uri.queryParameters.get("verify") == "1",
+                    language: language)
+            }
+        }
         router.get("/events") { request, _ -> Response in
             events(request, consultation: services.consultation)
         }
     }
 
     /// A page: rendered in the session's language; a refusal of the services shown as a page.
+    /// `live`: whether the page follows the node's changes (not a form: swapping it would lose
+    /// what is being typed).
     static func page(
-        _ request: Request, _ context: ConsoleContext, _ render: (ConsoleCatalogue.Language) async throws -> String
+        _ request: Request, _ context: ConsoleContext, live: Bool = true,
+        _ render: (ConsoleCatalogue.Language) async throws -> String
     ) async -> Response {
         let language = context.session?.language ?? .english
         let csrf = context.session?.csrfToken ?? ""
         let path = request.uri.path
         do {
-            return html(ConsolePages.layout(try await render(language), language: language, csrf: csrf, path: path))
+            return html(
+                ConsolePages.layout(try await render(language), language: language, csrf: csrf, path: path, live: live))
         } catch let redirect as Redirect {
             return ConsoleServer.redirect(redirect.location)
         } catch let rendered as Rendered {
             return html(
-                ConsolePages.layout(rendered.html, language: language, csrf: csrf, path: path), status: rendered.status)
+                ConsolePages.layout(rendered.html, language: language, csrf: csrf, path: path, live: false),
+                status: rendered.status)
         } catch {
             let error = ServiceError(error)
             let status: HTTPResponse.Status
@@ -154,6 +243,13 @@ extension ConsoleServer {
     static func issuingGroups(_ services: Services) -> [String] {
         services.runtime.charter.groups.map(\.id).filter {
             services.runtime.permissions.permits(services.runtime.nodeID, .issue(group: $0))
+        }
+    }
+
+    /// The groups in which this node may open a proposal, under the charter in force.
+    static func proposingGroups(_ services: Services) -> [String] {
+        services.runtime.charter.groups.map(\.id).filter {
+            services.runtime.permissions.permits(services.runtime.nodeID, .propose(group: $0))
         }
     }
 

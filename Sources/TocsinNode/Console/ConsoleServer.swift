@@ -19,6 +19,11 @@ import TocsinCore
 /// | POST | /bulletins/{group}/{author}/{index}/acknowledge | mark it read or acted on (`level`) |
 /// | GET, POST | /issue | the form that issues a bulletin; errors shown at their field |
 /// | POST | /language, /signout | |
+/// | GET | /proposals, /proposals/{group}/{author}/{index} | proposals, one proposal with its votes and decision |
+/// | POST | /proposals/{group}/{author}/{index}/vote | this node's vote (`position`, `statement`) |
+/// | GET, POST | /propose | the form that opens a proposal |
+/// | GET | /network | peers, feeds and witnesses, fork proofs, the charter in force, failing notifications |
+/// | GET | /log?group=&author=, /log/{group}/{author}/{index}?verify=1 | entries; one entry with its proof, checked |
 /// | GET | /events | server-sent events: `changed` when the node's consultation changes |
 /// | GET | /assets/console.css, /assets/console.js | |
 ///
@@ -34,18 +39,21 @@ public enum ConsoleServer {
 
     /// The newest bulletins the inbox lists (its filters apply to these).
     static let inboxLimit = 100
+    /// The entries the log page lists at most.
+    static let logLimit = 500
 
     /// The services the console's pages use.
     struct Services: Sendable {
         let runtime: NodeRuntime
         let consultation: ConsultationService
         let sessions: ConsoleSessions
+        let notifier: Notifier?
     }
 
     public static func router(
-        runtime: NodeRuntime, consultation: ConsultationService, sessions: ConsoleSessions
+        runtime: NodeRuntime, consultation: ConsultationService, sessions: ConsoleSessions, notifier: Notifier? = nil
     ) -> Router<ConsoleContext> {
-        let services = Services(runtime: runtime, consultation: consultation, sessions: sessions)
+        let services = Services(runtime: runtime, consultation: consultation, sessions: sessions, notifier: notifier)
         let router = Router(context: ConsoleContext.self)
         router.add(middleware: ConsoleGuard(sessions: sessions))
         addRoutes(to: router, services: services)
@@ -54,13 +62,13 @@ public enum ConsoleServer {
 
     /// The console's listener on `host:port`.
     public static func application(
-        runtime: NodeRuntime, consultation: ConsultationService, sessions: ConsoleSessions, host: String, port: Int,
-        logger: Logger, onBound: @escaping @Sendable () -> Void = {}
+        runtime: NodeRuntime, consultation: ConsultationService, sessions: ConsoleSessions, notifier: Notifier? = nil,
+        host: String, port: Int, logger: Logger, onBound: @escaping @Sendable () -> Void = {}
     ) -> some Service {
         var configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "tocsind")
         configuration.reuseAddress = true
         return Application(
-            router: router(runtime: runtime, consultation: consultation, sessions: sessions),
+            router: router(runtime: runtime, consultation: consultation, sessions: sessions, notifier: notifier),
             configuration: configuration, onServerRunning: { _ in onBound() }, logger: logger)
     }
 
