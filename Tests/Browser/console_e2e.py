@@ -165,6 +165,18 @@ def main():
         xa.save_screenshot(f"{shots}/console-bulletin.png")
         result["screenshots"].append("console-bulletin.png")
 
+        # The bulletin exported as a CAP 1.2 alert, from its page.
+        links = []
+        eventually(xa, 5, lambda d: links.append(d.find_element(By.XPATH, "//a[@download]").get_attribute("href"))
+                   or True, "no CAP export link")
+        request = urllib.request.Request(links[-1])
+        request.add_header("Cookie", f"tocsin_session={xa.get_cookie('tocsin_session')['value']}")
+        with urllib.request.urlopen(request) as answer:
+            alert = answer.read().decode()
+        check("urn:oasis:names:tc:emergency:cap:1.2" in alert and headline in alert,
+              "the CAP export is not the bulletin as a CAP 1.2 alert")
+        check(status(links[-1]) == 401, "the CAP export answered without a session")
+
         # A proposal opened from XA's console; XA, XB and XC vote from theirs; every console
         # shows the decision adopted and verified. (XA abstains first: under majority, one
         # endorsement of three and an abstention leave it open until the third vote.)

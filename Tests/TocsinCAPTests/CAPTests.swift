@@ -266,3 +266,21 @@ struct CAPTests {
         #expect(throws: Never.self) { try CAPReader.read(Data(relative.utf8)) }
     }
 }
+
+extension CAPTests {
+    /// Alerts from other software rarely carry Tocsin's country parameter: the import takes the
+    /// state from the ISO 3166-1 or ISO 3166-2 geocodes the alert does carry, whatever their
+    /// spelling, and asks only when nothing names one state.
+    @Test(
+        arguments: [
+            ([("ISO3166-1", "XA")], "XA"), ([("ISO 3166-1 alpha-2", "xb")], "XB"), ([("ISO3166-2", "XC-07")], "XC"),
+            ([("iso3166-2", "XD-NORTH"), ("FIPS6", "12345")], "XD"),
+            ([("ISO3166-2", "XA-01"), ("ISO3166-1", "XA")], "XA"),
+            ([("ISO3166-2", "XA-01"), ("ISO3166-2", "XB-02")], nil), ([("ISO3166-2", "XA")], nil),
+            ([("SAME", "006037")], nil),
+            ([("ISO3166-1", "X1")], nil),
+        ] as [([(String, String)], String?)])
+    func theStateConcernedIsReadFromISO3166Geocodes(geocodes: [(String, String)], state: String?) {
+        #expect(CAPAlert.state(fromGeocodes: geocodes.map { CAPAlert.Parameter($0.0, $0.1) }) == state)
+    }
+}

@@ -175,12 +175,9 @@ extension CAPAlert {
             }
         }
         if let web = info.web { sources.append(BulletinDraft.Source(name: "web", uri: web)) }
-        let geocoded = info.areas.flatMap(\.geocodes).first {
-            $0.name.uppercased().replacingOccurrences(of: " ", with: "") == Self.countryGeocode && $0.value.count == 2
-        }?.value
-        guard let state = named ?? geocoded ?? country else {
+        guard let state = named ?? Self.state(fromGeocodes: info.areas.flatMap(\.geocodes)) ?? country else {
             throw CAPError.refused(
-                "the alert names no country (parameter \(Self.countryParameter) or an \(Self.countryGeocode) geocode): give --country CC"
+                "the alert names no state: no parameter \(Self.countryParameter), no ISO 3166-1 or ISO 3166-2 geocode; give the state concerned (--country CC)"
             )
         }
         var headline = info.headline?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -216,5 +213,28 @@ extension CAPAlert {
         }
         draft.areas = areas.isEmpty ? nil : areas
         return Import(draft: draft, references: targets, notes: notes)
+    }
+}
+
+extension CAPAlert {
+    /// The state an alert's geocodes name, as software that writes CAP writes it: an ISO 3166-1
+    /// alpha-2 code (`ISO3166-1`, `ISO 3166-1 alpha-2`, …) or the country part of an
+    /// ISO 3166-2 subdivision (`ISO3166-2` `XA-07` → `XA`). Nil when none does, or when they
+    /// name different states (the operator then says which).
+    public static func state(fromGeocodes geocodes: [Parameter]) -> String? {
+        var states: Set<String> = []
+        for geocode in geocodes {
+            let name = geocode.name.uppercased().filter { !$0.isWhitespace && $0 != "_" }
+            let value = geocode.value.trimmingCharacters(in: .whitespaces).uppercased()
+            if name.hasPrefix("ISO3166-1") || name == "ISO3166" || name == "ISO3166ALPHA2" {
+                if value.count == 2, value.allSatisfy({ $0.isASCII && $0.isLetter }) { states.insert(value) }
+            } else if name.hasPrefix("ISO3166-2") {
+                let country = value.split(separator: "-", maxSplits: 1).first.map(String.init) ?? ""
+                if country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }), value.contains("-") {
+                    states.insert(country)
+                }
+            }
+        }
+        return states.count == 1 ? states.first : nil
     }
 }

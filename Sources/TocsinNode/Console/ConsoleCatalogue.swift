@@ -25,7 +25,7 @@ public enum ConsoleCatalogue {
         case network, peers, node, role, address, connection, connected, notConnected, unanswered, feeds, feed
         case entries, witnesses, frozen, forks, none, charterInForce, version, notificationsFailing, undelivered
         case attempts, log, kind, summary, leafHash, checkpoint, inclusion, authorSignature, verifyEntry, proofHolds
-        case proofFails
+        case proofFails, exportCAP
     }
 
     static let entries: [Key: (english: String, french: String)] = [
@@ -184,6 +184,7 @@ public enum ConsoleCatalogue {
             "Vérifiée : cette entrée figure dans le journal signé de son auteur."
         ),
         .proofFails: ("DOES NOT VERIFY.", "NE SE VÉRIFIE PAS."),
+        .exportCAP: ("Export as a CAP 1.2 alert", "Exporter en alerte CAP 1.2"),
     ]
 
     static let words: [String: (english: String, french: String)] = [

@@ -52,6 +52,7 @@ extension ConsolePages {
             \(row(.expires, draft.expires.map(escape)))
             \(row(.latest, summary.latest.map { "<a href=\"/bulletins/\(escape($0))\">\(escape($0))</a>" }))
             </dl>
+            <p><a href="/bulletins/\(escape(summary.latest ?? summary.reference))/cap" download>\(t(.exportCAP, language))</a></p>
             \(buttons)
             <h2>\(t(.areas, language))</h2>
             \(list((draft.areas ?? []).map { area in

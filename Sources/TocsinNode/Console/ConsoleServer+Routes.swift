@@ -65,6 +65,24 @@ extension ConsoleServer {
                 throw Redirect(location: "/bulletins/\(reference)")
             }
         }
+        router.get("/bulletins/:group/:author/:index/cap") { request, context -> Response in
+            let reference: EntryReference
+            let export: CAPExport
+            do {
+                reference = try bulletinReference(context)
+                export = try await services.consultation.capExport(reference)
+            } catch {
+                return await page(request, context) { _ in throw error }
+            }
+            let name = reference.description.replacingOccurrences(of: "/", with: "-")
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/xml; charset=utf-8",
+                    .contentDisposition: "attachment; filename=\"tocsin-\(name).xml\"",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: export.xml)))
+        }
         router.get("/issue") { request, context -> Response in
             await page(request, context, live: false) { language in
                 ConsolePages.issueForm(
