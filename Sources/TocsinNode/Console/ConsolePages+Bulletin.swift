@@ -79,52 +79,22 @@ extension ConsolePages {
     static func issueForm(
         groups: [String], values: ConsoleForm, error: (field: String, message: String)?, language: Language
     ) -> String {
-        func describedBy(_ field: String) -> String {
-            error?.field == field ? " aria-invalid=\"true\" aria-describedby=\"error-\(field)\"" : ""
-        }
-        func errorText(_ field: String) -> String {
-            guard let error, error.field == field else { return "" }
-            return "<p class=\"error\" id=\"error-\(field)\">\(escape(error.message))</p>"
-        }
-        func input(_ field: String, _ key: ConsoleCatalogue.Key, required: Bool = false, hint: String? = nil) -> String
-        {
-            """
-            <label for="field-\(field)">\(t(key, language))</label>
-            \(hint.map { "<p id=\"hint-\(field)\">\(escape($0))</p>" } ?? "")
-            <input id="field-\(field)" name="\(field)" value="\(escape(values[field] ?? ""))"\(required ? " required" : "")\(describedBy(field))>
-            \(errorText(field))
-            """
-        }
-        func select(_ field: String, _ key: ConsoleCatalogue.Key, _ options: [String], _ preset: String) -> String {
-            let chosen = values[field] ?? preset
-            return """
-                <label for="field-\(field)">\(t(key, language))</label>
-                <select id="field-\(field)" name="\(field)"\(describedBy(field))>\(options.map {
-                    "<option value=\"\(escape($0))\"\($0 == chosen ? " selected" : "")>\(escape(ConsoleCatalogue.word($0, language)))</option>"
-                }.joined())</select>
-                \(errorText(field))
-                """
-        }
-        let known = ["group", "headline", "severity", "urgency", "certainty", "status", "country", "description"]
-        let otherError = error.flatMap {
-            known.contains($0.field) ? nil : "<p class=\"problem\">\(escape($0.field)): \(escape($0.message))</p>"
-        }
+        let form = ConsoleFormFields(
+            values: values, error: error, language: language,
+            fields: ["group", "headline", "severity", "urgency", "certainty", "status", "country", "description"])
         return """
             <h1>\(t(.issueTitle, language))</h1>
-            \(error == nil ? "" : "<p class=\"problem\" role=\"alert\">\(t(.fieldError, language))</p>")
-            \(otherError ?? "")
+            \(form.notice)
             <form method="post" action="/issue" novalidate>
             <input type="hidden" name="csrf" value="{{csrf}}">
-            \(select("group", .group, groups, groups.first ?? ""))
-            \(input("headline", .headline, required: true))
-            \(select("severity", .severity, ["extreme", "severe", "moderate", "minor", "unknown"], "severe"))
-            \(select("urgency", .urgency, ["immediate", "expected", "future", "past", "unknown"], "unknown"))
-            \(select("certainty", .certainty, ["observed", "likely", "possible", "unlikely", "unknown"], "unknown"))
-            \(select("status", .status, ["actual", "exercise", "test"], "exercise"))
-            \(input("country", .stateConcerned, required: true, hint: ConsoleCatalogue.text(.countryHint, language)))
-            <label for="field-description">\(t(.description, language))</label>
-            <textarea id="field-description" name="description" rows="5"\(describedBy("description"))>\(escape(values["description"] ?? ""))</textarea>
-            \(errorText("description"))
+            \(form.select("group", .group, groups, groups.first ?? ""))
+            \(form.input("headline", .headline, required: true))
+            \(form.select("severity", .severity, ["extreme", "severe", "moderate", "minor", "unknown"], "severe"))
+            \(form.select("urgency", .urgency, ["immediate", "expected", "future", "past", "unknown"], "unknown"))
+            \(form.select("certainty", .certainty, ["observed", "likely", "possible", "unlikely", "unknown"], "unknown"))
+            \(form.select("status", .status, ["actual", "exercise", "test"], "exercise"))
+            \(form.input("country", .stateConcerned, required: true, hint: ConsoleCatalogue.text(.countryHint, language)))
+            \(form.textArea("description", .description))
             <button class="primary" type="submit">\(t(.issueSubmit, language))</button>
             </form>
             """

@@ -102,46 +102,21 @@ extension ConsolePages {
     static func proposeForm(
         groups: [String], values: ConsoleForm, error: (field: String, message: String)?, language: Language
     ) -> String {
-        func invalid(_ field: String) -> String {
-            error?.field == field ? " aria-invalid=\"true\" aria-describedby=\"error-\(field)\"" : ""
-        }
-        func errorText(_ field: String) -> String {
-            guard let error, error.field == field else { return "" }
-            return "<p class=\"error\" id=\"error-\(field)\">\(escape(error.message))</p>"
-        }
-        func select(_ field: String, _ key: ConsoleCatalogue.Key, _ options: [String], _ preset: String) -> String {
-            let chosen = values[field] ?? preset
-            return """
-                <label for="field-\(field)">\(t(key, language))</label>
-                <select id="field-\(field)" name="\(field)"\(invalid(field))>\(options.map {
-                    "<option value=\"\(escape($0))\"\($0 == chosen ? " selected" : "")>\(escape($0.isEmpty ? ConsoleCatalogue.text(.any, language) : ConsoleCatalogue.word($0, language)))</option>"
-                }.joined())</select>
-                \(errorText(field))
-                """
-        }
-        let known = ["group", "title", "action", "policy", "deadline", "priority", "rationale"]
-        let otherError = error.flatMap {
-            known.contains($0.field) ? nil : "<p class=\"problem\">\(escape($0.field)): \(escape($0.message))</p>"
-        }
+        let form = ConsoleFormFields(
+            values: values, error: error, language: language,
+            fields: ["group", "title", "action", "policy", "deadline", "priority", "rationale"])
         return """
             <h1>\(t(.propose, language))</h1>
-            \(error == nil ? "" : "<p class=\"problem\" role=\"alert\">\(t(.fieldError, language))</p>")
-            \(otherError ?? "")
+            \(form.notice)
             <form method="post" action="/propose" novalidate>
             <input type="hidden" name="csrf" value="{{csrf}}">
-            \(select("group", .group, groups, groups.first ?? ""))
-            <label for="field-title">\(t(.proposalTitle, language))</label>
-            <input id="field-title" name="title" value="\(escape(values["title"] ?? ""))" required\(invalid("title"))>
-            \(errorText("title"))
-            \(select("action", .action, ConsoleCatalogue.actionOrder, "fact-finding-mission"))
-            \(select("policy", .policy, ["", "majority", "two-thirds", "consensus", "silence"], ""))
-            \(select("priority", .priority, ["normal", "high", "urgent", "low"], "normal"))
-            <label for="field-deadline">\(t(.deadline, language))</label>
-            <p id="hint-deadline">\(t(.deadlineHint, language))</p>
-            <input id="field-deadline" name="deadline" value="\(escape(values["deadline"] ?? "7d"))" required aria-describedby="hint-deadline"\(invalid("deadline"))>
-            \(errorText("deadline"))
-            <label for="field-rationale">\(t(.rationale, language))</label>
-            <textarea id="field-rationale" name="rationale" rows="4">\(escape(values["rationale"] ?? ""))</textarea>
+            \(form.select("group", .group, groups, groups.first ?? ""))
+            \(form.input("title", .proposalTitle, required: true))
+            \(form.select("action", .action, ConsoleCatalogue.actionOrder, "fact-finding-mission"))
+            \(form.select("policy", .policy, ["", "majority", "two-thirds", "consensus", "silence"], ""))
+            \(form.select("priority", .priority, ["normal", "high", "urgent", "low"], "normal"))
+            \(form.input("deadline", .deadline, required: true, hint: ConsoleCatalogue.text(.deadlineHint, language), preset: "7d"))
+            \(form.textArea("rationale", .rationale))
             <button class="primary" type="submit">\(t(.propose, language))</button>
             </form>
             """

@@ -99,19 +99,11 @@ extension ConsoleServer {
                 draft.urgency = form.trimmed("urgency")
                 draft.certainty = form.trimmed("certainty")
                 draft.status = form.trimmed("status")
-                let created: Created
-                do {
-                    created = try await services.consultation.issue(
-                        BulletinRequest(group: form.trimmed("group"), draft: draft))
-                } catch {
-                    // The API's own validation, shown at the field it names.
-                    let refusal = ServiceError(error)
-                    guard case .invalid(let field) = refusal.kind else { throw refusal }
-                    throw Rendered(
-                        status: .unprocessableContent,
-                        html: ConsolePages.issueForm(
-                            groups: issuingGroups(services), values: form,
-                            error: (field: field, message: refusal.message), language: language))
+                let created = try await submitting {
+                    try await services.consultation.issue(BulletinRequest(group: form.trimmed("group"), draft: draft))
+                } showing: { error in
+                    ConsolePages.issueForm(
+                        groups: issuingGroups(services), values: form, error: error, language: language)
                 }
                 throw Redirect(location: "/bulletins/\(created.reference)")
             }
@@ -157,18 +149,12 @@ extension ConsoleServer {
                 draft.rationale = form.trimmed("rationale")
                 draft.priority = form.trimmed("priority")
                 draft.policy = form.trimmed("policy")
-                let created: Created
-                do {
-                    created = try await services.consultation.propose(
+                let created = try await submitting {
+                    try await services.consultation.propose(
                         ProposalRequest(group: form.trimmed("group") ?? "", draft: draft))
-                } catch {
-                    let refusal = ServiceError(error)
-                    guard case .invalid(let field) = refusal.kind else { throw refusal }
-                    throw Rendered(
-                        status: .unprocessableContent,
-                        html: ConsolePages.proposeForm(
-                            groups: proposingGroups(services), values: form,
-                            error: (field: field, message: refusal.message), language: language))
+                } showing: { error in
+                    ConsolePages.proposeForm(
+                        groups: proposingGroups(services), values: form, error: error, language: language)
                 }
                 throw Redirect(location: "/proposals/\(created.reference)")
             }
@@ -236,6 +222,20 @@ extension ConsoleServer {
             case .storeFailure: status = .internalServerError
             }
             return ConsolePages.refusal(.forbidden, detail: error.message, status: status, language: language)
+        }
+    }
+
+    /// Submits a form's request; when the API refuses a field, the form is shown again by
+    /// `form`, with the error at that field (the API's own validation, never a copy of it).
+    static func submitting<Value>(
+        _ submit: () async throws -> Value, showing form: ((field: String, message: String)) -> String
+    ) async throws -> Value {
+        do {
+            return try await submit()
+        } catch {
+            let refusal = ServiceError(error)
+            guard case .invalid(let field) = refusal.kind else { throw refusal }
+            throw Rendered(status: .unprocessableContent, html: form((field, refusal.message)))
         }
     }
 
