@@ -154,7 +154,7 @@ struct Demo: ParsableCommand {
         let verification = DossierVerifier.verify(dossier)
         let tally = verification.story?.proposals.first { $0.reference == proposal }?.tally
         say(
-            "exported the decision's dossier (\(verification.story?.evidence.count ?? 0) entries with their proofs, the charter, a report in English and French) to \(dossierFile.path); verified offline: \(verification.isVerified ? "holds" : "DOES NOT VERIFY: \(verification.firstFailure?.text ?? "")")\(tally.map { ", tally \($0.endorsements) for, \($0.objections) against, \($0.abstentions) abstaining: \($0.outcome ?? "open")" } ?? "")"
+            "exported the decision's dossier (\(verification.story?.evidence.count ?? 0) entries with their proofs, the charter, a report in English and French)\(keep || directory != nil ? " to \(dossierFile.path)" : ""); verified offline: \(verification.isVerified ? "holds" : "DOES NOT VERIFY: \(verification.firstFailure?.text ?? "")")\(tally.map { ", tally \($0.endorsements) for, \($0.objections) against, \($0.abstentions) abstaining: \($0.outcome ?? "open")" } ?? "")"
         )
         guard verification.isVerified else { throw CommandFailure("the decision's dossier does not verify") }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TocsinAdmin
 import TocsinCore
+import TocsinDossier
 import TocsinNode
 
 @main
@@ -133,9 +134,7 @@ func readFile(_ path: String, what: String) throws -> [UInt8] {
 
 /// Milliseconds since 1970 as ISO 8601 UTC.
 func isoTime(milliseconds: Int64) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    DossierTime.text(milliseconds: milliseconds)
 }
 
 /// Milliseconds since 1970 as an ISO 8601 time (UTC) for listings; `-` for none.

@@ -122,6 +122,12 @@ def main():
         check(field.get_attribute("value") == "Atlantis", "the form lost what was typed")
         xa.save_screenshot(f"{shots}/console-issue-error.png")
         result["screenshots"].append("console-issue-error.png")
+        # A refused form writes nothing; an oversized one is refused as too large.
+        xa.get(xa_base + "/")
+        eventually(xa, 5, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Inbox", "no inbox")
+        check("bad state code" not in content(xa), "a refused form wrote a bulletin")
+        check(status(xa_base + "/issue", "POST", cookie["value"], b"x" * (70 * 1024)) == 413,
+              "an oversized form was not refused as too large")
 
         # A bulletin issued from XA's console appears on XC's console, without a reload.
         xc.execute_script("window.tocsinNotReloaded = true;")

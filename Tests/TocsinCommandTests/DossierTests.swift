@@ -473,6 +473,20 @@ extension DossierTests {
             let python = try await Self.python(received)
             #expect(python.status == 0, "\(python.output)\(python.errorOutput)")
 
+            // What the node does not hold, or what is not a reference, is refused, and no file is written.
+            let missing = scratch.url.appendingPathComponent("missing.tar")
+            for reference in ["nro/XA/999", "not-a-reference"] {
+                let refused = try await Commands.tocsin(
+                    "dossier", "export", reference, "--out", missing.path, "--node", network.node("RN"))
+                #expect(refused.status != 0)
+                #expect(
+                    refused.errorOutput.contains("holds no such entry")
+                        || refused.errorOutput.contains("is not <group>/<author>/<index>"), "\(refused.errorOutput)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: missing.path))
+            let notADossier = try await Commands.tocsin("dossier", "verify", received.path + ".absent")
+            #expect(notADossier.status != 0 && notADossier.errorOutput.contains("cannot read the dossier"))
+
             // The decision's record now holds the referral and the observer's receipt.
             let record = scratch.url.appendingPathComponent("record.tar")
             try await wait.holds("a dossier with the receipt witnessed") {

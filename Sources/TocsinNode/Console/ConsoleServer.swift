@@ -133,8 +133,12 @@ struct ConsoleGuard: RouterMiddleware {
         context.session = session
         if request.method == .post {
             var request = request
-            let body = try? await request.collectBody(upTo: ConsoleServer.maximumFormBytes)
-            let form = ConsoleForm(encoded: body.map { String(buffer: $0) } ?? "")
+            guard let body = try? await request.collectBody(upTo: ConsoleServer.maximumFormBytes) else {
+                return ConsolePages.refusal(
+                    .forbidden, detail: "the form is larger than \(ConsoleServer.maximumFormBytes) bytes",
+                    status: .contentTooLarge, language: session.language)
+            }
+            let form = ConsoleForm(encoded: String(buffer: body))
             let offered = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? form["csrf"] ?? ""
             guard ConsoleForm.sameSecret(offered, session.csrfToken) else {
                 return ConsolePages.refusal(
