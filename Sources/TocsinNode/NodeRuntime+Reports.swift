@@ -60,21 +60,22 @@ extension NodeRuntime {
 
     /// The peers it dials, and any other peer connected.
     public func peerStatuses() async -> [PeerStatus] {
-        let (connected, configured, unanswered) = await onQueue {
-            (Set(self.sessions.peers), self.peers, self.sync.unansweredWants)
+        let (connected, configured, unanswered, contact, lags) = await onQueue {
+            let connected = Set(self.sessions.peers)
+            let lags = Dictionary(uniqueKeysWithValues: connected.map { ($0, self.sync.lag(behind: $0)) })
+            return (connected, self.peers, self.sync.unansweredWants, self.lastContact, lags)
         }
         let charter = self.charter
-        var statuses = configured.map { peer in
+        func status(_ peer: String, address: String?) -> PeerStatus {
             PeerStatus(
-                nodeID: peer.nodeID, role: charter.node(peer.nodeID)?.role.rawValue ?? "unknown",
-                address: "\(peer.host):\(peer.port)", connected: connected.contains(peer.nodeID),
-                unansweredWants: unanswered[peer.nodeID] ?? 0)
+                nodeID: peer, role: charter.node(peer)?.role.rawValue ?? "unknown", address: address,
+                connected: connected.contains(peer), unansweredWants: unanswered[peer] ?? 0,
+                lagEntries: lags[peer] ?? 0,
+                lastContactMs: contact[peer].map { Int64(min(max(0, $0.timeIntervalSince1970 * 1000), 1e15)) })
         }
+        var statuses = configured.map { status($0.nodeID, address: "\($0.host):\($0.port)") }
         for peer in connected.sorted() where !configured.contains(where: { $0.nodeID == peer }) {
-            statuses.append(
-                PeerStatus(
-                    nodeID: peer, role: charter.node(peer)?.role.rawValue ?? "unknown", address: nil, connected: true,
-                    unansweredWants: unanswered[peer] ?? 0))
+            statuses.append(status(peer, address: nil))
         }
         return statuses
     }

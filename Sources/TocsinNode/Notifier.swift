@@ -30,6 +30,8 @@ public actor Notifier {
     var sinceMs: Int64 = 0
     /// Since when each dialled peer has had no session (since the notifier started, at most).
     var unreachableSince: [String: Int64] = [:]
+    /// When delivered bodies were last dropped (0: not since the node started).
+    var lastPrunedMs: Int64 = 0
     var loop: Task<Void, Never>?
     /// How long a command or a webhook may take.
     static let deliveryTimeout: TimeInterval = 30
@@ -74,11 +76,23 @@ public actor Notifier {
 
     var nowMs: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded(.down)) }
 
-    /// One round: new events queued, due deliveries made.
+    /// How long a delivered event's text is kept in the outbox (its id is kept for ever).
+    static let deliveredRetentionMs: Int64 = 7 * 86_400_000
+
+    /// One round: new events queued, due deliveries made, and once an hour the text of
+    /// deliveries older than a week dropped.
     func round() async {
         do {
             try await queueNewEvents()
             try await deliverDue()
+            let now = nowMs
+            if now - lastPrunedMs >= 3_600_000 {
+                let queue = self.outbox
+                _ = try await NIOThreadPool.singleton.runIfActive {
+                    try queue.forgetDeliveredBodies(before: now - Self.deliveredRetentionMs)
+                }
+                lastPrunedMs = now
+            }
         } catch {
             logger.error("notifications: \(error)")
         }
@@ -226,61 +240,18 @@ public actor Notifier {
     static func run(
         _ words: [String], input: [UInt8], describe: @escaping @Sendable (Int32, String) -> String
     ) async -> Result<Void, DeliveryFailure> {
-        let outcome: Result<Void, DeliveryFailure>? = try? await NIOThreadPool.singleton.runIfActive {
-            // Standard error goes to a file, not a pipe: a chatty command never blocks on it,
-            // and a child it leaves running cannot hold the delivery open.
-            let errors = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "tocsin-notify-\(UUID().uuidString)")
-            guard FileManager.default.createFile(atPath: errors.path, contents: nil),
-                let errorHandle = try? FileHandle(forWritingTo: errors)
-            else {
-                return .failure(DeliveryFailure(description: "cannot make a file for \(words[0])'s errors"))
-            }
-            defer {
-                try? errorHandle.close()
-                try? FileManager.default.removeItem(at: errors)
-            }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: words[0])
-            process.arguments = Array(words.dropFirst())
-            let stdin = Pipe()
-            process.standardInput = stdin
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = errorHandle
-            do {
-                try process.run()
-            } catch {
-                return .failure(DeliveryFailure(description: "cannot run \(words[0]): \(error)"))
-            }
-            // SIGPIPE is ignored by the daemon: a command that does not read fails this write.
-            try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
-            try? stdin.fileHandleForWriting.close()
-            let deadline = Date().addingTimeInterval(deliveryTimeout)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return .failure(
-                    DeliveryFailure(description: "\(words[0]) did not finish within \(Int(deliveryTimeout)) s"))
-            }
-            guard process.terminationStatus == 0 else {
-                let text = String(decoding: (try? Data(contentsOf: errors).prefix(200)) ?? Data(), as: UTF8.self)
-                return .failure(
-                    DeliveryFailure(
-                        description: describe(process.terminationStatus, NotificationSources.plain(text))))
-            }
+        switch await ChildProcess.run(words, input: input, timeout: deliveryTimeout) {
+        case .failure(let failure):
+            return .failure(DeliveryFailure(description: failure.description))
+        case .success(let outcome) where outcome.status != 0:
+            return .failure(DeliveryFailure(description: describe(outcome.status, outcome.errors)))
+        case .success:
             return .success(())
         }
-        return outcome ?? .failure(DeliveryFailure(description: "the node is stopping"))
     }
 
-    /// Where `tocsin` is: next to this executable (`tocsind` and `tocsin` are installed side
-    /// by side). Webhook deliveries run `tocsin notify deliver`.
-    static var deliveryTool: URL? {
-        guard let directory = Bundle.main.executableURL?.deletingLastPathComponent() else { return nil }
-        let tool = directory.appendingPathComponent("tocsin")
-        return FileManager.default.isExecutableFile(atPath: tool.path) ? tool : nil
-    }
+    /// Where `tocsin` is; webhook deliveries run `tocsin notify deliver`.
+    static var deliveryTool: URL? { ChildProcess.tocsinTool }
 
     /// Posts a webhook delivery through `tocsin notify deliver` (a child process: this daemon,
     /// which holds the node's key, links no HTTP client library), the body signed here.

@@ -166,6 +166,23 @@ public final class NotificationOutbox: Sendable {
         }
     }
 
+    /// Drops the bodies of deliveries made before `beforeMs`, keeping their event ids (so an
+    /// event is never queued twice): the outbox grows by a few bytes per event, not by every
+    /// event's text. Returns how many bodies were dropped.
+    @discardableResult
+    public func forgetDeliveredBodies(before beforeMs: Int64) throws(StoreError) -> Int {
+        try FeedStore.run {
+            try database.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET body = x''
+                        WHERE delivered_ms IS NOT NULL AND delivered_ms < ? AND length(body) > 0
+                        """, arguments: [beforeMs])
+                return db.changesCount
+            }
+        }
+    }
+
     /// A failed attempt: tried again at `retryAtMs`.
     public func failed(_ delivery: Delivery, error: String, nowMs: Int64, retryAtMs: Int64) throws(StoreError) {
         try FeedStore.run {

@@ -8,7 +8,7 @@ import TocsinCrypto
 struct CAPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cap", abstract: "Exchange bulletins as OASIS CAP 1.2 alerts.",
-        subcommands: [ExportCAP.self, ImportCAP.self])
+        subcommands: [ExportCAP.self, ImportCAP.self, DraftCAP.self])
 }
 
 struct ExportCAP: ParsableCommand {
@@ -83,5 +83,48 @@ struct ImportCAP: ParsableCommand {
             FileHandle.standardError.write(Data("note: \(Printable.escaped(note))\n".utf8))
         }
         try printCreated(try client.issue(BulletinRequest(group: group, draft: imported.draft)), json: admin.json)
+    }
+}
+
+/// The console's CAP import: the alert on standard input, the bulletin it makes (or why it
+/// makes none) as JSON on standard output. The daemon runs it so that it never parses XML.
+struct DraftCAP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "draft",
+        abstract: "Read a CAP 1.2 alert on standard input; print the bulletin it makes as JSON (used by tocsind).",
+        shouldDisplay: false)
+
+    @Option(help: "The network's identifier (hex), which updates and cancels must refer to.")
+    var network: String
+
+    @Option(help: "Which info block to import, by language (e.g. fr).")
+    var language: String?
+
+    @Option(help: "The state concerned, when the alert names none (ISO 3166-1 alpha-2).")
+    var country: String?
+
+    func run() throws {
+        guard let digest = SHA256Digest(hex: network) else {
+            throw CommandFailure("--network must be the network's identifier, 64 hexadecimal digits")
+        }
+        // One byte past the limit is enough to refuse an alert too large.
+        var input = Data()
+        while input.count <= CAPReader.maximumByteCount,
+            let chunk = try FileHandle.standardInput.read(upToCount: CAPReader.maximumByteCount + 1 - input.count),
+            !chunk.isEmpty
+        {
+            input.append(chunk)
+        }
+        let answer: CAPDraft
+        do {
+            let read = try CAPReader.read(input)
+            let imported = try read.alert.bulletinDraft(
+                network: NetworkID(digest: digest), language: language, country: country)
+            answer = CAPDraft(
+                draft: imported.draft, notes: read.notes + imported.notes, refusal: nil, stateNotNamed: false)
+        } catch {
+            answer = CAPDraft(draft: nil, notes: [], refusal: error.description, stateNotNamed: error == .stateNotNamed)
+        }
+        print(String(decoding: try AdminJSON.encode(answer), as: UTF8.self))
     }
 }

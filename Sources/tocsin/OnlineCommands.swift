@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TocsinAdmin
+import TocsinCore
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show a running node's status.")
@@ -52,7 +53,7 @@ struct Peers: ParsableCommand {
         if admin.json { return try printJSON(peers) }
         for peer in peers {
             printLine(
-                "\(column(peer.nodeID, 8)) \(column(peer.role, 9)) \(column(peer.address ?? "(inbound)", 22)) \(peer.connected ? "connected" : "not connected")\(peer.unansweredWants > 0 ? "  left \(peer.unansweredWants) requests unanswered" : "")"
+                "\(column(peer.nodeID, 8)) \(column(peer.role, 9)) \(column(peer.address ?? "(inbound)", 22)) \(peer.connected ? "connected" : "not connected")\(peer.lagEntries > 0 ? "  \(peer.lagEntries) entries behind" : "")\(peer.lastContactMs.map { "  last contact \(UTCTime.readable(milliseconds: $0))" } ?? "")\(peer.unansweredWants > 0 ? "  left \(peer.unansweredWants) requests unanswered" : "")"
             )
         }
     }

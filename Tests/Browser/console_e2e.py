@@ -67,6 +67,71 @@ def content(driver):
     return driver.find_element(By.ID, "content").text
 
 
+CONTRAST = """
+    // WCAG 2.x contrast of every element that shows text against the background it is drawn
+    // on (the nearest ancestor with an opaque background): 4.5:1, or 3:1 for large text.
+    function channel(v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }
+    function luminance(color) {
+        const [r, g, b] = color.match(/[\\d.]+/g).map(Number);
+        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    }
+    function background(element) {
+        for (let e = element; e; e = e.parentElement) {
+            const parts = getComputedStyle(e).backgroundColor.match(/[\\d.]+/g);
+            if (parts && (parts.length < 4 || Number(parts[3]) > 0.9)) return getComputedStyle(e).backgroundColor;
+        }
+        return "rgb(255, 255, 255)";
+    }
+    const failures = [];
+    for (const e of document.querySelectorAll("body *")) {
+        if (e.closest("svg")) continue;
+        if (!Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+        const style = getComputedStyle(e);
+        if (style.display === "none" || style.visibility === "hidden" || !e.getClientRects().length) continue;
+        const [a, b] = [luminance(style.color), luminance(background(e))];
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+        const large = size >= 24 || (bold && size >= 18.66);
+        if (ratio < (large ? 3 : 4.5)) failures.push(`${e.tagName} ${ratio.toFixed(2)}:1 "${e.textContent.trim().slice(0, 40)}"`);
+    }
+    return failures;"""
+
+
+def check_contrast(driver, page, checked):
+    """Fails unless every text on the page has sufficient contrast (WCAG AA)."""
+    failures = driver.execute_script(CONTRAST)
+    check(not failures, f"text with too little contrast on the {page} page: {failures[:5]}")
+    checked.append(page)
+
+
+ALERT_WITHOUT_STATE = """<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>FREWS-EXERCISE-{stamp}</identifier>
+  <sender>desk@frews.example</sender>
+  <sent>2026-11-30T09:30:00-03:00</sent>
+  <status>Exercise</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <language>en</language>
+    <category>Security</category>
+    <event>Armed groups massing</event>
+    <urgency>Expected</urgency>
+    <severity>Severe</severity>
+    <certainty>Likely</certainty>
+    <headline>{headline}</headline>
+    <description>Fictional exercise: an alert from another early-warning system.</description>
+    <parameter><valueName>FREWS-LEVEL</valueName><value>3</value></parameter>
+    <area>
+      <areaDesc>Northern hills</areaDesc>
+      <polygon>10.0,20.0 10.5,20.0 10.5,20.6 10.0,20.0</polygon>
+      <circle>10.2,20.2 8</circle>
+    </area>
+  </info>
+</alert>
+"""
+
+
 def status(url, method="GET", cookie=None, body=None):
     request = urllib.request.Request(url, method=method, data=body)
     if cookie:
@@ -82,7 +147,7 @@ def main():
     config = json.loads(sys.argv[1])
     shots = config["shots"]
     xa_base, xc_base = config["xa_console"], config["xc_console"]
-    result = {"screenshots": []}
+    result = {"screenshots": [], "contrast_checked": []}
     xa, xc = browser(shots), browser(shots)
     try:
         # Sign-in: the one-time link becomes a session; the link does not work twice.
@@ -109,6 +174,13 @@ def main():
               .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
               .map(e => e.outerHTML);""")
         check(not unlabelled, f"controls without a label: {unlabelled}")
+        # The contrast check sees grey text on white (so its passes below mean something).
+        xa.execute_script("""const probe = document.createElement('p'); probe.id = 'grey-probe';
+            probe.textContent = 'grey probe'; probe.style.color = '#aaaaaa';
+            document.getElementById('content').appendChild(probe);""")
+        check(any("grey probe" in failure for failure in xa.execute_script(CONTRAST)),
+              "the contrast check does not see grey text on white")
+        xa.execute_script("document.getElementById('grey-probe').remove();")
 
         # A field error is shown at the field.
         xa.get(xa_base + "/issue")
@@ -122,6 +194,7 @@ def main():
         check(field.get_attribute("value") == "Atlantis", "the form lost what was typed")
         xa.save_screenshot(f"{shots}/console-issue-error.png")
         result["screenshots"].append("console-issue-error.png")
+        check_contrast(xa, "issue form", result["contrast_checked"])
         # A refused form writes nothing; an oversized one is refused as too large.
         xa.get(xa_base + "/")
         eventually(xa, 5, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Inbox", "no inbox")
@@ -151,6 +224,7 @@ def main():
                    "the severity is not shown in words")
         xc.save_screenshot(f"{shots}/console-inbox.png")
         result["screenshots"].append("console-inbox.png")
+        check_contrast(xc, "inbox", result["contrast_checked"])
 
         # XC marks it read, and XA's timeline shows it (XA's page follows by itself).
         click(xc, By.XPATH, f"//a[@href='/bulletins/{reference}']")
@@ -170,6 +244,7 @@ def main():
         wait(xa, 15).until(xc_read)
         xa.save_screenshot(f"{shots}/console-bulletin.png")
         result["screenshots"].append("console-bulletin.png")
+        check_contrast(xa, "bulletin", result["contrast_checked"])
 
         # The bulletin exported as a CAP 1.2 alert, from its page.
         links = []
@@ -182,6 +257,42 @@ def main():
         check("urn:oasis:names:tc:emergency:cap:1.2" in alert and headline in alert,
               "the CAP export is not the bulletin as a CAP 1.2 alert")
         check(status(links[-1]) == 401, "the CAP export answered without a session")
+
+        # A CAP file from other software imported from XA's console: the alert names no state,
+        # so the form asks for it at its field; given, the bulletin is issued with its areas,
+        # and what it could not keep is listed.
+        imported_headline = f"Exercise: armed groups massing in the northern hills ({int(time.time())})"
+        alert_file = f"{shots}/alert-without-state.xml"
+        with open(alert_file, "w") as file:
+            file.write(ALERT_WITHOUT_STATE.format(stamp=int(time.time()), headline=imported_headline))
+        xa.get(xa_base + "/issue")
+        click(xa, By.XPATH, "//a[@href='/import-cap']")
+        wait(xa, 10).until(lambda d: d.find_elements(By.ID, "field-alert"))
+        xa.find_element(By.ID, "field-alert").send_keys(alert_file)
+        xa.find_element(By.CSS_SELECTOR, "form[action='/import-cap'] button[type=submit]").click()
+        wait(xa, 10).until(lambda d: d.find_elements(By.ID, "error-country"))
+        check(xa.find_element(By.ID, "field-country").get_attribute("aria-invalid") == "true",
+              "the state field is not marked when the alert names no state")
+        check("names no state" in xa.find_element(By.ID, "error-country").text,
+              "the import does not say the alert names no state")
+        xa.save_screenshot(f"{shots}/console-import-asks-state.png")
+        result["screenshots"].append("console-import-asks-state.png")
+        check_contrast(xa, "CAP import", result["contrast_checked"])
+        xa.find_element(By.ID, "field-country").send_keys("XA")
+        xa.find_element(By.ID, "field-alert").send_keys(alert_file)
+        xa.find_element(By.CSS_SELECTOR, "form[action='/import-cap'] button[type=submit]").click()
+        wait(xa, 10).until(lambda d: d.find_elements(By.ID, "imported"))
+        check("FREWS-LEVEL" in xa.find_element(By.ID, "import-notes").text,
+              "what the alert carried that is not kept is not listed")
+        click(xa, By.XPATH, "//p[@id='imported']/a")
+        wait(xa, 10).until(lambda d: imported_headline in content(d))
+        check(xa.find_elements(By.CSS_SELECTOR, "svg.map polygon") and xa.find_elements(By.CSS_SELECTOR, "svg.map ellipse"),
+              "the imported alert's polygon and circle are not drawn")
+        check("Northern hills" in content(xa), "the imported area's description is not shown")
+        state = xa.find_element(By.XPATH, "//dt[text()='State concerned']/following-sibling::dd[1]").text
+        check(state == "XA", f"the state given at the import is not the bulletin's: {state}")
+        xc.get(xc_base + "/")
+        eventually(xc, 10, lambda d: imported_headline in content(d), "the imported bulletin did not reach XC")
 
         # A proposal opened from XA's console; XA, XB and XC vote from theirs; every console
         # shows the decision adopted and verified. (XA abstains first: under majority, one
@@ -223,6 +334,7 @@ def main():
                            "a vote form is offered after the decision")
             xb.save_screenshot(f"{shots}/console-proposal.png")
             result["screenshots"].append("console-proposal.png")
+            check_contrast(xb, "proposal", result["contrast_checked"])
         finally:
             xb.quit()
 
@@ -232,6 +344,13 @@ def main():
             By.ID, "peers").text, "the relay and its connection are not shown")
         eventually(xa, 5, lambda d: reference.rsplit("/", 1)[0] in d.find_element(By.ID, "feeds").text,
                    "the bulletin's feed is not listed")
+        relay_row = xa.find_element(By.XPATH, "//table[@id='peers']//th[text()='RN']/ancestor::tr")
+        check(" UTC" in relay_row.text, f"the relay's last contact is not shown: {relay_row.text}")
+        check(xa.find_elements(By.XPATH, "//table[@id='peers']//th[text()='Entries behind']"),
+              "the peers' lag is not shown")
+        xa.save_screenshot(f"{shots}/console-network.png")
+        result["screenshots"].append("console-network.png")
+        check_contrast(xa, "network", result["contrast_checked"])
         xa.get(xa_base + "/log?group=" + reference.split("/")[0] + "&author=XA")
         click(xa, By.XPATH, f"//a[@href='/log/{reference}']")
         wait(xa, 10).until(lambda d: d.find_elements(By.XPATH, "//button[text()='Verify this entry']"))
@@ -240,6 +359,7 @@ def main():
         eventually(xa, 5, lambda d: "Verified" in d.find_element(By.ID, "verdict").text, "the entry did not verify")
         xa.save_screenshot(f"{shots}/console-log-entry.png")
         result["screenshots"].append("console-log-entry.png")
+        check_contrast(xa, "log entry", result["contrast_checked"])
 
         # French, switched in the page.
         xc.get(xc_base + "/")
@@ -248,6 +368,7 @@ def main():
         check(xc.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr", "the page is not marked French")
         xc.save_screenshot(f"{shots}/console-inbox-fr.png")
         result["screenshots"].append("console-inbox-fr.png")
+        check_contrast(xc, "French inbox", result["contrast_checked"])
         result["ok"] = True
     finally:
         xa.quit()

@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
 import Testing
+import TocsinAdmin
 import TocsinCore
 import TocsinCrypto
+import TocsinDevelopment
 
 /// The offline `tocsin` commands, run as an operator or auditor would, on data directories
 /// written by `tocsin-bench generate`.
@@ -292,5 +294,59 @@ import TocsinCrypto
             #expect(
                 result.errorOutput.contains("is not a Tocsin data directory"), "\(arguments): \(result.errorOutput)")
         }
+    }
+}
+
+/// `tocsin cap draft`, the reader the console's CAP import runs in a child process.
+@Suite struct CAPDraftCommandTests {
+    static let network = String(repeating: "ab", count: 32)
+    static let alertWithoutState = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+          <identifier>FREWS-1</identifier><sender>desk@frews.example</sender>
+          <sent>2026-11-30T09:30:00-03:00</sent><status>Exercise</status><msgType>Alert</msgType>
+          <scope>Public</scope>
+          <info>
+            <language>en</language><category>Security</category><event>Armed groups massing</event>
+            <urgency>Expected</urgency><severity>Severe</severity><certainty>Likely</certainty>
+            <headline>Armed groups massing in the northern hills (fictional)</headline>
+            <parameter><valueName>FREWS-LEVEL</valueName><value>3</value></parameter>
+            <area><areaDesc>Northern hills</areaDesc><polygon>10,20 10.5,20 10.5,20.6 10,20</polygon></area>
+          </info>
+        </alert>
+        """
+
+    static func draft(_ input: String, _ arguments: String...) async throws -> CAPDraft {
+        let command = ExternalCommand(
+            Commands.productsDirectory.appendingPathComponent("tocsin"),
+            ["cap", "draft", "--network", network] + arguments)
+        let result = try await Blocking.run { try command.run(input: Array(input.utf8)) }
+        #expect(result.status == 0, "\(result.errorOutput)")
+        return try AdminJSON.decode(CAPDraft.self, from: Data(result.output.utf8))
+    }
+
+    @Test func anAlertNamingNoStateAsksForItAndTakesTheStateGiven() async throws {
+        let asked = try await Self.draft(Self.alertWithoutState)
+        #expect(asked.stateNotNamed && asked.draft == nil)
+        let given = try await Self.draft(Self.alertWithoutState, "--country", "XA")
+        let draft = try #require(given.draft)
+        #expect(draft.country == "XA" && draft.severity == "severe" && draft.status == "exercise")
+        #expect(draft.areas?.first?.polygons?.count == 1)
+        #expect(given.notes.contains { $0.contains("FREWS-LEVEL") })
+    }
+
+    @Test func anAlertWithAnISOGeocodeNeedsNoState() async throws {
+        let alert = Self.alertWithoutState.replacingOccurrences(
+            of: "</polygon>",
+            with: "</polygon><geocode><valueName>ISO3166-2</valueName><value>XB-07</value></geocode>")
+        #expect(try await Self.draft(alert).draft?.country == "XB")
+    }
+
+    @Test func whatIsNotAnAlertIsRefusedWithTheReason() async throws {
+        let refused = try await Self.draft("<html>not an alert</html>")
+        #expect(refused.draft == nil && !refused.stateNotNamed)
+        #expect(refused.refusal?.contains("not a CAP 1.2 alert") == true, "\(refused)")
+        let oversized = try await Self.draft(String(repeating: " ", count: (1 << 20) + 10) + Self.alertWithoutState)
+        #expect(oversized.refusal?.contains("more than the limit") == true, "\(oversized)")
     }
 }

@@ -70,7 +70,12 @@ import TocsinDevelopment
                     try FileManager.default.copyItem(at: file, to: target)
                 }
             }
-            #expect((report["screenshots"] as? [String])?.count == 6)
+            #expect((report["screenshots"] as? [String])?.count == 8)
+            // Every page shown was checked for contrast (WCAG AA) in the browser.
+            #expect(
+                Set(report["contrast_checked"] as? [String] ?? []) == [
+                    "issue form", "inbox", "bulletin", "CAP import", "proposal", "network", "log entry", "French inbox",
+                ])
         }
     }
 }

@@ -127,6 +127,13 @@ import TocsinStore
         #expect(try outbox.due(nowMs: Self.now + 4_999, channels: ["mail", "gateway"]).isEmpty)
         #expect(try outbox.due(nowMs: Self.now + 5_000, channels: ["mail", "gateway"]).map(\.channel) == ["gateway"])
         #expect(try outbox.pendingCount() == 1)
+        // A delivered body is dropped once old; the undelivered one is kept, and both events
+        // stay known, so neither is queued again.
+        #expect(try outbox.forgetDeliveredBodies(before: Self.now) == 0)
+        #expect(try outbox.forgetDeliveredBodies(before: Self.now + 1) == 1)
+        #expect(try outbox.forgetDeliveredBodies(before: Self.now + 1) == 0)
+        #expect(try outbox.due(nowMs: Self.now + 5_000, channels: ["gateway"]).first?.body == [1, 2])
+        #expect(try outbox.enqueue(event, body: [1, 2], channels: ["mail", "gateway"], nowMs: Self.now) == 0)
         let problem = try #require(try outbox.problems().first)
         #expect(problem.channel == "gateway" && problem.lastError == "HTTP 500" && problem.attempts == 1)
         #expect(Notifier.backoffMs(attempts: 0) == 5_000)

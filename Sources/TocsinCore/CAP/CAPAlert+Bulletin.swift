@@ -176,9 +176,7 @@ extension CAPAlert {
         }
         if let web = info.web { sources.append(BulletinDraft.Source(name: "web", uri: web)) }
         guard let state = named ?? Self.state(fromGeocodes: info.areas.flatMap(\.geocodes)) ?? country else {
-            throw CAPError.refused(
-                "the alert names no state: no parameter \(Self.countryParameter), no ISO 3166-1 or ISO 3166-2 geocode; give the state concerned (--country CC)"
-            )
+            throw CAPError.stateNotNamed
         }
         var headline = info.headline?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if headline.isEmpty {

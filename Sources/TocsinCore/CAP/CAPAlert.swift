@@ -176,11 +176,16 @@ public struct CAPAlert: Sendable, Equatable {
 public enum CAPError: Error, Sendable, Equatable, CustomStringConvertible {
     case notCAP(String)
     case refused(String)
+    /// The alert names no state concerned, and none was given: the importer must ask.
+    case stateNotNamed
 
     public var description: String {
         switch self {
         case .notCAP(let reason): return "not a CAP 1.2 alert: \(reason)"
         case .refused(let reason): return reason
+        case .stateNotNamed:
+            return
+                "the alert names no state: no parameter \(CAPAlert.countryParameter), no ISO 3166-1 or ISO 3166-2 geocode; give the state concerned (--country CC)"
         }
     }
 }

@@ -19,7 +19,7 @@ enum ConsoleAssets {
         header form { display: inline; }
         header button { background: none; border: 1px solid #fff; padding: 0.2rem 0.6rem; cursor: pointer; }
         main { padding: 1rem; max-width: 70rem; }
-        .live { font-size: 0.85rem; color: var(--muted); }
+        .live { font-size: 0.85rem; color: var(--muted); margin: 0.4rem 1rem 0; min-height: 1em; }
         table { border-collapse: collapse; width: 100%; }
         th, td { border-bottom: 1px solid var(--line); padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; }
         th { background: #eef1f5; }

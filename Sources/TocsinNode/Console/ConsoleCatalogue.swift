@@ -14,6 +14,8 @@ public enum ConsoleCatalogue {
         case headline, author, issued, acknowledgements, unread, read, actedOn, received, latest
         case bulletin, description, urgency, certainty, areas, riskFactors, sources, actions, expires
         case revisions, refusedRevisions, timeline, member, notYet, notAcknowledged, markRead, markActedOn
+        case importTitle, importLink, importHint, alertFile, importSubmit, importedTitle, importNotes, alertMissing
+        case alertReaderMissing, stateNotNamed, countryIfMissing, infoLanguage
         case issueTitle, issueSubmit, issued201, fieldError, cancelled, updated, asIssued, reference
         case signInNeeded, signInHow, forbidden, csrfRefused, notFound, notReady, mapCaption, noAreas
         case exercise, countryHint, languageSwitched
@@ -22,7 +24,8 @@ public enum ConsoleCatalogue {
         case standing, votes, voter, position, statement, witnessed, counted, yes, no, vote, voteSubmit, decisions
         case verified, flagged, notJudged, rationale, proposer, deadlineHint, endorse, object, abstain, priority
         case decidedBy, outcome, open
-        case network, peers, node, role, address, connection, connected, notConnected, unanswered, feeds, feed
+        case network, peers, node, role, address, connection, connected, notConnected, unanswered, lag, lastContact,
+            never, feeds, feed
         case entries, witnesses, frozen, forks, none, charterInForce, version, notificationsFailing, undelivered
         case attempts, log, kind, summary, leafHash, checkpoint, inclusion, authorSignature, verifyEntry, proofHolds
         case proofFails, exportCAP
@@ -76,6 +79,32 @@ public enum ConsoleCatalogue {
         .markActedOn: ("Mark as acted on", "Marquer comme suivi d’effet"),
         .issueTitle: ("Issue a bulletin", "Émettre un bulletin"),
         .issueSubmit: ("Issue", "Émettre"),
+        .importTitle: ("Import a CAP 1.2 alert", "Importer une alerte CAP 1.2"),
+        .importLink: ("Or import a CAP 1.2 file", "Ou importer un fichier CAP 1.2"),
+        .importHint: (
+            "The alert is issued as a bulletin as it stands: its areas, risk factors and sources are kept; what a bulletin has no field for is listed afterwards.",
+            "L’alerte est émise telle quelle comme bulletin : ses zones, facteurs de risque et sources sont conservés ; ce qu’un bulletin ne peut porter est indiqué ensuite."
+        ),
+        .alertFile: ("CAP file (XML)", "Fichier CAP (XML)"),
+        .importSubmit: ("Import and issue", "Importer et émettre"),
+        .importedTitle: ("Bulletin issued from the CAP alert", "Bulletin émis depuis l’alerte CAP"),
+        .importNotes: ("Not kept from the alert", "Non repris de l’alerte"),
+        .alertMissing: ("Choose the CAP file to import.", "Choisissez le fichier CAP à importer."),
+        .alertReaderMissing: (
+            "CAP import needs the tocsin command installed next to tocsind, and it is not there.",
+            "L’import CAP nécessite la commande tocsin installée à côté de tocsind, et elle n’y est pas."
+        ),
+        .stateNotNamed: (
+            "The alert names no state concerned (no urn:tocsin:country parameter, no ISO 3166 geocode): give it here.",
+            "L’alerte ne nomme aucun État concerné (ni paramètre urn:tocsin:country, ni géocode ISO 3166) : indiquez-le ici."
+        ),
+        .countryIfMissing: (
+            "Only if the alert names none: ISO 3166-1 alpha-2 code; fictional states use XA–XZ",
+            "Seulement si l’alerte n’en nomme aucun : code ISO 3166-1 alpha-2 ; les États fictifs utilisent XA–XZ"
+        ),
+        .infoLanguage: (
+            "Language of the info block (if the alert has several)", "Langue du bloc info (si l’alerte en a plusieurs)"
+        ),
         .issued201: ("Bulletin issued.", "Bulletin émis."),
         .fieldError: ("Please correct the field marked.", "Veuillez corriger le champ signalé."),
         .cancelled: ("cancelled", "annulé"),
@@ -159,6 +188,9 @@ public enum ConsoleCatalogue {
         .connected: ("connected", "connecté"),
         .notConnected: ("NOT CONNECTED", "NON CONNECTÉ"),
         .unanswered: ("Requests unanswered", "Demandes sans réponse"),
+        .lag: ("Entries behind", "Entrées en retard"),
+        .lastContact: ("Last contact", "Dernier contact"),
+        .never: ("never", "jamais"),
         .feeds: ("Feeds and their witnesses", "Flux et leurs témoins"),
         .feed: ("Feed", "Flux"),
         .entries: ("Entries", "Entrées"),

@@ -45,6 +45,15 @@ struct ConsoleFormFields {
             """
     }
 
+    /// A file to upload (the form must be `multipart/form-data`).
+    func file(_ field: String, _ key: ConsoleCatalogue.Key, accept: String) -> String {
+        """
+        <label for="field-\(field)">\(ConsolePages.t(key, language))</label>
+        <input id="field-\(field)" name="\(field)" type="file" accept="\(accept)" required\(invalid(field))>
+        \(errorText(field))
+        """
+    }
+
     func textArea(_ field: String, _ key: ConsoleCatalogue.Key) -> String {
         """
         <label for="field-\(field)">\(ConsolePages.t(key, language))</label>

@@ -97,6 +97,39 @@ extension ConsolePages {
             \(form.textArea("description", .description))
             <button class="primary" type="submit">\(t(.issueSubmit, language))</button>
             </form>
+            <p><a href="/import-cap">\(t(.importLink, language))</a></p>
+            """
+    }
+
+    /// The form that issues a bulletin from a CAP 1.2 file; it asks for the state concerned
+    /// only when the alert names none.
+    static func importForm(
+        groups: [String], values: ConsoleForm, error: (field: String, message: String)?, language: Language
+    ) -> String {
+        let form = ConsoleFormFields(
+            values: values, error: error, language: language, fields: ["group", "alert", "country", "language"])
+        return """
+            <h1>\(t(.importTitle, language))</h1>
+            <p>\(t(.importHint, language))</p>
+            \(form.notice)
+            <form method="post" action="/import-cap" enctype="multipart/form-data" novalidate>
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            \(form.select("group", .group, groups, groups.first ?? ""))
+            \(form.file("alert", .alertFile, accept: ".xml,.cap,application/xml,text/xml"))
+            \(form.input("country", .stateConcerned, hint: ConsoleCatalogue.text(.countryIfMissing, language)))
+            \(form.input("language", .infoLanguage))
+            <button class="primary" type="submit">\(t(.importSubmit, language))</button>
+            </form>
+            """
+    }
+
+    /// What an import issued, and what the alert carried that the bulletin does not keep.
+    static func imported(_ reference: String, notes: [String], language: Language) -> String {
+        let items = notes.map { "<li>\(escape($0))</li>" }.joined()
+        return """
+            <h1>\(t(.importedTitle, language))</h1>
+            <p role="status" id="imported"><a href="/bulletins/\(escape(reference))">\(escape(reference))</a></p>
+            \(notes.isEmpty ? "" : "<h2>\(t(.importNotes, language))</h2><ul id=\"import-notes\">\(items)</ul>")
             """
     }
 }

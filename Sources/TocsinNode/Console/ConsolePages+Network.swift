@@ -11,7 +11,7 @@ extension ConsolePages {
         notifications: NotificationReport?, language: Language
     ) -> String {
         let peerRows = peers.map { peer -> String in
-            "<tr><th scope=\"row\">\(escape(peer.nodeID))</th><td>\(escape(peer.role))</td><td>\(escape(peer.address ?? "—"))</td><td>\(peer.connected ? t(.connected, language) : "<strong>\(t(.notConnected, language))</strong>")</td><td>\(peer.unansweredWants)</td></tr>"
+            "<tr><th scope=\"row\">\(escape(peer.nodeID))</th><td>\(escape(peer.role))</td><td>\(escape(peer.address ?? "—"))</td><td>\(peer.connected ? t(.connected, language) : "<strong>\(t(.notConnected, language))</strong>")</td><td>\(peer.lagEntries)</td><td>\(peer.lastContactMs.map { UTCTime.readable(milliseconds: $0) } ?? t(.never, language))</td><td>\(peer.unansweredWants)</td></tr>"
         }.joined(separator: "\n")
         let feedRows = feeds.map { feed -> String in
             """
@@ -32,6 +32,7 @@ extension ConsolePages {
             <h2>\(t(.peers, language))</h2>
             <table id="peers"><thead><tr><th scope="col">\(t(.node, language))</th><th scope="col">\(t(.role, language))</th>\
             <th scope="col">\(t(.address, language))</th><th scope="col">\(t(.connection, language))</th>\
+            <th scope="col">\(t(.lag, language))</th><th scope="col">\(t(.lastContact, language))</th>\
             <th scope="col">\(t(.unanswered, language))</th></tr></thead><tbody>
             \(peerRows)
             </tbody></table>

@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import TocsinAdmin
 import TocsinCore
+import TocsinCrypto
 
 extension ConsoleServer {
     static func addRoutes(to router: Router<ConsoleContext>, services: Services) {
@@ -106,6 +107,29 @@ extension ConsoleServer {
                         groups: issuingGroups(services), values: form, error: error, language: language)
                 }
                 throw Redirect(location: "/bulletins/\(created.reference)")
+            }
+        }
+        router.get("/import-cap") { request, context -> Response in
+            await page(request, context, live: false) { language in
+                ConsolePages.importForm(
+                    groups: issuingGroups(services), values: ConsoleForm(), error: nil, language: language)
+            }
+        }
+        router.post("/import-cap") { request, context -> Response in
+            await page(request, context, live: false) { language in
+                let form = context.form
+                func showing(_ error: (field: String, message: String)) -> String {
+                    ConsolePages.importForm(
+                        groups: issuingGroups(services), values: form, error: error, language: language)
+                }
+                let imported = try await readingAlert(context, services: services, language: language, showing: showing)
+                guard let draft = imported.draft else { throw ServiceError(.malformed, "the alert made no bulletin") }
+                let created = try await submitting {
+                    try await services.consultation.issue(BulletinRequest(group: form.trimmed("group"), draft: draft))
+                } showing: {
+                    showing($0)
+                }
+                return ConsolePages.imported(created.reference, notes: imported.notes, language: language)
             }
         }
         router.get("/proposals") { request, context -> Response in
@@ -237,6 +261,39 @@ extension ConsoleServer {
             guard case .invalid(let field) = refusal.kind else { throw refusal }
             throw Rendered(status: .unprocessableContent, html: form((field, refusal.message)))
         }
+    }
+
+    /// The bulletin the uploaded alert makes, read by `tocsin cap draft` in a child process
+    /// (the daemon parses no XML); a refusal shows the import form again, the error at its field.
+    static func readingAlert(
+        _ context: ConsoleContext, services: Services, language: ConsoleCatalogue.Language,
+        showing form: ((field: String, message: String)) -> String
+    ) async throws -> CAPDraft {
+        func refuse(_ field: String, _ message: String) -> Rendered {
+            Rendered(status: .unprocessableContent, html: form((field, message)))
+        }
+        guard let alert = context.uploads["alert"], !alert.isEmpty else {
+            throw refuse("alert", ConsoleCatalogue.text(.alertMissing, language))
+        }
+        guard let tool = ChildProcess.tocsinTool else {
+            throw refuse("alert", ConsoleCatalogue.text(.alertReaderMissing, language))
+        }
+        var words = [tool.path, "cap", "draft", "--network", services.runtime.store.networkID.digest.hex]
+        if let country = context.form.trimmed("country") { words += ["--country", country] }
+        if let wanted = context.form.trimmed("language") { words += ["--language", wanted] }
+        let outcome: ChildProcess.Outcome
+        switch await ChildProcess.run(
+            words, input: alert, timeout: capReadingTimeout, outputLimit: maximumUploadBytes * 2)
+        {
+        case .failure(let failure): throw refuse("alert", failure.description)
+        case .success(let success): outcome = success
+        }
+        guard outcome.status == 0, let answer = try? AdminJSON.decode(CAPDraft.self, from: outcome.output) else {
+            throw refuse("alert", "tocsin cap draft exited with status \(outcome.status): \(outcome.errors)")
+        }
+        if answer.stateNotNamed { throw refuse("country", ConsoleCatalogue.text(.stateNotNamed, language)) }
+        if let refusal = answer.refusal { throw refuse("alert", refusal) }
+        return answer
     }
 
     struct Redirect: Error { let location: String }

@@ -18,6 +18,7 @@ import TocsinCore
 /// | GET | /bulletins/{group}/{author}/{index} | one bulletin: fields, areas drawn, revisions, who received, read and acted on it |
 /// | POST | /bulletins/{group}/{author}/{index}/acknowledge | mark it read or acted on (`level`) |
 /// | GET, POST | /issue | the form that issues a bulletin; errors shown at their field |
+/// | POST | /import-cap | issues a bulletin from an uploaded CAP 1.2 alert (`multipart/form-data`: `alert`, `group`, `country`) |
 /// | POST | /language, /signout | |
 /// | GET | /proposals, /proposals/{group}/{author}/{index} | proposals, one proposal with its votes and decision |
 /// | POST | /proposals/{group}/{author}/{index}/vote | this node's vote (`position`, `statement`) |
@@ -33,6 +34,13 @@ import TocsinCore
 public enum ConsoleServer {
     static let sessionCookie = "tocsin_session"
     static let maximumFormBytes = 64 * 1024
+    /// The largest upload (`/import-cap`): the largest CAP alert `tocsin` reads (1 MiB), and
+    /// the form around it.
+    static let maximumUploadBytes = (1 << 20) + 64 * 1024
+    /// The only path that takes a `multipart/form-data` upload.
+    static let uploadPath = "/import-cap"
+    /// How long `tocsin cap draft` may take to read an alert.
+    static let capReadingTimeout: TimeInterval = 10
     /// How long one event stream lasts before the browser reconnects (it resumes from the
     /// last event id): a stream never holds the daemon's shutdown for long.
     static let streamLifetime: Duration = .seconds(15)
@@ -90,6 +98,8 @@ public struct ConsoleContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     var session: ConsoleSessions.Session?
     var form = ConsoleForm()
+    /// The files of a `multipart/form-data` POST, by field name.
+    var uploads: [String: [UInt8]] = [:]
 
     public init(source: Source) {
         coreContext = .init(source: source)
@@ -133,12 +143,27 @@ struct ConsoleGuard: RouterMiddleware {
         context.session = session
         if request.method == .post {
             var request = request
-            guard let body = try? await request.collectBody(upTo: ConsoleServer.maximumFormBytes) else {
+            let boundary =
+                path == ConsoleServer.uploadPath
+                ? ConsoleMultipartForm.boundary(contentType: request.headers[.contentType] ?? "") : nil
+            let limit = boundary == nil ? ConsoleServer.maximumFormBytes : ConsoleServer.maximumUploadBytes
+            guard let body = try? await request.collectBody(upTo: limit) else {
                 return ConsolePages.refusal(
-                    .forbidden, detail: "the form is larger than \(ConsoleServer.maximumFormBytes) bytes",
+                    .forbidden, detail: "the form is larger than \(limit) bytes",
                     status: .contentTooLarge, language: session.language)
             }
-            let form = ConsoleForm(encoded: String(buffer: body))
+            let form: ConsoleForm
+            if let boundary {
+                guard let multipart = ConsoleMultipartForm(body: Array(buffer: body), boundary: boundary) else {
+                    return ConsolePages.refusal(
+                        .forbidden, detail: "the form is not well-formed multipart/form-data", status: .badRequest,
+                        language: session.language)
+                }
+                form = ConsoleForm(multipart.fields)
+                context.uploads = multipart.files
+            } else {
+                form = ConsoleForm(encoded: String(buffer: body))
+            }
             let offered = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? form["csrf"] ?? ""
             guard ConsoleForm.sameSecret(offered, session.csrfToken) else {
                 return ConsolePages.refusal(
