@@ -139,7 +139,7 @@ let package = Package(
             dependencies: [
                 "TocsinCore", "TocsinCrypto", "TocsinStore", "TocsinDevelopment", "TocsinNode", "TocsinAdmin",
                 "TocsinMetrics", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),

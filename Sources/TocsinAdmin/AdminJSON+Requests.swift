@@ -28,9 +28,8 @@ extension AdminJSON {
         } catch {
             throw .malformed(what: what, reason: describe(error))
         }
-        if let given = try? JSONDecoder().decode(JSONValue.self, from: data),
-            let understood = try? JSONDecoder().decode(JSONValue.self, from: encode(body)),
-            let unknown = given.firstKey(missingFrom: understood)
+        if let given = JSONShape(parsing: data), let encoded = try? encode(body),
+            let understood = JSONShape(parsing: encoded), let unknown = given.firstKey(missingFrom: understood)
         {
             throw .unknownField(unknown, what: what)
         }

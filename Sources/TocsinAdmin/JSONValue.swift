@@ -46,22 +46,15 @@ public indirect enum JSONValue: Codable, Equatable, Sendable {
     /// The first key (as a path, `areas.0.descripton`) that `self` has and `understood` does
     /// not: a field a request gave that its model has no place for. Nulls are not fields.
     public func firstKey(missingFrom understood: JSONValue, path: String = "") -> String? {
-        switch (self, understood) {
-        case (.object(let given), .object(let known)):
-            for key in given.keys.sorted() where given[key] != .null {
-                guard let knownValue = known[key] else { return path + key }
-                if let found = given[key]!.firstKey(missingFrom: knownValue, path: path + key + ".") { return found }
-            }
-            return nil
-        case (.object(let given), _):
-            return given.keys.sorted().first { given[$0] != .null }.map { path + $0 }
-        case (.array(let given), .array(let known)):
-            for (index, value) in given.enumerated() where index < known.count {
-                if let found = value.firstKey(missingFrom: known[index], path: path + "\(index).") { return found }
-            }
-            return nil
-        default:
-            return nil
+        shape.firstKey(missingFrom: understood.shape, path: path)
+    }
+
+    var shape: JSONShape {
+        switch self {
+        case .null: return .null
+        case .bool, .number, .string: return .scalar
+        case .array(let elements): return .array(elements.map(\.shape))
+        case .object(let members): return .object(members.mapValues(\.shape))
         }
     }
 }

@@ -79,19 +79,21 @@ public final class ConsultationService: @unchecked Sendable {
 
     /// Reads what is stored, then follows every new entry; ticks each second.
     public func start() async {
+        await runtime.observeStoredBatches { [weak self] batch in
+            guard let self else { return }
+            let charter = runtime.charter
+            queue.async {
+                // An amendment held before it takes effect: proposals may already name it.
+                if AuthorityFeed.isAuthorityFeed(batch.origin) {
+                    self.machine.adopt(charter, chain: try? self.store.charterChain())
+                }
+                self.take(batch)
+                self.tickSoon()
+            }
+        }
         await runtime.observe { [weak self] event in
             guard let self else { return }
             switch event {
-            case .stored(let origin, let size):
-                let charter = runtime.charter
-                queue.async {
-                    // An amendment held before it takes effect: proposals may already name it.
-                    if AuthorityFeed.isAuthorityFeed(origin) {
-                        self.machine.adopt(charter, chain: try? self.store.charterChain())
-                    }
-                    self.read(origin, upTo: size)
-                    self.tickSoon()
-                }
             case .charterAdopted:
                 let charter = runtime.charter
                 queue.async {
@@ -153,6 +155,25 @@ public final class ConsultationService: @unchecked Sendable {
     }
 
     // MARK: - Driving the machine (on the queue)
+
+    /// A batch just stored: its entries as they came, when they follow what was read (read
+    /// back from the store otherwise, as after a gap).
+    func take(_ batch: FeedBatch) {
+        guard !stopped else { return }
+        let origin = batch.origin
+        guard (processed[origin] ?? 0) == batch.firstIndex else {
+            read(origin, upTo: batch.frontier.size)
+            return
+        }
+        for (offset, bytes) in batch.entries.enumerated() {
+            machine.stored(
+                reference: EntryReference(
+                    group: origin.group, author: origin.author, index: batch.firstIndex + UInt64(offset)),
+                leafHash: batch.leafHashes[offset], bytes: bytes)
+        }
+        processed[origin] = batch.frontier.size
+        revision &+= UInt64(batch.entries.count)
+    }
 
     func read(_ origin: FeedOrigin, upTo size: UInt64) {
         guard !stopped else { return }
@@ -227,8 +248,8 @@ public final class ConsultationService: @unchecked Sendable {
                 runtime.append(group: group, entries: entries) { [self] result in
                     queue.async { [self] in
                         switch result {
-                        case .success(let batch):
-                            let first = EntryReference(group: group, author: nodeID, index: batch.firstIndex)
+                        case .success(let appended):
+                            let first = EntryReference(group: group, author: nodeID, index: appended.firstIndex)
                             perform(machine.appended(purpose, first: first))
                         case .failure(let error):
                             perform(machine.appendFailed(purpose, reason: "\(error)"))
@@ -324,13 +345,13 @@ public final class ConsultationService: @unchecked Sendable {
     /// and reads it into the book before answering: what an operator wrote, the next request
     /// sees.
     func author(_ entry: [UInt8], in group: String) async throws -> EntryReference {
-        let batch: FeedBatch
+        let appended: AppendedEntries
         do {
-            batch = try await runtime.appendWhenReady(group: group, entries: [entry], timeout: readinessTimeout)
+            appended = try await runtime.appendWhenReady(group: group, entries: [entry], timeout: readinessTimeout)
         } catch {
             throw ServiceError(error)
         }
-        await onQueue { [self] in read(batch.origin, upTo: batch.frontier.size) }
-        return EntryReference(group: group, author: nodeID, index: batch.firstIndex)
+        await onQueue { [self] in read(appended.origin, upTo: appended.storedSize) }
+        return EntryReference(group: group, author: nodeID, index: appended.firstIndex)
     }
 }

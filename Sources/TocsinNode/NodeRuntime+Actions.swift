@@ -71,29 +71,8 @@ extension NodeRuntime {
             case .send(let peer, let message):
                 send(message, to: peer)
             case .store(let batch):
-                let now = clock()
-                writer.async { [self] in
-                    do {
-                        try commit { try store.append(batch, now: now) }
-                        let storedTimeMs = Self.milliseconds(since1970: clock())
-                        if let authorTimeMs = batch.headers.last?.authorTimeMs {
-                            metrics.recordReplication(authorTimeMs: authorTimeMs, storedTimeMs: storedTimeMs)
-                        }
-                        queue.async {
-                            // Durable: now a witness may cosign it, and it is announced.
-                            let now = UInt64(max(0, self.clock().timeIntervalSince1970))
-                            self.perform(self.sync.stored(origin: batch.origin, size: batch.frontier.size, now: now))
-                            // Reported after the writes that asked for (its cosignature) too.
-                            self.writer.async {
-                                self.queue.async {
-                                    self.emit(.stored(origin: batch.origin, size: batch.frontier.size))
-                                }
-                            }
-                        }
-                    } catch {
-                        queue.async { self.storeFailed(error, while: "storing a verified batch of \(batch.origin)") }
-                    }
-                }
+                storeBacklog.withLockedValue { $0.append((batch, clock())) }
+                writer.async { [self] in writeStoreBacklog() }
             case .storeCosignature(let cosignature, let checkpoint):
                 cosignatures.append((cosignature, checkpoint))
             case .storeOwnCosignature(let cosignature, let checkpoint):
@@ -159,6 +138,47 @@ extension NodeRuntime {
                 logger.log(
                     level: warning ? .warning : .notice, "\(text)", metadata: peer.map { ["peer": "\($0)"] } ?? [:])
             }
+        }
+    }
+
+    /// Writes the batches from peers waiting (`storeBacklog`) in one transaction; once durable,
+    /// each may be cosigned and is announced. On the writer.
+    func writeStoreBacklog() {
+        let taken = storeBacklog.withLockedValue { backlog -> [(batch: FeedBatch, now: Date)] in
+            var bytes = 0
+            var count = 0
+            for waiting in backlog {
+                let size = waiting.batch.entries.reduce(0) { $0 + $1.count }
+                if count > 0 && bytes + size > Self.maximumStoreBytes { break }
+                bytes += size
+                count += 1
+            }
+            defer { backlog.removeFirst(count) }
+            return Array(backlog.prefix(count))
+        }
+        guard let now = taken.first?.now else { return }
+        do {
+            try commit { try store.append(taken.map(\.batch), now: now) }
+            let storedTimeMs = Self.milliseconds(since1970: clock())
+            for (batch, _) in taken {
+                if let authorTimeMs = batch.headers.last?.authorTimeMs {
+                    metrics.recordReplication(authorTimeMs: authorTimeMs, storedTimeMs: storedTimeMs)
+                }
+            }
+            queue.async { [self] in
+                // Durable: now a witness may cosign it, and it is announced.
+                let now = UInt64(max(0, clock().timeIntervalSince1970))
+                for (batch, _) in taken {
+                    perform(sync.stored(origin: batch.origin, size: batch.frontier.size, now: now))
+                }
+                // Reported after the writes that asked for (its cosignature) too.
+                writer.async { [self] in
+                    queue.async { for (batch, _) in taken { self.emitStored(batch) } }
+                }
+            }
+        } catch {
+            let origins = Set(taken.map(\.batch.origin.description)).sorted().joined(separator: ", ")
+            queue.async { self.storeFailed(error, while: "storing verified batches of \(origins)") }
         }
     }
 
@@ -289,7 +309,7 @@ extension NodeRuntime {
         while channel.isWritable, let batch = owed.next() {
             let message: Tocsin_V1_Message
             do {
-                let entries = try store.entries(of: batch.origin, in: batch.range)
+                let entries = try store.entryBytes(of: batch.origin, in: batch.range)
                 guard entries.count == batch.range.count,
                     let checkpoint = try store.checkpoint(of: batch.origin, size: batch.range.upperBound)
                 else {
@@ -300,7 +320,7 @@ extension NodeRuntime {
                     $0.entries = .with {
                         $0.origin = batch.origin.description
                         $0.firstIndex = batch.range.lowerBound
-                        $0.entries = entries.map { Data($0.bytes) }
+                        $0.entries = entries
                         $0.checkpoint = Data(checkpoint.note.formatted.utf8)
                         $0.base = batch.base?.nodes.map { Data($0.bytes) } ?? []
                     }

@@ -8,13 +8,13 @@ extension NodeRuntime {
     struct ReadinessWaiter {
         let group: String
         let entries: [[UInt8]]
-        let completion: @Sendable (Result<FeedBatch, any Error>) -> Void
+        let completion: @Sendable (Result<AppendedEntries, any Error>) -> Void
     }
 
     /// Appends entries to this node's feed in `group`, stores them durably with a signed
     /// checkpoint, and pushes the checkpoint to the peers that may see the group. Returns once
     /// the batch is durable.
-    public func append(group: String, entries: [[UInt8]]) async throws -> FeedBatch {
+    public func append(group: String, entries: [[UInt8]]) async throws -> AppendedEntries {
         try await withCheckedThrowingContinuation { continuation in
             append(group: group, entries: entries) { continuation.resume(with: $0) }
         }
@@ -26,7 +26,7 @@ extension NodeRuntime {
     /// own feed), not by polling.
     public func appendWhenReady(
         group: String, entries: [[UInt8]], timeout: Duration = .seconds(10)
-    ) async throws -> FeedBatch {
+    ) async throws -> AppendedEntries {
         try await withCheckedThrowingContinuation { continuation in
             appendWhenReady(group: group, entries: entries, timeout: timeout) { continuation.resume(with: $0) }
         }
@@ -36,7 +36,7 @@ extension NodeRuntime {
     /// (the consultation queue). `completion` runs on the node queue.
     func appendWhenReady(
         group: String, entries: [[UInt8]], timeout: Duration,
-        completion: @escaping @Sendable (Result<FeedBatch, any Error>) -> Void
+        completion: @escaping @Sendable (Result<AppendedEntries, any Error>) -> Void
     ) {
         queue.async { [self] in
             // What waiting cannot mend is refused at once: a group this node is not in, a
@@ -97,18 +97,31 @@ extension NodeRuntime {
 
     /// The callback form of `append(group:entries:)`. `completion` runs on the node queue.
     func append(
-        group: String, entries: [[UInt8]], completion: @escaping @Sendable (Result<FeedBatch, any Error>) -> Void
+        group: String, entries: [[UInt8]], completion: @escaping @Sendable (Result<AppendedEntries, any Error>) -> Void
     ) {
         queue.async { self.appendOnQueue(group: group, entries: entries, completion: completion) }
     }
 
-    /// Signs the batch at once (so that appends made in a row build on each other), hands it
-    /// to the writer, and completes once it is durable. On the node queue; never waits.
+    /// An append accepted and waiting for the writer.
+    struct PendingAppend: Sendable {
+        let origin: FeedOrigin
+        let entries: [[UInt8]]
+        let byteCount: Int
+        let started: ContinuousClock.Instant
+        let completion: @Sendable (Result<AppendedEntries, any Error>) -> Void
+    }
+
+    /// Checks the append and queues it for the writer; completes once it is durable. On the
+    /// node queue; never waits.
+    ///
+    /// Group commit: while one write of this node's appends is in flight, the appends that
+    /// come in wait, and the next write takes them all, one batch and one signed checkpoint
+    /// per feed, in one durable transaction. A single caller's append is written at once; under
+    /// load, one fsync, one signature and one checkpoint pushed to peers serve many appends.
     func appendOnQueue(
-        group: String, entries: [[UInt8]], completion: @escaping @Sendable (Result<FeedBatch, any Error>) -> Void
+        group: String, entries: [[UInt8]], completion: @escaping @Sendable (Result<AppendedEntries, any Error>) -> Void
     ) {
         let started = ContinuousClock.now
-        let batch: FeedBatch
         let origin: FeedOrigin
         do {
             origin = try precheck(group)
@@ -116,39 +129,101 @@ extension NodeRuntime {
             guard trustLocalLog || readiness == .ready else {
                 throw NodeError.ownFeedUnconfirmed(group: group, readiness)
             }
-            let frontier = authoring[origin]?.frontier ?? sync.feeds[origin]?.verifier.frontier ?? MerkleFrontier()
-            var author = FeedAuthor(origin: origin, key: key, frontier: frontier)
-            batch = try author.append(entries)
+            guard !entries.isEmpty else { throw FeedRejection.emptyBatch }
+            if let exceeded = FeedBatch.limitExceeded(by: entries) { throw exceeded }
         } catch {
             completion(.failure(error))
             return
         }
-        authoring[origin] = (batch.frontier, (authoring[origin]?.inFlight ?? 0) + 1)
+        pendingAppends.append(
+            PendingAppend(
+                origin: origin, entries: entries, byteCount: entries.reduce(0) { $0 + $1.count }, started: started,
+                completion: completion))
+        if !appendWriteInFlight { writePendingAppends() }
+    }
+
+    /// Signs one batch per feed from the appends waiting (as many as a batch may hold; the rest
+    /// wait for the next write) and hands them to the writer in one transaction. On the node
+    /// queue.
+    func writePendingAppends() {
+        guard !pendingAppends.isEmpty else { return }
+        var taken: [FeedOrigin: [PendingAppend]] = [:]
+        var order: [FeedOrigin] = []
+        var left: [PendingAppend] = []
+        var room: [FeedOrigin: (count: Int, bytes: Int)] = [:]
+        for pending in pendingAppends {
+            let used = room[pending.origin] ?? (0, 0)
+            // Appends of one feed stay in the order they came: once one waits, the later wait too.
+            let waiting = left.contains { $0.origin == pending.origin }
+            guard !waiting, used.count + pending.entries.count <= FeedBatch.maximumCount,
+                used.bytes + pending.byteCount <= FeedBatch.maximumBytes
+            else {
+                left.append(pending)
+                continue
+            }
+            if taken[pending.origin] == nil { order.append(pending.origin) }
+            taken[pending.origin, default: []].append(pending)
+            room[pending.origin] = (used.count + pending.entries.count, used.bytes + pending.byteCount)
+        }
+        pendingAppends = left
+        var batches: [(batch: FeedBatch, appends: [PendingAppend])] = []
+        for origin in order {
+            let appends = taken[origin] ?? []
+            do {
+                _ = try precheck(origin.group)
+                let frontier =
+                    authoring[origin]?.frontier ?? sync.feeds[origin]?.verifier.frontier ?? MerkleFrontier()
+                var author = FeedAuthor(origin: origin, key: key, frontier: frontier)
+                let batch = try author.append(appends.flatMap(\.entries))
+                authoring[origin] = (batch.frontier, (authoring[origin]?.inFlight ?? 0) + 1)
+                batches.append((batch, appends))
+            } catch {
+                for pending in appends { pending.completion(.failure(error)) }
+            }
+        }
+        guard !batches.isEmpty else {
+            writePendingAppends()
+            return
+        }
+        appendWriteInFlight = true
         let now = clock()
-        // After every write already queued, and durable before the caller hears back.
-        writer.async { [self] in
+        // After every write already queued, and durable before the callers hear back.
+        writer.async { [self, batches] in
             let written: Result<Void, StoreError>
             do throws(StoreError) {
-                try commit { () throws(StoreError) in try store.append(batch, now: now) }
+                try commit { () throws(StoreError) in try store.append(batches.map(\.batch), now: now) }
                 written = .success(())
             } catch {
                 written = .failure(error)
             }
             queue.async { [self] in
-                if let held = authoring[origin] {
-                    // A failed write fails every batch signed after it too: start again from the store.
-                    authoring[origin] = held.inFlight > 1 ? (held.frontier, held.inFlight - 1) : nil
+                appendWriteInFlight = false
+                for (batch, appends) in batches {
+                    let origin = batch.origin
+                    if let held = authoring[origin] {
+                        // A failed write fails every batch signed after it too: start again from the store.
+                        authoring[origin] = held.inFlight > 1 ? (held.frontier, held.inFlight - 1) : nil
+                    }
+                    switch written {
+                    case .success:
+                        emitStored(batch)
+                        perform(sync.appended(batch))
+                        var index = batch.firstIndex
+                        for pending in appends {
+                            metrics.recordAppend(ContinuousClock.now - pending.started)
+                            pending.completion(
+                                .success(
+                                    AppendedEntries(
+                                        batch: batch, firstIndex: index, count: pending.entries.count)))
+                            index += UInt64(pending.entries.count)
+                        }
+                    case .failure(let error):
+                        storeFailed(error, while: "appending to \(origin)")
+                        let failure = NodeError.storeCannotWrite(StoreFailure(reason: "\(error)", since: clock()))
+                        for pending in appends { pending.completion(.failure(failure)) }
+                    }
                 }
-                switch written {
-                case .success:
-                    metrics.recordAppend(ContinuousClock.now - started)
-                    emit(.stored(origin: origin, size: batch.frontier.size))
-                    perform(sync.appended(batch))
-                    completion(.success(batch))
-                case .failure(let error):
-                    storeFailed(error, while: "appending to \(origin)")
-                    completion(.failure(NodeError.storeCannotWrite(StoreFailure(reason: "\(error)", since: clock()))))
-                }
+                writePendingAppends()
             }
         }
     }

@@ -80,6 +80,13 @@ public final class NodeRuntime: @unchecked Sendable {
     let queue = DispatchQueue(label: "tocsin.node.core")
     /// The store's writer executor.
     let writer = DispatchQueue(label: "tocsin.node.store")
+    /// Verified batches from peers waiting for the writer, oldest first. Each `.store` queues
+    /// one writer task, and the first of them to run writes every batch waiting (up to
+    /// `maximumStoreBytes`) in one transaction: a node catching up writes many batches per
+    /// fsync. A batch is only ever written earlier than its own task, never later.
+    let storeBacklog = NIOLockedValueBox<[(batch: FeedBatch, now: Date)]>([])
+    /// The most entry bytes written in one transaction of batches from peers.
+    static let maximumStoreBytes = 32 << 20
 
     var sync: SyncNode
     var sessions: PeerSessions<ObjectIdentifier>
@@ -118,6 +125,8 @@ public final class NodeRuntime: @unchecked Sendable {
     var wantTimeoutTask: RepeatedTask?
     var stopped = false
     var observers: [@Sendable (NodeEvent) -> Void] = []
+    /// Called with each batch stored, just before its `.stored` event.
+    var batchObservers: [@Sendable (FeedBatch) -> Void] = []
     /// Sync frames written to peers since start (benchmarks count frames per bulletin), and
     /// by kind of message.
     var framesSent: UInt64 = 0
@@ -125,6 +134,10 @@ public final class NodeRuntime: @unchecked Sendable {
     /// This node's own feeds with appends signed and not yet durable: the frontier the next
     /// append builds on, and how many are in flight.
     var authoring: [FeedOrigin: (frontier: MerkleFrontier, inFlight: Int)] = [:]
+    /// Appends checked and waiting for the writer (group commit), in the order they came.
+    var pendingAppends: [PendingAppend] = []
+    /// Whether a write of this node's appends is on the writer.
+    var appendWriteInFlight = false
     /// Appends waiting for the restore guard to clear.
     var readinessWaiters: [UInt64: ReadinessWaiter] = [:]
     var nextWaiterID: UInt64 = 0
@@ -218,6 +231,20 @@ public final class NodeRuntime: @unchecked Sendable {
     /// after this returns reaches it.
     public func observe(_ observer: @escaping @Sendable (NodeEvent) -> Void) async {
         await onQueue { self.observers.append(observer) }
+    }
+
+    /// Calls `observer` on the node queue with every batch stored (this node's appends and
+    /// batches from peers), just before the `.stored` event of the same batch: an observer
+    /// that follows the log takes the entries from here instead of reading them back.
+    public func observeStoredBatches(_ observer: @escaping @Sendable (FeedBatch) -> Void) async {
+        await onQueue { self.batchObservers.append(observer) }
+    }
+
+    /// Hands a stored batch to its observers, then reports `.stored`.
+    func emitStored(_ batch: FeedBatch) {
+        guard !stopped else { return }
+        for observer in batchObservers { observer(batch) }
+        emit(.stored(origin: batch.origin, size: batch.frontier.size))
     }
 
     func emit(_ event: NodeEvent) {

@@ -31,7 +31,8 @@ extension FeedStore {
         let base = batch.base.map { Data($0.serialized) }
         var heldBase = batch.base
         if let row = try Row.fetchOne(
-            db, sql: "SELECT id, size, frozen, base FROM feeds WHERE origin = ?", arguments: [origin])
+            try db.cachedStatement(sql: "SELECT id, size, frozen, base FROM feeds WHERE origin = ?"),
+            arguments: [origin])
         {
             feedID = row["id"]
             let size: Int64 = row["size"]
@@ -73,8 +74,9 @@ extension FeedStore {
             try insertSubtree.execute(arguments: [feedID, node.level, Int64(node.index), Data(node.hash.bytes)])
         }
         let checkpoint = batch.checkpoint
-        try db.execute(
-            sql: "INSERT INTO checkpoints (feed_id, size, root, note, stored_at_ms) VALUES (?, ?, ?, ?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT INTO checkpoints (feed_id, size, root, note, stored_at_ms) VALUES (?, ?, ?, ?, ?)"
+        ).execute(
             arguments: [
                 feedID, Int64(checkpoint.checkpoint.size), Data(checkpoint.checkpoint.root.bytes),
                 Data(checkpoint.authorNote.formatted.utf8), milliseconds(now),
@@ -83,8 +85,7 @@ extension FeedStore {
         for cosignature in checkpoint.cosignatures {
             try insertCosignature(cosignature, checkpointID: checkpointID, now: now, in: db)
         }
-        try db.execute(
-            sql: "UPDATE feeds SET size = ?, frontier = ? WHERE id = ?",
+        try db.cachedStatement(sql: "UPDATE feeds SET size = ?, frontier = ? WHERE id = ?").execute(
             arguments: [Int64(batch.frontier.size), Data(batch.frontier.serialized), feedID])
         return FeedHead(
             origin: batch.origin, size: batch.frontier.size, frontier: batch.frontier, checkpoint: checkpoint,
@@ -92,11 +93,12 @@ extension FeedStore {
     }
 
     static func insertCosignature(_ cosignature: Cosignature, checkpointID: Int64, now: Date, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT OR IGNORE INTO cosignatures (checkpoint_id, witness, timestamp, line, stored_at_ms)
                 VALUES (?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 checkpointID, cosignature.witnessName, Int64(cosignature.timestamp), cosignature.noteSignature.line,
                 milliseconds(now),
@@ -122,12 +124,12 @@ extension FeedStore {
                 var stored = 0
                 for (cosignature, checkpoint) in cosignatures {
                     let id = try Int64.fetchOne(
-                        db,
-                        sql: """
-                            SELECT checkpoints.id FROM checkpoints JOIN feeds ON feeds.id = checkpoints.feed_id
-                            WHERE feeds.origin = ? AND checkpoints.size = ? AND checkpoints.root = ?
-                            ORDER BY checkpoints.id DESC LIMIT 1
-                            """,
+                        try db.cachedStatement(
+                            sql: """
+                                SELECT checkpoints.id FROM checkpoints JOIN feeds ON feeds.id = checkpoints.feed_id
+                                WHERE feeds.origin = ? AND checkpoints.size = ? AND checkpoints.root = ?
+                                ORDER BY checkpoints.id DESC LIMIT 1
+                                """),
                         arguments: [checkpoint.origin, Int64(checkpoint.size), Data(checkpoint.root.bytes)])
                     guard let id else { continue }
                     try Self.insertCosignature(cosignature, checkpointID: id, now: now, in: db)

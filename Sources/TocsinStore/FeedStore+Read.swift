@@ -175,16 +175,18 @@ extension FeedStore {
         return try entries(of: origin, in: index..<index + 1).first
     }
 
-    static func entry(row: Row) throws -> StoredEntry {
-        let originText: String = row["origin"]
+    /// - Parameter origin: the feed every row is of, when the caller knows it (parsed from
+    ///   the row's `origin` otherwise).
+    static func entry(row: Row, origin known: FeedOrigin? = nil) throws -> StoredEntry {
         let index: Int64 = row["entry_index"]
         let leafHash: Data = row["leaf_hash"]
         let bytes: Data = row["bytes"]
+        let origin = try known ?? FeedOrigin(parsing: row["origin"] as String)
         guard let digest = SHA256Digest(bytes: leafHash) else {
-            throw StoreError.corrupt("entry \(originText) #\(index) has a malformed leaf hash")
+            throw StoreError.corrupt("entry \(origin) #\(index) has a malformed leaf hash")
         }
         return StoredEntry(
-            origin: try FeedOrigin(parsing: originText), index: UInt64(index), leafHash: digest, kind: row["kind"],
+            origin: origin, index: UInt64(index), leafHash: digest, kind: row["kind"],
             authorTimeMs: row["author_time_ms"], bytes: Array(bytes))
     }
 
@@ -251,6 +253,34 @@ extension FeedStore {
 }
 
 extension FeedStore {
+    /// The bytes of `origin`'s entries in `range`, in index order, as stored: what a node
+    /// serves to a peer, read without decoding anything else of the rows (fewer than
+    /// `range.count` when it does not hold them all).
+    public func entryBytes(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [Data] {
+        let range = range.clamped(to: 0..<Checkpoint.maximumSize)
+        guard !range.isEmpty else { return [] }
+        return try Self.run {
+            try database.read { db in
+                guard
+                    let feedID = try Int64.fetchOne(
+                        try db.cachedStatement(sql: "SELECT id FROM feeds WHERE origin = ?"),
+                        arguments: [origin.description])
+                else { return [] }
+                let rows = try Row.fetchCursor(
+                    try db.cachedStatement(
+                        sql: "SELECT bytes FROM entries WHERE position BETWEEN ? AND ? ORDER BY position"),
+                    arguments: [
+                        StoreSchema.position(feed: feedID, index: range.lowerBound),
+                        StoreSchema.position(feed: feedID, index: range.upperBound - 1),
+                    ])
+                var result: [Data] = []
+                result.reserveCapacity(Int(min(range.upperBound - range.lowerBound, 10_000)))
+                while let row = try rows.next() { result.append(row[0]) }
+                return result
+            }
+        }
+    }
+
     /// Entries `range` of one feed, read along the primary key (no scan of other entries).
     public func entries(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [StoredEntry] {
         // No feed holds an index at or beyond 2^40: a range asked from a peer is cut there.
@@ -260,21 +290,22 @@ extension FeedStore {
             try database.read { db in
                 guard
                     let feedID = try Int64.fetchOne(
-                        db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [origin.description])
+                        try db.cachedStatement(sql: "SELECT id FROM feeds WHERE origin = ?"),
+                        arguments: [origin.description])
                 else { return [] }
                 let rows = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT ? AS origin, entry_index, leaf_hash, kind, author_time_ms, bytes FROM entries
-                        WHERE position BETWEEN ? AND ? ORDER BY position
-                        """,
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT entry_index, leaf_hash, kind, author_time_ms, bytes FROM entries
+                            WHERE position BETWEEN ? AND ? ORDER BY position
+                            """),
                     arguments: [
-                        origin.description, StoreSchema.position(feed: feedID, index: range.lowerBound),
+                        StoreSchema.position(feed: feedID, index: range.lowerBound),
                         StoreSchema.position(feed: feedID, index: range.upperBound - 1),
                     ])
                 var result: [StoredEntry] = []
                 result.reserveCapacity(Int(min(range.upperBound - range.lowerBound, 10_000)))
-                while let row = try rows.next() { result.append(try Self.entry(row: row)) }
+                while let row = try rows.next() { result.append(try Self.entry(row: row, origin: origin)) }
                 return result
             }
         }

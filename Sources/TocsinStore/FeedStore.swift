@@ -88,7 +88,14 @@ public final class FeedStore: Sendable {
             // Durable on return: a crash or power loss never loses an acknowledged batch.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        return try run { try DatabasePool(path: path, configuration: configuration) }
+        return try run {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            // Again on the writer: GRDB sets `synchronous = NORMAL` when it turns WAL on, after
+            // `prepareDatabase`, and in WAL mode NORMAL does not sync a commit (a power loss may
+            // take back batches already acknowledged and announced).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            return pool
+        }
     }
 
     /// Runs database work, turning GRDB's errors into `StoreError`.

@@ -106,7 +106,7 @@ struct Propagation: AsyncParsableCommand {
             let framesBefore = await totalFrames()
             let kindsBefore = networkWide ? await framesByKind() : [:]
             let start = monotonicSeconds()
-            let batch = try await nodes[author]!.append(group: group, entries: [entry])
+            let batch = try await nodes[author]!.append(group: group, entries: [entry]).batch
             let finish: Double
             switch await arrivals.wait(origin: batch.origin, size: batch.frontier.size, at: members) {
             case .success(let time): finish = time
@@ -134,11 +134,6 @@ struct Propagation: AsyncParsableCommand {
         for node in nodes.values { await node.stop() }
         await fixture.close()
 
-        func percentile(_ values: [Double], _ fraction: Double) -> Double {
-            guard !values.isEmpty else { return 0 }
-            let sorted = values.sorted()
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
-        }
         let all = latencies.map(\.milliseconds)
         let regional = latencies.filter { !$0.networkWide }.map(\.milliseconds)
         let networkWide = latencies.filter(\.networkWide).map(\.milliseconds)

@@ -9,6 +9,7 @@ struct TocsinBench: AsyncParsableCommand {
         discussion: "Build with `swift build -c release` and run `.build/release/tocsin-bench <scenario>`.",
         subcommands: [
             Generate.self, Append.self, Ingest.self, CatchUp.self, Propagation.self, IdleMemory.self, Soak.self,
+            Replicated.self, EtcdLoad.self,
         ])
 }
 

@@ -165,7 +165,7 @@ final class EventWaiter: @unchecked Sendable {
 
         /// Appends at `id` once the restore guard allows it (a peer told it its own heads).
         func append(_ id: String, group: String, _ entries: [[UInt8]]) async throws -> FeedBatch {
-            try await nodes[id]!.appendWhenReady(group: group, entries: entries, timeout: .seconds(30))
+            try await nodes[id]!.appendWhenReady(group: group, entries: entries, timeout: .seconds(30)).batch
         }
 
         func size(_ id: String, _ origin: FeedOrigin) -> UInt64 {

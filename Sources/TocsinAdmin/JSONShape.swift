@@ -1,0 +1,202 @@
+/// The shape of a JSON document: its objects' keys and its arrays' elements, each value
+/// reduced to whether it is null. Enough to tell which fields a request gave that its model
+/// did not take, read in one pass over the bytes (a request is checked this way on every
+/// call: decoding it twice into `JSONValue` cost more than the request itself).
+indirect enum JSONShape: Equatable {
+    case null
+    case scalar
+    case array([JSONShape])
+    case object([String: JSONShape])
+
+    /// The shape of `bytes`, or nil unless they are one JSON value (objects and arrays nested
+    /// at most `maximumDepth` deep).
+    init?(parsing bytes: some Collection<UInt8>) {
+        var reader = Reader(bytes: Array(bytes))
+        guard let shape = reader.value(depth: 0) else { return nil }
+        reader.skipSpace()
+        guard reader.position == reader.bytes.count else { return nil }
+        self = shape
+    }
+
+    static let maximumDepth = 512
+
+    /// The first key (as a path, `areas.0.descripton`) that `self` has and `understood` does
+    /// not; nulls are not fields.
+    func firstKey(missingFrom understood: JSONShape, path: String = "") -> String? {
+        switch (self, understood) {
+        case (.object(let given), .object(let known)):
+            for key in given.keys.sorted() where given[key] != .null {
+                guard let knownValue = known[key] else { return path + key }
+                if let found = given[key]!.firstKey(missingFrom: knownValue, path: path + key + ".") { return found }
+            }
+            return nil
+        case (.object(let given), _):
+            return given.keys.sorted().first { given[$0] != .null }.map { path + $0 }
+        case (.array(let given), .array(let known)):
+            for (index, value) in given.enumerated() where index < known.count {
+                if let found = value.firstKey(missingFrom: known[index], path: path + "\(index).") { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var position = 0
+
+        mutating func skipSpace() {
+            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        }
+
+        mutating func value(depth: Int) -> JSONShape? {
+            skipSpace()
+            guard position < bytes.count, depth <= JSONShape.maximumDepth else { return nil }
+            switch bytes[position] {
+            case UInt8(ascii: "{"):
+                position += 1
+                var members: [String: JSONShape] = [:]
+                skipSpace()
+                if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                    position += 1
+                    return .object(members)
+                }
+                while true {
+                    skipSpace()
+                    guard let key = string() else { return nil }
+                    skipSpace()
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
+                    position += 1
+                    guard let member = value(depth: depth + 1) else { return nil }
+                    // As JSONDecoder reads a key given twice: the last value counts.
+                    members[key] = member
+                    skipSpace()
+                    guard position < bytes.count else { return nil }
+                    if bytes[position] == UInt8(ascii: ",") {
+                        position += 1
+                    } else if bytes[position] == UInt8(ascii: "}") {
+                        position += 1
+                        return .object(members)
+                    } else {
+                        return nil
+                    }
+                }
+            case UInt8(ascii: "["):
+                position += 1
+                var elements: [JSONShape] = []
+                skipSpace()
+                if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                    position += 1
+                    return .array(elements)
+                }
+                while true {
+                    guard let element = value(depth: depth + 1) else { return nil }
+                    elements.append(element)
+                    skipSpace()
+                    guard position < bytes.count else { return nil }
+                    if bytes[position] == UInt8(ascii: ",") {
+                        position += 1
+                    } else if bytes[position] == UInt8(ascii: "]") {
+                        position += 1
+                        return .array(elements)
+                    } else {
+                        return nil
+                    }
+                }
+            case UInt8(ascii: "\""):
+                return string() == nil ? nil : .scalar
+            case UInt8(ascii: "n"):
+                return word("null") ? .null : nil
+            case UInt8(ascii: "t"):
+                return word("true") ? .scalar : nil
+            case UInt8(ascii: "f"):
+                return word("false") ? .scalar : nil
+            default:
+                // A number: its characters, checked by the decoder that read the request first.
+                let start = position
+                while position < bytes.count, Self.numberCharacters.contains(bytes[position]) { position += 1 }
+                return position > start ? .scalar : nil
+            }
+        }
+
+        static let numberCharacters = Set("0123456789+-.eE".utf8)
+
+        mutating func word(_ text: StaticString) -> Bool {
+            let count = text.utf8CodeUnitCount
+            guard bytes.count - position >= count else { return false }
+            let matches = text.withUTF8Buffer { expected in bytes[position..<(position + count)].elementsEqual(expected)
+            }
+            if matches { position += count }
+            return matches
+        }
+
+        /// A string at the position, its escapes decoded.
+        mutating func string() -> String? {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
+            position += 1
+            let start = position
+            var escaped = false
+            while position < bytes.count, bytes[position] != UInt8(ascii: "\"") {
+                if bytes[position] == UInt8(ascii: "\\") {
+                    escaped = true
+                    position += 1
+                }
+                position += 1
+            }
+            guard position < bytes.count else { return nil }
+            let raw = bytes[start..<position]
+            position += 1
+            guard escaped else { return String(validating: raw, as: UTF8.self) }
+            // Rare in a key: decoded by the standard reader.
+            return Self.decodeEscaped(Array(raw))
+        }
+
+        static func decodeEscaped(_ raw: [UInt8]) -> String? {
+            var result: [UInt8] = []
+            var index = 0
+            var pendingHigh: UInt32?
+            func append(_ scalar: UInt32) -> Bool {
+                guard let unicode = Unicode.Scalar(scalar) else { return false }
+                result += Array(String(Character(unicode)).utf8)
+                return true
+            }
+            while index < raw.count {
+                let byte = raw[index]
+                guard byte == UInt8(ascii: "\\") else {
+                    result.append(byte)
+                    index += 1
+                    continue
+                }
+                guard index + 1 < raw.count else { return nil }
+                let escape = raw[index + 1]
+                index += 2
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): result.append(escape)
+                case UInt8(ascii: "b"): result.append(0x08)
+                case UInt8(ascii: "f"): result.append(0x0C)
+                case UInt8(ascii: "n"): result.append(0x0A)
+                case UInt8(ascii: "r"): result.append(0x0D)
+                case UInt8(ascii: "t"): result.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard index + 4 <= raw.count,
+                        let code = UInt32(String(decoding: raw[index..<(index + 4)], as: UTF8.self), radix: 16)
+                    else { return nil }
+                    index += 4
+                    if (0xD800...0xDBFF).contains(code) {
+                        pendingHigh = code
+                        continue
+                    }
+                    if let high = pendingHigh, (0xDC00...0xDFFF).contains(code) {
+                        pendingHigh = nil
+                        guard append(0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)) else { return nil }
+                        continue
+                    }
+                    guard pendingHigh == nil, append(code) else { return nil }
+                default: return nil
+                }
+            }
+            return pendingHigh == nil ? String(validating: result, as: UTF8.self) : nil
+        }
+    }
+}
