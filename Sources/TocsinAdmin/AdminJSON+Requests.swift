@@ -28,11 +28,13 @@ extension AdminJSON {
         } catch {
             throw .malformed(what: what, reason: describe(error))
         }
-        if let given = JSONShape(parsing: data), let encoded = try? encode(body),
-            let understood = JSONShape(parsing: encoded), let unknown = given.firstKey(missingFrom: understood)
-        {
-            throw .unknownField(unknown, what: what)
+        // Refused when its fields cannot be told: a check that gave up would let any field through.
+        guard let given = JSONShape(parsing: data), let encoded = try? encode(body),
+            let understood = JSONShape(parsing: encoded)
+        else {
+            throw .malformed(what: what, reason: "not UTF-8 JSON whose fields can be checked")
         }
+        if let unknown = given.firstKey(missingFrom: understood) { throw .unknownField(unknown, what: what) }
         return body
     }
 }

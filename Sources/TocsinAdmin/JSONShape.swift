@@ -11,7 +11,10 @@ indirect enum JSONShape: Equatable {
     /// The shape of `bytes`, or nil unless they are one JSON value (objects and arrays nested
     /// at most `maximumDepth` deep).
     init?(parsing bytes: some Collection<UInt8>) {
-        var reader = Reader(bytes: Array(bytes))
+        var bytes = Array(bytes)
+        // A UTF-8 byte order mark, as JSONDecoder takes it.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var reader = Reader(bytes: bytes)
         guard let shape = reader.value(depth: 0) else { return nil }
         reader.skipSpace()
         guard reader.position == reader.bytes.count else { return nil }
@@ -64,13 +67,18 @@ indirect enum JSONShape: Equatable {
                 }
                 while true {
                     skipSpace()
+                    // A trailing comma, as JSONDecoder takes it.
+                    if position < bytes.count, bytes[position] == UInt8(ascii: "}"), !members.isEmpty {
+                        position += 1
+                        return .object(members)
+                    }
                     guard let key = string() else { return nil }
                     skipSpace()
                     guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
                     position += 1
                     guard let member = value(depth: depth + 1) else { return nil }
-                    // As JSONDecoder reads a key given twice: the last value counts.
-                    members[key] = member
+                    // As JSONDecoder reads a key given twice: the first value counts.
+                    if members[key] == nil { members[key] = member }
                     skipSpace()
                     guard position < bytes.count else { return nil }
                     if bytes[position] == UInt8(ascii: ",") {
@@ -91,6 +99,12 @@ indirect enum JSONShape: Equatable {
                     return .array(elements)
                 }
                 while true {
+                    skipSpace()
+                    // A trailing comma, as JSONDecoder takes it.
+                    if position < bytes.count, bytes[position] == UInt8(ascii: "]"), !elements.isEmpty {
+                        position += 1
+                        return .array(elements)
+                    }
                     guard let element = value(depth: depth + 1) else { return nil }
                     elements.append(element)
                     skipSpace()
@@ -105,7 +119,8 @@ indirect enum JSONShape: Equatable {
                     }
                 }
             case UInt8(ascii: "\""):
-                return string() == nil ? nil : .scalar
+                // A value's text is not needed: only where it ends.
+                return skipString() ? .scalar : nil
             case UInt8(ascii: "n"):
                 return word("null") ? .null : nil
             case UInt8(ascii: "t"):
@@ -129,6 +144,18 @@ indirect enum JSONShape: Equatable {
             }
             if matches { position += count }
             return matches
+        }
+
+        /// Moves past the string at the position, escapes and all.
+        mutating func skipString() -> Bool {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
+            position += 1
+            while position < bytes.count, bytes[position] != UInt8(ascii: "\"") {
+                position += bytes[position] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            guard position < bytes.count else { return false }
+            position += 1
+            return true
         }
 
         /// A string at the position, its escapes decoded.

@@ -22,17 +22,19 @@ public struct FictionalNetwork: Sendable {
     public var networkID: NetworkID { signedCharter.networkID }
 
     /// Node ids for national focal points: user-assigned codes only — ISO 3166-1 alpha-2
-    /// (XA–XZ, QM–QZ, AA, ZZ), then alpha-3 (XAA–XAZ, XBA–XBZ) for large benchmark networks.
+    /// (XA–XZ, QM–QZ, AA, ZZ), then alpha-3 (XAA–XZZ) for large benchmark networks.
     public static let nationalIDs: [String] = {
         let letters = (UInt8(ascii: "A")...UInt8(ascii: "Z")).map { String(UnicodeScalar($0)) }
         return letters.map { "X" + $0 } + letters.dropFirst(12).map { "Q" + $0 } + ["AA", "ZZ"]
-            + letters.map { "XA" + $0 } + letters.map { "XB" + $0 }
+            + letters.flatMap { second in letters.map { "X" + second + $0 } }
     }()
 
     static let regions: [(relay: String, group: String, name: String)] = [
         ("RN", "nro", "Northern Regional Organisation"), ("RS", "sro", "Southern Regional Organisation"),
         ("RE", "ero", "Eastern Regional Organisation"), ("RW", "wro", "Western Regional Organisation"),
         ("RC", "cro", "Central Regional Organisation"), ("RI", "iro", "Island Regional Organisation"),
+        ("RP", "pro", "Plateau Regional Organisation"), ("RV", "vro", "Valley Regional Organisation"),
+        ("RK", "kro", "Coastal Regional Organisation"), ("RM", "mro", "Mountain Regional Organisation"),
     ]
 
     /// The network-wide group every node belongs to.

@@ -112,6 +112,7 @@ public final class ConsultationService: @unchecked Sendable {
             machine.compact()
             store.releaseMemory()
             Self.releaseFreedMemory()
+            StartupPages.release()
             started = true
             tick()
             let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -161,7 +162,8 @@ public final class ConsultationService: @unchecked Sendable {
     func take(_ batch: FeedBatch) {
         guard !stopped else { return }
         let origin = batch.origin
-        guard (processed[origin] ?? 0) == batch.firstIndex else {
+        // A feed held from a member's admission starts at its base.
+        guard (processed[origin] ?? batch.base?.size ?? 0) == batch.firstIndex else {
             read(origin, upTo: batch.frontier.size)
             return
         }
@@ -177,8 +179,13 @@ public final class ConsultationService: @unchecked Sendable {
 
     func read(_ origin: FeedOrigin, upTo size: UInt64) {
         guard !stopped else { return }
+        if processed[origin] == nil {
+            // Where the feed starts here: 0, or the base of a feed held from this member's admission.
+            guard let head = try? store.head(of: origin) else { return }
+            processed[origin] = head.firstIndex
+        }
         // In slices, so that a long feed read at start never sits in memory whole.
-        while let from = Optional(processed[origin] ?? 0), size > from {
+        while let from = processed[origin], size > from {
             let end = min(size, from + 1000)
             let entries: [StoredEntry]
             do {
@@ -194,7 +201,8 @@ public final class ConsultationService: @unchecked Sendable {
             for entry in entries {
                 machine.stored(reference: entry.reference, leafHash: entry.leafHash, bytes: entry.bytes)
             }
-            processed[origin] = from + UInt64(entries.count)
+            guard let last = entries.last?.index, last >= from else { return }
+            processed[origin] = last + 1
             revision &+= UInt64(entries.count)
         }
     }

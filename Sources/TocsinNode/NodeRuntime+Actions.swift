@@ -156,29 +156,45 @@ extension NodeRuntime {
             defer { backlog.removeFirst(count) }
             return Array(backlog.prefix(count))
         }
-        guard let now = taken.first?.now else { return }
+        guard !taken.isEmpty else { return }
+        var stored: [FeedBatch] = []
+        var failure: (error: any Error, origin: FeedOrigin)?
         do {
-            try commit { try store.append(taken.map(\.batch), now: now) }
-            let storedTimeMs = Self.milliseconds(since1970: clock())
-            for (batch, _) in taken {
-                if let authorTimeMs = batch.headers.last?.authorTimeMs {
-                    metrics.recordReplication(authorTimeMs: authorTimeMs, storedTimeMs: storedTimeMs)
-                }
-            }
-            queue.async { [self] in
-                // Durable: now a witness may cosign it, and it is announced.
-                let now = UInt64(max(0, clock().timeIntervalSince1970))
-                for (batch, _) in taken {
-                    perform(sync.stored(origin: batch.origin, size: batch.frontier.size, now: now))
-                }
-                // Reported after the writes that asked for (its cosignature) too.
-                writer.async { [self] in
-                    queue.async { for (batch, _) in taken { self.emitStored(batch) } }
-                }
-            }
+            try commit { try store.append(taken.map(\.batch), now: taken[0].now) }
+            stored = taken.map(\.batch)
+        } catch  where taken.count == 1 {
+            failure = (error, taken[0].batch.origin)
         } catch {
-            let origins = Set(taken.map(\.batch.origin.description)).sorted().joined(separator: ", ")
-            queue.async { self.storeFailed(error, while: "storing verified batches of \(origins)") }
+            // All or none: one batch that cannot be written must not hold back the others.
+            for (batch, now) in taken {
+                do {
+                    try commit { _ = try store.append(batch, now: now) }
+                    stored.append(batch)
+                } catch {
+                    failure = failure ?? (error, batch.origin)
+                }
+            }
+        }
+        let storedTimeMs = Self.milliseconds(since1970: clock())
+        for batch in stored {
+            if let authorTimeMs = batch.headers.last?.authorTimeMs {
+                metrics.recordReplication(authorTimeMs: authorTimeMs, storedTimeMs: storedTimeMs)
+            }
+        }
+        let failed = failure.map { (reason: $0.error as any Error, origin: $0.origin) }
+        queue.async { [self, stored] in
+            if let failed {
+                storeFailed(failed.reason, while: "storing a verified batch of \(failed.origin)")
+            }
+            // Durable: now a witness may cosign it, and it is announced.
+            let now = UInt64(max(0, clock().timeIntervalSince1970))
+            for batch in stored {
+                perform(sync.stored(origin: batch.origin, size: batch.frontier.size, now: now))
+            }
+            // Reported after the writes that asked for (its cosignature) too.
+            writer.async { [self] in
+                queue.async { for batch in stored { self.emitStored(batch) } }
+            }
         }
     }
 

@@ -146,45 +146,12 @@ extension NodeRuntime {
     /// wait for the next write) and hands them to the writer in one transaction. On the node
     /// queue.
     func writePendingAppends() {
-        guard !pendingAppends.isEmpty else { return }
-        var taken: [FeedOrigin: [PendingAppend]] = [:]
-        var order: [FeedOrigin] = []
-        var left: [PendingAppend] = []
-        var room: [FeedOrigin: (count: Int, bytes: Int)] = [:]
-        for pending in pendingAppends {
-            let used = room[pending.origin] ?? (0, 0)
-            // Appends of one feed stay in the order they came: once one waits, the later wait too.
-            let waiting = left.contains { $0.origin == pending.origin }
-            guard !waiting, used.count + pending.entries.count <= FeedBatch.maximumCount,
-                used.bytes + pending.byteCount <= FeedBatch.maximumBytes
-            else {
-                left.append(pending)
-                continue
-            }
-            if taken[pending.origin] == nil { order.append(pending.origin) }
-            taken[pending.origin, default: []].append(pending)
-            room[pending.origin] = (used.count + pending.entries.count, used.bytes + pending.byteCount)
-        }
-        pendingAppends = left
         var batches: [(batch: FeedBatch, appends: [PendingAppend])] = []
-        for origin in order {
-            let appends = taken[origin] ?? []
-            do {
-                _ = try precheck(origin.group)
-                let frontier =
-                    authoring[origin]?.frontier ?? sync.feeds[origin]?.verifier.frontier ?? MerkleFrontier()
-                var author = FeedAuthor(origin: origin, key: key, frontier: frontier)
-                let batch = try author.append(appends.flatMap(\.entries))
-                authoring[origin] = (batch.frontier, (authoring[origin]?.inFlight ?? 0) + 1)
-                batches.append((batch, appends))
-            } catch {
-                for pending in appends { pending.completion(.failure(error)) }
-            }
+        // Until something is to be written, or nothing is left waiting.
+        while batches.isEmpty && !pendingAppends.isEmpty {
+            batches = signPendingAppends()
         }
-        guard !batches.isEmpty else {
-            writePendingAppends()
-            return
-        }
+        guard !batches.isEmpty else { return }
         appendWriteInFlight = true
         let now = clock()
         // After every write already queued, and durable before the callers hear back.
@@ -223,8 +190,75 @@ extension NodeRuntime {
                         for pending in appends { pending.completion(.failure(failure)) }
                     }
                 }
-                writePendingAppends()
+                // A completion may have started a write already.
+                if !appendWriteInFlight { writePendingAppends() }
             }
         }
+    }
+
+    /// Takes the appends that fit one batch per feed off `pendingAppends` and signs them: the
+    /// batches to write, with the appends each holds. An append that cannot be signed now
+    /// fails alone. On the node queue.
+    func signPendingAppends() -> [(batch: FeedBatch, appends: [PendingAppend])] {
+        var taken: [FeedOrigin: [PendingAppend]] = [:]
+        var order: [FeedOrigin] = []
+        var left: [PendingAppend] = []
+        var waitingFeeds: Set<FeedOrigin> = []
+        var room: [FeedOrigin: (count: Int, bytes: Int)] = [:]
+        for pending in pendingAppends {
+            let used = room[pending.origin] ?? (0, 0)
+            // Appends of one feed stay in the order they came: once one waits, the later wait too.
+            guard !waitingFeeds.contains(pending.origin), used.count + pending.entries.count <= FeedBatch.maximumCount,
+                used.bytes + pending.byteCount <= FeedBatch.maximumBytes
+            else {
+                waitingFeeds.insert(pending.origin)
+                left.append(pending)
+                continue
+            }
+            if taken[pending.origin] == nil { order.append(pending.origin) }
+            taken[pending.origin, default: []].append(pending)
+            room[pending.origin] = (used.count + pending.entries.count, used.bytes + pending.byteCount)
+        }
+        pendingAppends = left
+        var batches: [(batch: FeedBatch, appends: [PendingAppend])] = []
+        for origin in order {
+            let appends = taken[origin] ?? []
+            do {
+                _ = try precheck(origin.group)
+                // The restore guard again: a peer met while these waited may have shown that
+                // this node's copy of its own feed is behind.
+                let readiness = sync.appendReadiness(group: origin.group)
+                guard trustLocalLog || readiness == .ready else {
+                    throw NodeError.ownFeedUnconfirmed(group: origin.group, readiness)
+                }
+            } catch {
+                for pending in appends { pending.completion(.failure(error)) }
+                continue
+            }
+            var frontier = authoring[origin]?.frontier ?? sync.feeds[origin]?.verifier.frontier ?? MerkleFrontier()
+            var signed: [(batch: FeedBatch, appends: [PendingAppend])] = []
+            do {
+                var author = FeedAuthor(origin: origin, key: key, frontier: frontier)
+                signed = [(try author.append(appends.flatMap(\.entries)), appends)]
+            } catch {
+                // One caller's entry is refused: each append is signed on its own, so that only
+                // that caller hears of it.
+                for pending in appends {
+                    do {
+                        var author = FeedAuthor(origin: origin, key: key, frontier: frontier)
+                        let batch = try author.append(pending.entries)
+                        frontier = batch.frontier
+                        signed.append((batch, [pending]))
+                    } catch {
+                        pending.completion(.failure(error))
+                    }
+                }
+            }
+            for (batch, _) in signed {
+                authoring[origin] = (batch.frontier, (authoring[origin]?.inFlight ?? 0) + 1)
+            }
+            batches += signed
+        }
+        return batches
     }
 }
