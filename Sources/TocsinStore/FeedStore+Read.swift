@@ -253,6 +253,12 @@ extension FeedStore {
 }
 
 extension FeedStore {
+    /// The row id of `origin`'s feed, if it is held.
+    static func feedID(of origin: FeedOrigin, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            try db.cachedStatement(sql: "SELECT id FROM feeds WHERE origin = ?"), arguments: [origin.description])
+    }
+
     /// The bytes of `origin`'s entries in `range`, in index order, as stored: what a node
     /// serves to a peer, read without decoding anything else of the rows (fewer than
     /// `range.count` when it does not hold them all).
@@ -261,11 +267,7 @@ extension FeedStore {
         guard !range.isEmpty else { return [] }
         return try Self.run {
             try database.read { db in
-                guard
-                    let feedID = try Int64.fetchOne(
-                        try db.cachedStatement(sql: "SELECT id FROM feeds WHERE origin = ?"),
-                        arguments: [origin.description])
-                else { return [] }
+                guard let feedID = try Self.feedID(of: origin, in: db) else { return [] }
                 let rows = try Row.fetchCursor(
                     try db.cachedStatement(
                         sql: "SELECT bytes FROM entries WHERE position BETWEEN ? AND ? ORDER BY position"),
@@ -288,11 +290,7 @@ extension FeedStore {
         guard !range.isEmpty else { return [] }
         return try Self.run {
             try database.read { db in
-                guard
-                    let feedID = try Int64.fetchOne(
-                        try db.cachedStatement(sql: "SELECT id FROM feeds WHERE origin = ?"),
-                        arguments: [origin.description])
-                else { return [] }
+                guard let feedID = try Self.feedID(of: origin, in: db) else { return [] }
                 let rows = try Row.fetchCursor(
                     try db.cachedStatement(
                         sql: """

@@ -19,8 +19,8 @@ struct EtcdLoad: AsyncParsableCommand {
     @Option(help: "etcd client endpoints, host:port, comma-separated.")
     var endpoints: String
 
-    @Option(help: "Client counts, comma-separated.")
-    var clients: String = "1,16,256"
+    @Option(help: "Client counts, comma-separated (1–4096 each).")
+    var clients: ClientCounts = ClientCounts(counts: [1, 16, 256])
 
     @Option(help: "Seconds each client count puts values.")
     var seconds: Double = 10
@@ -29,10 +29,7 @@ struct EtcdLoad: AsyncParsableCommand {
     var valueBytes: Int = 1024
 
     func run() async throws {
-        let counts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, counts.allSatisfy({ (1...4096).contains($0) }) else {
-            throw ValidationError("--clients: counts of 1 to 4096, comma-separated")
-        }
+        let counts = clients.counts
         guard seconds > 0, seconds <= 3600, (1...1 << 20).contains(valueBytes) else {
             throw ValidationError("--seconds 0–3600, --value-bytes 1–1048576")
         }

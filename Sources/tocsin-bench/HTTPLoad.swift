@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -91,6 +92,21 @@ struct HTTPLoad {
             return answers
         }
     }
+}
+
+/// `--clients 1,16,256`: how many concurrent clients each round of a load runs.
+struct ClientCounts: ExpressibleByArgument {
+    let counts: [Int]
+
+    init(counts: [Int]) { self.counts = counts }
+
+    init?(argument: String) {
+        let counts = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0.map { (1...4096).contains($0) } ?? false }) else { return nil }
+        self.counts = counts.compactMap { $0 }
+    }
+
+    var defaultValueDescription: String { counts.map(String.init).joined(separator: ",") }
 }
 
 /// Latency figures of a set of samples, in milliseconds.

@@ -30,8 +30,8 @@ struct Replicated: AsyncParsableCommand {
             p50/p99/max latency for each.
             """)
 
-    @Option(help: "Client counts, comma-separated.")
-    var clients: String = "1,16,256"
+    @Option(help: "Client counts, comma-separated (1–4096 each).")
+    var clients: ClientCounts = ClientCounts(counts: [1, 16, 256])
 
     @Option(help: "Seconds each client count issues bulletins.")
     var seconds: Double = 10
@@ -43,10 +43,7 @@ struct Replicated: AsyncParsableCommand {
     var pollMilliseconds: Int = 1
 
     func run() async throws {
-        let counts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, counts.allSatisfy({ (1...4096).contains($0) }) else {
-            throw ValidationError("--clients: counts of 1 to 4096, comma-separated")
-        }
+        let counts = clients.counts
         guard seconds > 0, seconds <= 3600, (1...1000).contains(pollMilliseconds), (300...65_536).contains(payloadBytes)
         else { throw ValidationError("--seconds 0–3600, --poll-milliseconds 1–1000, --payload-bytes 300–65536") }
         let programs = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
