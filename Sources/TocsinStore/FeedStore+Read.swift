@@ -263,28 +263,20 @@ extension FeedStore {
     /// serves to a peer, read without decoding anything else of the rows (fewer than
     /// `range.count` when it does not hold them all).
     public func entryBytes(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [Data] {
-        let range = range.clamped(to: 0..<Checkpoint.maximumSize)
-        guard !range.isEmpty else { return [] }
-        return try Self.run {
-            try database.read { db in
-                guard let feedID = try Self.feedID(of: origin, in: db) else { return [] }
-                let rows = try Row.fetchCursor(
-                    try db.cachedStatement(
-                        sql: "SELECT bytes FROM entries WHERE position BETWEEN ? AND ? ORDER BY position"),
-                    arguments: [
-                        StoreSchema.position(feed: feedID, index: range.lowerBound),
-                        StoreSchema.position(feed: feedID, index: range.upperBound - 1),
-                    ])
-                var result: [Data] = []
-                result.reserveCapacity(Int(min(range.upperBound - range.lowerBound, 10_000)))
-                while let row = try rows.next() { result.append(row[0]) }
-                return result
-            }
-        }
+        try rows(of: origin, in: range, columns: "bytes") { $0[0] }
     }
 
     /// Entries `range` of one feed, read along the primary key (no scan of other entries).
     public func entries(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [StoredEntry] {
+        try rows(of: origin, in: range, columns: "entry_index, leaf_hash, kind, author_time_ms, bytes") {
+            try Self.entry(row: $0, origin: origin)
+        }
+    }
+
+    /// `columns` of `origin`'s entry rows in `range`, in index order, each made into a value.
+    func rows<Value>(
+        of origin: FeedOrigin, in range: Range<UInt64>, columns: String, _ make: (Row) throws -> Value
+    ) throws(StoreError) -> [Value] {
         // No feed holds an index at or beyond 2^40: a range asked from a peer is cut there.
         let range = range.clamped(to: 0..<Checkpoint.maximumSize)
         guard !range.isEmpty else { return [] }
@@ -293,17 +285,14 @@ extension FeedStore {
                 guard let feedID = try Self.feedID(of: origin, in: db) else { return [] }
                 let rows = try Row.fetchCursor(
                     try db.cachedStatement(
-                        sql: """
-                            SELECT entry_index, leaf_hash, kind, author_time_ms, bytes FROM entries
-                            WHERE position BETWEEN ? AND ? ORDER BY position
-                            """),
+                        sql: "SELECT \(columns) FROM entries WHERE position BETWEEN ? AND ? ORDER BY position"),
                     arguments: [
                         StoreSchema.position(feed: feedID, index: range.lowerBound),
                         StoreSchema.position(feed: feedID, index: range.upperBound - 1),
                     ])
-                var result: [StoredEntry] = []
+                var result: [Value] = []
                 result.reserveCapacity(Int(min(range.upperBound - range.lowerBound, 10_000)))
-                while let row = try rows.next() { result.append(try Self.entry(row: row, origin: origin)) }
+                while let row = try rows.next() { result.append(try make(row)) }
                 return result
             }
         }

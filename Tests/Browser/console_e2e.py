@@ -132,8 +132,10 @@ ALERT_WITHOUT_STATE = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def status(url, method="GET", cookie=None, body=None):
+def status(url, method="GET", cookie=None, body=None, content_type=None):
     request = urllib.request.Request(url, method=method, data=body)
+    if content_type:
+        request.add_header("Content-Type", content_type)
     if cookie:
         request.add_header("Cookie", f"tocsin_session={cookie}")
     try:
@@ -268,6 +270,22 @@ def main():
         xa.get(xa_base + "/issue")
         click(xa, By.XPATH, "//a[@href='/import-cap']")
         wait(xa, 10).until(lambda d: d.find_elements(By.ID, "field-alert"))
+        # A file that is no CAP alert: refused at the file's field, nothing issued.
+        not_an_alert = f"{shots}/not-an-alert.xml"
+        with open(not_an_alert, "w") as file:
+            file.write("<html><body>not an alert</body></html>")
+        xa.find_element(By.ID, "field-alert").send_keys(not_an_alert)
+        xa.find_element(By.CSS_SELECTOR, "form[action='/import-cap'] button[type=submit]").click()
+        wait(xa, 10).until(lambda d: d.find_elements(By.ID, "error-alert"))
+        check("not a CAP 1.2 alert" in xa.find_element(By.ID, "error-alert").text,
+              f"a file that is no alert is not refused with the reason: {xa.find_element(By.ID, 'error-alert').text}")
+        # An upload that is not well-formed multipart, or too large, is refused before anything is read.
+        check(status(xa_base + "/import-cap", "POST", cookie["value"], b"--x\r\ngarbage",
+                     "multipart/form-data; boundary=x") == 400, "a malformed upload was not refused")
+        check(status(xa_base + "/import-cap", "POST", cookie["value"], b"x" * (1200 * 1024),
+                     "multipart/form-data; boundary=x") == 413, "an oversized upload was not refused as too large")
+        xa.get(xa_base + "/import-cap")
+        wait(xa, 10).until(lambda d: d.find_elements(By.ID, "field-alert"))
         xa.find_element(By.ID, "field-alert").send_keys(alert_file)
         xa.find_element(By.CSS_SELECTOR, "form[action='/import-cap'] button[type=submit]").click()
         wait(xa, 10).until(lambda d: d.find_elements(By.ID, "error-country"))
@@ -293,6 +311,7 @@ def main():
         check(state == "XA", f"the state given at the import is not the bulletin's: {state}")
         xc.get(xc_base + "/")
         eventually(xc, 10, lambda d: imported_headline in content(d), "the imported bulletin did not reach XC")
+        check("not an alert" not in content(xc), "a refused import wrote a bulletin")
 
         # A proposal opened from XA's console; XA, XB and XC vote from theirs; every console
         # shows the decision adopted and verified. (XA abstains first: under majority, one
