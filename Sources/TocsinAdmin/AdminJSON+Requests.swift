@@ -22,6 +22,19 @@ extension AdminJSON {
     public static func decodeRequest<Body: Codable>(
         _ type: Body.Type, from data: Data, what: String
     ) throws(AdminRequestError) -> Body {
+        // The plain case in one pass; everything else (and every error) as Foundation reads it.
+        switch RequestDecoder.decode(type, from: Array(data)) {
+        case .decoded(let body): return body
+        case .unknownField(let unknown): throw .unknownField(unknown, what: what)
+        case nil: return try decodeRequestByFoundation(type, from: data, what: what)
+        }
+    }
+
+    /// `decodeRequest` by Foundation's decoder alone: the body decoded, encoded again, and the
+    /// given keys compared with the keys the encoding has.
+    static func decodeRequestByFoundation<Body: Codable>(
+        _ type: Body.Type, from data: Data, what: String
+    ) throws(AdminRequestError) -> Body {
         let body: Body
         do {
             body = try decode(type, from: data)

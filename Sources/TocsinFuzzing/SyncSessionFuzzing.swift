@@ -39,7 +39,8 @@ enum SyncSessionFuzzing {
                     carryOut(node.disconnected(peer: closed, now: now))
                 case .storeOwnCosignature(let cosignature, let checkpoint):
                     carryOut(node.ownCosignatureStored(cosignature, of: checkpoint))
-                case .send, .storeCosignature, .storeForkProof, .rememberOwnFeed, .examine, .forwardCosignaturesSoon,
+                case .send, .sendEntries, .storeCosignature, .storeForkProof, .rememberOwnFeed, .examine,
+                    .forwardCosignaturesSoon,
                     .log, .adoptCharter, .serveFromAdmission:
                     break
                 }

@@ -47,6 +47,8 @@ public final class ConsultationService: @unchecked Sendable {
     /// Whether a tick waits for the store's writes, and whether another was asked for meanwhile.
     var tickRunning = false
     var tickAgain = false
+    /// Hands memory back once the log is read, and when the node goes quiet after work.
+    let memoryRelease: IdleMemoryRelease
 
     /// - Parameters:
     ///   - deadlineGrace: after a deadline, how long the convener waits for votes witnessed
@@ -58,6 +60,7 @@ public final class ConsultationService: @unchecked Sendable {
         readinessTimeout: Duration = .seconds(10), clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.runtime = runtime
+        memoryRelease = IdleMemoryRelease(store: runtime.store)
         self.readinessTimeout = readinessTimeout
         self.logger = logger
         self.clock = clock
@@ -110,9 +113,7 @@ public final class ConsultationService: @unchecked Sendable {
             for head in (try? store.heads()) ?? [] { read(head.origin, upTo: head.size) }
             // Reading the whole log left slack in the book and freed buffers behind.
             machine.compact()
-            store.releaseMemory()
-            Self.releaseFreedMemory()
-            StartupPages.release()
+            memoryRelease.start()
             started = true
             tick()
             let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -130,16 +131,7 @@ public final class ConsultationService: @unchecked Sendable {
             timer?.cancel()
             timer = nil
         }
-    }
-
-    /// glibc's `malloc_trim(0)` (not in Swift's Glibc module, so looked up by name).
-    static func releaseFreedMemory() {
-        #if canImport(Glibc)
-            typealias Trim = @convention(c) (Int) -> Int32
-            if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
-                _ = unsafeBitCast(symbol, to: Trim.self)(0)
-            }
-        #endif
+        memoryRelease.stop()
     }
 
     /// Runs `body` on the consultation queue, suspending (not blocking) the caller.
@@ -167,11 +159,11 @@ public final class ConsultationService: @unchecked Sendable {
             read(origin, upTo: batch.frontier.size)
             return
         }
-        for (offset, bytes) in batch.entries.enumerated() {
+        for (offset, entry) in batch.decoded.enumerated() {
             machine.stored(
                 reference: EntryReference(
                     group: origin.group, author: origin.author, index: batch.firstIndex + UInt64(offset)),
-                leafHash: batch.leafHashes[offset], bytes: bytes)
+                leafHash: batch.leafHashes[offset], entry: entry, bytes: batch.entries[offset])
         }
         processed[origin] = batch.frontier.size
         revision &+= UInt64(batch.entries.count)

@@ -70,6 +70,19 @@ extension NodeRuntime {
             switch action {
             case .send(let peer, let message):
                 send(message, to: peer)
+            case .sendEntries(let peer, let entries, let announcement):
+                // Entries only into a session that takes them at once and owes no served batch
+                // they would overtake: a peer that reads slowly is told of the checkpoint, and
+                // asks (its `Want` is served with flow control).
+                let id = sessions.session(of: peer)
+                if let id, channels[id]?.isWritable == true, serving[id]?.hasWaiting != true {
+                    send(entries, to: peer)
+                } else {
+                    send(announcement, to: peer)
+                    if case .entries(let batch) = entries.body, let origin = try? FeedOrigin(parsing: batch.origin) {
+                        sync.entriesWithheld(from: peer, of: origin)
+                    }
+                }
             case .store(let batch):
                 storeBacklog.withLockedValue { $0.append((batch, clock())) }
                 writer.async { [self] in writeStoreBacklog() }

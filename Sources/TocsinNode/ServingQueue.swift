@@ -23,6 +23,8 @@ struct ServingQueue {
     private(set) var inFlight = 0
 
     var isIdle: Bool { head == waiting.count && inFlight == 0 }
+    /// Whether batches wait to be written: a message written now would overtake them.
+    var hasWaiting: Bool { head < waiting.count }
 
     /// Queues `batches`; false (nothing queued) when they would exceed `maximumWaiting`.
     mutating func enqueue(_ batches: [Batch]) -> Bool {

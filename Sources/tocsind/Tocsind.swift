@@ -22,15 +22,16 @@ struct Tocsind: AsyncParsableCommand {
 
     func run() async throws {
         #if canImport(Glibc)
-            // glibc gives each thread that allocates an arena of its own, up to eight per core;
-            // a daemon whose event loops and concurrency threads take turns serving the same
-            // requests keeps a high-water mark in each. Two arenas hold a relay with its console
-            // open under 60 MB (Docs/BENCHMARKS.md, idle memory); MALLOC_ARENA_MAX overrides.
-            // (mallopt is not in Swift's Glibc module: looked up by name; M_ARENA_MAX is -8.)
+            // glibc gives each thread that allocates an arena of its own, up to eight per core.
+            // Eight in all: fewer (two, before) made the write path's threads wait for each
+            // other's arena locks (a tenth of the replicated writes, Docs/BENCHMARKS.md), and an
+            // idle node hands its freed memory back anyway (IdleMemoryRelease). MALLOC_ARENA_MAX
+            // overrides. (mallopt is not in Swift's Glibc module: looked up by name; M_ARENA_MAX
+            // is -8.)
             if getenv("MALLOC_ARENA_MAX") == nil, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt")
             {
                 typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-                _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, 2)
+                _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, 8)
             }
         #endif
         try await NodeDaemon.run(configPath: config)

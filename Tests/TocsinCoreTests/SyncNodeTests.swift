@@ -57,6 +57,15 @@ import TocsinDevelopment
         return (node, actions)
     }
 
+    /// The message `action` sends, a pushed batch counting as the checkpoint it announces.
+    static func announcement(_ action: SyncAction) -> (String, Tocsin_V1_Message)? {
+        switch action {
+        case .send(let peer, let message): return (peer, message)
+        case .sendEntries(let peer, _, let announcement): return (peer, announcement)
+        default: return nil
+        }
+    }
+
     static func closes(_ actions: [SyncAction], code: Tocsin_V1_ErrorCode) -> Bool {
         let sentError = actions.contains {
             if case .send(_, let message) = $0, case .error(let error) = message.body { return error.code == code }
@@ -181,7 +190,7 @@ import TocsinDevelopment
         #expect(node.feeds[genuine.origin]?.latest?.cosignatures == [cosignature])
         // Then pushed to every member, the sender too: it learns of the witness.
         let pushedTo = actions.compactMap { action -> String? in
-            guard case .send(let peer, let message) = action, case .checkpoint = message.body else { return nil }
+            guard let (peer, message) = Self.announcement(action), case .checkpoint = message.body else { return nil }
             return peer
         }
         #expect(pushedTo == ["XA", "XC"])
@@ -209,7 +218,7 @@ import TocsinDevelopment
         #expect(Set(stored.checkpoint.cosignatures.map(\.witnessName)).count == 2)
         let announced = node.stored(origin: genuine.origin, size: 3, now: 1_800_000_101)
         let notes = announced.compactMap { action -> SignedCheckpoint? in
-            guard case .send(_, let sent) = action, case .checkpoint(let head) = sent.body else { return nil }
+            guard let (_, sent) = Self.announcement(action), case .checkpoint(let head) = sent.body else { return nil }
             return try? SignedCheckpoint(parsing: Array(head.checkpoint))
         }
         // Both peers get the checkpoint with RS's cosignature and RN's own.
@@ -227,7 +236,9 @@ import TocsinDevelopment
             key: Self.network.member("RN")!.key, timestamp: 1_800_000_000)
         func pushes(_ actions: [SyncAction]) -> [String] {
             actions.compactMap { action -> String? in
-                guard case .send(let peer, let message) = action, case .checkpoint = message.body else { return nil }
+                guard let (peer, message) = Self.announcement(action), case .checkpoint = message.body else {
+                    return nil
+                }
                 return peer
             }
         }

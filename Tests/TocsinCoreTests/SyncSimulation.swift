@@ -178,6 +178,9 @@ final class SyncSimulation {
             switch action {
             case .send(let peer, let message):
                 send(message, from: id, to: peer)
+            case .sendEntries(let peer, let entries, let announcement):
+                // A session that takes the batch at once, or one that is slow: the checkpoint.
+                send(Bool.random(using: &generator) ? entries : announcement, from: id, to: peer)
             case .store(let batch):
                 precondition(UInt64(node.store.entries[batch.origin]?.count ?? 0) == batch.firstIndex)
                 node.store.entries[batch.origin, default: []] += batch.entries

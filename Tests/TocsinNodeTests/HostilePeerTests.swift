@@ -136,11 +136,18 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
                 await local.waiter.wait {
                     capture.messages.contains { if case .want = $0.body { return true } else { return false } }
                 }, "the relay never asked the withholder")
-            // XA itself comes, with that very entry.
+            // XA itself comes, with that very entry, written before it came (so it is announced
+            // in XA's heads, not pushed with its entries as a fresh append would be).
+            var author = FeedAuthor(
+                origin: try FeedOrigin(network: network.networkID, group: "all", author: "XA"),
+                key: network.member("XA")!.key)
+            let batch = try author.append([SampleEntries.bulletin(number: 0, country: "XB", authorTimeMs: 1)])
+            do {
+                let store = try FeedStore.open(directory: local.dataDirectory("XA"))
+                _ = try store.append(batch, now: Date())
+            }
             try await local.start("XA", peers: ["RN"], antiEntropy: .seconds(30))
             let started = ContinuousClock.now
-            let batch = try await local.append(
-                "XA", group: "all", [SampleEntries.bulletin(number: 0, country: "XB", authorTimeMs: 1)])
             #expect(
                 await local.waiter.wait(timeout: 20) { local.size("RN", batch.origin) == 1 },
                 "the relay did not get the withheld entry")

@@ -257,6 +257,14 @@ public struct ConsultationMachine: Sendable {
     /// An entry the node stored (its own included), in feed order per feed.
     public mutating func stored(reference: EntryReference, leafHash: SHA256Digest, bytes: [UInt8]) {
         guard let entry = try? EntryDecoder.decode(bytes) else { return }
+        stored(reference: reference, leafHash: leafHash, entry: entry, bytes: bytes)
+    }
+
+    /// An entry the node stored, with `entry` decoded from `bytes` and checked by
+    /// `EntryDecoder` (as a verified `FeedBatch` carries it).
+    public mutating func stored(
+        reference: EntryReference, leafHash: SHA256Digest, entry: Tocsin_V1_Entry, bytes: [UInt8]
+    ) {
         // Bulletins count only from those who may issue them, proposals only when they may be
         // tabled (`Permissions.tabling`: a void proposal is decided by no one); votes and
         // decisions are kept whoever wrote them, for the tally and the audit to judge.

@@ -2,7 +2,8 @@ import Dispatch
 import TocsinCrypto
 
 /// The per-entry work of a batch — structural checks and leaf hashes — shared by the author
-/// and the receiver.
+/// and the receiver. The entries it decodes for the checks go on with the batch, so that
+/// what interprets them (the consultation) does not decode them again.
 ///
 /// Entries are independent, so large batches are split over the available cores; the
 /// result and the error reported (the lowest failing index) are the same as sequentially.
@@ -13,35 +14,41 @@ enum EntryDigests {
     static func compute(
         _ entries: [[UInt8]], firstIndex: UInt64
     ) throws(FeedRejection) -> (
-        leafHashes: [SHA256Digest], headers: [EntryHeader]
+        leafHashes: [SHA256Digest], headers: [EntryHeader], decoded: [Tocsin_V1_Entry]
     ) {
         var leafHashes = [SHA256Digest](repeating: .zero, count: entries.count)
         var headers = [EntryHeader](repeating: EntryHeader(kind: 0, authorTimeMs: 0), count: entries.count)
+        var decodedEntries = [Tocsin_V1_Entry](repeating: Tocsin_V1_Entry(), count: entries.count)
         let chunks = (entries.count + chunkSize - 1) / chunkSize
         var failures = [(index: Int, error: EntryError)?](repeating: nil, count: chunks)
         leafHashes.withUnsafeMutableBufferPointer { leafBuffer in
             headers.withUnsafeMutableBufferPointer { headerBuffer in
-                failures.withUnsafeMutableBufferPointer { failureBuffer in
-                    // Each chunk writes only its own slots of the three buffers.
-                    nonisolated(unsafe) let leaves = leafBuffer
-                    nonisolated(unsafe) let decoded = headerBuffer
-                    nonisolated(unsafe) let failed = failureBuffer
-                    let work: @Sendable (Int) -> Void = { chunk in
-                        let range = chunk * chunkSize..<min(entries.count, (chunk + 1) * chunkSize)
-                        for index in range {
-                            do throws(EntryError) {
-                                decoded[index] = EntryHeader(try EntryDecoder.decode(entries[index]))
-                            } catch {
-                                failed[chunk] = (index, error)
-                                return
+                decodedEntries.withUnsafeMutableBufferPointer { entryBuffer in
+                    failures.withUnsafeMutableBufferPointer { failureBuffer in
+                        // Each chunk writes only its own slots of the four buffers.
+                        nonisolated(unsafe) let leaves = leafBuffer
+                        nonisolated(unsafe) let decodedHeaders = headerBuffer
+                        nonisolated(unsafe) let decoded = entryBuffer
+                        nonisolated(unsafe) let failed = failureBuffer
+                        let work: @Sendable (Int) -> Void = { chunk in
+                            let range = chunk * chunkSize..<min(entries.count, (chunk + 1) * chunkSize)
+                            for index in range {
+                                do throws(EntryError) {
+                                    let entry = try EntryDecoder.decode(entries[index])
+                                    decodedHeaders[index] = EntryHeader(entry)
+                                    decoded[index] = entry
+                                } catch {
+                                    failed[chunk] = (index, error)
+                                    return
+                                }
+                                leaves[index] = MerkleHash.leaf(entries[index])
                             }
-                            leaves[index] = MerkleHash.leaf(entries[index])
                         }
-                    }
-                    if chunks <= 1 {
-                        for chunk in 0..<chunks { work(chunk) }
-                    } else {
-                        DispatchQueue.concurrentPerform(iterations: chunks, execute: work)
+                        if chunks <= 1 {
+                            for chunk in 0..<chunks { work(chunk) }
+                        } else {
+                            DispatchQueue.concurrentPerform(iterations: chunks, execute: work)
+                        }
                     }
                 }
             }
@@ -49,6 +56,6 @@ enum EntryDigests {
         if let failure = failures.lazy.compactMap({ $0 }).first {
             throw FeedRejection.malformedEntry(index: firstIndex + UInt64(failure.index), failure.error)
         }
-        return (leafHashes, headers)
+        return (leafHashes, headers, decodedEntries)
     }
 }

@@ -23,7 +23,7 @@ public struct FeedAuthor: Sendable {
     public mutating func append(_ entries: [[UInt8]]) throws(FeedRejection) -> FeedBatch {
         guard !entries.isEmpty else { throw FeedRejection.emptyBatch }
         if let exceeded = FeedBatch.limitExceeded(by: entries) { throw exceeded }
-        let (leafHashes, headers) = try EntryDigests.compute(entries, firstIndex: frontier.size)
+        let (leafHashes, headers, decoded) = try EntryDigests.compute(entries, firstIndex: frontier.size)
         var next = frontier
         let nodes = FeedTree.extend(&next, with: leafHashes)
         let checkpoint: SignedCheckpoint
@@ -35,6 +35,7 @@ public struct FeedAuthor: Sendable {
         }
         let batch = FeedBatch(
             origin: origin, firstIndex: frontier.size, entries: entries, leafHashes: leafHashes, headers: headers,
+            decoded: decoded,
             completedNodes: nodes, frontier: next, checkpoint: checkpoint)
         frontier = next
         return batch

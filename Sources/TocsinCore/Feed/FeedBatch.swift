@@ -58,6 +58,9 @@ public struct FeedBatch: Sendable {
     public let leafHashes: [SHA256Digest]
     /// Each entry's kind and author time, decoded once for the store's indexes.
     public let headers: [EntryHeader]
+    /// The entries as verification decoded and checked them (`EntryDecoder`), one for each of
+    /// `entries`: what interprets a batch takes them instead of decoding the bytes again.
+    public let decoded: [Tocsin_V1_Entry]
     /// The perfect subtrees this batch completes at the persisted levels (`FeedTree.persistedLevels`).
     public let completedNodes: [MerkleNode]
     /// The tree's frontier after the batch.
@@ -71,14 +74,15 @@ public struct FeedBatch: Sendable {
 
     init(
         origin: FeedOrigin, firstIndex: UInt64, entries: [[UInt8]], leafHashes: [SHA256Digest],
-        headers: [EntryHeader], completedNodes: [MerkleNode], frontier: MerkleFrontier, checkpoint: SignedCheckpoint,
-        base: MerkleFrontier? = nil
+        headers: [EntryHeader], decoded: [Tocsin_V1_Entry], completedNodes: [MerkleNode], frontier: MerkleFrontier,
+        checkpoint: SignedCheckpoint, base: MerkleFrontier? = nil
     ) {
         self.origin = origin
         self.firstIndex = firstIndex
         self.entries = entries
         self.leafHashes = leafHashes
         self.headers = headers
+        self.decoded = decoded
         self.completedNodes = completedNodes
         self.frontier = frontier
         self.checkpoint = checkpoint
@@ -90,7 +94,8 @@ public struct FeedBatch: Sendable {
     public func adding(_ cosignature: Cosignature) -> FeedBatch {
         FeedBatch(
             origin: origin, firstIndex: firstIndex, entries: entries, leafHashes: leafHashes, headers: headers,
-            completedNodes: completedNodes, frontier: frontier, checkpoint: checkpoint.adding(cosignature), base: base)
+            decoded: decoded, completedNodes: completedNodes, frontier: frontier,
+            checkpoint: checkpoint.adding(cosignature), base: base)
     }
 }
 

@@ -108,7 +108,7 @@ public struct FeedVerifier: Sendable {
         guard !overflow, checkpoint.checkpoint.size == end else {
             throw FeedRejection.sizeMismatch(checkpointSize: checkpoint.checkpoint.size, entriesEndAt: end)
         }
-        let (leafHashes, headers) = try EntryDigests.compute(entries, firstIndex: firstIndex)
+        let (leafHashes, headers, decoded) = try EntryDigests.compute(entries, firstIndex: firstIndex)
         var next = start
         let nodes = FeedTree.extend(&next, with: leafHashes)
         let root = next.root
@@ -117,6 +117,7 @@ public struct FeedVerifier: Sendable {
         }
         return FeedBatch(
             origin: origin, firstIndex: firstIndex, entries: entries, leafHashes: leafHashes, headers: headers,
+            decoded: decoded,
             completedNodes: nodes,
             frontier: next,
             // Only the author's signature is vouched for; cosignature lines are checked apart.

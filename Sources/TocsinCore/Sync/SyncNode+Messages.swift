@@ -338,6 +338,8 @@ extension SyncNode {
         // Nothing before the first entry held can be served from here.
         guard request.from >= feed.firstHeldIndex else { return [] }
         guard let span = servingSpan(of: origin, from: request.from, to: request.to) else { return [] }
+        // The peer will hold the span once served: a batch appended at its end goes with it.
+        if span.upperBound == feed.size { peers[peer]?.sent[origin] = span.upperBound }
         return [.serve(peer: peer, origin: origin, range: span)]
     }
 
@@ -373,7 +375,16 @@ extension SyncNode {
             return reason.map { [.log(peer: peer, "\(origin): a base \($0): dropped", warning: true)] } ?? []
         case .malformed(let reason): return refuse(peer, .malformed, "\(origin) entries: \(reason)")
         }
-        if base == nil, message.firstIndex != feed.size { return [] }
+        if base == nil, message.firstIndex != feed.size {
+            // Entries beyond what is held (a batch pushed after one that was lost): their
+            // checkpoint is an announcement, and what is missing is asked for.
+            guard message.firstIndex > feed.size else { return [] }
+            return receivedHead(
+                .with {
+                    $0.origin = message.origin
+                    $0.checkpoint = message.checkpoint
+                }, from: peer, now: now)
+        }
         let batch: FeedBatch
         do {
             let entries = message.entries.map { Array($0) }
@@ -406,6 +417,11 @@ extension SyncNode {
             return refuse(peer, .unverifiable, "\(origin): \(refusal)")
         }
         feed.record(batch)
+        // Kept until it is durable, to be pushed on (small batches only: the rest are fetched).
+        if batch.entries.count <= Self.maximumPushedEntries, batch.base == nil {
+            receivedBatches[origin, default: []].append(batch)
+            if receivedBatches[origin]!.count > Self.maximumKeptBatches { receivedBatches[origin]!.removeFirst() }
+        }
         // As sent, with the cosignatures it carried (`batch` holds the author's note only).
         let received = try? SignedCheckpoint(parsing: Array(message.checkpoint))
         if let received { note(peer, holds: received, of: origin) }

@@ -71,6 +71,9 @@ public struct SyncNode: Sendable {
         var holds: [FeedOrigin: Holding] = [:]
         /// Checkpoints signed beyond a revoked key's limit it offered in this session.
         var revokedOffers = 0
+        /// How far this node has sent the peer each feed on this session, or will have once
+        /// it answers the peer's `Want`: where the next batch pushed with its entries starts.
+        var sent: [FeedOrigin: UInt64] = [:]
     }
 
     /// A checkpoint a peer holds: size, root and the witnesses whose cosignatures it has.
@@ -148,6 +151,10 @@ public struct SyncNode: Sendable {
     public private(set) var isPaused = false
     /// The peer each feed's latest batch came from, until it is stored.
     var receivedFrom: [FeedOrigin: String] = [:]
+    /// Small batches received and not yet reported durable (a few per feed), to be pushed on
+    /// with their entries once they are (`stored(origin:size:now:)`).
+    var receivedBatches: [FeedOrigin: [FeedBatch]] = [:]
+    static let maximumKeptBatches = 16
     /// This witness's cosignatures written with batches not yet reported durable, by feed and
     /// size: held, and announced, only once they are.
     var ownCosignaturesBeingStored: [FeedOrigin: [UInt64: Cosignature]] = [:]
@@ -259,7 +266,44 @@ public struct SyncNode: Sendable {
             feeds[batch.origin] = SyncFeed(origin: batch.origin, author: keys)
         }
         feeds[batch.origin]!.record(batch)
-        return push(batch.origin, except: nil)
+        return push(batch.origin, except: nil, with: [batch])
+    }
+
+    /// The most entries, and entry bytes, of an appended batch pushed with its entries; a larger
+    /// one is announced by its checkpoint alone, and fetched.
+    static let maximumPushedEntries = 1_000
+    static let maximumPushedBytes = 1 << 20
+
+    /// The edge sent `peer` the checkpoint of a batch instead of its entries
+    /// (`SyncAction.sendEntries`): where the peer stands is known again only from what it shows.
+    public mutating func entriesWithheld(from peer: String, of origin: FeedOrigin) {
+        peers[peer]?.sent[origin] = nil
+    }
+
+    /// `batches` as the entries of one pushed `Entries` message: consecutive, the last ending
+    /// at `checkpoint`, none with a base, within the limits of a pushed batch. Nil otherwise.
+    static func pushable(
+        _ batches: [FeedBatch], endingAt checkpoint: Checkpoint
+    ) -> (firstIndex: UInt64, entries: [Data])? {
+        guard let first = batches.first, let last = batches.last, last.checkpoint.checkpoint == checkpoint,
+            batches.allSatisfy({ $0.base == nil }),
+            zip(batches, batches.dropFirst()).allSatisfy({ $0.frontier.size == $1.firstIndex })
+        else { return nil }
+        var entries: [Data] = []
+        var bytes = 0
+        for batch in batches {
+            for entry in batch.entries {
+                bytes += entry.count
+                guard entries.count < maximumPushedEntries, bytes <= maximumPushedBytes else { return nil }
+                entries.append(Data(entry))
+            }
+        }
+        return (first.firstIndex, entries)
+    }
+
+    /// Where `peer` is known to hold `origin` up to, or will once what it was sent arrives.
+    func position(of peer: String, in origin: FeedOrigin) -> UInt64 {
+        max(peers[peer]?.sent[origin] ?? 0, peers[peer]?.holds[origin]?.size ?? 0)
     }
 
     /// Forwards the cosignatures gathered since `forwardCosignaturesSoon`: one frame per feed
@@ -305,7 +349,13 @@ public struct SyncNode: Sendable {
         if let sources = cosignaturesToForward[origin], excluded == nil || sources == [excluded!] {
             cosignaturesToForward[origin] = nil
         }
-        let announced = push(origin, except: excluded)
+        // The batch itself goes to peers that hold the feed up to it, as the author's does.
+        // The batches received up to this one go on, as one, to peers that hold the feed up to
+        // their start, as the author's own do.
+        let kept = receivedBatches[origin] ?? []
+        let later = kept.filter { $0.frontier.size > size }
+        receivedBatches[origin] = later.isEmpty ? nil : later
+        let announced = push(origin, except: excluded, with: kept.filter { $0.frontier.size <= size })
         return isAmendment ? announced + authorityStored(size: size, now: now) : announced
     }
 
@@ -351,6 +401,7 @@ public struct SyncNode: Sendable {
         isPaused = true
         pending = [:]
         receivedFrom = [:]
+        receivedBatches = [:]
         ownCosignaturesBeingStored = [:]
         chainsBeingStored = [:]
     }
@@ -386,6 +437,7 @@ public struct SyncNode: Sendable {
         for origin in disowned { feeds[origin]?.verifier.freeze() }
         pending = [:]
         receivedFrom = [:]
+        receivedBatches = [:]
         ownCosignaturesBeingStored = [:]
     }
 
@@ -512,8 +564,13 @@ public struct SyncNode: Sendable {
     }
 
     /// Pushes the feed's latest checkpoint to every established peer that may see it, but a
-    /// peer known to hold it with every cosignature already.
-    mutating func push(_ origin: FeedOrigin, except excluded: String?, asCosignature: Bool = false) -> [SyncAction] {
+    /// peer known to hold it with every cosignature already. With `batches` (consecutive, just
+    /// stored, the last ending at that checkpoint), a peer known to hold the feed up to their
+    /// start is pushed them, as one `Entries` message with the checkpoint: it stores them
+    /// without asking (PROTOCOL.md §9, "Pushing a batch").
+    mutating func push(
+        _ origin: FeedOrigin, except excluded: String?, asCosignature: Bool = false, with batches: [FeedBatch] = []
+    ) -> [SyncAction] {
         guard let feed = feeds[origin], let latest = feed.latest, !disowned.contains(origin) else { return [] }
         let head = Tocsin_V1_Head.with {
             $0.origin = origin.description
@@ -523,7 +580,23 @@ public struct SyncNode: Sendable {
             peer != excluded && peers[peer]?.holds[origin]?.covers(latest) != true
                 && Self.refusal(of: origin, to: peer, by: configuration.nodeID, under: permissions) == nil
         }
+        let pushed = Self.pushable(batches, endingAt: latest.checkpoint)
         return recipients.map { peer in
+            let announcement = Tocsin_V1_Message.with {
+                asCosignature ? ($0.cosignature = head) : ($0.checkpoint = head)
+            }
+            if let pushed, position(of: peer, in: origin) == pushed.firstIndex {
+                peers[peer]?.sent[origin] = latest.checkpoint.size
+                let entries = Tocsin_V1_Message.with {
+                    $0.entries = .with {
+                        $0.origin = origin.description
+                        $0.firstIndex = pushed.firstIndex
+                        $0.entries = pushed.entries
+                        $0.checkpoint = Data(feed.latestNote)
+                    }
+                }
+                return .sendEntries(peer: peer, entries, otherwise: announcement)
+            }
             // A peer known to hold this checkpoint keeps the cosignatures it is sent. One behind
             // may fetch the entries from another peer and never take them: it is not assumed
             // to hold them.
@@ -532,7 +605,7 @@ public struct SyncNode: Sendable {
             {
                 note(peer, holds: latest, of: origin)
             }
-            return .send(peer: peer, .with { asCosignature ? ($0.cosignature = head) : ($0.checkpoint = head) })
+            return .send(peer: peer, announcement)
         }
     }
 }

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TocsinCore
+import TocsinDevelopment
+
+/// A batch an author appends goes with its entries to a peer that holds the feed up to it
+/// (PROTOCOL.md §9, "Want and Entries"), saving the peer a `Want` and the author a read.
+extension SyncNodeTests {
+    func author() throws -> FeedAuthor {
+        FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA"),
+            key: Self.network.member("XA")!.key)
+    }
+
+    func append(_ author: inout FeedAuthor, count: Int = 2) throws -> FeedBatch {
+        try author.append(
+            (0..<count).map { SampleEntries.bulletin(number: $0, country: "XA", byteCount: 90, authorTimeMs: 1) })
+    }
+
+    /// Per peer: "entries from N" for a batch pushed with its entries, "checkpoint N" for an
+    /// announcement alone.
+    static func pushes(_ actions: [SyncAction]) -> [String: String] {
+        var pushes: [String: String] = [:]
+        for action in actions {
+            switch action {
+            case .sendEntries(let peer, let message, _):
+                if case .entries(let entries) = message.body { pushes[peer] = "entries from \(entries.firstIndex)" }
+            case .send(let peer, let message):
+                if case .checkpoint(let head) = message.body,
+                    let checkpoint = try? SignedCheckpoint(parsing: Array(head.checkpoint))
+                {
+                    pushes[peer] = "checkpoint \(checkpoint.checkpoint.size)"
+                }
+            default:
+                continue
+            }
+        }
+        return pushes
+    }
+
+    @Test func anAppendedBatchGoesWithItsEntriesWhileThePeerIsKnownToHoldTheFeedUpToIt() throws {
+        var (node, _) = established("XA", with: "RN")
+        var author = try author()
+        // RN holds nothing of the new feed: the first batch starts where it stands, and so does
+        // each next one, as long as the entries went.
+        #expect(Self.pushes(node.appended(try append(&author))) == ["RN": "entries from 0"])
+        #expect(Self.pushes(node.appended(try append(&author))) == ["RN": "entries from 2"])
+        // The edge could not send the entries (RN reads slowly): from then on RN is told of
+        // checkpoints, and asks.
+        node.entriesWithheld(from: "RN", of: author.origin)
+        #expect(Self.pushes(node.appended(try append(&author))) == ["RN": "checkpoint 6"])
+        #expect(Self.pushes(node.appended(try append(&author))) == ["RN": "checkpoint 8"])
+    }
+
+    @Test func aPeerServedToTheEndOfTheFeedIsPushedTheNextBatchWithItsEntries() throws {
+        var node = node("XA")
+        var author = try author()
+        _ = node.appended(try append(&author))
+        _ = node.connected(peer: "RN")
+        _ = node.received(hello(from: "RN"), from: "RN", now: 1)
+        let served = node.received(
+            .with {
+                $0.want = .with {
+                    $0.origin = author.origin.description
+                    $0.from = 0
+                    $0.to = 2
+                }
+            }, from: "RN", now: 2)
+        #expect(served.contains { if case .serve(peer: "RN", _, range: 0..<2) = $0 { true } else { false } })
+        #expect(Self.pushes(node.appended(try append(&author))) == ["RN": "entries from 2"])
+    }
+
+    @Test func entriesBeyondWhatIsHeldAnnounceTheirCheckpointAndTheGapIsAskedFor() throws {
+        var (node, _) = established("RN", with: "XA")
+        var author = try author()
+        _ = try append(&author)  // lost on the way
+        let second = try append(&author)
+        let actions = node.received(Self.entries(second, checkpoint: second.checkpoint), from: "XA", now: 2)
+        #expect(!actions.contains { if case .store = $0 { true } else { false } })
+        let wanted = actions.compactMap { action -> Range<UInt64>? in
+            guard case .send("XA", let message) = action, case .want(let want) = message.body else { return nil }
+            return want.from..<want.to
+        }
+        #expect(wanted == [0..<4])
+    }
+}
+
+extension SyncNodeTests {
+    @Test func aRelayPushesABatchItReceivedOnWithItsEntriesOnceItIsDurable() throws {
+        var node = node("RN")
+        for peer in ["XA", "XC"] {
+            _ = node.connected(peer: peer)
+            _ = node.received(hello(from: peer), from: peer, now: 1)
+        }
+        var author = try author()
+        let first = try append(&author)
+        let second = try append(&author)
+        // Both arrive before the first is durable. Once the second is, both go on to XC as
+        // one batch, with RN's cosignature; XA, the sender, learns of the cosignature.
+        for batch in [first, second] {
+            _ = node.received(Self.entries(batch, checkpoint: batch.checkpoint), from: "XA", now: 2)
+        }
+        #expect(Self.pushes(node.stored(origin: first.origin, size: 2, now: 3)).isEmpty)
+        let afterSecond = node.stored(origin: first.origin, size: 4, now: 3)
+        #expect(Self.pushes(afterSecond) == ["XA": "checkpoint 4", "XC": "entries from 0"])
+        let pushed = afterSecond.compactMap { action -> SignedCheckpoint? in
+            guard case .sendEntries("XC", let message, _) = action, case .entries(let entries) = message.body else {
+                return nil
+            }
+            #expect(entries.entries.count == 4)
+            return try? SignedCheckpoint(parsing: Array(entries.checkpoint))
+        }
+        let held = try #require(node.feeds[first.origin]?.latest?.cosignatures)
+        #expect(held.count == 1)
+        #expect(pushed.first?.cosignatures == held)
+        // The next batch follows, alone.
+        let third = try append(&author)
+        _ = node.received(Self.entries(third, checkpoint: third.checkpoint), from: "XA", now: 4)
+        #expect(
+            Self.pushes(node.stored(origin: first.origin, size: 6, now: 5)) == [
+                "XA": "checkpoint 6", "XC": "entries from 4",
+            ])
+    }
+}
