@@ -186,7 +186,65 @@ indirect enum JSONTree {
                 if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
                 return String(validating: raw, as: UTF8.self)
             }
-            return JSONShape.Reader.decodeEscaped(Array(raw))
+            return Self.unescaped(raw)
+        }
+
+        /// A string's text with its escapes decoded, strictly: `\u` takes exactly four hex
+        /// digits, and a high surrogate only with a low one right after it. Nil otherwise.
+        static func unescaped(_ raw: ArraySlice<UInt8>) -> String? {
+            var result: [UInt8] = []
+            result.reserveCapacity(raw.count)
+            var index = raw.startIndex
+            func hex(at position: Int) -> UInt32? {
+                guard position + 4 <= raw.endIndex else { return nil }
+                var value: UInt32 = 0
+                for byte in raw[position..<(position + 4)] {
+                    let digit: UInt8
+                    switch byte {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                    case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                    default: return nil
+                    }
+                    value = value << 4 | UInt32(digit)
+                }
+                return value
+            }
+            while index < raw.endIndex {
+                let byte = raw[index]
+                guard byte == UInt8(ascii: "\\") else {
+                    result.append(byte)
+                    index += 1
+                    continue
+                }
+                guard index + 1 < raw.endIndex else { return nil }
+                let escape = raw[index + 1]
+                index += 2
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): result.append(escape)
+                case UInt8(ascii: "b"): result.append(0x08)
+                case UInt8(ascii: "f"): result.append(0x0C)
+                case UInt8(ascii: "n"): result.append(0x0A)
+                case UInt8(ascii: "r"): result.append(0x0D)
+                case UInt8(ascii: "t"): result.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard var scalar = hex(at: index) else { return nil }
+                    index += 4
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard index + 6 <= raw.endIndex, raw[index] == UInt8(ascii: "\\"),
+                            raw[index + 1] == UInt8(ascii: "u"),
+                            let low = hex(at: index + 2), (0xDC00...0xDFFF).contains(low)
+                        else { return nil }
+                        index += 6
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                    result += Array(String(Character(unicode)).utf8)
+                default:
+                    return nil
+                }
+            }
+            return String(validating: result, as: UTF8.self)
         }
     }
 }

@@ -10,11 +10,11 @@ import TocsinStore
 ///
 /// Start-up (reading the whole log) and what follows it (TLS handshakes with every peer, the
 /// heads exchanged) touch code and buffers an idle node does not use again. Once the log is
-/// read, and again once the process has touched new pages and then gone quiet, the node
-/// releases SQLite's caches, glibc's free memory (`malloc_trim`) and the read-only file pages
-/// it mapped (`StartupPages`). Whether to release is decided by `Policy` from the process's
-/// page faults and resident file pages, read twice a second on a utility queue: an idle node
-/// faults (almost) no pages.
+/// read, the node releases SQLite's caches, glibc's free memory (`malloc_trim`) and the
+/// read-only file pages it mapped (`StartupPages`); again, without SQLite's caches, each time
+/// the process has mapped a megabyte more and then gone quiet. Whether to release is decided by
+/// `Policy` from the process's page faults and resident file pages, read twice a second on a
+/// utility queue: an idle node faults (almost) no pages.
 final class IdleMemoryRelease: @unchecked Sendable {
     /// When to release, from samples of the process's page faults and of its resident file
     /// pages. Pure.
@@ -78,7 +78,7 @@ final class IdleMemoryRelease: @unchecked Sendable {
     /// Releases now (the log has been read), then watches for the node going quiet.
     func start() {
         queue.async { [self] in
-            release()
+            release(afterStart: true)
             var policy = Policy(Self.reading())
             policy.released(Self.reading())
             self.policy = policy
@@ -100,16 +100,19 @@ final class IdleMemoryRelease: @unchecked Sendable {
     func check() {
         guard var policy else { return }
         if policy.take(Self.reading()) {
-            release()
+            release(afterStart: false)
             policy.released(Self.reading())
         }
         self.policy = policy
     }
 
-    func release() {
-        store.releaseMemory()
+    /// After start-up, SQLite's caches are emptied and the pages that only this process maps
+    /// leave memory too; later, when the node has gone quiet, only what it maps is dropped
+    /// (kept in the page cache: what it does every minute comes back without reading the disk).
+    func release(afterStart: Bool) {
+        if afterStart { store.releaseMemory() }
         Self.releaseFreedMemory()
-        StartupPages.release()
+        StartupPages.release(pageOut: afterStart)
     }
 
     /// The page faults this process has taken (minor and major) and its resident file pages

@@ -75,7 +75,9 @@ extension NodeRuntime {
                 // they would overtake: a peer that reads slowly is told of the checkpoint, and
                 // asks (its `Want` is served with flow control).
                 let id = sessions.session(of: peer)
-                if let id, channels[id]?.isWritable == true, serving[id]?.hasWaiting != true {
+                if let id, channels[id]?.isWritable == true, serving[id]?.hasWaiting != true,
+                    deferredServes[id, default: 0] == 0
+                {
                     send(entries, to: peer)
                 } else {
                     send(announcement, to: peer)
@@ -225,12 +227,16 @@ extension NodeRuntime {
                 // Verified and announced but still queued for the store: serve once the writes
                 // queued before this request are done.
                 if !afterQueuedWrites {
+                    deferredServes[id, default: 0] += 1
                     writer.async { [self] in
                         queue.async {
+                            self.deferredServes[id, default: 1] -= 1
+                            if self.deferredServes[id] == 0 { self.deferredServes[id] = nil }
                             self.serve(peer: peer, origin: origin, span: span, base: base, afterQueuedWrites: true)
                         }
                     }
                 } else {
+                    sync.entriesWithheld(from: peer, of: origin)
                     logger.debug(
                         "a wanted range is not stored", metadata: ["origin": "\(origin)", "range": "\(span)"])
                 }
@@ -245,7 +251,12 @@ extension NodeRuntime {
                 if batches.isEmpty { batches = [ServingQueue.Batch(origin: origin, range: span)] }
                 batches[0].base = base
             }
+            // Cut short by bytes: the peer will not hold the feed up to the span's end.
+            if (batches.last?.range.upperBound ?? span.lowerBound) < span.upperBound {
+                sync.entriesWithheld(from: peer, of: origin)
+            }
             guard serving[id, default: ServingQueue()].enqueue(batches) else {
+                sync.entriesWithheld(from: peer, of: origin)
                 logger.notice(
                     "a peer asks faster than it reads: a Want is left unanswered", metadata: ["peer": "\(peer)"])
                 return

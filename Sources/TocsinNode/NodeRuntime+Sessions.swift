@@ -123,6 +123,7 @@ extension NodeRuntime {
             let id = ObjectIdentifier(channel)
             channels[id] = nil
             serving[id] = nil
+            deferredServes[id] = nil
             unwritableSince[id] = nil
             guard sessions.ended(peer: peer, session: id) else { return }
             peerKeys[peer] = nil

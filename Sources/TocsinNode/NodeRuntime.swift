@@ -93,6 +93,9 @@ public final class NodeRuntime: @unchecked Sendable {
     var channels: [ObjectIdentifier: Channel] = [:]
     /// Batches each session owes its peer, sent as the peer reads.
     var serving: [ObjectIdentifier: ServingQueue] = [:]
+    /// Per session, answers to `Want`s waiting for the writes queued before them: a batch
+    /// pushed meanwhile would overtake them.
+    var deferredServes: [ObjectIdentifier: Int] = [:]
     /// Where each feed starts for a member admitted at a time (`serveFromAdmission`): found,
     /// or not within the entries searched so far.
     var admissionCuts: [AdmissionCut: AdmissionCutSearch] = [:]

@@ -10,15 +10,18 @@ import Foundation
 /// handed back at once: what runs again is mapped back from the page cache (or read from the
 /// disk) on first use.
 ///
-/// Two steps, because the kernel reclaims only pages no other process maps:
-/// 1. `MADV_PAGEOUT` on every read-only file mapping: pages this process alone maps leave
-///    memory altogether;
-/// 2. `MADV_DONTNEED` on the read-only private file mappings that hold no page of their own
-///    (`Anonymous: 0 kB` in smaps): pages shared with other processes (the Swift runtime,
-///    Foundation, OpenSSL, used by every Swift program on the machine) stay in the page cache
-///    for those processes, and leave this process's resident set. Every page of such a mapping
-///    is the file's own, so dropping it loses nothing; a mapping written before it was made
-///    read-only (relocations) holds anonymous pages and is left alone.
+/// Only the read-only segments of the loaded objects (the daemon and its shared libraries) are
+/// touched, and only while the loader's lock is held (`dl_iterate_phdr`), so no object can be
+/// unloaded, and its addresses reused, meanwhile. Two steps, because the kernel reclaims only
+/// pages no other process maps:
+/// 1. `MADV_PAGEOUT` (on start-up's release only): pages this process alone maps leave memory
+///    altogether;
+/// 2. `MADV_DONTNEED` where smaps shows the mapping holds no page of its own (`Anonymous:
+///    0 kB`): pages shared with other processes (the Swift runtime, Foundation, OpenSSL, used
+///    by every Swift program on the machine) stay in the page cache for those processes and
+///    leave this process's resident set. Every page there is the file's own, so dropping it
+///    loses nothing. Relocated data made read-only after (RELRO) lies in writable segments and
+///    is never touched.
 enum StartupPages {
     /// Linux's `MADV_PAGEOUT` (5.4 and later); older kernels answer EINVAL and nothing changes.
     static let pageOut: Int32 = 21
@@ -31,20 +34,89 @@ enum StartupPages {
         let droppable: Bool
     }
 
-    /// Hands back this process's read-only file pages. Returns how many mappings were dropped
-    /// from the resident set; never fails (it is advice).
-    @discardableResult
-    static func release() -> Int {
-        #if os(Linux)
-            guard let smaps = procText("/proc/self/smaps") else { return 0 }
-            var dropped = 0
-            for mapping in mappings(inSmaps: smaps) {
-                guard let address = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
-                let length = Int(mapping.end - mapping.start)
-                _ = madvise(address, length, pageOut)
-                if mapping.droppable, madvise(address, length, MADV_DONTNEED) == 0 { dropped += 1 }
+    /// An ELF program header (`Elf64_Phdr`, not in Swift's Glibc module).
+    struct ProgramHeader {
+        var type: UInt32
+        var flags: UInt32
+        var offset: UInt64
+        var virtualAddress: UInt64
+        var physicalAddress: UInt64
+        var fileSize: UInt64
+        var memorySize: UInt64
+        var alignment: UInt64
+
+        static let loadable: UInt32 = 1
+        static let writable: UInt32 = 2
+    }
+
+    /// The head of `struct dl_phdr_info`.
+    struct LoadedObject {
+        var address: UInt
+        var name: UnsafePointer<CChar>?
+        var headers: UnsafePointer<ProgramHeader>?
+        var headerCount: UInt16
+    }
+
+    /// What the loader's callback works with.
+    final class Release {
+        let droppable: [Mapping]
+        let pageSize: UInt
+        let pageOut: Bool
+        var dropped = 0
+
+        init(droppable: [Mapping], pageSize: UInt, pageOut: Bool) {
+            self.droppable = droppable
+            self.pageSize = pageSize
+            self.pageOut = pageOut
+        }
+
+        /// The whole pages of each read-only segment of `object` that lie in a droppable mapping.
+        func advise(_ object: LoadedObject) {
+            guard let headers = object.headers else { return }
+            for index in 0..<Int(object.headerCount) {
+                let header = headers[index]
+                guard header.type == ProgramHeader.loadable, header.flags & ProgramHeader.writable == 0 else {
+                    continue
+                }
+                let (first, firstOverflow) = object.address.addingReportingOverflow(UInt(header.virtualAddress))
+                let (last, lastOverflow) = first.addingReportingOverflow(UInt(header.fileSize))
+                guard !firstOverflow, !lastOverflow else { continue }
+                let start = (first + pageSize - 1) / pageSize * pageSize
+                let end = last / pageSize * pageSize
+                guard end > start,
+                    droppable.contains(where: { $0.droppable && $0.start <= start && end <= $0.end }),
+                    let address = UnsafeMutableRawPointer(bitPattern: start)
+                else { continue }
+                if pageOut { _ = madvise(address, Int(end - start), StartupPages.pageOut) }
+                if madvise(address, Int(end - start), MADV_DONTNEED) == 0 { dropped += 1 }
             }
-            return dropped
+        }
+    }
+
+    /// Hands back the read-only pages of the loaded objects (paging them out too when
+    /// `pageOut`). Returns how many segments were dropped from the resident set; never fails
+    /// (it is advice).
+    @discardableResult
+    static func release(pageOut: Bool = true) -> Int {
+        #if os(Linux) && (arch(x86_64) || arch(arm64))
+            typealias Visit = @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32
+            typealias Iterate = @convention(c) (Visit, UnsafeMutableRawPointer?) -> Int32
+            guard let smaps = procText("/proc/self/smaps"),
+                let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "dl_iterate_phdr")
+            else { return 0 }
+            let release = Release(
+                droppable: mappings(inSmaps: smaps).filter(\.droppable), pageSize: UInt(sysconf(Int32(_SC_PAGESIZE))),
+                pageOut: pageOut)
+            let visit: Visit = { info, size, context in
+                guard let info, let context, size >= MemoryLayout<LoadedObject>.size else { return 0 }
+                let release = Unmanaged<Release>.fromOpaque(context).takeUnretainedValue()
+                release.advise(info.load(as: LoadedObject.self))
+                return 0
+            }
+            _ = withExtendedLifetime(release) {
+                unsafeBitCast(symbol, to: Iterate.self)(visit, Unmanaged.passUnretained(release).toOpaque())
+            }
+            return release.dropped
         #else
             return 0
         #endif

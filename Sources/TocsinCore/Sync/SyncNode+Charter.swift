@@ -122,6 +122,7 @@ extension SyncNode {
                 Self.isSignedOnlyBeyondRevocation(latest, keys: keys)
             else { continue }
             feeds[origin]!.verifier.freeze()
+            receivedBatches[origin] = nil
             if disowned.insert(origin).inserted {
                 actions.append(
                     .log(

@@ -376,9 +376,11 @@ extension SyncNode {
         case .malformed(let reason): return refuse(peer, .malformed, "\(origin) entries: \(reason)")
         }
         if base == nil, message.firstIndex != feed.size {
-            // Entries beyond what is held (a batch pushed after one that was lost): their
+            // Entries that end beyond what is held but do not start there (a batch pushed
+            // after one that was lost, or overlapping what came from elsewhere): their
             // checkpoint is an announcement, and what is missing is asked for.
-            guard message.firstIndex > feed.size else { return [] }
+            let (end, overflow) = message.firstIndex.addingReportingOverflow(UInt64(message.entries.count))
+            guard !overflow, end > feed.size else { return [] }
             return receivedHead(
                 .with {
                     $0.origin = message.origin
@@ -418,7 +420,7 @@ extension SyncNode {
         }
         feed.record(batch)
         // Kept until it is durable, to be pushed on (small batches only: the rest are fetched).
-        if batch.entries.count <= Self.maximumPushedEntries, batch.base == nil {
+        if batch.base == nil, Self.pushable([batch], endingAt: batch.checkpoint.checkpoint) != nil {
             receivedBatches[origin, default: []].append(batch)
             if receivedBatches[origin]!.count > Self.maximumKeptBatches { receivedBatches[origin]!.removeFirst() }
         }

@@ -333,6 +333,19 @@ public struct SyncNode: Sendable {
         // An amendment is announced under the charter it was received under (a node it removes
         // learns of it too), then adopted if it has taken effect.
         let isAmendment = AuthorityFeed.isAuthorityFeed(origin)
+        // The batches received up to this one, to go on to peers that hold the feed up to
+        // their start (as one, as the author's own do) once the latest is durable; none stay
+        // for a feed that is announced no more.
+        var kept: [FeedBatch] = []
+        if let feed = feeds[origin], !feed.verifier.isFrozen, !disowned.contains(origin) {
+            if feed.latest?.checkpoint.size == size {
+                kept = receivedBatches[origin] ?? []
+                let later = kept.filter { $0.frontier.size > size }
+                receivedBatches[origin] = later.isEmpty ? nil : later
+            }
+        } else {
+            receivedBatches[origin] = nil
+        }
         guard var feed = feeds[origin], let latest = feed.latest, latest.checkpoint.size == size,
             !feed.verifier.isFrozen
         else { return isAmendment ? authorityStored(size: size, now: now) : [] }
@@ -350,11 +363,6 @@ public struct SyncNode: Sendable {
             cosignaturesToForward[origin] = nil
         }
         // The batch itself goes to peers that hold the feed up to it, as the author's does.
-        // The batches received up to this one go on, as one, to peers that hold the feed up to
-        // their start, as the author's own do.
-        let kept = receivedBatches[origin] ?? []
-        let later = kept.filter { $0.frontier.size > size }
-        receivedBatches[origin] = later.isEmpty ? nil : later
         let announced = push(origin, except: excluded, with: kept.filter { $0.frontier.size <= size })
         return isAmendment ? announced + authorityStored(size: size, now: now) : announced
     }
@@ -480,6 +488,7 @@ public struct SyncNode: Sendable {
         forkProofs[origin] = proof
         feeds[origin]?.verifier.freeze()
         pending[origin] = nil
+        receivedBatches[origin] = nil
         var actions: [SyncAction] = [
             .storeForkProof(proof),
             .log(
