@@ -159,11 +159,17 @@ public final class ConsultationService: @unchecked Sendable {
             read(origin, upTo: batch.frontier.size)
             return
         }
-        for (offset, entry) in batch.decoded.enumerated() {
-            machine.stored(
-                reference: EntryReference(
-                    group: origin.group, author: origin.author, index: batch.firstIndex + UInt64(offset)),
-                leafHash: batch.leafHashes[offset], entry: entry, bytes: batch.entries[offset])
+        let decoded = batch.decoded.count == batch.entries.count
+        for (offset, bytes) in batch.entries.enumerated() {
+            let reference = EntryReference(
+                group: origin.group, author: origin.author, index: batch.firstIndex + UInt64(offset))
+            if decoded {
+                machine.stored(
+                    reference: reference, leafHash: batch.leafHashes[offset], entry: batch.decoded[offset], bytes: bytes
+                )
+            } else {
+                machine.stored(reference: reference, leafHash: batch.leafHashes[offset], bytes: bytes)
+            }
         }
         processed[origin] = batch.frontier.size
         revision &+= UInt64(batch.entries.count)
@@ -229,16 +235,20 @@ public final class ConsultationService: @unchecked Sendable {
         }
     }
 
-    /// A tick after whatever is queued now: a burst of stored batches (a catch-up) is read
-    /// whole, then acted on once.
+    /// A tick shortly (`gathering`) after the first of a run of stored batches: a burst (a
+    /// catch-up, or bulletins arriving by the thousand) is read whole, then acted on once, so
+    /// the receipts of many bulletins go in one append, one checkpoint and one push.
     func tickSoon() {
         guard !tickQueued else { return }
         tickQueued = true
-        queue.async { [self] in
+        queue.asyncAfter(deadline: .now() + Self.gathering) { [self] in
             tickQueued = false
             tick()
         }
     }
+
+    /// How long stored batches gather before the tick that acts on them.
+    static let gathering: DispatchTimeInterval = .milliseconds(20)
 
     func perform(_ actions: [ConsultationMachine.Action]) {
         guard !stopped else { return }

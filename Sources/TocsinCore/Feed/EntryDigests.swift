@@ -10,6 +10,8 @@ import TocsinCrypto
 enum EntryDigests {
     /// Entries per parallel chunk; smaller batches are done on the calling thread.
     static let chunkSize = 128
+    /// The largest batch whose decoded entries go on with it (`FeedBatch.decoded`).
+    static let keptDecodedLimit = 64
 
     static func compute(
         _ entries: [[UInt8]], firstIndex: UInt64
@@ -18,7 +20,10 @@ enum EntryDigests {
     ) {
         var leafHashes = [SHA256Digest](repeating: .zero, count: entries.count)
         var headers = [EntryHeader](repeating: EntryHeader(kind: 0, authorTimeMs: 0), count: entries.count)
-        var decodedEntries = [Tocsin_V1_Entry](repeating: Tocsin_V1_Entry(), count: entries.count)
+        // Kept for live traffic only: a catch-up's batches of a thousand would hold every
+        // entry decoded in memory until written, slower than decoding them again.
+        let keepsDecoded = entries.count <= keptDecodedLimit
+        var decodedEntries = [Tocsin_V1_Entry](repeating: Tocsin_V1_Entry(), count: keepsDecoded ? entries.count : 0)
         let chunks = (entries.count + chunkSize - 1) / chunkSize
         var failures = [(index: Int, error: EntryError)?](repeating: nil, count: chunks)
         leafHashes.withUnsafeMutableBufferPointer { leafBuffer in
@@ -36,7 +41,7 @@ enum EntryDigests {
                                 do throws(EntryError) {
                                     let entry = try EntryDecoder.decode(entries[index])
                                     decodedHeaders[index] = EntryHeader(entry)
-                                    decoded[index] = entry
+                                    if keepsDecoded { decoded[index] = entry }
                                 } catch {
                                     failed[chunk] = (index, error)
                                     return

@@ -59,7 +59,8 @@ public struct FeedBatch: Sendable {
     /// Each entry's kind and author time, decoded once for the store's indexes.
     public let headers: [EntryHeader]
     /// The entries as verification decoded and checked them (`EntryDecoder`), one for each of
-    /// `entries`: what interprets a batch takes them instead of decoding the bytes again.
+    /// `entries`, for a batch of live traffic (at most 64 entries; empty for larger ones): what
+    /// interprets a batch takes them instead of decoding the bytes again.
     public let decoded: [Tocsin_V1_Entry]
     /// The perfect subtrees this batch completes at the persisted levels (`FeedTree.persistedLevels`).
     public let completedNodes: [MerkleNode]

@@ -122,7 +122,6 @@ extension SyncNode {
                 Self.isSignedOnlyBeyondRevocation(latest, keys: keys)
             else { continue }
             feeds[origin]!.verifier.freeze()
-            receivedBatches[origin] = nil
             if disowned.insert(origin).inserted {
                 actions.append(
                     .log(

@@ -419,11 +419,6 @@ extension SyncNode {
             return refuse(peer, .unverifiable, "\(origin): \(refusal)")
         }
         feed.record(batch)
-        // Kept until it is durable, to be pushed on (small batches only: the rest are fetched).
-        if batch.base == nil, Self.pushable([batch], endingAt: batch.checkpoint.checkpoint) != nil {
-            receivedBatches[origin, default: []].append(batch)
-            if receivedBatches[origin]!.count > Self.maximumKeptBatches { receivedBatches[origin]!.removeFirst() }
-        }
         // As sent, with the cosignatures it carried (`batch` holds the author's note only).
         let received = try? SignedCheckpoint(parsing: Array(message.checkpoint))
         if let received { note(peer, holds: received, of: origin) }

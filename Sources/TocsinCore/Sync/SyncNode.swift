@@ -151,10 +151,6 @@ public struct SyncNode: Sendable {
     public private(set) var isPaused = false
     /// The peer each feed's latest batch came from, until it is stored.
     var receivedFrom: [FeedOrigin: String] = [:]
-    /// Small batches received and not yet reported durable (a few per feed), to be pushed on
-    /// with their entries once they are (`stored(origin:size:now:)`).
-    var receivedBatches: [FeedOrigin: [FeedBatch]] = [:]
-    static let maximumKeptBatches = 16
     /// This witness's cosignatures written with batches not yet reported durable, by feed and
     /// size: held, and announced, only once they are.
     var ownCosignaturesBeingStored: [FeedOrigin: [UInt64: Cosignature]] = [:]
@@ -280,25 +276,22 @@ public struct SyncNode: Sendable {
         peers[peer]?.sent[origin] = nil
     }
 
-    /// `batches` as the entries of one pushed `Entries` message: consecutive, the last ending
-    /// at `checkpoint`, none with a base, within the limits of a pushed batch. Nil otherwise.
-    static func pushable(
-        _ batches: [FeedBatch], endingAt checkpoint: Checkpoint
-    ) -> (firstIndex: UInt64, entries: [Data])? {
+    /// Where `batches` would start as one pushed `Entries` message: consecutive, the last
+    /// ending at `checkpoint`, none with a base, within the limits of a pushed batch. Nil
+    /// otherwise. (Nothing is copied.)
+    static func pushableStart(_ batches: [FeedBatch], endingAt checkpoint: Checkpoint) -> UInt64? {
         guard let first = batches.first, let last = batches.last, last.checkpoint.checkpoint == checkpoint,
             batches.allSatisfy({ $0.base == nil }),
             zip(batches, batches.dropFirst()).allSatisfy({ $0.frontier.size == $1.firstIndex })
         else { return nil }
-        var entries: [Data] = []
+        var count = 0
         var bytes = 0
         for batch in batches {
-            for entry in batch.entries {
-                bytes += entry.count
-                guard entries.count < maximumPushedEntries, bytes <= maximumPushedBytes else { return nil }
-                entries.append(Data(entry))
-            }
+            count += batch.entries.count
+            for entry in batch.entries { bytes += entry.count }
         }
-        return (first.firstIndex, entries)
+        guard count <= maximumPushedEntries, bytes <= maximumPushedBytes else { return nil }
+        return first.firstIndex
     }
 
     /// Where `peer` is known to hold `origin` up to, or will once what it was sent arrives.
@@ -333,19 +326,6 @@ public struct SyncNode: Sendable {
         // An amendment is announced under the charter it was received under (a node it removes
         // learns of it too), then adopted if it has taken effect.
         let isAmendment = AuthorityFeed.isAuthorityFeed(origin)
-        // The batches received up to this one, to go on to peers that hold the feed up to
-        // their start (as one, as the author's own do) once the latest is durable; none stay
-        // for a feed that is announced no more.
-        var kept: [FeedBatch] = []
-        if let feed = feeds[origin], !feed.verifier.isFrozen, !disowned.contains(origin) {
-            if feed.latest?.checkpoint.size == size {
-                kept = receivedBatches[origin] ?? []
-                let later = kept.filter { $0.frontier.size > size }
-                receivedBatches[origin] = later.isEmpty ? nil : later
-            }
-        } else {
-            receivedBatches[origin] = nil
-        }
         guard var feed = feeds[origin], let latest = feed.latest, latest.checkpoint.size == size,
             !feed.verifier.isFrozen
         else { return isAmendment ? authorityStored(size: size, now: now) : [] }
@@ -363,7 +343,10 @@ public struct SyncNode: Sendable {
             cosignaturesToForward[origin] = nil
         }
         // The batch itself goes to peers that hold the feed up to it, as the author's does.
-        let announced = push(origin, except: excluded, with: kept.filter { $0.frontier.size <= size })
+        // By its checkpoint alone: the peers that may see the feed may well have the batch from
+        // its author or another relay, and a second copy of the entries would be read and
+        // dropped (a network-wide bulletin reached each node three times over).
+        let announced = push(origin, except: excluded)
         return isAmendment ? announced + authorityStored(size: size, now: now) : announced
     }
 
@@ -409,7 +392,6 @@ public struct SyncNode: Sendable {
         isPaused = true
         pending = [:]
         receivedFrom = [:]
-        receivedBatches = [:]
         ownCosignaturesBeingStored = [:]
         chainsBeingStored = [:]
     }
@@ -445,7 +427,6 @@ public struct SyncNode: Sendable {
         for origin in disowned { feeds[origin]?.verifier.freeze() }
         pending = [:]
         receivedFrom = [:]
-        receivedBatches = [:]
         ownCosignaturesBeingStored = [:]
     }
 
@@ -488,7 +469,6 @@ public struct SyncNode: Sendable {
         forkProofs[origin] = proof
         feeds[origin]?.verifier.freeze()
         pending[origin] = nil
-        receivedBatches[origin] = nil
         var actions: [SyncAction] = [
             .storeForkProof(proof),
             .log(
@@ -574,7 +554,7 @@ public struct SyncNode: Sendable {
 
     /// Pushes the feed's latest checkpoint to every established peer that may see it, but a
     /// peer known to hold it with every cosignature already. With `batches` (consecutive, just
-    /// stored, the last ending at that checkpoint), a peer known to hold the feed up to their
+    /// appended, the last ending at that checkpoint), a peer known to hold the feed up to their
     /// start is pushed them, as one `Entries` message with the checkpoint: it stores them
     /// without asking (PROTOCOL.md §9, "Pushing a batch").
     mutating func push(
@@ -589,21 +569,26 @@ public struct SyncNode: Sendable {
             peer != excluded && peers[peer]?.holds[origin]?.covers(latest) != true
                 && Self.refusal(of: origin, to: peer, by: configuration.nodeID, under: permissions) == nil
         }
-        let pushed = Self.pushable(batches, endingAt: latest.checkpoint)
+        let start = Self.pushableStart(batches, endingAt: latest.checkpoint)
+        // Built once, for the first peer it goes to.
+        var pushed: Tocsin_V1_Message?
         return recipients.map { peer in
             let announcement = Tocsin_V1_Message.with {
                 asCosignature ? ($0.cosignature = head) : ($0.checkpoint = head)
             }
-            if let pushed, position(of: peer, in: origin) == pushed.firstIndex {
+            if let start, position(of: peer, in: origin) == start {
                 peers[peer]?.sent[origin] = latest.checkpoint.size
-                let entries = Tocsin_V1_Message.with {
-                    $0.entries = .with {
-                        $0.origin = origin.description
-                        $0.firstIndex = pushed.firstIndex
-                        $0.entries = pushed.entries
-                        $0.checkpoint = Data(feed.latestNote)
+                let entries =
+                    pushed
+                    ?? Tocsin_V1_Message.with {
+                        $0.entries = .with {
+                            $0.origin = origin.description
+                            $0.firstIndex = start
+                            $0.entries = batches.flatMap { $0.entries.map { Data($0) } }
+                            $0.checkpoint = Data(feed.latestNote)
+                        }
                     }
-                }
+                pushed = entries
                 return .sendEntries(peer: peer, entries, otherwise: announcement)
             }
             // A peer known to hold this checkpoint keeps the cosignatures it is sent. One behind
