@@ -175,55 +175,7 @@ indirect enum JSONShape: Equatable {
             let raw = bytes[start..<position]
             position += 1
             guard escaped else { return String(validating: raw, as: UTF8.self) }
-            // Rare in a key: decoded by the standard reader.
-            return Self.decodeEscaped(Array(raw))
-        }
-
-        static func decodeEscaped(_ raw: [UInt8]) -> String? {
-            var result: [UInt8] = []
-            var index = 0
-            var pendingHigh: UInt32?
-            func append(_ scalar: UInt32) -> Bool {
-                guard let unicode = Unicode.Scalar(scalar) else { return false }
-                result += Array(String(Character(unicode)).utf8)
-                return true
-            }
-            while index < raw.count {
-                let byte = raw[index]
-                guard byte == UInt8(ascii: "\\") else {
-                    result.append(byte)
-                    index += 1
-                    continue
-                }
-                guard index + 1 < raw.count else { return nil }
-                let escape = raw[index + 1]
-                index += 2
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): result.append(escape)
-                case UInt8(ascii: "b"): result.append(0x08)
-                case UInt8(ascii: "f"): result.append(0x0C)
-                case UInt8(ascii: "n"): result.append(0x0A)
-                case UInt8(ascii: "r"): result.append(0x0D)
-                case UInt8(ascii: "t"): result.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard index + 4 <= raw.count,
-                        let code = UInt32(String(decoding: raw[index..<(index + 4)], as: UTF8.self), radix: 16)
-                    else { return nil }
-                    index += 4
-                    if (0xD800...0xDBFF).contains(code) {
-                        pendingHigh = code
-                        continue
-                    }
-                    if let high = pendingHigh, (0xDC00...0xDFFF).contains(code) {
-                        pendingHigh = nil
-                        guard append(0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)) else { return nil }
-                        continue
-                    }
-                    guard pendingHigh == nil, append(code) else { return nil }
-                default: return nil
-                }
-            }
-            return pendingHigh == nil ? String(validating: result, as: UTF8.self) : nil
+            return JSONTree.Reader.unescaped(raw)
         }
     }
 }
