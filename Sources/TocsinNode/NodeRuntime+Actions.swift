@@ -70,7 +70,7 @@ extension NodeRuntime {
             switch action {
             case .send(let peer, let message):
                 send(message, to: peer)
-            case .sendEntries(let peer, let entries, let announcement):
+            case .sendEntries(let peer, let origin, let entries, let announcement):
                 // Entries only into a session that takes them at once and owes no served batch
                 // they would overtake: a peer that reads slowly is told of the checkpoint, and
                 // asks (its `Want` is served with flow control).
@@ -81,9 +81,7 @@ extension NodeRuntime {
                     send(entries, to: peer)
                 } else {
                     send(announcement, to: peer)
-                    if case .entries(let batch) = entries.body, let origin = try? FeedOrigin(parsing: batch.origin) {
-                        sync.entriesWithheld(from: peer, of: origin)
-                    }
+                    sync.entriesWithheld(from: peer, of: origin)
                 }
             case .store(let batch):
                 storeBacklog.withLockedValue { $0.append((batch, clock())) }

@@ -23,7 +23,7 @@ extension SyncNodeTests {
         var pushes: [String: String] = [:]
         for action in actions {
             switch action {
-            case .sendEntries(let peer, let message, _):
+            case .sendEntries(let peer, _, let message, _):
                 if case .entries(let entries) = message.body { pushes[peer] = "entries from \(entries.firstIndex)" }
             case .send(let peer, let message):
                 if case .checkpoint(let head) = message.body,
@@ -86,6 +86,32 @@ extension SyncNodeTests {
 }
 
 extension SyncNodeTests {
+    /// A batch beyond what is held is read as an announcement, and checked as one: a forged
+    /// checkpoint closes the session and nothing is stored or asked; one whose range overflows
+    /// is dropped.
+    @Test func entriesBeyondWhatIsHeldWithAForgedCheckpointAreRefused() throws {
+        var (node, _) = established("RN", with: "XA")
+        var forger = FeedAuthor(
+            origin: try FeedOrigin(network: Self.network.networkID, group: "nro", author: "XA"),
+            key: Self.network.member("XB")!.key)
+        _ = try append(&forger)
+        let forged = try append(&forger)
+        let actions = node.received(Self.entries(forged, checkpoint: forged.checkpoint), from: "XA", now: 2)
+        #expect(Self.closes(actions, code: .unverifiable))
+        #expect(!actions.contains { if case .store = $0 { true } else { false } })
+        #expect(
+            !actions.contains { if case .send(_, let message) = $0, case .want = message.body { true } else { false } })
+        #expect(node.feeds[forged.origin]?.size ?? 0 == 0)
+
+        var (other, _) = established("RN", with: "XA")
+        var author = try author()
+        let genuine = try append(&author)
+        var overflowing = Self.entries(genuine, checkpoint: genuine.checkpoint)
+        overflowing.entries.firstIndex = .max
+        #expect(other.received(overflowing, from: "XA", now: 2).isEmpty)
+        #expect(other.feeds[genuine.origin]?.size ?? 0 == 0)
+    }
+
     /// Only an author pushes entries: a relay announces what it received by its checkpoint,
     /// since its peers may have the batch already (from the author or another relay).
     @Test func aRelayAnnouncesABatchItReceivedByItsCheckpointAlone() throws {

@@ -61,7 +61,7 @@ import TocsinDevelopment
     static func announcement(_ action: SyncAction) -> (String, Tocsin_V1_Message)? {
         switch action {
         case .send(let peer, let message): return (peer, message)
-        case .sendEntries(let peer, _, let announcement): return (peer, announcement)
+        case .sendEntries(let peer, _, _, let announcement): return (peer, announcement)
         default: return nil
         }
     }

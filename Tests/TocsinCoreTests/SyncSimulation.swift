@@ -178,16 +178,14 @@ final class SyncSimulation {
             switch action {
             case .send(let peer, let message):
                 send(message, from: id, to: peer)
-            case .sendEntries(let peer, let entries, let announcement):
+            case .sendEntries(let peer, let origin, let entries, let announcement):
                 // A session that takes the batch at once, or one that is slow: the checkpoint,
                 // and the machine told so, as the runtime tells it.
                 if Bool.random(using: &generator) {
                     send(entries, from: id, to: peer)
                 } else {
                     send(announcement, from: id, to: peer)
-                    if case .entries(let batch) = entries.body, let origin = try? FeedOrigin(parsing: batch.origin) {
-                        node.sync.entriesWithheld(from: peer, of: origin)
-                    }
+                    node.sync.entriesWithheld(from: peer, of: origin)
                 }
             case .store(let batch):
                 precondition(UInt64(node.store.entries[batch.origin]?.count ?? 0) == batch.firstIndex)

@@ -3,9 +3,10 @@ public enum SyncAction: Sendable {
     /// Send a message on the session with `peer`.
     case send(peer: String, Tocsin_V1_Message)
     /// Send `peer` a batch this node just appended (an `Entries` message) when its session
-    /// takes it without buffering; otherwise send `otherwise`, the batch's checkpoint, and the
-    /// peer fetches the entries. Either way the peer learns of the checkpoint.
-    case sendEntries(peer: String, Tocsin_V1_Message, otherwise: Tocsin_V1_Message)
+    /// takes it without buffering; otherwise send `otherwise`, the batch's checkpoint (the peer
+    /// fetches the entries), and report `SyncNode.entriesWithheld(from:of:)` for `origin`.
+    /// Either way the peer learns of the checkpoint.
+    case sendEntries(peer: String, origin: FeedOrigin, Tocsin_V1_Message, otherwise: Tocsin_V1_Message)
     /// Store a verified batch (entries and checkpoint) in one transaction.
     case store(FeedBatch)
     /// Store a verified cosignature of a held checkpoint.

@@ -589,7 +589,7 @@ public struct SyncNode: Sendable {
                         }
                     }
                 pushed = entries
-                return .sendEntries(peer: peer, entries, otherwise: announcement)
+                return .sendEntries(peer: peer, origin: origin, entries, otherwise: announcement)
             }
             // A peer known to hold this checkpoint keeps the cosignatures it is sent. One behind
             // may fetch the entries from another peer and never take them: it is not assumed
