@@ -1,6 +1,10 @@
 /// A JSON document read strictly (RFC 8259: no trailing comma, no key given twice, numbers as
 /// their text), for `RequestDecoder`. Anything else, and anything unusual, is not read: the
 /// request then goes to Foundation's decoder, which says what is wrong with it.
+///
+/// Read `lenient`, it takes what Foundation's decoder takes of a body it has already decoded
+/// (a trailing comma; a key given twice, the first value counting; any key; a number as the
+/// run of its characters), for `JSONShape`.
 indirect enum JSONTree {
     case null
     case bool(Bool)
@@ -11,8 +15,8 @@ indirect enum JSONTree {
     case object(JSONTreeObject)
 
     /// The document in `bytes` (after a UTF-8 byte order mark, as JSONDecoder takes it), or nil.
-    init?(parsing bytes: [UInt8]) {
-        var reader = Reader(bytes: bytes)
+    init?(parsing bytes: [UInt8], lenient: Bool = false) {
+        var reader = Reader(bytes: bytes, lenient: lenient)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { reader.position = 3 }
         guard let tree = reader.value(depth: 0) else { return nil }
         reader.skipSpace()
@@ -49,6 +53,7 @@ indirect enum JSONTree {
 
     struct Reader {
         let bytes: [UInt8]
+        var lenient = false
         var position = 0
 
         mutating func skipSpace() {
@@ -74,14 +79,20 @@ indirect enum JSONTree {
                 }
                 while true {
                     skipSpace()
-                    guard let key = string(), let converted = JSONTreeObject.convertFromSnakeCase(key),
-                        !object.converted.contains(converted)
-                    else { return nil }
+                    if lenient, position < bytes.count, bytes[position] == UInt8(ascii: "}"), !object.keys.isEmpty {
+                        position += 1
+                        return .object(object)
+                    }
+                    guard let key = string() else { return nil }
+                    let converted = lenient ? key : JSONTreeObject.convertFromSnakeCase(key)
+                    guard let converted, lenient || !object.converted.contains(converted) else { return nil }
                     skipSpace()
                     guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
                     position += 1
                     guard let member = value(depth: depth + 1) else { return nil }
-                    object.append(key: key, converted: converted, value: member)
+                    if !object.converted.contains(converted) {
+                        object.append(key: key, converted: converted, value: member)
+                    }
                     skipSpace()
                     guard position < bytes.count else { return nil }
                     position += 1
@@ -100,6 +111,11 @@ indirect enum JSONTree {
                     return .array(elements)
                 }
                 while true {
+                    skipSpace()
+                    if lenient, position < bytes.count, bytes[position] == UInt8(ascii: "]"), !elements.isEmpty {
+                        position += 1
+                        return .array(elements)
+                    }
                     guard let element = value(depth: depth + 1) else { return nil }
                     elements.append(element)
                     skipSpace()
@@ -120,7 +136,7 @@ indirect enum JSONTree {
             case UInt8(ascii: "f"):
                 return word("false") ? .bool(false) : nil
             default:
-                return number().map { .number($0) }
+                return lenient ? numberCharacters().map { .number($0) } : number().map { .number($0) }
             }
         }
 
@@ -133,6 +149,16 @@ indirect enum JSONTree {
             if matches { position += count }
             return matches
         }
+
+        /// A number's characters, as many as there are (checked by the decoder that read the
+        /// body first).
+        mutating func numberCharacters() -> String? {
+            let start = position
+            while position < bytes.count, Self.numberCharacters.contains(bytes[position]) { position += 1 }
+            return position > start ? String(decoding: bytes[start..<position], as: UTF8.self) : nil
+        }
+
+        static let numberCharacters = Set("0123456789+-.eE".utf8)
 
         /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
         mutating func number() -> String? {
