@@ -70,6 +70,8 @@ final class IdleMemoryRelease: @unchecked Sendable {
     /// Confined to `queue`.
     var policy: Policy?
     var timer: DispatchSourceTimer?
+    /// Set by `stop`: a `start` still queued does nothing.
+    var stopped = false
 
     init(store: FeedStore) {
         self.store = store
@@ -78,6 +80,7 @@ final class IdleMemoryRelease: @unchecked Sendable {
     /// Releases now (the log has been read), then watches for the node going quiet.
     func start() {
         queue.async { [self] in
+            guard !stopped else { return }
             release(afterStart: true)
             var policy = Policy(Self.reading())
             policy.released(Self.reading())
@@ -90,10 +93,14 @@ final class IdleMemoryRelease: @unchecked Sendable {
         }
     }
 
+    /// Stops watching; never waits (it is called from async code): a release under way ends
+    /// on its own queue.
     func stop() {
-        queue.sync {
+        queue.async { [self] in
+            stopped = true
             timer?.cancel()
             timer = nil
+            policy = nil
         }
     }
 

@@ -46,16 +46,21 @@ import Testing
     @Test func releasingShrinksTheResidentSetAndTheProcessRunsOn() throws {
         #if os(Linux)
             func residentKilobytes() throws -> Int {
-                let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+                let status = try #require(StartupPages.procText("/proc/self/status"))
                 let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("RssFile:") })
                 return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
             }
-            let before = try residentKilobytes()
-            let dropped = StartupPages.release()
-            let after = try residentKilobytes()
-            #expect(dropped > 10)
             // Most of a test process's file pages are its libraries' code, mapped and dropped.
-            #expect(after * 2 < before, "file pages resident: \(before) kB before, \(after) kB after")
+            // Tests running beside this one map pages back at once: a few tries, each judged alone.
+            var readings: [(before: Int, after: Int, dropped: Int)] = []
+            for _ in 0..<5 {
+                let before = try residentKilobytes()
+                let dropped = StartupPages.release()
+                readings.append((before, try residentKilobytes(), dropped))
+                if readings.last!.after * 2 < before { break }
+            }
+            #expect(readings.allSatisfy { $0.dropped > 10 })
+            #expect(readings.contains { $0.after * 2 < $0.before }, "file pages resident (kB): \(readings)")
             // Code dropped is mapped back on use: the runtime, Foundation and this test run on.
             let text = String(decoding: try JSONEncoder().encode(["still": "running"]), as: UTF8.self)
             #expect(text == #"{"still":"running"}"#)
