@@ -206,9 +206,9 @@ public final class ConsultationService: @unchecked Sendable {
     }
 
     /// A number that changes whenever the consultation this node holds changes (an entry read,
-    /// its own included): what the console's live pages follow.
+    /// its own included, or a verdict reached): what the console's live pages follow.
     public func currentRevision() async -> UInt64 {
-        await onQueue { [self] in revision }
+        await onQueue { [self] in revision &+ machine.judgements }
     }
 
     /// Runs the machine at the time now, once every cosignature this node made by then is

@@ -17,7 +17,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException, TimeoutException,
+                                        WebDriverException)
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -39,11 +40,29 @@ def browser(shots):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+class Waiter:
+    """WebDriverWait that also reads again an element Chromium lost in a swap without calling
+    it stale ("Node with given id does not belong to the document")."""
+
+    def __init__(self, driver, seconds, poll):
+        self.waiting = WebDriverWait(driver, seconds, poll_frequency=poll,
+                                     ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+
+    def until(self, condition):
+        def read(d):
+            try:
+                return condition(d)
+            except WebDriverException as error:
+                if "does not belong to the document" in str(error):
+                    return False
+                raise
+        return self.waiting.until(read)
+
+
 def wait(driver, seconds, poll=0.1):
     """Waits for a condition; the live page swaps its content when the node's log changes, so
     an element read across a swap (or a navigation) is simply read again."""
-    return WebDriverWait(driver, seconds, poll_frequency=poll,
-                         ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+    return Waiter(driver, seconds, poll)
 
 
 def eventually(driver, seconds, condition, message):
@@ -345,8 +364,12 @@ def main():
                 eventually(driver, 15, vote, f"cannot vote at {base}")
                 wait(driver, 10).until(lambda d: statement in d.find_element(By.ID, "votes").text)
             for driver in (xa, xb, xc):
-                wait(driver, 30).until(lambda d: "adopted" in " ".join(
-                    e.text for e in d.find_elements(By.CSS_SELECTOR, ".outcome")) and "verified" in content(d))
+                try:
+                    wait(driver, 30).until(lambda d: "adopted" in " ".join(
+                        e.text for e in d.find_elements(By.CSS_SELECTOR, ".outcome")) and "verified" in content(d))
+                except TimeoutException:
+                    raise Failure(f"the decision is not shown adopted and verified at {driver.current_url}: "
+                                  f"{content(driver)[:1500]}")
                 eventually(driver, 5, lambda d: "XB agrees" in d.find_element(By.ID, "votes").text,
                            "a vote's statement is not shown")
                 eventually(driver, 5, lambda d: not d.find_elements(By.ID, "vote-position"),

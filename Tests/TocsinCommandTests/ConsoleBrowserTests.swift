@@ -6,7 +6,8 @@ import TocsinDevelopment
 /// The web console in a real browser: headless Chromium driven by Selenium
 /// (`Tests/Browser/console_e2e.py`) against a network of `tocsind` processes, XA, XB and XC
 /// each serving a console (nro: RN convening, XA, XB, XC voting). The script looks at what the pages show, and takes the screenshots of
-/// Docs/console/ (`TOCSIN_SCREENSHOTS=DIR` keeps them).
+/// Docs/console/ (`TOCSIN_SCREENSHOTS=DIR` keeps them). When the script fails,
+/// `TOCSIN_KEEP_FAILED=DIR` keeps the network's folders, logs and databases in DIR.
 @Suite(.serialized) struct ConsoleBrowserTests {
     @Test func aBulletinIssuedAtOneConsoleReachesAnotherLiveAndItsReadingComesBack() async throws {
         let scratch = try ScratchDirectory()
@@ -53,6 +54,9 @@ import TocsinDevelopment
                     String(decoding: try JSONSerialization.data(withJSONObject: configuration), as: UTF8.self),
                 ])
             #expect(result.status == 0, "\(result.output)\n\(result.errorOutput.suffix(3000))")
+            if result.status != 0, let keep = ProcessInfo.processInfo.environment["TOCSIN_KEEP_FAILED"] {
+                _ = try? await Commands.run(URL(fileURLWithPath: "/bin/cp"), ["-r", directory.path, keep])
+            }
             let report = try #require(
                 try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],
                 "\(result.output)\(result.errorOutput.suffix(2000))")

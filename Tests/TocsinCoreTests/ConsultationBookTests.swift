@@ -238,9 +238,17 @@ struct ConsultationBookTests {
         let (decisionReference, decisionLeaf) = try ledger.append(bytes, by: "RN", in: "nro")
         ledger.held[try ledger.origin("nro", "RN")] = decisionReference.index + 1
         machine.stored(reference: decisionReference, leafHash: decisionLeaf, bytes: bytes)
+        let judgementsBefore = machine.judgements
         _ = machine.tick(nowMs: now, ledger: ledger)
         let findings = try #require(machine.verdicts[decisionReference])
         #expect(findings.contains { $0.text.contains("void") }, "\(findings)")
+        // The verdict was reached by a tick, no entry read: what follows the consultation (the
+        // console's live pages) is told by the count of judgements, which a tick with nothing
+        // new leaves alone.
+        #expect(machine.judgements != judgementsBefore)
+        let judgementsAfter = machine.judgements
+        _ = machine.tick(nowMs: now + 1_000, ledger: ledger)
+        #expect(machine.judgements == judgementsAfter)
     }
 
     @Test func aProposalNamingAVersionNotYetHeldIsJudgedOnceItIs() throws {

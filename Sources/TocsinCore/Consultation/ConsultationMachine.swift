@@ -150,9 +150,17 @@ public struct ConsultationMachine: Sendable {
     /// Proposals whose decision this node has asked to append and not yet read back.
     var deciding: Set<EntryReference> = []
     /// The audit's verdict on each decision judged (empty: it holds).
-    public private(set) var verdicts: [EntryReference: [DecisionAudit.Finding]] = [:]
+    public private(set) var verdicts: [EntryReference: [DecisionAudit.Finding]] = [:] {
+        didSet { judgements &+= 1 }
+    }
     /// The verdict on each referral judged (empty: it counts), by the referral.
-    public internal(set) var referralVerdicts: [EntryReference: [String]] = [:]
+    public internal(set) var referralVerdicts: [EntryReference: [String]] = [:] {
+        didSet { judgements &+= 1 }
+    }
+    /// How many verdicts (on decisions and referrals) have been reached: a tick changes what
+    /// a node shows without reading an entry, and whatever follows the consultation follows
+    /// this too.
+    public private(set) var judgements: UInt64 = 0
     /// Decisions of this node whose referral it has asked for and not yet read back, or
     /// could not make (not asked again until the node restarts).
     var referring: Set<EntryReference> = []
