@@ -1,20 +1,30 @@
 import Dispatch
+import Foundation
 import TocsinCrypto
 
 /// The per-entry work of a batch — structural checks and leaf hashes — shared by the author
 /// and the receiver. The entries it decodes for the checks go on with the batch, so that
 /// what interprets them (the consultation) does not decode them again.
 ///
-/// Entries are independent, so large batches are split over the available cores; the
-/// result and the error reported (the lowest failing index) are the same as sequentially.
+/// Entries are independent, so large batches may be split over the cores; the result and
+/// the error reported (the lowest failing index) are the same as sequentially.
 enum EntryDigests {
     /// Entries per parallel chunk; smaller batches are done on the calling thread.
     static let chunkSize = 128
     /// The largest batch whose decoded entries go on with it (`FeedBatch.decoded`).
     static let keptDecodedLimit = 64
+    /// Whether batches received from peers are hashed on several cores: only where there are
+    /// more than two. A received batch is verified while the one before is written, and the
+    /// store's writer is what bounds catch-up (one thread verifies faster than SQLite writes);
+    /// on two cores, hashing on both takes the writer's core and slows catch-up down
+    /// (BENCHMARKS.md, "Catch-up: where the time goes"). An author's batch is hashed before
+    /// anything can be written, so it always uses every core.
+    static let receivedInParallel = ProcessInfo.processInfo.activeProcessorCount > 2
 
+    /// Checks and hashes `entries`, the first at `firstIndex`; `inParallel` lets a large batch
+    /// use every core.
     static func compute(
-        _ entries: [[UInt8]], firstIndex: UInt64
+        _ entries: [[UInt8]], firstIndex: UInt64, inParallel: Bool
     ) throws(FeedRejection) -> (
         leafHashes: [SHA256Digest], headers: [EntryHeader], decoded: [Tocsin_V1_Entry]
     ) {
@@ -49,7 +59,7 @@ enum EntryDigests {
                                 leaves[index] = MerkleHash.leaf(entries[index])
                             }
                         }
-                        if chunks <= 1 {
+                        if chunks <= 1 || !inParallel {
                             for chunk in 0..<chunks { work(chunk) }
                         } else {
                             DispatchQueue.concurrentPerform(iterations: chunks, execute: work)

@@ -23,7 +23,8 @@ public struct FeedAuthor: Sendable {
     public mutating func append(_ entries: [[UInt8]]) throws(FeedRejection) -> FeedBatch {
         guard !entries.isEmpty else { throw FeedRejection.emptyBatch }
         if let exceeded = FeedBatch.limitExceeded(by: entries) { throw exceeded }
-        let (leafHashes, headers, decoded) = try EntryDigests.compute(entries, firstIndex: frontier.size)
+        let (leafHashes, headers, decoded) = try EntryDigests.compute(
+            entries, firstIndex: frontier.size, inParallel: true)
         var next = frontier
         let nodes = FeedTree.extend(&next, with: leafHashes)
         let checkpoint: SignedCheckpoint

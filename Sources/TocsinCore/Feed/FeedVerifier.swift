@@ -108,7 +108,8 @@ public struct FeedVerifier: Sendable {
         guard !overflow, checkpoint.checkpoint.size == end else {
             throw FeedRejection.sizeMismatch(checkpointSize: checkpoint.checkpoint.size, entriesEndAt: end)
         }
-        let (leafHashes, headers, decoded) = try EntryDigests.compute(entries, firstIndex: firstIndex)
+        let (leafHashes, headers, decoded) = try EntryDigests.compute(
+            entries, firstIndex: firstIndex, inParallel: EntryDigests.receivedInParallel)
         var next = start
         let nodes = FeedTree.extend(&next, with: leafHashes)
         let root = next.root
