@@ -178,6 +178,15 @@ final class ConsultationTranscript {
             switch test.arguments["dossiers"] {
             case "proving": check = Self.provingDossierCheck
             case "refusing": check = { _, _, _ in .failure(.init("its checkpoint is not signed by RN")) }
+            case "newer":
+                // Dossiers made under version 2 of the charter, which the node holds only
+                // after `amend`.
+                check = { dossier, decision, chain in
+                    guard let chain, chain.latest.version >= 2 else {
+                        return .failure(.init("it names charter version 2, which is not one this node holds"))
+                    }
+                    return Self.provingDossierCheck(dossier, decision, chain)
+                }
             default: check = nil
             }
             machine = ConsultationMachine(
@@ -321,6 +330,15 @@ final class ConsultationTranscript {
             }
             ledger.held[origin] = UInt64(entries.count)
             return "delivered \(entries.count - from) entries"
+        case "amend":
+            // The authority's amendment to version 2 (the same groups), taking effect `at`.
+            let second = network.charter.amended(version: 2)
+            let signedAt = Date(timeIntervalSince1970: Double(try time() - 1_000) / 1000)
+            let chain = try network.amendment(
+                second, after: network.genesisChain, previous: nil, takesEffectMs: try time(), now: signedAt
+            ).verify(genesis: network.signedCharter, authority: network.authority.key.publicKey)
+            machine.adopt(chain.latest.charter, chain: chain)
+            return "version \(chain.latest.version)"
         case "replay":
             // A node starting on a store that holds the whole log (of the groups it may see).
             let permissions = Permissions(charter: network.charter)

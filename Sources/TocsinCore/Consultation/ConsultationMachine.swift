@@ -188,11 +188,17 @@ public struct ConsultationMachine: Sendable {
     /// effect: new bulletins, acknowledgements and proposals are judged under `charter`, each
     /// proposal under the version it names, from `chain`.
     public mutating func adopt(_ charter: Charter, chain: CharterChain?) {
+        let versionsHeld = configuration.chain?.versions.count ?? 1
         configuration = Configuration(
             nodeID: configuration.nodeID, network: configuration.network, charter: charter,
             deadlineGraceMs: configuration.deadlineGraceMs, chain: chain ?? configuration.chain,
             referralDossierCheck: configuration.referralDossierCheck)
         permissions = Permissions(charter: charter)
+        // A referral refused for naming a version (or a convener) this node did not hold yet
+        // is judged again under the longer chain; one that counts stays counted.
+        if (configuration.chain?.versions.count ?? 1) > versionsHeld {
+            referralVerdicts = referralVerdicts.filter { $0.value.isEmpty }
+        }
         let waiting = awaitingCharter
         awaitingCharter = []
         for proposal in waiting {
