@@ -45,7 +45,7 @@ public enum ConsultationEntries {
                 throw ConsultationError.invalid(
                     field: "bulletins", reason: "bulletins of group \(group), not \(reference)")
             }
-            let title = self.title.trimmingCharacters(in: .whitespacesAndNewlines)
+            let title = Whitespace.trimmed(self.title)
             guard !title.isEmpty, title.count <= 200 else {
                 throw ConsultationError.invalid(field: "title", reason: "1 to 200 characters")
             }

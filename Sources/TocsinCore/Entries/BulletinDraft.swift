@@ -142,7 +142,7 @@ public struct BulletinDraft: Sendable, Equatable, Codable {
     }
 
     public static func checkedHeadline(_ text: String) throws(BulletinError) -> String {
-        let headline = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let headline = Whitespace.trimmed(text)
         guard !headline.isEmpty, headline.count <= 200 else {
             throw BulletinError.invalid(field: "headline", reason: "1 to 200 characters")
         }

@@ -201,6 +201,8 @@ extension SyncNode {
             return .failure(.init("the file does not continue the authority feed held: \(error)"))
         }
         if let refusal = acceptAmendments(batch) { return .failure(.init(refusal.description)) }
+        // Recorded in place: a copy would copy the feed's table of stored checkpoints.
+        feeds[origin] = nil
         feed.record(batch)
         feeds[origin] = feed
         var actions: [SyncAction] = [.store(batch)]

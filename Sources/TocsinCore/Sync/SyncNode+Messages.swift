@@ -418,7 +418,11 @@ extension SyncNode {
         if AuthorityFeed.isAuthorityFeed(origin), let refusal = acceptAmendments(batch) {
             return refuse(peer, .unverifiable, "\(origin): \(refusal)")
         }
+        // Recorded in place: a copy of the feed would copy its table of stored checkpoints
+        // (one per batch held) for every batch received.
+        feeds[origin] = nil
         feed.record(batch)
+        feeds[origin] = feed
         // As sent, with the cosignatures it carried (`batch` holds the author's note only).
         let received = try? SignedCheckpoint(parsing: Array(message.checkpoint))
         if let received { note(peer, holds: received, of: origin) }
