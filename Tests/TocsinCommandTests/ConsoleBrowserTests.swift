@@ -54,8 +54,15 @@ import TocsinDevelopment
                     String(decoding: try JSONSerialization.data(withJSONObject: configuration), as: UTF8.self),
                 ])
             #expect(result.status == 0, "\(result.output)\n\(result.errorOutput.suffix(3000))")
-            if result.status != 0, let keep = ProcessInfo.processInfo.environment["TOCSIN_KEEP_FAILED"] {
-                _ = try? await Commands.run(URL(fileURLWithPath: "/bin/cp"), ["-r", directory.path, keep])
+            if result.status != 0 {
+                // What each node logged, for a failure seen only where it cannot be kept.
+                for id in everyone {
+                    let lines = daemons.log(id).split(separator: "\n").suffix(40)
+                    print("--- \(id)'s log, last lines:\n" + lines.joined(separator: "\n"))
+                }
+                if let keep = ProcessInfo.processInfo.environment["TOCSIN_KEEP_FAILED"] {
+                    _ = try? await Commands.run(URL(fileURLWithPath: "/bin/cp"), ["-r", directory.path, keep])
+                }
             }
             let report = try #require(
                 try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],
