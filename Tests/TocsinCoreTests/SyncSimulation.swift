@@ -23,6 +23,9 @@ final class SyncSimulation {
         var sync: SyncNode
         var configuration: SyncNode.Configuration
         var crashed = false
+        /// Batches verified and not yet durable (`deferStores`): written in order later, as the
+        /// runtime's writer does; lost in a crash.
+        var pendingStores: [FeedBatch] = []
         let network: FictionalNetwork
 
         init(member: FictionalNetwork.Member, network: FictionalNetwork) {
@@ -99,6 +102,10 @@ final class SyncSimulation {
     var partitioned: Set<String> = []
     var lossRate = 0.0
     var duplicationRate = 0.0
+    /// Whether a verified batch is durable only some deliveries later, as with the runtime's
+    /// writer (a later batch of the same feed may be recorded before an earlier one is
+    /// written), instead of at once.
+    var deferStores = false
     var now: UInt64 = 1_800_000_000
     /// Every (receiver, origin) that a delivered message carried: checked for confidentiality.
     var deliveredOrigins: [(receiver: String, origin: String)] = []
@@ -166,6 +173,7 @@ final class SyncSimulation {
 
     func crash(_ id: String) {
         for (a, b) in links where a == id || b == id { disconnect(a, b) }
+        nodes[id]!.pendingStores = []
         nodes[id]!.crashed = true
         crashes += 1
     }
@@ -188,12 +196,11 @@ final class SyncSimulation {
                     node.sync.entriesWithheld(from: peer, of: origin)
                 }
             case .store(let batch):
-                precondition(UInt64(node.store.entries[batch.origin]?.count ?? 0) == batch.firstIndex)
-                node.store.entries[batch.origin, default: []] += batch.entries
-                node.store.checkpoints[batch.origin, default: []].append(batch.checkpoint)
-                // Durable at once here: what the runtime reports once the write is done.
-                perform(
-                    node.sync.stored(origin: batch.origin, size: batch.frontier.size, now: now), at: id)
+                if deferStores {
+                    node.pendingStores.append(batch)
+                } else {
+                    write(batch, at: id)
+                }
             case .storeCosignature(let cosignature, let checkpoint):
                 let origin = try! FeedOrigin(parsing: checkpoint.origin)
                 node.store.cosignatures[origin, default: [:]][checkpoint.size, default: []].append(cosignature)
@@ -206,6 +213,8 @@ final class SyncSimulation {
             case .rememberOwnFeed(let origin, let size):
                 node.store.ownFeedKnown[origin] = max(node.store.ownFeedKnown[origin] ?? 0, size)
             case .serve(let peer, let origin, let span):
+                // The runtime serves a range still queued for the store once it is written.
+                flushStores(at: id)
                 let entries = node.store.entries[origin]!
                 let sizes = entries[Int(span.lowerBound)..<Int(span.upperBound)].map(\.count)
                 for range in node.sync.batches(serving: span, of: origin, entryBytes: sizes) {
@@ -219,8 +228,12 @@ final class SyncSimulation {
                     send(.with { $0.entries = message }, from: id, to: peer)
                 }
             case .examine(let origin, let checkpoint):
-                let examination = try! node.sync.feeds[origin]!.verifier.examine(
-                    checkpoint, proofs: node.tree(origin).proofs)
+                // Read from the store, as the runtime reads it: entries verified and not yet
+                // written cannot answer (the runtime logs it; a later announcement asks again).
+                guard
+                    let examination = try? node.sync.feeds[origin]!.verifier.examine(
+                        checkpoint, proofs: node.tree(origin).proofs)
+                else { break }
                 if case .fork(let proof) = examination {
                     perform(node.sync.recordFork(proof), at: id)
                 }
@@ -232,6 +245,22 @@ final class SyncSimulation {
             case .log, .adoptCharter, .serveFromAdmission:
                 break
             }
+        }
+    }
+
+    /// A batch durable: what the runtime reports once the write is done.
+    func write(_ batch: FeedBatch, at id: String) {
+        let node = nodes[id]!
+        precondition(UInt64(node.store.entries[batch.origin]?.count ?? 0) == batch.firstIndex)
+        node.store.entries[batch.origin, default: []] += batch.entries
+        node.store.checkpoints[batch.origin, default: []].append(batch.checkpoint)
+        perform(node.sync.stored(origin: batch.origin, size: batch.frontier.size, now: now), at: id)
+    }
+
+    /// Writes the batches waiting at node `id`, in order.
+    func flushStores(at id: String) {
+        while !nodes[id]!.pendingStores.isEmpty {
+            write(nodes[id]!.pendingStores.removeFirst(), at: id)
         }
     }
 
@@ -269,6 +298,12 @@ final class SyncSimulation {
             record(envelope)
             let receiver = nodes[envelope.to]!
             perform(receiver.sync.received(envelope.message, from: envelope.from, now: now), at: envelope.to)
+            // Some time passes for the writers: a node's waiting batches are written, or not yet.
+            if deferStores {
+                for id in nodes.keys.sorted() where !nodes[id]!.pendingStores.isEmpty {
+                    if Int.random(in: 0..<4, using: &generator) == 0 { flushStores(at: id) }
+                }
+            }
         }
         forwardDueCosignatures()
     }
@@ -322,11 +357,22 @@ final class SyncSimulation {
             now += 10
             expireWants()
             antiEntropy()
-            var guardCount = 0
+            quiesce()
+        }
+    }
+
+    /// Delivers every message and writes every waiting batch, until nothing is left of either.
+    func quiesce() {
+        var guardCount = 0
+        while guardCount < 200_000 {
             while !queue.isEmpty && guardCount < 200_000 {
                 deliver(500)
                 guardCount += 500
             }
+            let waiting = nodes.keys.sorted().filter { !nodes[$0]!.pendingStores.isEmpty }
+            guard !waiting.isEmpty || !queue.isEmpty else { return }
+            for id in waiting { flushStores(at: id) }
+            forwardDueCosignatures()
         }
     }
 }

@@ -24,7 +24,9 @@ import TocsinDevelopment
         let origin = try FeedOrigin(network: simulation.network.networkID, group: group, author: author)
         guard node.store.forkProofs[origin] == nil else { return }
         var frontier = MerkleFrontier()
-        for entry in node.store.entries[origin] ?? [] { frontier.append(MerkleHash.leaf(entry)) }
+        // What the author wrote, durable or still waiting for its writer.
+        let waiting = node.pendingStores.filter { $0.origin == origin }.flatMap(\.entries)
+        for entry in (node.store.entries[origin] ?? []) + waiting { frontier.append(MerkleHash.leaf(entry)) }
         var feedAuthor = FeedAuthor(origin: origin, key: node.member.key, frontier: frontier)
         let first = Int(frontier.size)
         let batch = try feedAuthor.append(
@@ -71,6 +73,8 @@ import TocsinDevelopment
     func honestNodesConvergeKeepSecretsAndAllHoldTheForkProof(seed: UInt64) throws {
         let network = try FictionalNetwork.make(nationals: 18, relays: 3, observers: 1, now: Self.now)
         let simulation = SyncSimulation(network: network, seed: seed)
+        // Batches are written some deliveries after they are verified, and lost in a crash.
+        simulation.deferStores = true
         let relays = ["RN", "RS", "RE"]
         let nationals = network.charter.nodes.filter { $0.role == .national }.map(\.id)
         // Relays peer with each other and with their member states; a few states peer directly.
@@ -300,5 +304,48 @@ import TocsinDevelopment
             }
         }
         #expect(simulation.crashes > 0 && simulation.lostMessages > 0)
+    }
+
+    /// Once the network is quiet, every node holds the relay's cosignature of the latest
+    /// checkpoint of every feed it holds (what proves a convener witnessed a vote), with no
+    /// anti-entropy to repair anything, when batches are written some time after they are
+    /// verified, as the runtime's writer writes them: a later batch of a feed may be recorded
+    /// before an earlier one is durable.
+    @Test(arguments: [1 as UInt64, 2, 3, 4, 5, 6, 7, 8])
+    func everyFeedHeldIsWitnessedOnceQuietWhenWritesFinishLate(seed: UInt64) throws {
+        let network = try FictionalNetwork.make(nationals: 3, relays: 1, now: Self.now)
+        let simulation = SyncSimulation(network: network, seed: seed)
+        simulation.deferStores = true
+        let nationals = network.charter.nodes.filter { $0.role == .national }.map(\.id)
+        let relay = try #require(network.charter.nodes.first { $0.role == .relay }?.id)
+        for national in nationals { simulation.links.append((national, relay)) }
+        simulation.connectAll()
+        var generator = SeededGenerator(seed: seed &* 104_729)
+        var appended = 0
+        for _ in 0..<80 {
+            simulation.now += 1
+            if Int.random(in: 0..<2, using: &generator) == 0 {
+                let author = nationals[Int.random(in: 0..<nationals.count, using: &generator)]
+                let groups = network.charter.groups(of: author).map(\.id)
+                let group = groups[Int.random(in: 0..<groups.count, using: &generator)]
+                let count = Int.random(in: 1...3, using: &generator)
+                try append(simulation, author: author, group: group, count: count)
+                appended += count
+            }
+            simulation.deliver(Int.random(in: 1...30, using: &generator))
+        }
+        simulation.quiesce()
+        #expect(appended > 40)
+        for id in simulation.nodes.keys.sorted() {
+            let node = simulation.nodes[id]!
+            for (origin, entries) in node.store.entries where !entries.isEmpty {
+                guard network.charter.group(origin.group)?.members.contains(relay) == true else { continue }
+                let size = UInt64(entries.count)
+                let lines =
+                    (node.store.checkpoints[origin] ?? []).filter { $0.checkpoint.size == size }
+                    .flatMap(\.cosignatures) + (node.store.cosignatures[origin]?[size] ?? [])
+                #expect(!lines.isEmpty, "\(id) holds \(origin) up to \(size) with no cosignature of that checkpoint")
+            }
+        }
     }
 }
