@@ -268,6 +268,10 @@ import TocsinStore
             let client = net.daemons.client("XF")
             let held = try #require(try client.feeds().first { $0.origin == origin.description })
             #expect(held.firstIndex == after.index)
+            // The store holds the batch a moment before the consultation has read it.
+            try await net.eventually(30).holds("XA's bulletin after the admission listed at XF") {
+                (try? client.bulletins().map(\.reference).contains(after.description)) == true
+            }
             let listed = try client.bulletins().map(\.reference)
             #expect(listed.contains(after.description))
             #expect(!listed.contains(before.description))
