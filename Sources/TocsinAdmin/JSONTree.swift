@@ -85,12 +85,12 @@ indirect enum JSONTree {
                     }
                     guard let key = string() else { return nil }
                     let converted = lenient ? key : JSONTreeObject.convertFromSnakeCase(key)
-                    guard let converted, lenient || !object.converted.contains(converted) else { return nil }
+                    guard let converted, lenient || !object.contains(converted: converted) else { return nil }
                     skipSpace()
                     guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
                     position += 1
                     guard let member = value(depth: depth + 1) else { return nil }
-                    if !object.converted.contains(converted) {
+                    if !object.contains(converted: converted) {
                         object.append(key: key, converted: converted, value: member)
                     }
                     skipSpace()
@@ -282,8 +282,11 @@ final class JSONTreeObject {
     private(set) var converted: [String] = []
     private(set) var values: [JSONTree] = []
     var taken: [Bool] = []
+    /// Where each converted key first appears: a body of many keys is read in linear time.
+    private var positions: [String: Int] = [:]
 
     func append(key: String, converted: String, value: JSONTree) {
+        if positions[converted] == nil { positions[converted] = keys.count }
         keys.append(key)
         self.converted.append(converted)
         values.append(value)
@@ -291,7 +294,12 @@ final class JSONTreeObject {
     }
 
     func index(of key: String) -> Int? {
-        converted.firstIndex(of: key)
+        positions[key]
+    }
+
+    /// Whether a member with this converted key was read already.
+    func contains(converted key: String) -> Bool {
+        positions[key] != nil
     }
 
     /// Foundation's `convertFromSnakeCase` for keys written as the API writes them: words of

@@ -112,6 +112,29 @@ extension SyncNodeTests {
         #expect(other.feeds[genuine.origin]?.size ?? 0 == 0)
     }
 
+    /// A forged batch that continues a feed already held (recorded in place, PROTOCOL.md §9)
+    /// closes the session and leaves the feed as it was: its size, its latest checkpoint and
+    /// its table of checkpoints.
+    @Test func aForgedBatchContinuingAHeldFeedLeavesItAsItWas() throws {
+        var (node, _) = established("RN", with: "XA")
+        var author = try author()
+        let genuine = try append(&author)
+        let stored = node.received(Self.entries(genuine, checkpoint: genuine.checkpoint), from: "XA", now: 2)
+        #expect(stored.contains { if case .store = $0 { true } else { false } })
+        let before = try #require(node.feeds[genuine.origin])
+        #expect(before.size == 2)
+
+        var forger = FeedAuthor(origin: genuine.origin, key: Self.network.member("XB")!.key, frontier: author.frontier)
+        let forged = try append(&forger)
+        let actions = node.received(Self.entries(forged, checkpoint: forged.checkpoint), from: "XA", now: 3)
+        #expect(Self.closes(actions, code: .unverifiable))
+        #expect(!actions.contains { if case .store = $0 { true } else { false } })
+        let after = try #require(node.feeds[genuine.origin])
+        #expect(after.size == before.size)
+        #expect(after.latest?.checkpoint == before.latest?.checkpoint)
+        #expect(after.checkpointRoots == before.checkpointRoots)
+    }
+
     /// Only an author pushes entries: a relay announces what it received by its checkpoint,
     /// since its peers may have the batch already (from the author or another relay).
     @Test func aRelayAnnouncesABatchItReceivedByItsCheckpointAlone() throws {

@@ -195,9 +195,14 @@ public struct ConsultationMachine: Sendable {
             referralDossierCheck: configuration.referralDossierCheck)
         permissions = Permissions(charter: charter)
         // A referral refused for naming a version (or a convener) this node did not hold yet
-        // is judged again under the longer chain; one that counts stays counted.
+        // is judged again under the longer chain, with every other referral of its decision:
+        // which of them counts (the first, in the order stored) is then what a node starting
+        // with this chain finds.
         if (configuration.chain?.versions.count ?? 1) > versionsHeld {
-            referralVerdicts = referralVerdicts.filter { $0.value.isEmpty }
+            let judgedAgain = book.referrals.filter { _, referrals in
+                referrals.contains { referralVerdicts[$0.reference]?.isEmpty == false }
+            }.values.joined().map(\.reference)
+            for referral in judgedAgain { referralVerdicts[referral] = nil }
         }
         let waiting = awaitingCharter
         awaitingCharter = []

@@ -434,7 +434,6 @@ extension SyncNode {
             actions = [.store(batch.adding(cosignature))]
         }
         receivedFrom[origin] = peer
-        feeds[origin] = feed
         // Cosignatures that travelled with the checkpoint are checked as any others: the batch
         // is kept either way, but one that does not verify closes the session.
         if let received, !received.cosignatures.isEmpty {
