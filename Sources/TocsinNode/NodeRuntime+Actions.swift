@@ -84,7 +84,7 @@ extension NodeRuntime {
                     sync.entriesWithheld(from: peer, of: origin)
                 }
             case .store(let batch):
-                storeBacklog.withLockedValue { $0.append((batch, clock())) }
+                storeBacklog.withLockedValue { $0.append(batch, now: clock()) }
                 writer.async { [self] in writeStoreBacklog() }
             case .storeCosignature(let cosignature, let checkpoint):
                 cosignatures.append((cosignature, checkpoint))
@@ -157,19 +157,10 @@ extension NodeRuntime {
     /// Writes the batches from peers waiting (`storeBacklog`) in one transaction; once durable,
     /// each may be cosigned and is announced. On the writer.
     func writeStoreBacklog() {
-        let taken = storeBacklog.withLockedValue { backlog -> [(batch: FeedBatch, now: Date)] in
-            var bytes = 0
-            var count = 0
-            for waiting in backlog {
-                let size = waiting.batch.entries.reduce(0) { $0 + $1.count }
-                if count > 0 && bytes + size > Self.maximumStoreBytes { break }
-                bytes += size
-                count += 1
-            }
-            defer { backlog.removeFirst(count) }
-            return Array(backlog.prefix(count))
-        }
+        let taken = storeBacklog.withLockedValue { $0.take(maximumBytes: Self.maximumStoreBytes) }
         guard !taken.isEmpty else { return }
+        // Sessions held back for this backlog read again once it is written.
+        defer { for resume in storeBacklog.withLockedValue({ $0.released() }) { resume() } }
         var stored: [FeedBatch] = []
         var failure: (error: any Error, origin: FeedOrigin)?
         do {

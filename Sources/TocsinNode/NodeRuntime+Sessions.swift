@@ -99,7 +99,8 @@ extension NodeRuntime {
         processed: @escaping @Sendable () -> Void = {}
     ) {
         queue.async { [self] in
-            defer { processed() }
+            // Dealt with now, or once the writer has caught up with the batches verified.
+            defer { storeBacklog.withLockedValue { $0.holdBack(processed) }?() }
             guard !stopped, sessions.isHeld(ObjectIdentifier(channel), for: peer) else { return }
             let date = clock()
             lastContact[peer] = date

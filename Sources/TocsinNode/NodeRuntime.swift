@@ -83,8 +83,9 @@ public final class NodeRuntime: @unchecked Sendable {
     /// Verified batches from peers waiting for the writer, oldest first. Each `.store` queues
     /// one writer task, and the first of them to run writes every batch waiting (up to
     /// `maximumStoreBytes`) in one transaction: a node catching up writes many batches per
-    /// fsync. A batch is only ever written earlier than its own task, never later.
-    let storeBacklog = NIOLockedValueBox<[(batch: FeedBatch, now: Date)]>([])
+    /// fsync. A batch is only ever written earlier than its own task, never later. Sessions
+    /// whose batches outrun the writer wait for it (`StoreBacklog`).
+    let storeBacklog = NIOLockedValueBox(StoreBacklog())
     /// The most entry bytes written in one transaction of batches from peers.
     static let maximumStoreBytes = 32 << 20
 

@@ -25,21 +25,36 @@ public enum EntryDecoder {
         return entry
     }
 
+    /// Checks entry bytes exactly as `decode` does and returns their header, without building
+    /// the message (`EntryScanner`): for bytes that are checked and stored, not interpreted.
+    public static func header(of bytes: [UInt8]) throws(EntryError) -> EntryHeader {
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(EntryError) in try EntryScanner.header(of: buffer) }
+        }.get()
+    }
+
     /// Checks that an entry's kind and payload agree.
     public static func check(_ entry: Tocsin_V1_Entry) throws(EntryError) {
-        guard entry.authorTimeMs >= 0 else { throw EntryError.negativeTime }
-        let expected: Tocsin_V1_EntryKind?
+        let payload: Tocsin_V1_EntryKind?
         switch entry.payload {
-        case .bulletin: expected = .bulletin
-        case .acknowledgement: expected = .acknowledgement
-        case .proposal: expected = .proposal
-        case .vote: expected = .vote
-        case .decision: expected = .decision
-        case .charter: expected = .charter
-        case .referral: expected = .referral
-        case nil: expected = nil
+        case .bulletin: payload = .bulletin
+        case .acknowledgement: payload = .acknowledgement
+        case .proposal: payload = .proposal
+        case .vote: payload = .vote
+        case .decision: payload = .decision
+        case .charter: payload = .charter
+        case .referral: payload = .referral
+        case nil: payload = nil
         }
-        switch (entry.kind, expected) {
+        try check(kind: entry.kind, authorTimeMs: entry.authorTimeMs, payload: payload)
+    }
+
+    /// The checks of `check(_:)` on an entry's kind, author time and the kind of its payload.
+    static func check(
+        kind: Tocsin_V1_EntryKind, authorTimeMs: Int64, payload expected: Tocsin_V1_EntryKind?
+    ) throws(EntryError) {
+        guard authorTimeMs >= 0 else { throw EntryError.negativeTime }
+        switch (kind, expected) {
         case (.unspecified, _):
             throw EntryError.missingKind
         case (.UNRECOGNIZED, nil):

@@ -3,8 +3,10 @@ import Foundation
 import TocsinCrypto
 
 /// The per-entry work of a batch — structural checks and leaf hashes — shared by the author
-/// and the receiver. The entries it decodes for the checks go on with the batch, so that
-/// what interprets them (the consultation) does not decode them again.
+/// and the receiver. In a small batch (live traffic) the entries it decodes for the checks go
+/// on with the batch, so that what interprets them (the consultation) does not decode them
+/// again; a large one (catch-up) is checked by `EntryScanner`, which applies the same checks
+/// without building the messages.
 ///
 /// Entries are independent, so large batches may be split over the cores; the result and
 /// the error reported (the lowest failing index) are the same as sequentially.
@@ -49,9 +51,14 @@ enum EntryDigests {
                             let range = chunk * chunkSize..<min(entries.count, (chunk + 1) * chunkSize)
                             for index in range {
                                 do throws(EntryError) {
-                                    let entry = try EntryDecoder.decode(entries[index])
-                                    decodedHeaders[index] = EntryHeader(entry)
-                                    if keepsDecoded { decoded[index] = entry }
+                                    if keepsDecoded {
+                                        let entry = try EntryDecoder.decode(entries[index])
+                                        decodedHeaders[index] = EntryHeader(entry)
+                                        decoded[index] = entry
+                                    } else {
+                                        // The same checks, without building what nobody reads.
+                                        decodedHeaders[index] = try EntryDecoder.header(of: entries[index])
+                                    }
                                 } catch {
                                     failed[chunk] = (index, error)
                                     return
