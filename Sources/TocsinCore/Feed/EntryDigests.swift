@@ -49,6 +49,7 @@ enum EntryDigests {
                         nonisolated(unsafe) let failed = failureBuffer
                         let work: @Sendable (Int) -> Void = { chunk in
                             let range = chunk * chunkSize..<min(entries.count, (chunk + 1) * chunkSize)
+                            let hashing = SHA256.Context()
                             for index in range {
                                 do throws(EntryError) {
                                     if keepsDecoded {
@@ -63,7 +64,7 @@ enum EntryDigests {
                                     failed[chunk] = (index, error)
                                     return
                                 }
-                                leaves[index] = MerkleHash.leaf(entries[index])
+                                leaves[index] = MerkleHash.leaf(entries[index], using: hashing)
                             }
                         }
                         if chunks <= 1 || !inParallel {

@@ -15,6 +15,14 @@ public enum MerkleHash {
         return Array(entry).withUnsafeBytes { SHA256.hash(prefix: 0x00, $0) }
     }
 
+    /// `SHA-256(0x00 || entry)` with `context`, which is left ready for the next: hashing many
+    /// entries with one context allocates nothing per entry.
+    public static func leaf(_ entry: [UInt8], using context: SHA256.Context) -> SHA256Digest {
+        context.update(byte: 0x00)
+        entry.withUnsafeBytes { context.update($0) }
+        return context.finish()
+    }
+
     /// `SHA-256(0x01 || left || right)`.
     public static func interior(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
         return withUnsafeTemporaryAllocation(byteCount: 65, alignment: 1) { output in
