@@ -454,4 +454,64 @@ import TocsinDevelopment
         #expect(underThird.charter.version == 3)
         #expect(SyncNodeTests.closes(underThird.received(offer, from: "XC", now: Self.seconds), code: .notPermitted))
     }
+    /// A peer that adopted an amendment this node is still fetching may already send feeds only
+    /// that amendment permits: passed over while it is announced and while it is verified and
+    /// not yet written, not taken for a fault that closes the session. Once it is held, such a
+    /// feed is taken, and one that no version permits is refused again.
+    @Test func aFeedPermittedOnlyByAnAmendmentInFlightIsPassedOverUntilTheAmendmentIsHeld() throws {
+        // Version 2 moves XA into sro as well (XB and RS are sro's other members).
+        let charter = Self.network.charter.amended(
+            version: 2, groups: { $0.map { $0.id == "sro" ? $0.with(members: $0.members + ["XA"]) : $0 } })
+        let bundle = try Self.network.amendment(
+            charter, after: Self.network.genesisChain, previous: nil, takesEffectMs: Self.nowMs)
+        func offer(_ author: String) throws -> Tocsin_V1_Message {
+            var feed = FeedAuthor(
+                origin: try FeedOrigin(network: Self.network.networkID, group: "sro", author: author),
+                key: Self.network.member(author)!.key)
+            let batch = try feed.append([
+                SampleEntries.bulletin(number: 1, country: author, byteCount: 90, authorTimeMs: 1)
+            ])
+            return .with {
+                $0.checkpoint = .with {
+                    $0.origin = batch.origin.description
+                    $0.checkpoint = Data(batch.checkpoint.note.formatted.utf8)
+                }
+            }
+        }
+        let fromXA = try offer("XA")
+        let fromXC = try offer("XC")
+        let isClosed = { (actions: [SyncAction]) in actions.contains { if case .close = $0 { true } else { false } } }
+
+        var node = established("XB", with: ["RS"])
+        // Under version 1 alone, XA's feed in sro is refused.
+        var alone = node
+        #expect(SyncNodeTests.closes(alone.received(fromXA, from: "RS", now: Self.seconds), code: .notPermitted))
+
+        // RS announces the amendment: XB asks for it, and meanwhile passes XA's feed over.
+        let announced = node.received(
+            .with { $0.heads = .with { $0.heads = [Self.head(bundle)] } }, from: "RS", now: Self.seconds)
+        #expect(
+            announced.contains { if case .send(_, let message) = $0, case .want = message.body { true } else { false } }
+        )
+        #expect(!isClosed(node.received(fromXA, from: "RS", now: Self.seconds)))
+
+        // Verified and not yet written: still passed over.
+        let verified = node.received(Self.entries(bundle), from: "RS", now: Self.seconds)
+        let stores = verified.compactMap { if case .store(let batch) = $0 { batch } else { nil } }
+        #expect(stores.count == 1)
+        #expect(!isClosed(node.received(fromXA, from: "RS", now: Self.seconds)))
+
+        // Written and adopted: XA's feed is taken, and XC's (in sro under no version) refused.
+        var adopted: [SyncAction] = []
+        for batch in stores {
+            adopted += node.stored(origin: batch.origin, size: batch.frontier.size, now: Self.seconds)
+        }
+        #expect(Self.adopted(adopted) == [2])
+        #expect(node.charter.version == 2)
+        let taken = node.received(fromXA, from: "RS", now: Self.seconds)
+        #expect(!isClosed(taken))
+        #expect(
+            taken.contains { if case .send(_, let message) = $0, case .want = message.body { true } else { false } })
+        #expect(SyncNodeTests.closes(node.received(fromXC, from: "RS", now: Self.seconds), code: .notPermitted))
+    }
 }

@@ -114,10 +114,13 @@ extension SyncNode {
             // force here yet, or adopted one this node has not (an amendment in flight). The
             // message is passed over; the session stays.
             // Only the version before the one in force and those held to come count: a node
-            // removed long ago is refused, not passed over.
+            // removed long ago is refused, not passed over. While an amendment is being
+            // fetched (announced by a peer, or verified and not yet written), the peer may run
+            // under it: passed over too, until it is held.
             let previous = chain?.versions.last { $0.version < charter.version }?.version ?? charter.version
             let transitional =
-                chain?.versions.contains { version in
+                isCatchingUpAuthority
+                || chain?.versions.contains { version in
                     version.version >= previous
                         && Self.refusal(
                             of: origin, to: peer, by: configuration.nodeID, under: Permissions(charter: version.charter)
