@@ -164,6 +164,17 @@ def status(url, method="GET", cookie=None, body=None, content_type=None):
         return error.code
 
 
+def first_event(url, cookie, seconds=5):
+    """The name of the first event a server-sent event stream sends, or None."""
+    request = urllib.request.Request(url)
+    request.add_header("Cookie", f"tocsin_session={cookie}")
+    with urllib.request.urlopen(request, timeout=seconds) as answer:
+        for line in answer:
+            if line.startswith(b"event:"):
+                return line[len(b"event:"):].strip().decode()
+    return None
+
+
 def main():
     config = json.loads(sys.argv[1])
     shots = config["shots"]
@@ -186,6 +197,12 @@ def main():
               f"the session cookie is not HttpOnly and SameSite=Strict: {cookie}")
         check(status(xa_base + "/issue", "POST", cookie["value"], b"headline=x&severity=minor&country=XA") == 403,
               "a POST without the CSRF token was not refused")
+        # A live page carries the revision it was rendered at, and its stream starts from it: a
+        # stream started from another revision says at once that the page is out of date.
+        revision = xa.execute_script("return document.getElementById('content').dataset.revision;")
+        check(revision is not None and revision.isdigit(), f"the inbox carries no revision: {revision!r}")
+        check(first_event(xa_base + f"/events?since={2**64 - 1}", cookie["value"]) == "changed",
+              "a stream started from a revision the page does not show did not say it changed")
 
         # Keyboard: the first Tab reaches the skip link; every control has a label.
         xa.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)

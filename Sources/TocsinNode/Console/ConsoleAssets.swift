@@ -51,8 +51,10 @@ enum ConsoleAssets {
 
     /// Live updates: the page follows `/events` (server-sent events) and, when the node's
     /// consultation changes, fetches itself again and swaps its main content, without a
-    /// reload. EventSource reconnects by itself with the last event id, and the server then
-    /// says at once whether anything changed meanwhile.
+    /// reload. It starts from the revision it was rendered at (`since`), so a change made while
+    /// it loaded is heard; EventSource reconnects by itself with the last event id, and the
+    /// server then says at once whether anything changed meanwhile. A change heard while a
+    /// refresh is under way is fetched once that one is done (its page may predate it).
     static let script = """
         "use strict";
         (function () {
@@ -61,6 +63,7 @@ enum ConsoleAssets {
           if (!main || !window.EventSource || main.dataset.live !== "on") { return; }
           var refreshing = false;
           var deferred = false;
+          var again = false;
           // Not while someone is filling in a form of the page: the swap waits until they leave it.
           function busy() {
             var active = document.activeElement;
@@ -71,7 +74,7 @@ enum ConsoleAssets {
           });
           function refresh() {
             if (busy()) { deferred = true; return; }
-            if (refreshing) { return; }
+            if (refreshing) { again = true; return; }
             refreshing = true;
             fetch(window.location.href, { credentials: "same-origin", headers: { "X-Console-Refresh": "1" } })
               .then(function (response) { return response.ok ? response.text() : null; })
@@ -80,9 +83,13 @@ enum ConsoleAssets {
                 var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("content");
                 if (fresh) { main.innerHTML = fresh.innerHTML; }
               })
-              .finally(function () { refreshing = false; });
+              .finally(function () {
+                refreshing = false;
+                if (again) { again = false; refresh(); }
+              });
           }
-          var events = new EventSource("/events");
+          var since = main.dataset.revision;
+          var events = new EventSource("/events" + (since ? "?since=" + encodeURIComponent(since) : ""));
           events.addEventListener("changed", refresh);
           events.onopen = function () { if (status) { status.textContent = status.dataset.live; } };
           events.onerror = function () { if (status) { status.textContent = status.dataset.lost; } };

@@ -14,8 +14,12 @@ enum ConsolePages {
     }
 
     /// A page: header with navigation, language switch and sign-out, then `body` as the main
-    /// content (which the script swaps when the node's consultation changes).
-    static func layout(_ body: String, language: Language, csrf: String, path: String, live: Bool = true) -> String {
+    /// content (which the script swaps when the node's consultation changes). `revision`: the
+    /// consultation's revision read before the page was rendered, from which its script
+    /// follows the changes (one made while the page loads is not missed).
+    static func layout(
+        _ body: String, language: Language, csrf: String, path: String, live: Bool = true, revision: UInt64? = nil
+    ) -> String {
         let other: Language = language == .english ? .french : .english
         return """
             <!DOCTYPE html>
@@ -44,7 +48,7 @@ enum ConsolePages {
             </form>
             </header>
             <p id="live-status" class="live" role="status" data-live="\(t(.live, language))" data-lost="\(t(.liveLost, language))"></p>
-            <main id="content" data-live="\(live ? "on" : "off")" tabindex="-1">
+            <main id="content" data-live="\(live ? "on" : "off")"\(revision.map { " data-revision=\"\($0)\"" } ?? "") tabindex="-1">
             \(body.replacingOccurrences(of: "{{csrf}}", with: escape(csrf)))
             </main>
             </body>

@@ -42,7 +42,7 @@ extension ConsoleServer {
             return redirect(safeReturn(context.form["return"]))
         }
         router.get("/") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, following: services.consultation) { language in
                 let all = try await services.consultation.bulletins(limit: inboxLimit)
                 let readByThisNode = try await services.consultation.readByThisNode(all.map(\.reference))
                 let filters = ConsolePages.InboxFilters(query: request.uri.queryParameters)
@@ -52,14 +52,14 @@ extension ConsoleServer {
             }
         }
         router.get("/bulletins/:group/:author/:index") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, following: services.consultation) { language in
                 let reference = try bulletinReference(context)
                 let detail = try await services.consultation.bulletin(reference)
                 return ConsolePages.bulletin(detail, nodeID: services.runtime.nodeID, language: language)
             }
         }
         router.post("/bulletins/:group/:author/:index/acknowledge") { request, context -> Response in
-            await page(request, context) { _ in
+            await page(request, context, following: services.consultation) { _ in
                 let reference = try bulletinReference(context)
                 _ = try await services.consultation.acknowledge(
                     AcknowledgementRequest(bulletin: reference.description, level: context.form["level"] ?? ""))
@@ -73,7 +73,7 @@ extension ConsoleServer {
                 reference = try bulletinReference(context)
                 export = try await services.consultation.capExport(reference)
             } catch {
-                return await page(request, context) { _ in throw error }
+                return await page(request, context, following: services.consultation) { _ in throw error }
             }
             let name = reference.description.replacingOccurrences(of: "/", with: "-")
             return Response(
@@ -133,13 +133,13 @@ extension ConsoleServer {
             }
         }
         router.get("/proposals") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, following: services.consultation) { language in
                 ConsolePages.proposals(
                     try await services.consultation.proposals(), nowMs: services.consultation.nowMs, language: language)
             }
         }
         router.get("/proposals/:group/:author/:index") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, following: services.consultation) { language in
                 let reference = try bulletinReference(context)
                 let detail = try await services.consultation.proposal(reference)
                 let canVote = services.runtime.permissions.votingMembers(of: reference.group).contains(
@@ -149,7 +149,7 @@ extension ConsoleServer {
             }
         }
         router.post("/proposals/:group/:author/:index/vote") { request, context -> Response in
-            await page(request, context) { _ in
+            await page(request, context, following: services.consultation) { _ in
                 let reference = try bulletinReference(context)
                 _ = try await services.consultation.vote(
                     VoteRequest(
@@ -184,7 +184,7 @@ extension ConsoleServer {
             }
         }
         router.get("/network") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, following: services.consultation) { language in
                 ConsolePages.network(
                     peers: await services.runtime.peerStatuses(), feeds: try await services.runtime.feedReports(),
                     forks: try await services.runtime.forkReports(), charter: await services.runtime.charterHistory(),
@@ -192,7 +192,7 @@ extension ConsoleServer {
             }
         }
         router.get("/log") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, following: services.consultation) { language in
                 let query = request.uri.queryParameters
                 let entries = try await services.runtime.entryReports(
                     group: query.get("group"), author: query.get("author"), from: 0, limit: logLimit)
@@ -200,7 +200,7 @@ extension ConsoleServer {
             }
         }
         router.get("/log/:group/:author/:index") { request, context -> Response in
-            await page(request, context) { language in
+            await page(request, context, following: services.consultation) { language in
                 let reference = try bulletinReference(context)
                 guard let found = try await services.runtime.entryProof(reference) else {
                     throw ServiceError(.notFound, "\(reference) is not held here")
@@ -220,14 +220,19 @@ extension ConsoleServer {
     /// what is being typed).
     static func page(
         _ request: Request, _ context: ConsoleContext, live: Bool = true,
+        following consultation: ConsultationService? = nil,
         _ render: (ConsoleCatalogue.Language) async throws -> String
     ) async -> Response {
         let language = context.session?.language ?? .english
         let csrf = context.session?.csrfToken ?? ""
         let path = request.uri.path
         do {
+            // Read before rendering: a change made meanwhile makes the page refresh itself.
+            let revision = live ? await consultation?.currentRevision() : nil
             return html(
-                ConsolePages.layout(try await render(language), language: language, csrf: csrf, path: path, live: live))
+                ConsolePages.layout(
+                    try await render(language), language: language, csrf: csrf, path: path, live: live,
+                    revision: revision))
         } catch let redirect as Redirect {
             return ConsoleServer.redirect(redirect.location)
         } catch let rendered as Rendered {
@@ -343,7 +348,10 @@ extension ConsoleServer {
     /// `changed` whenever the node's consultation changes, with the revision as the event id;
     /// a browser reconnecting with `Last-Event-ID` hears at once whether it missed a change.
     static func events(_ request: Request, consultation: ConsultationService) -> Response {
-        let lastSeen = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { UInt64($0) }
+        // A reconnection names the last event it heard; a fresh page, the revision it shows.
+        let lastSeen =
+            request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { UInt64($0) }
+            ?? request.uri.queryParameters.get("since").flatMap { UInt64($0) }
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
