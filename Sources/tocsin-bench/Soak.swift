@@ -161,7 +161,12 @@ struct Soak: AsyncParsableCommand {
             "passed": passed,
             "divergence": converged ? "" : divergence,
         ])
-        if !passed { throw ExitCode.failure }
+        guard passed else {
+            // Kept to be looked into: every node's data directory and log.
+            FileHandle.standardError.write(Data("the network's folders are kept in \(folder.path)\n".utf8))
+            throw ExitCode.failure
+        }
+        await fixture.close()
     }
 
     /// Whether every group's feeds are the same on all of its members (and the first
