@@ -77,4 +77,33 @@ import TocsinStore
         #expect(stale.frontier.size == 0)
         #expect(try fixture.snapshot() == before)
     }
+    /// A batch of catch-up size (checked by the scanner, not decoded) that its author signed
+    /// with one entry not UTF-8 where the schema says text: refused, naming the entry and the
+    /// reason, and nothing of it is stored.
+    @Test func aSignedCatchUpBatchWithAMalformedEntryIsRefusedAndNothingIsStored() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        var entries = StoreFixture.entries(0..<100)
+        // The state's code in the bulletin ("XA") made "X\u{FF}": still protobuf, no longer UTF-8.
+        let code = try #require(entries[70].indices.first { entries[70][$0...].starts(with: Array("XA".utf8)) })
+        entries[70][code + 1] = 0xFF
+        var frontier = MerkleFrontier()
+        for entry in entries { frontier.append(MerkleHash.leaf(entry)) }
+        let checkpoint = try SignedCheckpoint.sign(
+            Checkpoint(origin: try fixture.origin().description, size: 100, root: frontier.root),
+            key: fixture.network.member("XA")!.key)
+        let before = try fixture.snapshot()
+        var verifier = try verifier(fixture)
+        let result = fixture.store.ingest(
+            [IncomingBatch(firstIndex: 0, entries: entries, checkpointNote: Array(checkpoint.note.formatted.utf8))],
+            verifier: &verifier, now: StoreFixture.now)
+        #expect(result.storedBatches == 0)
+        guard case .malformedEntry(index: 70, .notProtobuf(let reason)) = result.stoppedBy as? FeedRejection else {
+            Issue.record("expected entry 70 refused as malformed, got \(String(describing: result.stoppedBy))")
+            return
+        }
+        #expect(reason == "invalidUTF8")
+        #expect(verifier.frontier.size == 0)
+        #expect(try fixture.snapshot() == before)
+    }
 }

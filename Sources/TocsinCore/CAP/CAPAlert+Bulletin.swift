@@ -178,7 +178,7 @@ extension CAPAlert {
         guard let state = named ?? Self.state(fromGeocodes: info.areas.flatMap(\.geocodes)) ?? country else {
             throw CAPError.stateNotNamed
         }
-        var headline = info.headline?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        var headline = info.headline.map { Whitespace.trimmed($0) } ?? ""
         if headline.isEmpty {
             headline = info.event
             notes.append("no headline: the event (\(info.event.prefix(100))) is the headline")

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 
 /// An `application/x-www-form-urlencoded` body or query, decoded: `+` is a space, `%XX` a
 /// byte; a name given twice keeps its first value. Never traps on what a browser, or anyone
@@ -23,7 +24,7 @@ struct ConsoleForm: Sendable, Equatable {
 
     /// The value, trimmed; nil when absent or empty.
     func trimmed(_ name: String) -> String? {
-        guard let value = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+        guard let value = values[name].map { Whitespace.trimmed($0) }, !value.isEmpty else {
             return nil
         }
         return value
