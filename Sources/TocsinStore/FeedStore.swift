@@ -13,13 +13,16 @@ public final class FeedStore: Sendable {
     public static let databaseFileName = "tocsin.sqlite"
 
     let database: DatabasePool
+    /// Copies the write-ahead log into the database file off the writer's path.
+    let checkpointer: WALCheckpointer
     /// The data directory.
     public let directory: URL
     /// The network this store belongs to.
     public let networkID: NetworkID
 
-    private init(database: DatabasePool, directory: URL) throws(StoreError) {
+    private init(database: DatabasePool, checkpointer: WALCheckpointer, directory: URL) throws(StoreError) {
         self.database = database
+        self.checkpointer = checkpointer
         self.directory = directory
         let id: Data? = try Self.run {
             try database.read { db in try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'network_id'") }
@@ -45,7 +48,7 @@ public final class FeedStore: Sendable {
         } catch {
             throw StoreError.database("cannot create \(directory.path): \(error.localizedDescription)")
         }
-        let database = try openPool(path: path)
+        let (database, checkpointer) = try openPool(path: path)
         try run {
             try StoreSchema.migrator.migrate(database)
             try database.write { db in
@@ -59,7 +62,7 @@ public final class FeedStore: Sendable {
                     ])
             }
         }
-        return try FeedStore(database: database, directory: directory)
+        return try FeedStore(database: database, checkpointer: checkpointer, directory: directory)
     }
 
     /// Opens an existing data directory.
@@ -68,7 +71,7 @@ public final class FeedStore: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.notADataDirectory(path: directory.path)
         }
-        let database = try openPool(path: path)
+        let (database, checkpointer) = try openPool(path: path)
         try run {
             let applied = try database.read { db in try StoreSchema.migrator.appliedIdentifiers(db) }
             let known = Set(StoreSchema.migrator.migrations)
@@ -77,16 +80,20 @@ public final class FeedStore: Sendable {
             }
             try StoreSchema.migrator.migrate(database)
         }
-        return try FeedStore(database: database, directory: directory)
+        return try FeedStore(database: database, checkpointer: checkpointer, directory: directory)
     }
 
-    private static func openPool(path: String) throws(StoreError) -> DatabasePool {
+    private static func openPool(path: String) throws(StoreError) -> (DatabasePool, WALCheckpointer) {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
+        // Held by the pool's configuration: it lives as long as any connection of the pool.
+        let checkpointer = WALCheckpointer(path: path)
         configuration.prepareDatabase { db in
             // Durable on return: a crash or power loss never loses an acknowledged batch.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // The log is copied back into the database file off the writer's path.
+            if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
         }
         return try run {
             let pool = try DatabasePool(path: path, configuration: configuration)
@@ -94,7 +101,7 @@ public final class FeedStore: Sendable {
             // `prepareDatabase`, and in WAL mode NORMAL does not sync a commit (a power loss may
             // take back batches already acknowledged and announced).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            return pool
+            return (pool, checkpointer)
         }
     }
 

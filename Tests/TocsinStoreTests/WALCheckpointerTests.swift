@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+import Testing
+import TocsinCore
+
+@testable import TocsinStore
+
+/// The write-ahead log is copied into the database file by the checkpointer's own connection,
+/// off the writer's path, and stays bounded however far the checkpointer falls behind.
+@Suite struct WALCheckpointerTests {
+    /// A WAL database with `checkpointer` hooked into every connection, and a table of blobs.
+    struct Fixture {
+        let directory: URL
+        let path: String
+        let pool: DatabasePool
+        let checkpointer: WALCheckpointer
+
+        init(threshold: Int32, writerFrames: Int32) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-wal-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            path = directory.appendingPathComponent("test.sqlite").path
+            let checkpointer = WALCheckpointer(
+                path: path, threshold: threshold, writerFrames: writerFrames)
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in
+                if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in try db.execute(sql: "CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)") }
+            self.checkpointer = checkpointer
+        }
+
+        /// Inserts `count` rows of about one page each in one transaction.
+        func write(rows count: Int) throws {
+            try pool.write { db in
+                for _ in 0..<count {
+                    try db.execute(sql: "INSERT INTO blobs (data) VALUES (randomblob(3900))")
+                }
+            }
+        }
+
+        func fileSize(_ suffix: String = "") -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? Int) ?? 0
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    @Test func aBulkCommitPastTheThresholdIsCopiedIntoTheDatabaseFileByTheCheckpointerNotTheWriter() throws {
+        let fixture = try Fixture(threshold: 50, writerFrames: 10_000)
+        defer { fixture.remove() }
+        let before = fixture.fileSize()
+        try fixture.write(rows: 200)
+        fixture.checkpointer.waitUntilIdle()
+        let counts = fixture.checkpointer.counts
+        #expect(counts.background >= 1)
+        #expect(counts.writer == 0)
+        #expect(counts.limit == 0)
+        // 200 pages of blobs are in the database file itself, not only in the log.
+        #expect(fixture.fileSize() - before >= 200 * 3_900)
+        #expect(try fixture.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM blobs") } == 200)
+    }
+
+    @Test func aShortLogIsLeftForLaterAndNoCheckpointRuns() throws {
+        let fixture = try Fixture(threshold: 500, writerFrames: 10_000)
+        defer { fixture.remove() }
+        for _ in 0..<5 { try fixture.write(rows: 10) }
+        fixture.checkpointer.waitUntilIdle()
+        #expect(fixture.checkpointer.counts == (0, 0, 0))
+    }
+
+    @Test func theLogRestartsFromItsBeginningOnceCheckpointedSoItStopsGrowing() throws {
+        let fixture = try Fixture(threshold: 50, writerFrames: 10_000)
+        defer { fixture.remove() }
+        var largest = 0
+        for _ in 0..<30 {
+            try fixture.write(rows: 60)
+            fixture.checkpointer.waitUntilIdle()
+            largest = max(largest, fixture.fileSize("-wal"))
+        }
+        // 30 × 60 pages were written; the log never held much more than two rounds of them.
+        #expect(largest > 0)
+        #expect(largest < 3 * 60 * 4_200)
+        #expect(fixture.checkpointer.counts.background >= 15)
+    }
+
+    @Test func aCheckpointerThatFallsBehindLeavesTheWriterToBoundTheLog() throws {
+        let fixture = try Fixture(threshold: 20, writerFrames: 200)
+        defer { fixture.remove() }
+        fixture.checkpointer.suspend()
+        var largest = 0
+        for _ in 0..<40 {
+            try fixture.write(rows: 25)
+            largest = max(largest, fixture.fileSize("-wal"))
+        }
+        fixture.checkpointer.resume()
+        fixture.checkpointer.waitUntilIdle()
+        // 1,000 pages written while the checkpointer could not run: the writer checkpointed
+        // whenever the log reached 200 frames, so the log never held more than 200 + 25 + a few.
+        #expect(fixture.checkpointer.counts.limit >= 3)
+        #expect(largest < 240 * 4_200)
+        #expect(try fixture.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM blobs") } == 1_000)
+    }
+
+    @Test func bulkCommitsHandTheCopyToTheCheckpointerAndSmallOnesCopyAsSQLiteWould() {
+        func step(_ log: Int32, copied: Int32, committed: Int32, running: Bool = false) -> WALCheckpointer.Step {
+            WALCheckpointer.step(
+                logFrames: log, checkpointedFrames: copied, committedFrames: committed, backgroundRunning: running,
+                threshold: 1_000)
+        }
+        #expect(step(999, copied: 0, committed: 999) == .nothing)
+        #expect(step(1_000, copied: 0, committed: 250) == .background)
+        #expect(step(1_000, copied: 0, committed: 249) == .writer)
+        #expect(step(5_000, copied: 0, committed: 5_000, running: true) == .nothing)
+        // A background checkpoint copied 1,000; small commits came in meanwhile: the next small
+        // one finishes it (the log then restarts); a bulk one waits for a threshold's worth.
+        #expect(step(1_010, copied: 1_000, committed: 2) == .writer)
+        #expect(step(1_300, copied: 1_000, committed: 300) == .nothing)
+        #expect(step(2_000, copied: 1_000, committed: 300) == .background)
+        #expect(step(1_000, copied: 1_000, committed: 0) == .nothing)
+        #expect(step(1, copied: 0, committed: 1) == .nothing)
+    }
+
+    @Test func underASteadyLoadOfSmallCommitsTheWriterCheckpointsAsSQLiteWouldAndTheLogRestarts() throws {
+        let fixture = try Fixture(threshold: 40, writerFrames: 100_000)
+        defer { fixture.remove() }
+        var largest = 0
+        for _ in 0..<1_500 {
+            try fixture.write(rows: 1)
+            largest = max(largest, fixture.fileSize("-wal"))
+        }
+        fixture.checkpointer.waitUntilIdle()
+        let counts = fixture.checkpointer.counts
+        // Over 1,500 frames (one or two a commit): one checkpoint per 40 or so, never one per
+        // commit, and none handed to the checkpointer.
+        #expect(counts.writer >= 15)
+        #expect(counts.writer < 1_500 / 4)
+        #expect(counts.background == 0)
+        #expect(counts.limit == 0)
+        // The log restarts: it stays about a threshold long.
+        #expect(largest < 100 * 4_200)
+    }
+
+    @Test func bulkAndSmallCommitsMixedShareTheCopyAndKeepTheLogBounded() throws {
+        let fixture = try Fixture(threshold: 40, writerFrames: 100_000)
+        defer { fixture.remove() }
+        var largest = 0
+        for round in 0..<60 {
+            // A bulk commit hands the copy to the checkpointer; small ones follow at once.
+            try fixture.write(rows: round % 3 == 0 ? 50 : 1)
+            for _ in 0..<5 { try fixture.write(rows: 1) }
+            largest = max(largest, fixture.fileSize("-wal"))
+        }
+        fixture.checkpointer.waitUntilIdle()
+        let counts = fixture.checkpointer.counts
+        #expect(counts.background >= 1)
+        #expect(counts.writer >= 1)
+        #expect(counts.limit == 0)
+        // 20 bulk commits of 50 pages and 340 small ones, about 1,400 frames: the log stayed
+        // a few thresholds long (seen here: 430 to 1,300 KB).
+        #expect(largest < 500 * 4_200)
+    }
+
+    @Test func aStoreCheckpointsWhatItAppendsOffTheWritersPath() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        var author = try fixture.author()
+        // Batches of 2,000 entries of 1 KB: bulk commits, as in a catch-up.
+        let entries = StoreFixture.entries(0..<6_000, byteCount: 1_000)
+        for start in stride(from: 0, to: entries.count, by: 2_000) {
+            try fixture.store.append(try author.append(Array(entries[start..<start + 2_000])), now: StoreFixture.now)
+        }
+        fixture.store.checkpointer.waitUntilIdle()
+        #expect(fixture.store.checkpointer.counts.background >= 1)
+        #expect(fixture.store.checkpointer.counts.limit == 0)
+        let databaseFile = fixture.directory.appendingPathComponent(FeedStore.databaseFileName).path
+        let size = (try FileManager.default.attributesOfItem(atPath: databaseFile)[.size] as? Int) ?? 0
+        #expect(size > 4_000_000)
+        #expect(
+            try fixture.store.entryBytes(of: try fixture.origin(), in: 5_990..<6_000).map { Array($0) }
+                == Array(entries[5_990...]))
+    }
+}
