@@ -70,10 +70,13 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let message = unwrapOutboundIn(data)
         do {
-            let payload: [UInt8] = try message.serializedBytes()
-            onFrame?(false, payload.count + 4)
-            context.write(
-                wrapOutboundOut(context.channel.allocator.buffer(bytes: FrameDecoder.frame(payload))), promise: promise)
+            let frame: OutboundFrame = try message.serializedBytes()
+            guard frame.count <= decoder.maximumFrameSize else {
+                // The peer would refuse it from its header: this node never sends one.
+                throw PeerSessionError.frameTooLarge(length: frame.count, limit: decoder.maximumFrameSize)
+            }
+            onFrame?(false, frame.buffer.readableBytes)
+            context.write(wrapOutboundOut(frame.buffer), promise: promise)
         } catch {
             promise?.fail(error)
         }

@@ -558,7 +558,7 @@ import TocsinDevelopment
         var decoded: [[UInt8]] = []
         for chunk in stride(from: 0, to: wire.count, by: 5) {
             decoder.append(wire[chunk..<min(chunk + 5, wire.count)])
-            while let frame = try decoder.nextFrame() { decoded.append(frame) }
+            while let frame = try decoder.nextFrame() { decoded.append(Array(frame.bytes)) }
         }
         #expect(decoded == payloads)
         #expect(decoder.bufferedByteCount == 0)

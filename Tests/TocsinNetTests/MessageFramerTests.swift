@@ -1,0 +1,73 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import Testing
+import TocsinCore
+import TocsinNet
+
+/// The framer's bytes on the wire: each message is its 4-byte big-endian length, then its
+/// protobuf encoding, whichever way it is read or written.
+@Suite struct MessageFramerTests {
+    static func entries(_ count: Int, byteCount: Int) -> Tocsin_V1_Message {
+        .with {
+            $0.entries = .with {
+                $0.origin = "tocsin/XA"
+                $0.firstIndex = 7
+                $0.entries = (0..<count).map { Data(repeating: UInt8($0 & 0xff), count: byteCount) }
+                $0.checkpoint = Data("a checkpoint note".utf8)
+            }
+        }
+    }
+
+    @Test func aWrittenMessageIsItsLengthThenItsProtobufEncoding() throws {
+        let channel = EmbeddedChannel(handler: MessageFramer())
+        for message in [
+            Self.entries(0, byteCount: 0), Self.entries(3, byteCount: 100), Self.entries(40, byteCount: 5_000),
+        ] {
+            try channel.writeOutbound(message)
+            let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
+            #expect(Array(written.readableBytesView) == FrameDecoder.frame(try message.serializedBytes()))
+        }
+        _ = try channel.finish()
+    }
+
+    @Test func aMessageOverTheFrameLimitIsNotWritten() throws {
+        let channel = EmbeddedChannel(handler: MessageFramer(maximumFrameSize: 256))
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        let tooLarge = Self.entries(3, byteCount: 100)
+        let size = (try tooLarge.serializedBytes() as [UInt8]).count
+        #expect(size > 256)
+        channel.writeAndFlush(tooLarge, promise: promise)
+        #expect(throws: PeerSessionError.frameTooLarge(length: size, limit: 256)) { try promise.futureResult.wait() }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        // One that fits still goes.
+        try channel.writeOutbound(Self.entries(1, byteCount: 100))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) != nil)
+        _ = try channel.finish()
+    }
+
+    @Test func framesWrittenByOneFramerAreReadBackByAnotherWhateverTheCuts() throws {
+        let writer = EmbeddedChannel(handler: MessageFramer())
+        let reader = EmbeddedChannel(handler: MessageFramer())
+        let messages = [
+            Self.entries(2, byteCount: 10), Self.entries(0, byteCount: 0), Self.entries(30, byteCount: 3_000),
+        ]
+        var wire: [UInt8] = []
+        for message in messages {
+            try writer.writeOutbound(message)
+            wire += Array(try #require(try writer.readOutbound(as: ByteBuffer.self)).readableBytesView)
+        }
+        var generator = SystemRandomNumberGenerator()
+        var position = 0
+        while position < wire.count {
+            let cut = min(wire.count, position + Int.random(in: 1...20_000, using: &generator))
+            try reader.writeInbound(ByteBuffer(bytes: wire[position..<cut]))
+            position = cut
+        }
+        var read: [Tocsin_V1_Message] = []
+        while let message = try reader.readInbound(as: Tocsin_V1_Message.self) { read.append(message) }
+        #expect(read == messages)
+        _ = try writer.finish()
+        _ = try reader.finish()
+    }
+}
