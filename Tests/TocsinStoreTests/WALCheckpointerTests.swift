@@ -39,6 +39,16 @@ import TocsinCore
             }
         }
 
+        /// Runs `round` `count` times; the largest the log's file was after any of them.
+        func largestLog(rounds count: Int, _ round: (Int) throws -> Void) rethrows -> Int {
+            var largest = 0
+            for index in 0..<count {
+                try round(index)
+                largest = max(largest, fileSize("-wal"))
+            }
+            return largest
+        }
+
         func fileSize(_ suffix: String = "") -> Int {
             ((try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? Int) ?? 0
         }
@@ -72,11 +82,9 @@ import TocsinCore
     @Test func theLogRestartsFromItsBeginningOnceCheckpointedSoItStopsGrowing() throws {
         let fixture = try Fixture(threshold: 50, writerFrames: 10_000)
         defer { fixture.remove() }
-        var largest = 0
-        for _ in 0..<30 {
+        let largest = try fixture.largestLog(rounds: 30) { _ in
             try fixture.write(rows: 60)
             fixture.checkpointer.waitUntilIdle()
-            largest = max(largest, fixture.fileSize("-wal"))
         }
         // 30 × 60 pages were written; the log never held much more than two rounds of them.
         #expect(largest > 0)
@@ -88,11 +96,7 @@ import TocsinCore
         let fixture = try Fixture(threshold: 20, writerFrames: 200)
         defer { fixture.remove() }
         fixture.checkpointer.suspend()
-        var largest = 0
-        for _ in 0..<40 {
-            try fixture.write(rows: 25)
-            largest = max(largest, fixture.fileSize("-wal"))
-        }
+        let largest = try fixture.largestLog(rounds: 40) { _ in try fixture.write(rows: 25) }
         fixture.checkpointer.resume()
         fixture.checkpointer.waitUntilIdle()
         // 1,000 pages written while the checkpointer could not run: the writer checkpointed
@@ -124,11 +128,7 @@ import TocsinCore
     @Test func underASteadyLoadOfSmallCommitsTheWriterCheckpointsAsSQLiteWouldAndTheLogRestarts() throws {
         let fixture = try Fixture(threshold: 40, writerFrames: 100_000)
         defer { fixture.remove() }
-        var largest = 0
-        for _ in 0..<1_500 {
-            try fixture.write(rows: 1)
-            largest = max(largest, fixture.fileSize("-wal"))
-        }
+        let largest = try fixture.largestLog(rounds: 1_500) { _ in try fixture.write(rows: 1) }
         fixture.checkpointer.waitUntilIdle()
         let counts = fixture.checkpointer.counts
         // Over 1,500 frames (one or two a commit): one checkpoint per 40 or so, never one per
@@ -144,12 +144,10 @@ import TocsinCore
     @Test func bulkAndSmallCommitsMixedShareTheCopyAndKeepTheLogBounded() throws {
         let fixture = try Fixture(threshold: 40, writerFrames: 100_000)
         defer { fixture.remove() }
-        var largest = 0
-        for round in 0..<60 {
+        let largest = try fixture.largestLog(rounds: 60) { round in
             // A bulk commit hands the copy to the checkpointer; small ones follow at once.
             try fixture.write(rows: round % 3 == 0 ? 50 : 1)
             for _ in 0..<5 { try fixture.write(rows: 1) }
-            largest = max(largest, fixture.fileSize("-wal"))
         }
         fixture.checkpointer.waitUntilIdle()
         let counts = fixture.checkpointer.counts
@@ -157,7 +155,7 @@ import TocsinCore
         #expect(counts.writer >= 1)
         #expect(counts.limit == 0)
         // 20 bulk commits of 50 pages and 340 small ones, about 1,400 frames: the log stayed
-        // a few thresholds long (seen here: 430 to 1,300 KB).
+        // a few thresholds long (seen here: 0.7 to 1.3 MB).
         #expect(largest < 500 * 4_200)
     }
 
