@@ -78,7 +78,10 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
             onFrame?(false, frame.buffer.readableBytes)
             context.write(wrapOutboundOut(frame.buffer), promise: promise)
         } catch {
+            // The session ends, as it would when the peer refused the frame: a message that
+            // cannot be sent is never dropped silently.
             promise?.fail(error)
+            context.fireErrorCaught(error)
         }
     }
 }

@@ -24,7 +24,8 @@ import GRDBSQLite
 /// commit's sync slower. So when small commits landed while a background checkpoint ran, the
 /// writer copies those few frames at its next small commit, which completes it. From
 /// `writerFrames` on (the checkpointer has fallen behind), the writer checkpoints whatever
-/// the commit: the log, and the disk it takes, stay bounded.
+/// the commit, after waiting for a background checkpoint that is running (it holds SQLite's
+/// checkpoint lock): the log, and the disk it takes, stay bounded.
 ///
 /// Durability is unchanged: a commit is synced in the log before the hook runs, and a
 /// checkpoint syncs the database file (`synchronous=FULL`) before the log may be overwritten.
@@ -47,6 +48,9 @@ final class WALCheckpointer: @unchecked Sendable {
     private var limitCheckpoints = 0
     /// How long the log was when the last checkpoint copied it (0 once it restarts).
     private var checkpointedFrames: Int32 = 0
+    /// Counts the log's restarts: a background checkpoint's count is kept only if the log has
+    /// not restarted since it began.
+    private var generation: UInt64 = 0
     /// Only ever touched on `queue` (and in `deinit`, when nothing else can).
     private var connection: OpaquePointer?
 
@@ -85,33 +89,33 @@ final class WALCheckpointer: @unchecked Sendable {
         case background
         /// A checkpoint on the writer's connection, at once.
         case writer
+        /// The log reached `writerFrames`: the writer checkpoints, waiting for a background
+        /// checkpoint that holds SQLite's checkpoint lock.
+        case limit
     }
 
     /// Called by SQLite after each commit, on the committing connection, with the log's length.
     func walCommitted(frames: Int32, on connection: OpaquePointer) {
-        if frames >= writerFrames {
-            checkpointOnWriter(connection) {
-                $0.limitCheckpoints += 1
-                $0.latestFrames = frames
-            }
-            return
-        }
         let step = lock.withLock { () -> Step in
             // A shorter log than before: it has restarted from its beginning.
             let restarted = frames < latestFrames
-            if restarted || frames < checkpointedFrames { checkpointedFrames = 0 }
+            if restarted || frames < checkpointedFrames {
+                checkpointedFrames = 0
+                generation &+= 1
+            }
             let added = restarted ? frames : frames - latestFrames
             latestFrames = frames
             let step = Self.step(
                 logFrames: frames, checkpointedFrames: checkpointedFrames, committedFrames: added,
-                backgroundRunning: scheduled, threshold: threshold)
+                backgroundRunning: scheduled, threshold: threshold, writerFrames: writerFrames)
             if step == .background { scheduled = true }
             return step
         }
         switch step {
         case .nothing: break
         case .background: queue.async { self.run() }
-        case .writer: checkpointOnWriter(connection) { $0.writerCheckpoints += 1 }
+        case .writer: checkpointOnWriter(connection, waitingForBackground: false) { $0.writerCheckpoints += 1 }
+        case .limit: checkpointOnWriter(connection, waitingForBackground: true) { $0.limitCheckpoints += 1 }
         }
     }
 
@@ -119,8 +123,9 @@ final class WALCheckpointer: @unchecked Sendable {
     /// `checkpointedFrames`, after a commit of `committedFrames`.
     static func step(
         logFrames: Int32, checkpointedFrames: Int32, committedFrames: Int32, backgroundRunning: Bool,
-        threshold: Int32
+        threshold: Int32, writerFrames: Int32 = .max
     ) -> Step {
+        if logFrames >= writerFrames { return .limit }
         // The running checkpoint is not disturbed; what came in meanwhile is seen next commit.
         if backgroundRunning { return .nothing }
         let uncopied = logFrames - checkpointedFrames
@@ -132,14 +137,24 @@ final class WALCheckpointer: @unchecked Sendable {
         return checkpointedFrames > 0 && !bulk ? .writer : .nothing
     }
 
-    /// A passive checkpoint on the writer's connection: complete, as no other write can begin
-    /// during it. Errors surface at the next write, as with SQLite's own checkpoint.
-    private func checkpointOnWriter(_ connection: OpaquePointer, count: (WALCheckpointer) -> Void) {
+    /// A passive checkpoint on the writer's connection: no other write can begin during it, so
+    /// it copies the whole log unless a reader still holds an older snapshot. Errors surface
+    /// at the next write, as with SQLite's own checkpoint.
+    private func checkpointOnWriter(
+        _ connection: OpaquePointer, waitingForBackground: Bool, count: (WALCheckpointer) -> Void
+    ) {
         var copiedFrames: Int32 = 0
-        let result = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &copiedFrames)
+        var result = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &copiedFrames)
+        if result == SQLITE_BUSY, waitingForBackground {
+            // A passive checkpoint never waits for the one the checkpointer is running; its
+            // queue never waits for the writer, so waiting for it here cannot deadlock.
+            queue.sync {}
+            result = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &copiedFrames)
+        }
+        guard result == SQLITE_OK, copiedFrames >= 0 else { return }
         lock.withLock {
             count(self)
-            if result == SQLITE_OK { checkpointedFrames = copiedFrames }
+            checkpointedFrames = copiedFrames
         }
     }
 
@@ -161,12 +176,27 @@ final class WALCheckpointer: @unchecked Sendable {
 
     private func run() {
         while true {
-            let succeeded = checkpoint()
+            let (startedIn, copiedBefore) = lock.withLock { (generation, checkpointedFrames) }
+            let copied = checkpoint()
             let again = lock.withLock {
-                if succeeded { completed += 1 }
-                // Again at once if a bulk write brought a threshold's worth meanwhile; after a
-                // failure (no connection, or the writer checkpointing), the next commit decides.
-                if succeeded, latestFrames - checkpointedFrames >= threshold { return true }
+                guard let copied else {
+                    // The next commit decides again: no retry in a loop.
+                    scheduled = false
+                    return false
+                }
+                completed += 1
+                // A count from before the log restarted says nothing of the new log.
+                guard generation == startedIn else {
+                    scheduled = false
+                    return false
+                }
+                checkpointedFrames = copied
+                // Again at once if a bulk write brought a threshold's worth meanwhile, but not
+                // if this pass copied nothing (a reader's snapshot holds the rest back) or the
+                // writer is about to checkpoint at its limit.
+                if copied > copiedBefore, latestFrames < writerFrames, latestFrames - copied >= threshold {
+                    return true
+                }
                 scheduled = false
                 return false
             }
@@ -174,24 +204,43 @@ final class WALCheckpointer: @unchecked Sendable {
         }
     }
 
-    private func checkpoint() -> Bool {
+    /// A passive checkpoint on the checkpointer's own connection: the frames it has copied,
+    /// or nil if it could not run.
+    private func checkpoint() -> Int32? {
         if connection == nil {
-            var opened: OpaquePointer?
-            guard sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK
-            else {
-                sqlite3_close_v2(opened)
-                return false
-            }
-            // The database file is synced before the log may be overwritten.
-            sqlite3_exec(opened, "PRAGMA synchronous = FULL", nil, nil, nil)
-            sqlite3_busy_timeout(opened, 1_000)
-            connection = opened
+            connection = Self.openConnection(path)
+            if connection == nil { return nil }
         }
         var logFrames: Int32 = 0
         var copiedFrames: Int32 = 0
         let result = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copiedFrames)
-        guard result == SQLITE_OK else { return false }
-        lock.withLock { checkpointedFrames = copiedFrames }
-        return true
+        if result == SQLITE_BUSY { return nil }  // the writer is checkpointing at its limit
+        guard result == SQLITE_OK, logFrames >= 0, copiedFrames >= 0 else {
+            // Not in WAL mode as seen from this connection, or failing: opened again next time.
+            sqlite3_close_v2(connection)
+            connection = nil
+            return nil
+        }
+        return copiedFrames
+    }
+
+    /// A connection for checkpoints, in WAL mode, or nil.
+    private static func openConnection(_ path: String) -> OpaquePointer? {
+        var opened: OpaquePointer?
+        guard sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+            sqlite3_close_v2(opened)
+            return nil
+        }
+        sqlite3_busy_timeout(opened, 1_000)
+        // The database file is synced before the log may be overwritten; and a first read
+        // opens the log (a connection that has read nothing is not yet in WAL mode).
+        guard
+            sqlite3_exec(opened, "PRAGMA synchronous = FULL; SELECT count(*) FROM sqlite_schema", nil, nil, nil)
+                == SQLITE_OK
+        else {
+            sqlite3_close_v2(opened)
+            return nil
+        }
+        return opened
     }
 }

@@ -22,7 +22,8 @@ import TocsinNet
     @Test func aWrittenMessageIsItsLengthThenItsProtobufEncoding() throws {
         let channel = EmbeddedChannel(handler: MessageFramer())
         for message in [
-            Self.entries(0, byteCount: 0), Self.entries(3, byteCount: 100), Self.entries(40, byteCount: 5_000),
+            Tocsin_V1_Message(), Self.entries(0, byteCount: 0), Self.entries(3, byteCount: 100),
+            Self.entries(40, byteCount: 5_000),
         ] {
             try channel.writeOutbound(message)
             let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
@@ -31,7 +32,7 @@ import TocsinNet
         _ = try channel.finish()
     }
 
-    @Test func aMessageOverTheFrameLimitIsNotWritten() throws {
+    @Test func aMessageOverTheFrameLimitIsNotWrittenAndTheSessionIsTold() throws {
         let channel = EmbeddedChannel(handler: MessageFramer(maximumFrameSize: 256))
         let promise = channel.eventLoop.makePromise(of: Void.self)
         let tooLarge = Self.entries(3, byteCount: 100)
@@ -40,9 +41,8 @@ import TocsinNet
         channel.writeAndFlush(tooLarge, promise: promise)
         #expect(throws: PeerSessionError.frameTooLarge(length: size, limit: 256)) { try promise.futureResult.wait() }
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
-        // One that fits still goes.
-        try channel.writeOutbound(Self.entries(1, byteCount: 100))
-        #expect(try channel.readOutbound(as: ByteBuffer.self) != nil)
+        // The session is told, as when a peer refuses a frame.
+        #expect(throws: PeerSessionError.frameTooLarge(length: size, limit: 256)) { try channel.throwIfErrorCaught() }
         _ = try channel.finish()
     }
 
@@ -57,10 +57,13 @@ import TocsinNet
             try writer.writeOutbound(message)
             wire += Array(try #require(try writer.readOutbound(as: ByteBuffer.self)).readableBytesView)
         }
-        var generator = SystemRandomNumberGenerator()
+        // Cuts of every small size (inside the 4-byte lengths too), then larger ones.
+        let sizes = [1, 2, 3, 4, 5, 7, 11, 4_096, 65_536]
         var position = 0
+        var turn = 0
         while position < wire.count {
-            let cut = min(wire.count, position + Int.random(in: 1...20_000, using: &generator))
+            let cut = min(wire.count, position + sizes[turn % sizes.count])
+            turn += 1
             try reader.writeInbound(ByteBuffer(bytes: wire[position..<cut]))
             position = cut
         }
