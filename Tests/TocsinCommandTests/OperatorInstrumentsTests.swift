@@ -172,16 +172,11 @@ import TocsinStore
             // Read on while the node stops: the kernel queues as few as ten datagrams
             // (`net.unix.max_dgram_qlen`), and the watchdog datagrams of a slow stop would
             // fill the queue before `STOPPING=1` is sent (systemd reads them as they come).
-            async let stopping = Blocking.run {
-                var last: String?
-                while let next = listener.receive(timeout: 30) {
-                    last = next
-                    if next == "STOPPING=1" { break }
-                }
-                return last
-            }
+            // On a thread of its own, reading before the stop begins: a reader on the shared
+            // blocking pool started too late once, in a full run of the suite.
+            let stopping = DatagramsUntilStopping(listener)
             #expect(await daemons.stopped("RN") == 0)
-            #expect(try await stopping == "STOPPING=1")
+            #expect(try await Blocking.run { stopping.last() } == "STOPPING=1")
             let lines = daemons.log("RN").split(separator: "\n")
             #expect(lines.count >= 2)
             for line in lines {
@@ -335,5 +330,32 @@ final class FollowedCommand: @unchecked Sendable {
     func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+}
+
+/// Reads a notify socket's datagrams on a thread of its own, from before it returns, until
+/// `STOPPING=1` or 30 s without one; `last()` waits for the end and gives the last read.
+final class DatagramsUntilStopping: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var lastRead: String?
+
+    init(_ listener: DatagramReceiver) {
+        let reading = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { [self] in
+            reading.signal()
+            while let next = listener.receive(timeout: 30) {
+                lock.withLock { lastRead = next }
+                if next == "STOPPING=1" { break }
+            }
+            finished.signal()
+        }
+        reading.wait()
+    }
+
+    /// Blocks until reading ends.
+    func last() -> String? {
+        finished.wait()
+        return lock.withLock { lastRead }
     }
 }

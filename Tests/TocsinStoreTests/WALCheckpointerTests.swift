@@ -150,8 +150,8 @@ import TocsinCore
         #expect(largest < 100 * 4_200)
     }
 
-    @Test func bulkAndSmallCommitsMixedShareTheCopyAndKeepTheLogBounded() throws {
-        let fixture = try Fixture(threshold: 40, writerFrames: 100_000)
+    @Test func bulkAndSmallCommitsMixedShareTheCopyAndKeepTheLogUnderTheWritersLimit() throws {
+        let fixture = try Fixture(threshold: 40, writerFrames: 250)
         defer { fixture.remove() }
         let largest = try fixture.largestLog(rounds: 60) { round in
             // A bulk commit hands the copy to the checkpointer; small ones follow at once.
@@ -159,12 +159,12 @@ import TocsinCore
             for _ in 0..<5 { try fixture.write(rows: 1) }
         }
         fixture.checkpointer.waitUntilIdle()
-        let counts = fixture.checkpointer.counts
-        #expect(counts.background >= 1)
-        #expect(counts.limit == 0)
-        // 20 bulk commits of 50 pages and 340 small ones, about 1,400 frames: the log stayed
-        // a few thresholds long (seen here: 0.7 to 1.3 MB).
-        #expect(largest < 500 * 4_200)
+        #expect(fixture.checkpointer.counts.background >= 1)
+        // Small commits that land while a copy runs leave it alone, so on a slow machine the
+        // log grows until the copy ends (3.4 MB in a CI run without a limit): the writer's limit
+        // is what bounds it, 250 frames and one commit of at most 50.
+        #expect(largest < 320 * 4_200)
+        #expect(try fixture.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM blobs") } == 1_340)
     }
 
     @Test func backToBackBulkCommitsKeepTheLogUnderTheWritersLimit() throws {
