@@ -15,12 +15,14 @@ import TocsinCore
         let pool: DatabasePool
         let checkpointer: WALCheckpointer
 
-        init(threshold: Int32, writerFrames: Int32) throws {
+        /// - Parameter checkpointerPath: where the checkpointer's own connection opens (the
+        ///   database by default).
+        init(threshold: Int32, writerFrames: Int32, checkpointerPath: String? = nil) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-wal-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             path = directory.appendingPathComponent("test.sqlite").path
             let checkpointer = WALCheckpointer(
-                path: path, threshold: threshold, writerFrames: writerFrames)
+                path: checkpointerPath ?? path, threshold: threshold, writerFrames: writerFrames)
             var configuration = Configuration()
             configuration.prepareDatabase { db in
                 if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
@@ -176,6 +178,22 @@ import TocsinCore
         // the rest, waiting for the checkpointer's copy if one was running.
         #expect(largest < 150 * 4_200)
         #expect(try fixture.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM blobs") } == 6_000)
+    }
+
+    @Test func aCheckpointerThatCannotOpenItsConnectionLeavesTheWriterToBoundTheLog() throws {
+        let fixture = try Fixture(
+            threshold: 20, writerFrames: 100, checkpointerPath: "/nonexistent/tocsin-wal-test/none.sqlite")
+        defer { fixture.remove() }
+        let largest = try fixture.largestLog(rounds: 40) { _ in
+            try fixture.write(rows: 30)
+            fixture.checkpointer.waitUntilIdle()
+        }
+        let counts = fixture.checkpointer.counts
+        // Every background pass failed at once (no retry loop); the writer copied at its limit.
+        #expect(counts.background == 0)
+        #expect(counts.limit >= 5)
+        #expect(largest < 150 * 4_200)
+        #expect(try fixture.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM blobs") } == 1_200)
     }
 
     @Test func aReaderHoldingAnOldSnapshotDoesNotMakeTheCheckpointerSpin() throws {
