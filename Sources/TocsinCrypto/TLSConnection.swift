@@ -46,39 +46,61 @@ public final class TLSConnection {
 
     /// Takes bytes from the network; returns the plaintext they completed.
     public func receive(_ ciphertext: [UInt8]) throws(TLSError) -> [UInt8] {
-        if !ciphertext.isEmpty {
-            let written = ciphertext.withUnsafeBytes { BIO_write(networkToTLS, $0.baseAddress, Int32($0.count)) }
-            precondition(written == Int32(ciphertext.count), "a memory BIO accepts everything")
-        }
-        if !isHandshakeComplete {
-            try advanceHandshake()
-            if !isHandshakeComplete { return [] }
-        }
+        try ciphertext.withUnsafeBytes { bytes in Result { () throws(TLSError) in try receive(ciphertext: bytes) } }
+            .get()
         var plaintext: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let count = SSL_read(ssl, &buffer, Int32(buffer.count))
-            if count > 0 {
-                plaintext += buffer[0..<Int(count)]
-                continue
-            }
-            switch SSL_get_error(ssl, count) {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return plaintext
-            case SSL_ERROR_ZERO_RETURN:
-                receivedCloseNotify = true
-                return plaintext
-            default:
-                throw TLSError.protocolFailure(reason: Self.reason(OpenSSLError.drainQueue()))
-            }
+            let count = try buffer.withUnsafeMutableBytes { bytes in
+                Result { () throws(TLSError) in try readPlaintext(into: bytes) }
+            }.get()
+            if count == 0 { return plaintext }
+            plaintext += buffer[0..<count]
+        }
+    }
+
+    /// Takes bytes from the network (OpenSSL copies them), and advances the handshake with
+    /// them while it is not complete. Plaintext they complete is then read with
+    /// `readPlaintext(into:)`.
+    public func receive(ciphertext: UnsafeRawBufferPointer) throws(TLSError) {
+        if let base = ciphertext.baseAddress, !ciphertext.isEmpty {
+            let written = BIO_write(networkToTLS, base, Int32(clamping: ciphertext.count))
+            precondition(written == Int32(clamping: ciphertext.count), "a memory BIO accepts everything")
+        }
+        if !isHandshakeComplete { try advanceHandshake() }
+    }
+
+    /// Decrypts plaintext received into `buffer`: the number of bytes written, 0 when nothing
+    /// more can be read until more ciphertext arrives (or once the peer closed,
+    /// `receivedCloseNotify`). Nothing is read before the handshake is complete.
+    public func readPlaintext(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int {
+        guard isHandshakeComplete, let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+        let count = SSL_read(ssl, base, Int32(clamping: buffer.count))
+        if count > 0 { return Int(count) }
+        switch SSL_get_error(ssl, count) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return 0
+        case SSL_ERROR_ZERO_RETURN:
+            receivedCloseNotify = true
+            return 0
+        default:
+            throw TLSError.protocolFailure(reason: Self.reason(OpenSSLError.drainQueue()))
         }
     }
 
     /// Encrypts `plaintext`; `takeOutput` then has the records to send.
     public func send(_ plaintext: [UInt8]) throws(TLSError) {
+        try plaintext.withUnsafeBytes { bytes in Result { () throws(TLSError) in try send(bytes) } }.get()
+    }
+
+    /// Encrypts `plaintext` (read in place); `takeOutput` then has the records to send.
+    public func send(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) {
         guard isHandshakeComplete else { throw TLSError.notHandshaken }
-        guard !plaintext.isEmpty else { return }
-        let written = plaintext.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) }
+        guard let base = plaintext.baseAddress, !plaintext.isEmpty else { return }
+        guard plaintext.count <= Int(Int32.max) else {
+            throw TLSError.protocolFailure(reason: "\(plaintext.count) bytes in one write, more than TLS takes at once")
+        }
+        let written = SSL_write(ssl, base, Int32(plaintext.count))
         guard written == Int32(plaintext.count) else {
             throw TLSError.protocolFailure(reason: Self.reason(OpenSSLError.drainQueue()))
         }
@@ -86,11 +108,19 @@ public final class TLSConnection {
 
     /// Everything TLS produced for the network since the last call.
     public func takeOutput() -> [UInt8] {
-        let pending = tocsin_bio_pending(tlsToNetwork)
-        guard pending > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: Int(pending))
-        let read = BIO_read(tlsToNetwork, &bytes, Int32(pending))
-        return Array(bytes.prefix(Int(max(read, 0))))
+        [UInt8](unsafeUninitializedCapacity: pendingOutputCount) { buffer, count in
+            count = takeOutput(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+
+    /// Bytes TLS produced for the network and not yet taken.
+    public var pendingOutputCount: Int { Int(clamping: max(0, tocsin_bio_pending(tlsToNetwork))) }
+
+    /// Moves what TLS produced for the network into `buffer`, as much as fits: the number of
+    /// bytes written.
+    public func takeOutput(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = buffer.baseAddress, !buffer.isEmpty, pendingOutputCount > 0 else { return 0 }
+        return Int(max(0, BIO_read(tlsToNetwork, base, Int32(clamping: buffer.count))))
     }
 
     /// Sends close_notify (through `takeOutput`).

@@ -70,7 +70,7 @@ public final class MemberClient: Sendable {
     }
 
     final class Recorder: ChannelInboundHandler, Sendable {
-        typealias InboundIn = Tocsin_V1_Message
+        typealias InboundIn = PeerMessage
         let received: NIOLockedValueBox<[Tocsin_V1_Message]>
         let authenticated: EventLoopPromise<Void>
         let onRead: @Sendable () -> Void
@@ -85,7 +85,7 @@ public final class MemberClient: Sendable {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let message = unwrapInboundIn(data)
+            let message = unwrapInboundIn(data).protobuf
             received.withLockedValue { $0.append(message) }
             onRead()
         }

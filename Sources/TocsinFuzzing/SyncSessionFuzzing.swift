@@ -46,7 +46,7 @@ enum SyncSessionFuzzing {
                 }
             }
         }
-        func deliver(_ message: Tocsin_V1_Message) {
+        func deliver(_ message: PeerMessage) {
             if node.establishedPeers.contains(peer) == false { connect(peer) }
             carryOut(node.received(message, from: peer, now: now))
         }
@@ -60,16 +60,16 @@ enum SyncSessionFuzzing {
                 // Raw bytes into the frame decoder, as a socket would deliver them.
                 decoder.append(input.take(input.uint16() % 4096))
                 while let frame = try? decoder.nextFrame() {
-                    guard let message = try? Tocsin_V1_Message(serializedBytes: frame) else { continue }
+                    guard let message = try? PeerMessage(decoding: frame) else { continue }
                     deliver(message)
                 }
             case 1:
-                deliver(fixture.messages[Int(input.byte()) % fixture.messages.count])
+                deliver(PeerMessage(fixture.messages[Int(input.byte()) % fixture.messages.count]))
             case 2:
                 let message = fixture.messages[Int(input.byte()) % fixture.messages.count]
                 guard var encoded: [UInt8] = try? message.serializedBytes(), !encoded.isEmpty else { continue }
                 encoded[input.uint16() % encoded.count] = input.byte()
-                if let mutated = try? Tocsin_V1_Message(serializedBytes: encoded) { deliver(mutated) }
+                if let mutated = try? PeerMessage(decoding: FramePayload(encoded)) { deliver(mutated) }
             case 3:
                 carryOut(node.disconnected(peer: peer, now: now))
                 connect(peer)

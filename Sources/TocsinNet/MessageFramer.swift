@@ -2,12 +2,12 @@ import NIOCore
 import SwiftProtobuf
 import TocsinCore
 
-/// Length-prefixed protobuf frames over the TLS stream: bytes in, `Tocsin_V1_Message` up;
+/// Length-prefixed protobuf frames over the TLS stream: bytes in, `PeerMessage` up;
 /// messages down, framed bytes out. A frame over the limit is refused from its 4-byte
 /// header alone; an undecodable frame is an error. Either closes the session.
 public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
-    public typealias InboundOut = Tocsin_V1_Message
+    public typealias InboundOut = PeerMessage
     public typealias OutboundIn = Tocsin_V1_Message
     public typealias OutboundOut = ByteBuffer
 
@@ -43,11 +43,9 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
         decoder.append(buffer.readableBytesView)
         do {
             while let frame = try decoder.nextFrame() {
-                let message: Tocsin_V1_Message
+                let message: PeerMessage
                 do {
-                    var options = BinaryDecodingOptions()
-                    options.messageDepthLimit = 32
-                    message = try Tocsin_V1_Message(serializedBytes: frame, options: options)
+                    message = try PeerMessage(decoding: frame)
                 } catch {
                     throw PeerSessionError.malformedMessage(String(describing: error))
                 }
@@ -65,6 +63,33 @@ public final class MessageFramer: ChannelDuplexHandler, RemovableChannelHandler 
     private func failSession(context: ChannelHandlerContext, _ error: any Error) {
         failed = true
         context.fireErrorCaught(error)
+    }
+
+    /// Writes an `Entries` message already framed (`EntriesFrame`) on `channel` and flushes it,
+    /// through the channel's framer, in order with the messages written before this call.
+    /// From any thread.
+    public static func write(_ frame: EntriesFrame, to channel: Channel, promise: EventLoopPromise<Void>?) {
+        channel.eventLoop.execute {
+            do {
+                let context = try channel.pipeline.syncOperations.context(handlerType: MessageFramer.self)
+                guard let framer = context.handler as? MessageFramer else { throw ChannelPipelineError.notFound }
+                framer.write(frame, context: context, promise: promise)
+                context.flush()
+            } catch {
+                promise?.fail(error)
+            }
+        }
+    }
+
+    private func write(_ frame: EntriesFrame, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard frame.payloadCount <= decoder.maximumFrameSize else {
+            let error = PeerSessionError.frameTooLarge(length: frame.payloadCount, limit: decoder.maximumFrameSize)
+            promise?.fail(error)
+            context.fireErrorCaught(error)
+            return
+        }
+        onFrame?(false, frame.buffer.readableBytes)
+        context.write(wrapOutboundOut(frame.buffer), promise: promise)
     }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

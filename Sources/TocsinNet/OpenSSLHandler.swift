@@ -74,12 +74,19 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
+        let buffer = unwrapInboundIn(data)
         guard state == .handshaking || isActive else { return }
-        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        let plaintext: [UInt8]
+        // Ciphertext goes from the socket's buffer into OpenSSL, and plaintext from OpenSSL
+        // into the buffer passed up: no other copy (a catch-up moves hundreds of megabytes).
+        var plaintext = context.channel.allocator.buffer(capacity: 0)
         do {
-            plaintext = try connection.receive(bytes)
+            try buffer.withUnsafeReadableBytes { try connection.receive(ciphertext: $0) }
+            if connection.isHandshakeComplete {
+                while try plaintext.writeWithUnsafeMutableBytes(
+                    minimumWritableBytes: max(Self.plaintextReadSize, buffer.readableBytes),
+                    { try connection.readPlaintext(into: $0) }) > 0
+                {}
+            }
         } catch {
             writeCiphertext(context: context, flush: true)  // an alert, if OpenSSL made one
             fail(context: context, error)
@@ -88,8 +95,8 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         if state == .handshaking && connection.isHandshakeComplete {
             guard completeHandshake(context: context) else { return }
         }
-        if !plaintext.isEmpty {
-            context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext)))
+        if plaintext.readableBytes > 0 {
+            context.fireChannelRead(wrapInboundOut(plaintext))
         }
         if connection.receivedCloseNotify && isActive {
             // The peer is done: answer with our close_notify and close.
@@ -142,7 +149,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func encrypt(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
         do {
-            try connection.send(Array(buffer.readableBytesView))
+            try buffer.withUnsafeReadableBytes { try connection.send($0) }
             if let promise { pendingPromises.append(promise) }
         } catch {
             promise?.fail(error)
@@ -156,17 +163,30 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Writes what OpenSSL produced; the promises of the plaintext it carries follow it.
     private func writeCiphertext(context: ChannelHandlerContext, flush: Bool) {
-        let output = connection.takeOutput()
+        let output = takeOutput(context: context)
         let promises = pendingPromises
         pendingPromises = []
-        guard !output.isEmpty else {
+        guard output.readableBytes > 0 else {
             promises.forEach { $0.succeed() }
             return
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
         for pending in promises { promise.futureResult.cascade(to: pending) }
-        context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: output)), promise: promise)
+        context.write(wrapOutboundOut(output), promise: promise)
         if flush { context.flush() }
+    }
+
+    /// Plaintext read from OpenSSL at a time, at least (a TLS record holds at most 16 KiB).
+    static let plaintextReadSize = 16 * 1024
+
+    /// What OpenSSL produced for the network, moved straight into a buffer to write.
+    private func takeOutput(context: ChannelHandlerContext) -> ByteBuffer {
+        let pending = connection.pendingOutputCount
+        var output = context.channel.allocator.buffer(capacity: pending)
+        if pending > 0 {
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { connection.takeOutput(into: $0) }
+        }
+        return output
     }
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
@@ -190,13 +210,13 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         state = .closing
         handshakeTimer?.cancel()
-        let output = connection.takeOutput()
-        if output.isEmpty {
+        let output = takeOutput(context: context)
+        if output.readableBytes == 0 {
             context.close(promise: promise)
             return
         }
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: output))).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(output)).whenComplete { _ in
             loopBound.value.close(promise: promise)
         }
     }

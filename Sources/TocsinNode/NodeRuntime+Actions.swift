@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import TocsinCore
+import TocsinNet
 import TocsinStore
 
 extension NodeRuntime {
@@ -202,17 +203,16 @@ extension NodeRuntime {
         }
     }
 
-    /// Answers a `Want`: cuts `span` into batches by entries and bytes (the sizes read from the
-    /// store, not the entries) and queues them for the peer. On the node queue: a read of the
-    /// store (WAL readers never wait for the writer), never a write.
+    /// Answers a `Want`: queues `span` for the peer, to be cut into messages as they are sent
+    /// (`pumpServing`). On the node queue: a read of the store (WAL readers never wait for
+    /// the writer), never a write.
     func serve(
         peer: String, origin: FeedOrigin, span: Range<UInt64>, base: MerkleFrontier? = nil,
         afterQueuedWrites: Bool = false
     ) {
         guard !stopped, let id = sessions.session(of: peer), channels[id] != nil else { return }
         do {
-            let sizes = try store.entrySizes(of: origin, in: span)
-            guard sizes.count == span.count else {
+            guard try store.storedSize(of: origin) >= span.upperBound else {
                 // Verified and announced but still queued for the store: serve once the writes
                 // queued before this request are done.
                 if !afterQueuedWrites {
@@ -231,20 +231,14 @@ extension NodeRuntime {
                 }
                 return
             }
-            var batches = sync.batches(serving: span, of: origin, entryBytes: sizes).map {
-                ServingQueue.Batch(origin: origin, range: $0)
-            }
-            if let base {
-                // The base alone when no entry is recent enough: the latest checkpoint shows
-                // the member where the feed stands.
-                if batches.isEmpty { batches = [ServingQueue.Batch(origin: origin, range: span)] }
-                batches[0].base = base
-            }
-            // Cut short by bytes: the peer will not hold the feed up to the span's end.
-            if (batches.last?.range.upperBound ?? span.lowerBound) < span.upperBound {
-                sync.entriesWithheld(from: peer, of: origin)
-            }
-            guard serving[id, default: ServingQueue()].enqueue(batches) else {
+            // The base alone, when no entry is recent enough, is one message too: the latest
+            // checkpoint shows the member where the feed stands.
+            let messages = span.isEmpty ? (base == nil ? 0 : 1) : sync.configuration.maximumBatchesPerWant
+            guard messages > 0 else { return }
+            let answer = ServingQueue.Answer(
+                peer: peer, origin: origin, span: span, messages: messages,
+                counted: span.isEmpty ? 1 : sync.servingMessageCount(span, of: origin), base: base)
+            guard serving[id, default: ServingQueue()].enqueue(answer) else {
                 sync.entriesWithheld(from: peer, of: origin)
                 logger.notice(
                     "a peer asks faster than it reads: a Want is left unanswered", metadata: ["peer": "\(peer)"])
@@ -335,32 +329,50 @@ extension NodeRuntime {
     func pumpServing(_ id: ObjectIdentifier) {
         guard !stopped, let channel = channels[id], var owed = serving[id] else { return }
         defer { serving[id] = owed.isIdle ? nil : owed }
-        while channel.isWritable, let batch = owed.next() {
-            let message: Tocsin_V1_Message
+        while channel.isWritable, let answer = owed.next {
+            let origin = answer.origin
+            // Cut by entries, read once straight into the frame, then cut by their bytes
+            // (`SyncNode.servingCandidate`).
+            let candidate =
+                answer.span.isEmpty
+                ? answer.span : sync.servingCandidate(from: answer.start, to: answer.span.upperBound, of: origin)
+            var frame: EntriesFrame
+            let end: UInt64
             do {
-                let entries = try store.entryBytes(of: batch.origin, in: batch.range)
-                guard entries.count == batch.range.count,
-                    let checkpoint = try store.checkpoint(of: batch.origin, size: batch.range.upperBound)
-                else {
-                    owed.written()
+                guard let candidate else {
+                    finishAnswer(owed.finishFirst())
                     continue
                 }
-                message = .with {
-                    $0.entries = .with {
-                        $0.origin = batch.origin.description
-                        $0.firstIndex = batch.range.lowerBound
-                        $0.entries = entries
-                        $0.checkpoint = Data(checkpoint.note.formatted.utf8)
-                        $0.base = batch.base?.nodes.map { Data($0.bytes) } ?? []
-                    }
+                frame = EntriesFrame(
+                    origin: origin.description, firstIndex: candidate.lowerBound,
+                    capacity: Int(min(candidate.upperBound - candidate.lowerBound, 1000)) * 1100,
+                    allocator: channel.allocator)
+                var sizes: [Int] = []
+                sizes.reserveCapacity(candidate.count)
+                let read = try store.forEachEntry(of: origin, in: candidate) { entry in
+                    frame.append(entry: entry)
+                    sizes.append(entry.count)
                 }
+                guard read == candidate.count,
+                    let range = candidate.isEmpty
+                        ? candidate : sync.servingCut(candidate, of: origin, entryBytes: sizes),
+                    let checkpoint = try store.checkpoint(of: origin, size: range.upperBound)
+                else {
+                    finishAnswer(owed.finishFirst())
+                    continue
+                }
+                frame.keepEntries(range.count)
+                frame.finish(
+                    checkpoint: checkpoint.note.formatted.utf8, base: answer.base?.nodes.map(\.bytes) ?? [])
+                end = range.upperBound
             } catch {
-                owed.written()
+                finishAnswer(owed.finishFirst())
                 logger.error(
-                    "reading entries to serve failed", metadata: ["origin": "\(batch.origin)", "error": "\(error)"])
+                    "reading entries to serve failed", metadata: ["origin": "\(origin)", "error": "\(error)"])
                 continue
             }
-            countFrame(message)
+            finishAnswer(owed.sent(upTo: end))
+            countFrame(kind: "entries")
             let written = channel.eventLoop.makePromise(of: Void.self)
             written.futureResult.whenComplete { [self] _ in
                 queue.async {
@@ -368,8 +380,15 @@ extension NodeRuntime {
                     self.pumpServing(id)
                 }
             }
-            channel.writeAndFlush(message, promise: written)
+            MessageFramer.write(frame, to: channel, promise: written)
         }
+    }
+
+    /// An answer left the serving queue: one that stopped short of what was asked means the
+    /// peer will not hold the feed up to there.
+    private func finishAnswer(_ answer: ServingQueue.Answer?) {
+        guard let answer, answer.endsShort else { return }
+        sync.entriesWithheld(from: answer.peer, of: answer.origin)
     }
 
     func examine(origin: FeedOrigin, checkpoint: SignedCheckpoint) {

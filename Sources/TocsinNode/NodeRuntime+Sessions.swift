@@ -95,7 +95,7 @@ extension NodeRuntime {
     /// A message from `peer`; `processed` is called once the node queue has dealt with it (the
     /// session's inbound bound).
     func received(
-        _ message: Tocsin_V1_Message, from peer: String, channel: Channel,
+        _ message: PeerMessage, from peer: String, channel: Channel,
         processed: @escaping @Sendable () -> Void = {}
     ) {
         queue.async { [self] in
@@ -106,7 +106,7 @@ extension NodeRuntime {
             lastContact[peer] = date
             let now = UInt64(max(0, date.timeIntervalSince1970))
             perform(sync.received(message, from: peer, now: now))
-            if case .heads = message.body { emit(.headsReceived(peer: peer)) }
+            if case .message(let message) = message, case .heads = message.body { emit(.headsReceived(peer: peer)) }
             wakeReadinessWaiters()
         }
     }

@@ -87,7 +87,7 @@ public final class NodeRuntime: @unchecked Sendable {
     /// whose batches outrun the writer wait for it (`StoreBacklog`).
     let storeBacklog = NIOLockedValueBox(StoreBacklog())
     /// The most entry bytes written in one transaction of batches from peers.
-    static let maximumStoreBytes = 32 << 20
+    static let maximumStoreBytes = 8 << 20
 
     var sync: SyncNode
     var sessions: PeerSessions<ObjectIdentifier>
@@ -412,7 +412,6 @@ public final class NodeRuntime: @unchecked Sendable {
 
     /// Counts one frame sent. On the node queue.
     func countFrame(_ message: Tocsin_V1_Message) {
-        framesSent &+= 1
         let kind: String
         switch message.body {
         case .hello: kind = "hello"
@@ -426,6 +425,12 @@ public final class NodeRuntime: @unchecked Sendable {
         case .ping, .pong: kind = "keepalive"
         case nil: kind = "empty"
         }
+        countFrame(kind: kind)
+    }
+
+    /// Counts one frame sent of `kind`. On the node queue.
+    func countFrame(kind: String) {
+        framesSent &+= 1
         framesSentByKind[kind, default: 0] &+= 1
     }
 }

@@ -5,7 +5,7 @@ import TocsinNet
 /// The top of a peer session's pipeline: hands authenticated sessions and their messages to
 /// the node's runtime, and reports why a session ended.
 final class SessionHandler: ChannelDuplexHandler {
-    typealias InboundIn = Tocsin_V1_Message
+    typealias InboundIn = PeerMessage
     typealias OutboundIn = Tocsin_V1_Message
     typealias OutboundOut = Tocsin_V1_Message
 

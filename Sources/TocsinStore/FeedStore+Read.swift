@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import TocsinCore
 import TocsinCrypto
 
@@ -74,6 +75,17 @@ extension FeedStore {
                 try Row.fetchOne(db, sql: "SELECT * FROM feeds WHERE origin = ?", arguments: [origin.description]).map {
                     try Self.head(row: $0, in: db)
                 }
+            }
+        }
+    }
+
+    /// How many entries of `origin` are stored (0 for a feed not held): a read of one row.
+    public func storedSize(of origin: FeedOrigin) throws(StoreError) -> UInt64 {
+        try Self.run {
+            try database.read { db in
+                let size = try Int64.fetchOne(
+                    db, sql: "SELECT size FROM feeds WHERE origin = ?", arguments: [origin.description])
+                return UInt64(clamping: max(0, size ?? 0))
             }
         }
     }
@@ -266,6 +278,43 @@ extension FeedStore {
         try rows(of: origin, in: range, columns: "bytes") { $0[0] }
     }
 
+    /// Calls `body` with the bytes of each stored entry of `range` of `origin`, in index order,
+    /// straight from SQLite's row (valid during the call only): serving reads them so, with
+    /// no copy and no allocation per entry. Returns how many there were.
+    public func forEachEntry(
+        of origin: FeedOrigin, in range: Range<UInt64>, _ body: (UnsafeRawBufferPointer) -> Void
+    ) throws(StoreError) -> Int {
+        let range = range.clamped(to: 0..<Checkpoint.maximumSize)
+        guard !range.isEmpty else { return 0 }
+        return try Self.run {
+            try database.read { db in
+                guard let feedID = try Self.feedID(of: origin, in: db) else { return 0 }
+                let statement = try db.cachedStatement(
+                    sql: "SELECT bytes FROM entries WHERE position BETWEEN ? AND ? ORDER BY position")
+                try statement.setArguments([
+                    StoreSchema.position(feed: feedID, index: range.lowerBound),
+                    StoreSchema.position(feed: feedID, index: range.upperBound - 1),
+                ])
+                let handle = statement.sqliteStatement
+                defer { sqlite3_reset(handle) }
+                var count = 0
+                while true {
+                    let result = sqlite3_step(handle)
+                    if result == SQLITE_DONE { return count }
+                    guard result == SQLITE_ROW else {
+                        throw DatabaseError(
+                            resultCode: ResultCode(rawValue: result),
+                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+                    }
+                    body(
+                        UnsafeRawBufferPointer(
+                            start: sqlite3_column_blob(handle, 0), count: Int(sqlite3_column_bytes(handle, 0))))
+                    count += 1
+                }
+            }
+        }
+    }
+
     /// Entries `range` of one feed, read along the primary key (no scan of other entries).
     public func entries(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [StoredEntry] {
         try rows(of: origin, in: range, columns: "entry_index, leaf_hash, kind, author_time_ms, bytes") {
@@ -321,28 +370,6 @@ extension FeedStore {
                         ORDER BY position LIMIT 1
                         """, arguments: [low, high, milliseconds])
                 return index.flatMap { $0 >= 0 ? UInt64($0) : nil }
-            }
-        }
-    }
-
-    /// The size in bytes of each stored entry of `range` of `origin`, in index order (what a
-    /// node needs to cut a range into frames without reading the entries).
-    public func entrySizes(of origin: FeedOrigin, in range: Range<UInt64>) throws(StoreError) -> [Int] {
-        let range = range.clamped(to: 0..<Checkpoint.maximumSize)
-        guard !range.isEmpty else { return [] }
-        return try Self.run {
-            try database.read { db in
-                guard
-                    let feedID = try Int64.fetchOne(
-                        db, sql: "SELECT id FROM feeds WHERE origin = ?", arguments: [origin.description])
-                else { return [] }
-                // length() of a blob reads the record header, not the blob's overflow pages.
-                return try Int.fetchAll(
-                    db, sql: "SELECT length(bytes) FROM entries WHERE position BETWEEN ? AND ? ORDER BY position",
-                    arguments: [
-                        StoreSchema.position(feed: feedID, index: range.lowerBound),
-                        StoreSchema.position(feed: feedID, index: range.upperBound - 1),
-                    ])
             }
         }
     }

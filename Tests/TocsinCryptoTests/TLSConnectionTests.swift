@@ -77,6 +77,46 @@ import TocsinCrypto
         #expect(server.receivedCloseNotify)
     }
 
+    /// Plaintext is encrypted from the caller's memory and decrypted into it: megabytes cross
+    /// whole whatever the sizes of the pieces the network and the reader take.
+    @Test func megabytesCrossInPlaceWhateverThePiecesTheNetworkAndTheReaderTake() throws {
+        let authority = try Self.authority()
+        let client = try Self.connection(try Self.identity("XA", issuer: authority), trusting: authority, role: .client)
+        let server = try Self.connection(try Self.identity("RN", issuer: authority), trusting: authority, role: .server)
+        try client.start()
+        try Self.pump(client, server)
+        var random = SystemRandomNumberGenerator()
+        let sent = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        try sent.withUnsafeBytes { try server.send($0) }
+        var network = [UInt8](repeating: 0, count: server.pendingOutputCount)
+        var taken = 0
+        while server.pendingOutputCount > 0 {
+            let piece = min(Int.random(in: 1...200_000, using: &random), network.count - taken)
+            taken += network.withUnsafeMutableBytes {
+                server.takeOutput(into: UnsafeMutableRawBufferPointer(rebasing: $0[taken..<taken + piece]))
+            }
+        }
+        #expect(taken == network.count)
+        #expect(server.takeOutput(into: UnsafeMutableRawBufferPointer(start: nil, count: 0)) == 0)
+        var received: [UInt8] = []
+        var delivered = 0
+        while delivered < network.count {
+            let piece = min(Int.random(in: 1...70_000, using: &random), network.count - delivered)
+            try network.withUnsafeBytes {
+                try client.receive(ciphertext: UnsafeRawBufferPointer(rebasing: $0[delivered..<delivered + piece]))
+            }
+            delivered += piece
+            var buffer = [UInt8](repeating: 0, count: Int.random(in: 1...40_000, using: &random))
+            while true {
+                let count = try buffer.withUnsafeMutableBytes { try client.readPlaintext(into: $0) }
+                if count == 0 { break }
+                received += buffer[0..<count]
+            }
+        }
+        #expect(received.count == sent.count)
+        #expect(received == sent)
+    }
+
     @Test func aClientFromAnotherAuthorityIsRefused() throws {
         let ours = try Self.authority()
         let theirs = try Self.authority("Another authority")

@@ -14,28 +14,37 @@ import TocsinNet
         let clientRecorder = Recorder()
         let serverRecorder = Recorder()
 
-        init(client clientHandler: OpenSSLHandler, server serverHandler: OpenSSLHandler) throws {
+        init(
+            client clientHandler: OpenSSLHandler, server serverHandler: OpenSSLHandler, maximumFrameSize: Int = 4096
+        ) throws {
             client = EmbeddedChannel()
             server = EmbeddedChannel()
             try client.pipeline.syncOperations.addHandlers([
-                clientHandler, MessageFramer(maximumFrameSize: 4096), clientRecorder,
+                clientHandler, MessageFramer(maximumFrameSize: maximumFrameSize), clientRecorder,
             ])
             try server.pipeline.syncOperations.addHandlers([
-                serverHandler, MessageFramer(maximumFrameSize: 4096), serverRecorder,
+                serverHandler, MessageFramer(maximumFrameSize: maximumFrameSize), serverRecorder,
             ])
         }
 
-        /// Moves bytes between the two until both are quiet.
-        func interact() throws {
+        /// Moves bytes between the two until both are quiet; `cut` gives the size of each
+        /// piece a write is delivered in (whole, by default).
+        func interact(cut: () -> Int = { .max }) throws {
+            func deliver(_ bytes: ByteBuffer, to channel: EmbeddedChannel) throws {
+                var bytes = bytes
+                while bytes.readableBytes > 0, channel.isActive {
+                    try channel.writeInbound(bytes.readSlice(length: min(max(1, cut()), bytes.readableBytes))!)
+                }
+            }
             for _ in 0..<50 {
                 var moved = false
                 while let bytes = try client.readOutbound(as: ByteBuffer.self) {
                     moved = true
-                    if server.isActive { try server.writeInbound(bytes) }
+                    try deliver(bytes, to: server)
                 }
                 while let bytes = try server.readOutbound(as: ByteBuffer.self) {
                     moved = true
-                    if client.isActive { try client.writeInbound(bytes) }
+                    try deliver(bytes, to: client)
                 }
                 if !moved { return }
             }
@@ -74,6 +83,34 @@ import TocsinNet
         try pair.interact()
         #expect(!pair.server.isActive)
         #expect(pair.serverRecorder.errors.isEmpty, "\(pair.serverRecorder.errors)")
+    }
+
+    /// A catch-up's frames are megabytes long, and TLS reads and writes them in place: they
+    /// arrive whole whatever pieces the network cuts them into.
+    @Test(arguments: [1 << 20, 9_000, 777])
+    func framesOfMegabytesCrossTLSWhateverThePiecesTheNetworkCuts(largestPiece: Int) throws {
+        let fixture = try TLSFixture()
+        defer { fixture.remove() }
+        let pair = try Pair(
+            client: try fixture.handler("XA", role: .client), server: try fixture.handler("RN", role: .server),
+            maximumFrameSize: FrameDecoder.defaultMaximumFrameSize)
+        try pair.connect()
+        var random = SystemRandomNumberGenerator()
+        let entries = (0..<3).map { batch in
+            EntriesMessage(
+                origin: "tocsin-xa/ecowatch/XB", firstIndex: UInt64(batch * 1500),
+                entries: (0..<1500).map { index in
+                    (0..<Int.random(in: 0...1500, using: &random)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+                },
+                checkpoint: Array("checkpoint \(batch)\n".utf8))
+        }
+        for message in entries {
+            pair.server.write(Tocsin_V1_Message.with { $0.entries = message.message }, promise: nil)
+        }
+        pair.server.flush()
+        try pair.interact(cut: { Int.random(in: 1...largestPiece, using: &random) })
+        #expect(pair.clientRecorder.messages == entries.map { message in .with { $0.entries = message.message } })
+        #expect(pair.clientRecorder.errors.isEmpty, "\(pair.clientRecorder.errors)")
     }
 
     @Test func aPeerWhoseKeyTheCharterDoesNotPinIsRefused() throws {

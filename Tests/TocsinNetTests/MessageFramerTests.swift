@@ -68,7 +68,7 @@ import TocsinNet
             position = cut
         }
         var read: [Tocsin_V1_Message] = []
-        while let message = try reader.readInbound(as: Tocsin_V1_Message.self) { read.append(message) }
+        while let message = try reader.readInbound(as: PeerMessage.self) { read.append(message.protobuf) }
         #expect(read == messages)
         _ = try writer.finish()
         _ = try reader.finish()

@@ -40,11 +40,11 @@ final class SessionLog: @unchecked Sendable {
 }
 
 final class LoggingHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = Tocsin_V1_Message
+    typealias InboundIn = PeerMessage
     let log: SessionLog
     init(log: SessionLog) { self.log = log }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { log.add(message: unwrapInboundIn(data)) }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { log.add(message: unwrapInboundIn(data).protobuf) }
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? PeerAuthenticated { log.add(authenticated: event.nodeID) }
     }

@@ -40,7 +40,7 @@ struct TLSFixture {
 
 /// Records what reaches the end of a pipeline.
 final class Recorder: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = Tocsin_V1_Message
+    typealias InboundIn = PeerMessage
 
     var messages: [Tocsin_V1_Message] = []
     var authenticated: [String] = []
@@ -48,7 +48,7 @@ final class Recorder: ChannelInboundHandler, @unchecked Sendable {
     var inactive = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        messages.append(unwrapInboundIn(data))
+        messages.append(unwrapInboundIn(data).protobuf)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

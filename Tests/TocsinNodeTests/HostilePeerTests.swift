@@ -14,7 +14,7 @@ import TocsinStore
 
 /// What a hostile test client saw of its session.
 final class Capture: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = Tocsin_V1_Message
+    typealias InboundIn = PeerMessage
     private let lock = NSLock()
     private var received: [Tocsin_V1_Message] = []
     let authenticated: EventLoopPromise<Void>
@@ -29,7 +29,7 @@ final class Capture: ChannelInboundHandler, @unchecked Sendable {
     var messages: [Tocsin_V1_Message] { lock.withLock { received } }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let message = unwrapInboundIn(data)
+        let message = unwrapInboundIn(data).protobuf
         lock.withLock { received.append(message) }
         onRead()
     }

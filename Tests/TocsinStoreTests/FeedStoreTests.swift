@@ -212,6 +212,35 @@ import TocsinStore
         #expect(try fixture.store.witnessed(origin: origin, index: .max, by: "x") == nil)
     }
 
+    /// What serving reads in place: each stored entry's bytes, in order, and only the feed's.
+    @Test func entriesReadInPlaceAreTheStoredEntriesOfTheRangeInOrder() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        var first = try fixture.author(author: "XA")
+        var second = try fixture.author(author: "XB")
+        let entries = StoreFixture.entries(0..<10)
+        try fixture.store.append(first.append(Array(entries[0..<5])), now: StoreFixture.now)
+        try fixture.store.append(second.append(StoreFixture.entries(20..<23)), now: StoreFixture.now)
+        try fixture.store.append(first.append(Array(entries[5...])), now: StoreFixture.now)
+        let origin = try fixture.origin(author: "XA")
+        func read(_ range: Range<UInt64>, of origin: FeedOrigin) throws -> (count: Int, entries: [[UInt8]]) {
+            var read: [[UInt8]] = []
+            let count = try fixture.store.forEachEntry(of: origin, in: range) { read.append(Array($0)) }
+            return (count, read)
+        }
+        for range: Range<UInt64> in [0..<10, 3..<8, 9..<10, 4..<5] {
+            let result = try read(range, of: origin)
+            #expect(result.entries == Array(entries[Int(range.lowerBound)..<Int(range.upperBound)]))
+            #expect(result.count == range.count)
+            #expect(result.entries == (try fixture.store.entryBytes(of: origin, in: range).map { Array($0) }))
+        }
+        // Past the feed's end, beyond any index a feed can hold, and a feed not held: nothing.
+        #expect(try read(8..<40, of: origin).entries == Array(entries[8...]))
+        #expect(try read((1 << 40)..<UInt64.max, of: origin).count == 0)
+        #expect(try read(0..<3, of: try fixture.origin(author: "XC")).count == 0)
+        #expect(try read(5..<5, of: origin).count == 0)
+    }
+
     @Test func dataDirectoriesAreCreatedOnceAndOpenedOnlyWhenTheyExist() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }

@@ -5,14 +5,26 @@ extension SyncNode {
     /// A message arrived from `peer`. `now` is the node's clock in POSIX seconds (for
     /// cosignature timestamps).
     public mutating func received(_ message: Tocsin_V1_Message, from peer: String, now: UInt64) -> [SyncAction] {
+        received(PeerMessage(message), from: peer, now: now)
+    }
+
+    /// A message from `peer`, as its session's framer read it.
+    public mutating func received(_ message: PeerMessage, from peer: String, now: UInt64) -> [SyncAction] {
         guard let state = peers[peer] else { return [] }
+        let body: Tocsin_V1_Message.OneOf_Body?
+        switch message {
+        case .entries(let entries) where state.helloReceived:
+            return receivedEntries(entries, from: peer, now: now)
+        case .entries: body = nil
+        case .message(let message): body = message.body
+        }
         if !state.helloReceived {
-            guard case .hello(let hello) = message.body else {
+            guard case .hello(let hello) = body else {
                 return refuse(peer, .outOfOrder, "the first message must be Hello")
             }
             return receivedHello(hello, from: peer)
         }
-        switch message.body {
+        switch body {
         case .hello:
             return refuse(peer, .outOfOrder, "Hello was already received")
         case .heads(let heads):
@@ -56,7 +68,7 @@ extension SyncNode {
         case .want(let want):
             return receivedWant(want, from: peer)
         case .entries(let entries):
-            return receivedEntries(entries, from: peer, now: now)
+            return receivedEntries(EntriesMessage(entries), from: peer, now: now)
         case .forkProof(let proof):
             return receivedForkProof(proof, from: peer)
         case .error(let error):
@@ -358,7 +370,7 @@ extension SyncNode {
         return first.lowerBound..<last.upperBound
     }
 
-    mutating func receivedEntries(_ message: Tocsin_V1_Entries, from peer: String, now: UInt64) -> [SyncAction] {
+    mutating func receivedEntries(_ message: EntriesMessage, from peer: String, now: UInt64) -> [SyncAction] {
         let origin: FeedOrigin
         let author: AuthorKeys
         switch permittedOrigin(message.origin, from: peer) {
@@ -387,17 +399,17 @@ extension SyncNode {
             return receivedHead(
                 .with {
                     $0.origin = message.origin
-                    $0.checkpoint = message.checkpoint
+                    $0.checkpoint = Data(message.checkpoint)
                 }, from: peer, now: now)
         }
         let batch: FeedBatch
         do {
-            let entries = message.entries.map { Array($0) }
-            let note = Array(message.checkpoint)
             if let base {
-                batch = try feed.verifier.verify(base: base, entries: entries, checkpointNote: note)
+                batch = try feed.verifier.verify(
+                    base: base, entries: message.entries, checkpointNote: message.checkpoint)
             } else {
-                batch = try feed.verifier.verify(firstIndex: message.firstIndex, entries: entries, checkpointNote: note)
+                batch = try feed.verifier.verify(
+                    firstIndex: message.firstIndex, entries: message.entries, checkpointNote: message.checkpoint)
             }
         } catch .notSignedByAuthor(.revokedKey(let name, let size)) {
             return passOverRevoked(origin, size: size, keyName: name, from: peer)
@@ -427,7 +439,7 @@ extension SyncNode {
         feed.record(batch)
         feeds[origin] = feed
         // As sent, with the cosignatures it carried (`batch` holds the author's note only).
-        let received = try? SignedCheckpoint(parsing: Array(message.checkpoint))
+        let received = try? SignedCheckpoint(parsing: message.checkpoint)
         if let received { note(peer, holds: received, of: origin) }
         // A witness's cosignature is written in the batch's own transaction, and it is held
         // and announced, with the batch, only once durable: `stored(origin:size:now:)`.
@@ -491,7 +503,7 @@ extension SyncNode {
     /// The base an `Entries` message carries, checked: taken only as the answer to this
     /// node's own `Want` from 0 to `peer`, for another author's feed of which nothing is held,
     /// in a group this node receives from its admission.
-    func admissionBase(of message: Tocsin_V1_Entries, for feed: SyncFeed, from peer: String) -> AdmissionBase {
+    func admissionBase(of message: EntriesMessage, for feed: SyncFeed, from peer: String) -> AdmissionBase {
         // A base names at least one hash: a cut at 0 is no cut, and is served without one.
         guard !message.base.isEmpty else { return .none }
         guard feed.size == 0, feed.latest == nil,

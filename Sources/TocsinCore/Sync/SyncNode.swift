@@ -462,6 +462,36 @@ public struct SyncNode: Sendable {
             entryBytes: entryBytes)
     }
 
+    /// The next `Entries` message answering a `Want`, from `start` up to `end`, by entries
+    /// alone: the range whose entries to read. `servingCut(_:of:entryBytes:)` then cuts it by
+    /// their bytes. Message by message, the two give the ranges `batches(serving:of:entryBytes:)`
+    /// gives, with each entry read once (never a pass over the span for its sizes first).
+    /// Nil when nothing from `start` ends at a stored checkpoint.
+    public func servingCandidate(from start: UInt64, to end: UInt64, of origin: FeedOrigin) -> Range<UInt64>? {
+        feeds[origin]?.batches(
+            from: start, to: end, maximumEntries: configuration.maximumBatchEntries, limit: 1
+        ).first
+    }
+
+    /// `candidate` (from `servingCandidate`) cut by the bytes of its entries, `entryBytes` in
+    /// order: the message to send.
+    public func servingCut(_ candidate: Range<UInt64>, of origin: FeedOrigin, entryBytes: [Int]) -> Range<UInt64>? {
+        feeds[origin]?.batches(
+            from: candidate.lowerBound, to: candidate.upperBound, maximumEntries: configuration.maximumBatchEntries,
+            maximumBytes: configuration.maximumBatchBytes, limit: 1, entryBytes: entryBytes
+        ).first
+    }
+
+    /// How many messages an answer for `span` of `origin` will be at least (its cut by
+    /// entries alone, at most `maximumBatchesPerWant`): what a session owes, counted before
+    /// any entry is read.
+    public func servingMessageCount(_ span: Range<UInt64>, of origin: FeedOrigin) -> Int {
+        feeds[origin]?.batches(
+            from: span.lowerBound, to: span.upperBound, maximumEntries: configuration.maximumBatchEntries,
+            limit: configuration.maximumBatchesPerWant
+        ).count ?? 0
+    }
+
     /// Records a fork found by the node or the edge (`examine`), freezes the feed and
     /// spreads the proof to every peer that may see it.
     public mutating func recordFork(_ proof: ForkProof) -> [SyncAction] {
