@@ -86,8 +86,9 @@ public final class NodeRuntime: @unchecked Sendable {
     /// fsync. A batch is only ever written earlier than its own task, never later. Sessions
     /// whose batches outrun the writer wait for it (`StoreBacklog`).
     let storeBacklog = NIOLockedValueBox(StoreBacklog())
-    /// The most entry bytes written in one transaction of batches from peers.
-    static let maximumStoreBytes = 8 << 20
+    /// The most entry bytes written in one transaction of batches from peers: half the
+    /// backlog's limit (`StoreBacklog`), so that verifying goes on while the writer commits.
+    static let maximumStoreBytes = 4 << 20
 
     var sync: SyncNode
     var sessions: PeerSessions<ObjectIdentifier>

@@ -12,7 +12,7 @@ import TocsinCore
 /// limit: the session stops reading, TCP pushes back, and the serving peer waits.
 struct StoreBacklog {
     /// Entry bytes waiting above which sessions are held back (live traffic stays far below).
-    static let defaultLimitBytes = 16 << 20
+    static let defaultLimitBytes = 8 << 20
 
     let limitBytes: Int
     private(set) var batches: [(batch: FeedBatch, now: Date)] = []
