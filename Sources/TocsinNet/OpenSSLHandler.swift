@@ -78,13 +78,14 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         guard state == .handshaking || isActive else { return }
         // Ciphertext goes from the socket's buffer into OpenSSL, and plaintext from OpenSSL
         // into the buffer passed up: no other copy (a catch-up moves hundreds of megabytes).
-        var plaintext = context.channel.allocator.buffer(capacity: 0)
+        // Room for what this ciphertext holds and a record's worth more (OpenSSL may hold part
+        // of a record from the read before).
+        var plaintext = context.channel.allocator.buffer(capacity: buffer.readableBytes + Self.plaintextReadSize)
         do {
             try buffer.withUnsafeReadableBytes { try connection.receive(ciphertext: $0) }
             if connection.isHandshakeComplete {
                 while try plaintext.writeWithUnsafeMutableBytes(
-                    minimumWritableBytes: max(Self.plaintextReadSize, buffer.readableBytes),
-                    { try connection.readPlaintext(into: $0) }) > 0
+                    minimumWritableBytes: Self.plaintextReadSize, { try connection.readPlaintext(into: $0) }) > 0
                 {}
             }
         } catch {

@@ -347,15 +347,21 @@ extension NodeRuntime {
                     origin: origin.description, firstIndex: candidate.lowerBound,
                     capacity: Int(min(candidate.upperBound - candidate.lowerBound, 1000)) * 1100,
                     allocator: channel.allocator)
+                // Only what a cut can use (`SyncNode.servingRead`).
+                let reading = sync.servingRead(of: candidate, of: origin)
                 var sizes: [Int] = []
                 sizes.reserveCapacity(candidate.count)
+                var bytes = 0
                 let read = try store.forEachEntry(of: origin, in: candidate) { entry in
                     frame.append(entry: entry)
                     sizes.append(entry.count)
+                    bytes += entry.count
+                    return reading.needsMore(entries: sizes.count, bytes: bytes)
                 }
-                guard read == candidate.count,
+                guard read == candidate.count || !reading.needsMore(entries: read, bytes: bytes),
                     let range = candidate.isEmpty
                         ? candidate : sync.servingCut(candidate, of: origin, entryBytes: sizes),
+                    range.upperBound - range.lowerBound <= UInt64(read),
                     let checkpoint = try store.checkpoint(of: origin, size: range.upperBound)
                 else {
                     finishAnswer(owed.finishFirst())

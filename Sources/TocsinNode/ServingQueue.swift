@@ -5,7 +5,7 @@ import TocsinCore
 /// slowly holds the node's memory to a few batches, however much it asked for.
 ///
 /// An answer is cut into messages as it is sent (`SyncNode.servingCandidate` and
-/// `servingCut`): each message's entries are read once, when it is due.
+/// `servingCut`): each message's entries are read when it is due, no more than its cut needs.
 struct ServingQueue {
     /// Messages written to the channel and not yet flushed to the socket, at most.
     static let maximumInFlight = 2

@@ -279,10 +279,11 @@ extension FeedStore {
     }
 
     /// Calls `body` with the bytes of each stored entry of `range` of `origin`, in index order,
-    /// straight from SQLite's row (valid during the call only): serving reads them so, with
-    /// no copy and no allocation per entry. Returns how many there were.
+    /// straight from SQLite's row (valid during the call only), until `body` returns false:
+    /// serving reads them so, with no copy and no allocation per entry. Returns how many
+    /// entries `body` was given.
     public func forEachEntry(
-        of origin: FeedOrigin, in range: Range<UInt64>, _ body: (UnsafeRawBufferPointer) -> Void
+        of origin: FeedOrigin, in range: Range<UInt64>, _ body: (UnsafeRawBufferPointer) -> Bool
     ) throws(StoreError) -> Int {
         let range = range.clamped(to: 0..<Checkpoint.maximumSize)
         guard !range.isEmpty else { return 0 }
@@ -306,10 +307,11 @@ extension FeedStore {
                             resultCode: ResultCode(rawValue: result),
                             message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
                     }
-                    body(
+                    count += 1
+                    let goesOn = body(
                         UnsafeRawBufferPointer(
                             start: sqlite3_column_blob(handle, 0), count: Int(sqlite3_column_bytes(handle, 0))))
-                    count += 1
+                    if !goesOn { return count }
                 }
             }
         }

@@ -16,11 +16,20 @@ extension SyncNodeTests {
         var start = span.lowerBound
         while start < span.upperBound, messages.count < node.configuration.maximumBatchesPerWant {
             guard let candidate = node.servingCandidate(from: start, to: span.upperBound, of: origin) else { break }
-            // Entries past what is held are not read: the store has none.
-            let read = entrySizes[Int(candidate.lowerBound)..<min(Int(candidate.upperBound), entrySizes.count)]
-            guard read.count == candidate.count,
-                let message = node.servingCut(candidate, of: origin, entryBytes: Array(read))
-            else { break }
+            // Read as the runtime reads: until `servingRead` has enough (the store holds them all).
+            let reading = node.servingRead(of: candidate, of: origin)
+            var read: [Int] = []
+            for size in entrySizes[Int(candidate.lowerBound)..<Int(candidate.upperBound)] {
+                read.append(size)
+                if !reading.needsMore(entries: read.count, bytes: read.reduce(0, +)) { break }
+            }
+            guard let message = node.servingCut(candidate, of: origin, entryBytes: read) else { break }
+            #expect(message.count <= read.count, "a message of entries not read")
+            // Nothing read that a cut could not use: the first interval, then up to one entry
+            // past the byte limit.
+            #expect(
+                Int(reading.firstIntervalEnd - candidate.lowerBound) >= read.count
+                    || read.dropLast().reduce(0, +) <= node.configuration.maximumBatchBytes)
             messages.append(message)
             start = message.upperBound
         }

@@ -225,7 +225,10 @@ import TocsinStore
         let origin = try fixture.origin(author: "XA")
         func read(_ range: Range<UInt64>, of origin: FeedOrigin) throws -> (count: Int, entries: [[UInt8]]) {
             var read: [[UInt8]] = []
-            let count = try fixture.store.forEachEntry(of: origin, in: range) { read.append(Array($0)) }
+            let count = try fixture.store.forEachEntry(of: origin, in: range) {
+                read.append(Array($0))
+                return true
+            }
             return (count, read)
         }
         for range: Range<UInt64> in [0..<10, 3..<8, 9..<10, 4..<5] {
@@ -239,6 +242,14 @@ import TocsinStore
         #expect(try read((1 << 40)..<UInt64.max, of: origin).count == 0)
         #expect(try read(0..<3, of: try fixture.origin(author: "XC")).count == 0)
         #expect(try read(5..<5, of: origin).count == 0)
+        // A reader that has enough stops the read.
+        var given: [[UInt8]] = []
+        let count = try fixture.store.forEachEntry(of: origin, in: 0..<10) {
+            given.append(Array($0))
+            return given.count < 3
+        }
+        #expect(count == 3)
+        #expect(given == Array(entries[0..<3]))
     }
 
     @Test func dataDirectoriesAreCreatedOnceAndOpenedOnlyWhenTheyExist() throws {

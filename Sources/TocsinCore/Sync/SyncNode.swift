@@ -465,7 +465,8 @@ public struct SyncNode: Sendable {
     /// The next `Entries` message answering a `Want`, from `start` up to `end`, by entries
     /// alone: the range whose entries to read. `servingCut(_:of:entryBytes:)` then cuts it by
     /// their bytes. Message by message, the two give the ranges `batches(serving:of:entryBytes:)`
-    /// gives, with each entry read once (never a pass over the span for its sizes first).
+    /// gives, reading only the entries a cut can use (`servingRead`), never a pass over the
+    /// span for its sizes first.
     /// Nil when nothing from `start` ends at a stored checkpoint.
     public func servingCandidate(from start: UInt64, to end: UInt64, of origin: FeedOrigin) -> Range<UInt64>? {
         feeds[origin]?.batches(
@@ -480,6 +481,17 @@ public struct SyncNode: Sendable {
             from: candidate.lowerBound, to: candidate.upperBound, maximumEntries: configuration.maximumBatchEntries,
             maximumBytes: configuration.maximumBatchBytes, limit: 1, entryBytes: entryBytes
         ).first
+    }
+
+    /// How far serving reads the entries of `candidate` (from `servingCandidate`) before
+    /// `servingCut`: through its first interval between stored checkpoints (sent whole,
+    /// whatever its size), then until the entries read pass the byte limit (a cut cannot use
+    /// more). Without it, a candidate of 1,000 entries of 256 KiB would be read to send 8 MiB.
+    public func servingRead(of candidate: Range<UInt64>, of origin: FeedOrigin) -> ServingRead {
+        let firstInterval = servingCut(candidate, of: origin, entryBytes: []) ?? candidate
+        return ServingRead(
+            start: candidate.lowerBound, firstIntervalEnd: firstInterval.upperBound,
+            maximumBytes: configuration.maximumBatchBytes)
     }
 
     /// How many messages an answer for `span` of `origin` will be at least (its cut by
