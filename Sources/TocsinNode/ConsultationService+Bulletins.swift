@@ -135,7 +135,7 @@ extension ConsultationService {
     public func bulletins(limit: Int) async throws -> [BulletinSummary] {
         try await onQueue { [self] in
             try checkStarted()
-            return machine.book.alerts.prefix(max(0, limit)).compactMap { summary(of: $0.reference) }
+            return machine.book.newestAlerts(limit: limit).compactMap { summary(of: $0.reference) }
         }
     }
 

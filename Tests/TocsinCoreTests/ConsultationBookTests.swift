@@ -50,6 +50,30 @@ struct ConsultationBookTests {
         #expect(book.alerts.map(\.reference.description) == ["nro/XA/0"])
     }
 
+    /// A page of bulletins is the first of the whole list, found without sorting them all.
+    @Test(arguments: 0..<3)
+    func theNewestAlertsAreTheFirstOfAllAlertsInOrder(seed: UInt64) throws {
+        var random = SeededGenerator(seed: 0xA1E7 &+ seed)
+        var book = ConsultationBook()
+        for index in 0..<600 {
+            var entry = Tocsin_V1_Entry()
+            entry.kind = .bulletin
+            // Few distinct times: the order among bulletins of one time is by reference.
+            entry.authorTimeMs = Int64.random(in: 0...40, using: &random)
+            entry.bulletin.messageType = Int.random(in: 0..<5, using: &random) == 0 ? .update : .alert
+            let author = ["XA", "XB", "XC"].randomElement(using: &random)!
+            book.add(
+                reference: try EntryReference(parsing: "nro/\(author)/\(index)"),
+                leafHash: MerkleHash.leaf([UInt8(truncatingIfNeeded: index)]), entry: entry)
+        }
+        let all = book.alerts.map(\.reference)
+        #expect(all.count > 400)
+        for limit in [0, 1, 2, 7, 50, 256, 257, 600, 1_000] {
+            #expect(book.newestAlerts(limit: limit).map(\.reference) == Array(all.prefix(limit)), "limit \(limit)")
+        }
+        #expect(book.newestAlerts(limit: -3).isEmpty)
+    }
+
     @Test func acknowledgementsCountOnlyWithTheRightHashInTheBulletinsGroup() throws {
         var book = ConsultationBook()
         let reference = try EntryReference(parsing: "nro/XA/0")
