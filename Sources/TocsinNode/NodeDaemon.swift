@@ -79,6 +79,11 @@ public enum NodeDaemon {
                 throw StartupFailure(message: "\(configPath): the notification outbox: \(error)")
             }
         }
+        if !WriterPriority.isAvailable {
+            logger.info(
+                "the store's writes run at the node's own priority: raising them takes CAP_SYS_NICE or an RLIMIT_NICE of \(20 + WriterPriority.raise) (systemd: LimitNICE=-\(WriterPriority.raise)); Docs/OPERATIONS.md, Running under systemd"
+            )
+        }
         // systemd hears READY=1 once the admin socket (and the metrics listener) are bound too.
         let listeners = ListenerGate(
             listeners: 1 + (configuration.metrics == nil ? 0 : 1) + (configuration.console == nil ? 0 : 1))

@@ -7,21 +7,38 @@ extension FeedStore {
     /// Stores a verified batch and its checkpoint in one transaction.
     ///
     /// The feed must hold exactly `batch.firstIndex` entries and not be frozen; otherwise
-    /// nothing is written. Returns the feed's new head.
+    /// nothing is written. Returns the feed's new head. A bulk write runs at the writer's raised
+    /// priority (`WriterPriority`).
     @discardableResult
     public func append(_ batch: FeedBatch, now: Date) throws(StoreError) -> FeedHead {
-        try Self.run {
-            try database.write { db in try Self.append(batch, now: now, in: db) }
+        try WriterPriority.run(raising: Self.isBulk([batch])) { () throws(StoreError) in
+            try Self.run {
+                try database.write { db in try Self.append(batch, now: now, in: db) }
+            }
         }
     }
 
     /// Stores several verified batches (of any feeds) in one transaction: all or none.
     public func append(_ batches: [FeedBatch], now: Date) throws(StoreError) {
-        try Self.run {
-            try database.write { db in
-                for batch in batches { _ = try Self.append(batch, now: now, in: db) }
+        try WriterPriority.run(raising: Self.isBulk(batches)) { () throws(StoreError) in
+            try Self.run {
+                try database.write { db in
+                    for batch in batches { _ = try Self.append(batch, now: now, in: db) }
+                }
             }
         }
+    }
+
+    /// Whether writing `batches` is a bulk write (`WriterPriority.isBulk`).
+    static func isBulk(_ batches: [FeedBatch]) -> Bool {
+        var entries = 0
+        var bytes = 0
+        for batch in batches {
+            entries += batch.entries.count
+            for entry in batch.entries { bytes += entry.count }
+            if WriterPriority.isBulk(entries: entries, bytes: bytes) { return true }
+        }
+        return false
     }
 
     static func append(_ batch: FeedBatch, now: Date, in db: Database) throws -> FeedHead {

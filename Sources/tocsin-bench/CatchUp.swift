@@ -6,6 +6,7 @@ import TocsinAdmin
 import TocsinCore
 import TocsinCrypto
 import TocsinDevelopment
+import TocsinMetrics
 import TocsinNode
 import TocsinStore
 
@@ -39,6 +40,18 @@ struct CatchUp: AsyncParsableCommand {
 
     @Option(help: "Where the serving relay runs: process (a tocsind of its own) or in-process.")
     var serving: Serving = .process
+
+    @Option(
+        help: """
+            Runs of ingest then catch-up, each on stores of its own, against one relay; the figures \
+            are the runs' medians (each run's ratio compares its catch-up with the ingest just \
+            before it), and every run is listed.
+            """)
+    var runs: Int = 1
+
+    func validate() throws {
+        guard (1...20).contains(runs) else { throw ValidationError("--runs takes 1 to 20") }
+    }
 
     func run() async throws {
         let fixture = try BenchmarkFixture(nationals: max(feeds, 1) + 1, relays: 1, logLevel: .error)
@@ -104,69 +117,160 @@ struct CatchUp: AsyncParsableCommand {
         if !receipts.isEmpty { try store(try relayFeed.append(receipts)) }
         let total = incoming.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.entries.count } }
 
-        // In-process ingest of the same batches (a blocking pipeline: on a thread of its own).
-        let ingestStore = try create("ingest")
-        let batchesByOrigin = incoming
-        let charter = network.charter
-        let ingestSeconds = try await Blocking.run {
-            // Each timed part starts with nothing of the parts before waiting for the disk: the
-            // hundreds of megabytes just written would otherwise be flushed while it runs.
-            sync()
-            let start = monotonicSeconds()
-            for (origin, batches) in batchesByOrigin.sorted(by: { $0.key < $1.key }) {
-                var verifier = FeedVerifier(origin: origin, author: charter.node(origin.author)!.publicKey)
-                let result = ingestStore.ingest(batches, verifier: &verifier, now: now)
-                if let failure = result.stoppedBy { throw failure }
-            }
-            return monotonicSeconds() - start
-        }
-        let ingestRate = Double(total) / ingestSeconds
-
-        // Over TLS: the relay serves, a fresh national node catches up.
+        // The relay serves; started before the first catch-up (its start is not timed).
         var relay: NodeRuntime?
         var daemons: NodeProcesses?
-        let port: Int
-        if let relayNode {
-            source = nil  // the daemon opens the relay's database alone
-            let processes = NodeProcesses(directory: folder, programsIn: programs)
-            try processes.start(relayNode.id)
-            daemons = processes
-            // Serving only once it has read its log (its consultation answers): a relay's start
-            // is not part of catching up.
-            try await Eventually(timeout: 300, abandon: { try processes.checkRunning() }).holds("tocsind to be ready") {
-                (try? await Blocking.run { try processes.client(relayNode.id).bulletins(limit: 1) }) != nil
+        var port = 0
+        func startRelay() async throws {
+            if let relayNode {
+                source = nil  // the daemon opens the relay's database alone
+                let processes = NodeProcesses(directory: folder, programsIn: programs)
+                try processes.start(relayNode.id)
+                daemons = processes
+                // Serving only once it has read its log (its consultation answers): a relay's
+                // start is not part of catching up.
+                try await Eventually(timeout: 300, abandon: { try processes.checkRunning() }).holds(
+                    "tocsind to be ready"
+                ) {
+                    (try? await Blocking.run { try processes.client(relayNode.id).bulletins(limit: 1) }) != nil
+                }
+                port = relayNode.port
+            } else {
+                let inProcess = try fixture.runtime("RN", store: source!)
+                port = try await inProcess.start(host: "127.0.0.1", port: 0, peers: [])
+                relay = inProcess
             }
-            port = relayNode.port
-        } else {
-            let inProcess = try fixture.runtime("RN", store: source!)
-            port = try await inProcess.start(host: "127.0.0.1", port: 0, peers: [])
-            relay = inProcess
         }
-        let fresh = try fixture.runtime("XA", store: try create("XA"))
-        let target = UInt64(total)
-        let progress = FeedTotals(target: target)
-        await fresh.observe { event in
-            if case .stored(let origin, let size) = event { progress.update(origin.description, size) }
+
+        var measured: [Run] = []
+        do {
+            for number in 1...runs {
+                let ingest = try await ingestOnce(
+                    incoming, charter: network.charter, now: now, into: fixture.scratch.url, name: "ingest-\(number)",
+                    create: create)
+                if number == 1 { try await startRelay() }
+                let relayProcess = relayNode.flatMap { daemons?.processIdentifiers[$0.id] }
+                let directory = fixture.scratch.url.appendingPathComponent("XA-\(number)")
+                let fresh = try fixture.runtime("XA", store: try create("XA-\(number)"))
+                let target = UInt64(total)
+                let progress = FeedTotals(target: target)
+                await fresh.observe { event in
+                    if case .stored(let origin, let size) = event { progress.update(origin.description, size) }
+                }
+                try await Blocking.run { sync() }
+                let relayCPUBefore = relayProcess.map { Self.cpuSeconds(process: $0) }
+                let start = monotonicSeconds()
+                let cpuBefore = Self.cpuSeconds()
+                try await fresh.start(
+                    host: "127.0.0.1", port: 0, peers: [.init(nodeID: "RN", host: "127.0.0.1", port: port)])
+                let finished = await progress.reached(timeout: .seconds(600))
+                let seconds = monotonicSeconds() - start
+                let cpuSeconds = Self.cpuSeconds() - cpuBefore
+                let relayCPUSeconds = relayProcess.map { Self.cpuSeconds(process: $0) - relayCPUBefore! }
+                await fresh.stop()
+                guard finished else { throw ValidationError("catch-up did not finish in 600 s") }
+                // The next run's stores get the disk's room (the node has closed its own).
+                try? FileManager.default.removeItem(at: directory)
+                measured.append(
+                    Run(
+                        ingestSeconds: ingest.seconds, ingestCPUSeconds: ingest.cpuSeconds, seconds: seconds,
+                        cpuSeconds: cpuSeconds, relayCPUSeconds: relayCPUSeconds))
+            }
+        } catch {
+            await relay?.stop()
+            _ = daemons?.stopAll()
+            await fixture.close()
+            throw error
         }
-        try await Blocking.run { sync() }
-        let start = monotonicSeconds()
-        try await fresh.start(host: "127.0.0.1", port: 0, peers: [.init(nodeID: "RN", host: "127.0.0.1", port: port)])
-        let finished = await progress.reached(timeout: .seconds(600))
-        let seconds = monotonicSeconds() - start
-        await fresh.stop()
         await relay?.stop()
         _ = daemons?.stopAll()
         await fixture.close()
-        guard finished else { throw ValidationError("catch-up did not finish in 600 s") }
-        let rate = Double(total) / seconds
-        emit([
+
+        let entriesTotal = Double(total)
+        let seconds = median(measured.map(\.seconds))
+        let ingestSeconds = median(measured.map(\.ingestSeconds))
+        let ratios = measured.map { $0.ingestSeconds / $0.seconds }
+        var fields: [String: Any] = [
             "scenario": "catch-up", "entries": total, "bulletins": entries, "feeds": feeds + 1,
             "entry_bytes": entrySize,
             "serving": serving.rawValue,
             "seconds": rounded(seconds, 3),
-            "entries_per_second": rounded(rate), "ingest_entries_per_second": rounded(ingestRate),
-            "ratio_to_ingest": rounded(rate / ingestRate, 3),
-        ])
+            "entries_per_second": rounded(entriesTotal / seconds),
+            "ingest_entries_per_second": rounded(entriesTotal / ingestSeconds),
+            // Each run's catch-up against the ingest just before it; the median of the runs.
+            "ratio_to_ingest": rounded(median(ratios), 3),
+            // Where the two cores went: the in-process ingest, the receiving node (this
+            // process), and the serving relay's process.
+            "ingest_cpu_seconds": rounded(median(measured.map(\.ingestCPUSeconds)), 3),
+            "receiver_cpu_seconds": rounded(median(measured.map(\.cpuSeconds)), 3),
+        ]
+        let relayCPU = measured.compactMap(\.relayCPUSeconds)
+        if !relayCPU.isEmpty { fields["relay_cpu_seconds"] = rounded(median(relayCPU), 3) }
+        if runs > 1 {
+            fields["runs"] = runs
+            fields["ratio_to_ingest_min"] = rounded(ratios.min()!, 3)
+            fields["each_run"] = measured.map { run -> [String: Any] in
+                [
+                    "entries_per_second": rounded(entriesTotal / run.seconds),
+                    "ingest_entries_per_second": rounded(entriesTotal / run.ingestSeconds),
+                    "ratio_to_ingest": rounded(run.ingestSeconds / run.seconds, 3),
+                ]
+            }
+        }
+        emit(fields)
+    }
+
+    /// One run's figures.
+    struct Run {
+        var ingestSeconds: Double
+        var ingestCPUSeconds: Double
+        var seconds: Double
+        var cpuSeconds: Double
+        var relayCPUSeconds: Double?
+    }
+
+    /// `FeedStore.ingest` of `incoming` into a new store `name` (a blocking pipeline: on a thread
+    /// of its own), which is removed afterwards: its time and this process's CPU time.
+    func ingestOnce(
+        _ incoming: [FeedOrigin: [IncomingBatch]], charter: Charter, now: Date, into scratch: URL, name: String,
+        create: (String) throws -> FeedStore
+    ) async throws -> (seconds: Double, cpuSeconds: Double) {
+        let ingestStore = try create(name)
+        let figures = try await Blocking.run {
+            // Each timed part starts with nothing of the parts before waiting for the disk: the
+            // hundreds of megabytes just written would otherwise be flushed while it runs.
+            sync()
+            let start = monotonicSeconds()
+            let cpuBefore = Self.cpuSeconds()
+            for (origin, batches) in incoming.sorted(by: { $0.key < $1.key }) {
+                var verifier = FeedVerifier(origin: origin, author: charter.node(origin.author)!.publicKey)
+                let result = ingestStore.ingest(batches, verifier: &verifier, now: now)
+                if let failure = result.stoppedBy { throw failure }
+            }
+            return (monotonicSeconds() - start, Self.cpuSeconds() - cpuBefore)
+        }
+        try? FileManager.default.removeItem(at: scratch.appendingPathComponent(name))
+        return figures
+    }
+
+    /// The middle value (the mean of the two middle ones for an even count).
+    func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// CPU time (user and system) this process has used, in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// CPU time another process has used, in seconds, to the kernel's tick (10 ms here).
+    static func cpuSeconds(process: Int32) -> Double {
+        ProcessFigures(reading: "/proc/\(process)").cpuSeconds ?? 0
     }
 }
 

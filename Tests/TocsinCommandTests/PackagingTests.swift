@@ -39,7 +39,8 @@ import TocsinDevelopment
         for directive in [
             "Type=notify", "WatchdogSec=", "User=tocsin", "ProtectSystem=strict", "ReadWritePaths=/var/lib/tocsin",
             "NoNewPrivileges=yes", "PrivateTmp=yes", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
-            "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service",
+            "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service", "LimitNICE=-5\n",
+            "SystemCallFilter=setpriority\n",
         ] {
             #expect(text.contains(directive), "\(directive)")
         }
