@@ -113,7 +113,9 @@ final class WALCheckpointer: @unchecked Sendable {
         }
         switch step {
         case .nothing: break
-        case .background: queue.async { self.run() }
+        // Handed over once the writer's priority is back: a thread the queue starts for it
+        // would otherwise inherit the raise of a bulk write (WriterPriority).
+        case .background: WriterPriority.whenNotRaised { self.queue.async { self.run() } }
         case .writer: checkpointOnWriter(connection, waitingForBackground: false) { $0.writerCheckpoints += 1 }
         case .limit: checkpointOnWriter(connection, waitingForBackground: true) { $0.limitCheckpoints += 1 }
         }

@@ -47,7 +47,7 @@ struct CatchUp: AsyncParsableCommand {
             are the runs' medians (each run's ratio compares its catch-up with the ingest just \
             before it), and every run is listed.
             """)
-    var runs: Int = 1
+    var runs: Int = 3
 
     func validate() throws {
         guard (1...20).contains(runs) else { throw ValidationError("--runs takes 1 to 20") }
@@ -144,37 +144,29 @@ struct CatchUp: AsyncParsableCommand {
 
         var measured: [Run] = []
         do {
+            // Every run's ingest then runs beside the same idle relay.
+            try await startRelay()
+            let relayProcess = relayNode.flatMap { daemons?.processIdentifiers[$0.id] }
+            if let relayProcess { try await Self.waitUntilQuiet(process: relayProcess) }
             for number in 1...runs {
+                let relayBeforeIngest = relayProcess.flatMap { Self.cpuSeconds(process: $0) }
                 let ingest = try await ingestOnce(
                     incoming, charter: network.charter, now: now, into: fixture.scratch.url, name: "ingest-\(number)",
                     create: create)
-                if number == 1 { try await startRelay() }
-                let relayProcess = relayNode.flatMap { daemons?.processIdentifiers[$0.id] }
-                let directory = fixture.scratch.url.appendingPathComponent("XA-\(number)")
-                let fresh = try fixture.runtime("XA", store: try create("XA-\(number)"))
-                let target = UInt64(total)
-                let progress = FeedTotals(target: target)
-                await fresh.observe { event in
-                    if case .stored(let origin, let size) = event { progress.update(origin.description, size) }
-                }
-                try await Blocking.run { sync() }
-                let relayCPUBefore = relayProcess.map { Self.cpuSeconds(process: $0) }
-                let start = monotonicSeconds()
-                let cpuBefore = Self.cpuSeconds()
-                try await fresh.start(
-                    host: "127.0.0.1", port: 0, peers: [.init(nodeID: "RN", host: "127.0.0.1", port: port)])
-                let finished = await progress.reached(timeout: .seconds(600))
-                let seconds = monotonicSeconds() - start
-                let cpuSeconds = Self.cpuSeconds() - cpuBefore
-                let relayCPUSeconds = relayProcess.map { Self.cpuSeconds(process: $0) - relayCPUBefore! }
-                await fresh.stop()
-                guard finished else { throw ValidationError("catch-up did not finish in 600 s") }
-                // The next run's stores get the disk's room (the node has closed its own).
-                try? FileManager.default.removeItem(at: directory)
+                let relayAfterIngest = relayProcess.flatMap { Self.cpuSeconds(process: $0) }
+                let name = "XA-\(number)"
+                let caughtUp = try await catchUpOnce(
+                    fixture: fixture, store: try create(name), target: UInt64(total), relayPort: port,
+                    relayProcess: relayProcess)
+                // Its space comes back once the store's last connection closes.
+                try? FileManager.default.removeItem(at: fixture.scratch.url.appendingPathComponent(name))
                 measured.append(
                     Run(
-                        ingestSeconds: ingest.seconds, ingestCPUSeconds: ingest.cpuSeconds, seconds: seconds,
-                        cpuSeconds: cpuSeconds, relayCPUSeconds: relayCPUSeconds))
+                        ingestSeconds: ingest.seconds, ingestCPUSeconds: ingest.cpuSeconds, seconds: caughtUp.seconds,
+                        cpuSeconds: caughtUp.cpuSeconds, relayCPUSeconds: caughtUp.relayCPUSeconds,
+                        relayCPUSecondsDuringIngest: relayBeforeIngest.flatMap { before in
+                            relayAfterIngest.map { $0 - before }
+                        }))
             }
         } catch {
             await relay?.stop()
@@ -202,10 +194,15 @@ struct CatchUp: AsyncParsableCommand {
             // Where the two cores went: the in-process ingest, the receiving node (this
             // process), and the serving relay's process.
             "ingest_cpu_seconds": rounded(median(measured.map(\.ingestCPUSeconds)), 3),
-            "receiver_cpu_seconds": rounded(median(measured.map(\.cpuSeconds)), 3),
         ]
-        let relayCPU = measured.compactMap(\.relayCPUSeconds)
-        if !relayCPU.isEmpty { fields["relay_cpu_seconds"] = rounded(median(relayCPU), 3) }
+        // With the relay in this process, this process's CPU time is both nodes': not given.
+        if serving == .process {
+            fields["receiver_cpu_seconds"] = rounded(median(measured.map(\.cpuSeconds)), 3)
+            let relayCPU = measured.compactMap(\.relayCPUSeconds)
+            if relayCPU.count == measured.count { fields["relay_cpu_seconds"] = rounded(median(relayCPU), 3) }
+            let idle = measured.compactMap(\.relayCPUSecondsDuringIngest)
+            if idle.count == measured.count { fields["relay_cpu_seconds_during_ingest"] = rounded(median(idle), 3) }
+        }
         if runs > 1 {
             fields["runs"] = runs
             fields["ratio_to_ingest_min"] = rounded(ratios.min()!, 3)
@@ -225,12 +222,59 @@ struct CatchUp: AsyncParsableCommand {
         var ingestSeconds: Double
         var ingestCPUSeconds: Double
         var seconds: Double
+        /// This process's, the receiving node's when the relay is a process of its own.
         var cpuSeconds: Double
         var relayCPUSeconds: Double?
+        /// The idle relay's, while the ingest ran beside it.
+        var relayCPUSecondsDuringIngest: Double?
+    }
+
+    /// A fresh national node over `store` catches up from the relay at `relayPort`: its time, this
+    /// process's CPU time meanwhile, and the relay process's, if it is one.
+    func catchUpOnce(
+        fixture: BenchmarkFixture, store: FeedStore, target: UInt64, relayPort: Int, relayProcess: Int32?
+    ) async throws -> (seconds: Double, cpuSeconds: Double, relayCPUSeconds: Double?) {
+        let fresh = try fixture.runtime("XA", store: store)
+        let progress = FeedTotals(target: target)
+        await fresh.observe { event in
+            if case .stored(let origin, let size) = event { progress.update(origin.description, size) }
+        }
+        try await Blocking.run { sync() }
+        let relayCPUBefore = relayProcess.flatMap { Self.cpuSeconds(process: $0) }
+        let start = monotonicSeconds()
+        let cpuBefore = Self.cpuSeconds()
+        do {
+            try await fresh.start(
+                host: "127.0.0.1", port: 0, peers: [.init(nodeID: "RN", host: "127.0.0.1", port: relayPort)])
+        } catch {
+            await fresh.stop()
+            throw error
+        }
+        let finished = await progress.reached(timeout: .seconds(600))
+        let seconds = monotonicSeconds() - start
+        let cpuSeconds = Self.cpuSeconds() - cpuBefore
+        let relayCPUAfter = relayProcess.flatMap { Self.cpuSeconds(process: $0) }
+        await fresh.stop()
+        guard finished else { throw ValidationError("catch-up did not finish in 600 s") }
+        let relayCPUSeconds = relayCPUBefore.flatMap { before in relayCPUAfter.map { $0 - before } }
+        return (seconds, cpuSeconds, relayCPUSeconds)
+    }
+
+    /// Waits (10 s at most) until `process` uses less than 2 % of a core over 250 ms: a relay's
+    /// work after it has read its log (releasing memory, its first ticks) is not part of any run.
+    static func waitUntilQuiet(process: Int32) async throws {
+        var previous = cpuSeconds(process: process)
+        for _ in 0..<40 {
+            try await Task.sleep(for: .milliseconds(250))
+            let now = cpuSeconds(process: process)
+            if let before = previous, let now, now - before < 0.005 { return }
+            previous = now
+        }
     }
 
     /// `FeedStore.ingest` of `incoming` into a new store `name` (a blocking pipeline: on a thread
-    /// of its own), which is removed afterwards: its time and this process's CPU time.
+    /// of its own), which is removed afterwards (its space comes back as the store closes, on
+    /// return): its time and this process's CPU time.
     func ingestOnce(
         _ incoming: [FeedOrigin: [IncomingBatch]], charter: Charter, now: Date, into scratch: URL, name: String,
         create: (String) throws -> FeedStore
@@ -268,9 +312,10 @@ struct CatchUp: AsyncParsableCommand {
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// CPU time another process has used, in seconds, to the kernel's tick (10 ms here).
-    static func cpuSeconds(process: Int32) -> Double {
-        ProcessFigures(reading: "/proc/\(process)").cpuSeconds ?? 0
+    /// CPU time another process has used, in seconds, to the kernel's tick (10 ms here); nil
+    /// once it cannot be read (the process has gone).
+    static func cpuSeconds(process: Int32) -> Double? {
+        ProcessFigures(reading: "/proc/\(process)").cpuSeconds
     }
 }
 

@@ -44,6 +44,10 @@ import TocsinDevelopment
         ] {
             #expect(text.contains(directive), "\(directive)")
         }
+        // An allow after the deny list takes setpriority out of it; before, the deny would win.
+        let deny = try #require(text.range(of: "SystemCallFilter=~@privileged @resources"))
+        let allow = try #require(text.range(of: "SystemCallFilter=setpriority\n"))
+        #expect(deny.upperBound < allow.lowerBound)
     }
 
     @Test func theAlertingRulesOfTheMetricsDocumentPassPromtool() async throws {

@@ -5,18 +5,22 @@ import Testing
 
 @testable import TocsinStore
 
-/// The store's writes run with their thread's nice value lowered by `WriterPriority.raise`,
-/// set back afterwards, and not asked for again once the system refused.
+/// Bulk writes run with their thread's nice value lowered by `WriterPriority.raise` (or as far
+/// as RLIMIT_NICE allows), set back afterwards, and not asked for again once the system refused
+/// any raise; work handed to other threads waits until the priority is back.
 @Suite struct WriterPriorityTests {
-    /// A nice value held in memory, with the calls made to set it.
+    /// A nice value held in memory, with the calls made to set it. Without CAP_SYS_NICE, the
+    /// system refuses any value below `floor` (nil: every change refused).
     final class FakeNice: Sendable {
         let value: Mutex<Int32>
         let calls = Mutex<[Int32]>([])
-        let refuses: Bool
+        let capable: Bool
+        let floor: Int32?
 
-        init(_ value: Int32, refuses: Bool = false) {
+        init(_ value: Int32, capable: Bool = true, floor: Int32? = 20) {
             self.value = Mutex(value)
-            self.refuses = refuses
+            self.capable = capable
+            self.floor = floor
         }
 
         var control: WriterPriority.Control {
@@ -24,25 +28,47 @@ import Testing
                 current: { self.value.withLock { $0 } },
                 set: { wanted in
                     self.calls.withLock { $0.append(wanted) }
-                    guard !self.refuses else { return false }
+                    // Raising a nice value (less priority) is always allowed.
+                    let current = self.value.withLock { $0 }
+                    guard self.capable || wanted >= current || (self.floor.map { wanted >= $0 } ?? false) else {
+                        return false
+                    }
                     self.value.withLock { $0 = wanted }
                     return true
-                })
+                },
+                floor: { self.floor })
         }
+
+        var now: Int32 { value.withLock { $0 } }
+        var setCalls: [Int32] { calls.withLock { $0 } }
     }
 
     struct Failure: Error {}
 
-    @Test(arguments: [Int32(0), 10, 19, -17, -20])
-    func aWriteRunsRaisedByFiveAndIsSetBackAfter(start: Int32) throws {
+    @Test(arguments: [Int32(0), 10, 19, -17])
+    func aBulkWriteRunsRaisedByFiveAndIsSetBackAfter(start: Int32) throws {
         let nice = FakeNice(start)
         let refused = Atomic<Bool>(false)
-        let inside = WriterPriority.run(with: nice.control, refused: refused) { nice.value.withLock { $0 } }
+        let inside = WriterPriority.run(raising: true, with: nice.control, refused: refused) { nice.now }
         #expect(inside == max(-20, start - WriterPriority.raise))
-        #expect(nice.value.withLock { $0 } == start)
-        #expect(nice.calls.withLock { $0 } == [max(-20, start - 5), start])
+        #expect(nice.now == start)
+        #expect(nice.setCalls == [max(-20, start - 5), start])
         let wasRefused = refused.load(ordering: .relaxed)
         #expect(!wasRefused)
+    }
+
+    @Test func aThreadAtTheLowestValueIsLeftAlone() {
+        let nice = FakeNice(-20)
+        let refused = Atomic<Bool>(false)
+        #expect(WriterPriority.run(raising: true, with: nice.control, refused: refused) { nice.now } == -20)
+        #expect(nice.setCalls.isEmpty)
+    }
+
+    @Test func aWriteThatIsNotBulkLeavesTheThreadAlone() {
+        let nice = FakeNice(0)
+        let refused = Atomic<Bool>(false)
+        #expect(WriterPriority.run(raising: false, with: nice.control, refused: refused) { nice.now } == 0)
+        #expect(nice.setCalls.isEmpty)
     }
 
     @Test func aWriteIsBulkFromAThousandEntriesOrAMegabyte() {
@@ -57,31 +83,59 @@ import Testing
         let refused = Atomic<Bool>(false)
         var caught: Failure?
         do {
-            try WriterPriority.run(with: nice.control, refused: refused) { () throws(Failure) in throw Failure() }
+            try WriterPriority.run(raising: true, with: nice.control, refused: refused) { () throws(Failure) in
+                throw Failure()
+            }
         } catch {
             caught = error
         }
         #expect(caught != nil)
-        #expect(nice.value.withLock { $0 } == 3)
-        #expect(nice.calls.withLock { $0 } == [-2, 3])
+        #expect(nice.now == 3)
+        #expect(nice.setCalls == [-2, 3])
     }
 
-    @Test func aRefusalIsRememberedAndWritesRunAsBefore() {
-        let nice = FakeNice(0, refuses: true)
+    @Test func withoutTheCapabilityTheRaiseGoesAsFarAsTheLimitAllows() {
+        // LimitNICE=-3: from 0, -5 is refused and -3 taken.
+        let nice = FakeNice(0, capable: false, floor: -3)
         let refused = Atomic<Bool>(false)
-        var ran = 0
-        for _ in 0..<3 {
-            let inside = WriterPriority.run(with: nice.control, refused: refused) { () -> Int32 in
-                ran += 1
-                return nice.value.withLock { $0 }
-            }
-            #expect(inside == 0)
-        }
-        #expect(ran == 3)
-        // Asked once, never set back (nothing was changed), never asked again.
-        #expect(nice.calls.withLock { $0 } == [-5])
+        let inside = WriterPriority.run(raising: true, with: nice.control, refused: refused) { nice.now }
+        #expect(inside == -3)
+        #expect(nice.setCalls == [-5, -3, 0])
+        #expect(nice.now == 0)
         let wasRefused = refused.load(ordering: .relaxed)
-        #expect(wasRefused)
+        #expect(!wasRefused)
+    }
+
+    @Test func aThreadAlreadyAtTheLimitIsLeftAloneAndOthersStillAsk() {
+        // A unit with Nice=-5 and LimitNICE=-5: nothing lower, but not a refusal for good.
+        let atLimit = FakeNice(-5, capable: false, floor: -5)
+        let refused = Atomic<Bool>(false)
+        #expect(WriterPriority.run(raising: true, with: atLimit.control, refused: refused) { atLimit.now } == -5)
+        #expect(atLimit.setCalls == [-10])
+        let wasRefused = refused.load(ordering: .relaxed)
+        #expect(!wasRefused)
+        let other = FakeNice(0, capable: false, floor: -5)
+        #expect(WriterPriority.run(raising: true, with: other.control, refused: refused) { other.now } == -5)
+    }
+
+    @Test func aRefusalOfAnyRaiseIsRememberedAndWritesRunAsBefore() {
+        for floor in [Int32?.none, 20] {
+            let nice = FakeNice(0, capable: false, floor: floor)
+            let refused = Atomic<Bool>(false)
+            var ran = 0
+            for _ in 0..<3 {
+                let inside = WriterPriority.run(raising: true, with: nice.control, refused: refused) { () -> Int32 in
+                    ran += 1
+                    return nice.now
+                }
+                #expect(inside == 0)
+            }
+            #expect(ran == 3)
+            // Asked once, never set back (nothing was changed), never asked again.
+            #expect(nice.setCalls == [-5])
+            let wasRefused = refused.load(ordering: .relaxed)
+            #expect(wasRefused)
+        }
     }
 
     @Test func aThreadWhoseNiceCannotBeReadRunsUntouched() {
@@ -91,28 +145,50 @@ import Testing
             set: { _ in
                 calls.withLock { $0 += 1 }
                 return true
-            })
+            },
+            floor: { -20 })
         let refused = Atomic<Bool>(false)
-        let result = WriterPriority.run(with: control, refused: refused) { 42 }
+        let result = WriterPriority.run(raising: true, with: control, refused: refused) { 42 }
         #expect(result == 42)
         #expect(calls.withLock { $0 } == 0)
     }
 
-    #if os(Linux)
-        @Test func aWriteThatIsNotBulkLeavesTheThreadAlone() {
-            let before = WriterPriority.currentNice()
-            let inside = WriterPriority.run(raising: false) { WriterPriority.currentNice() }
-            #expect(inside == before)
+    @Test func workHandedOverDuringARaisedWriteWaitsUntilThePriorityIsBack() {
+        let nice = FakeNice(0)
+        let refused = Atomic<Bool>(false)
+        var seen: [Int32] = []
+        WriterPriority.run(raising: true, with: nice.control, refused: refused) {
+            WriterPriority.whenNotRaised { seen.append(nice.now) }
+            // Nested: still deferred to the end of the outer write.
+            WriterPriority.run(raising: false, with: nice.control, refused: refused) {
+                WriterPriority.whenNotRaised { seen.append(nice.now) }
+            }
+            #expect(seen.isEmpty)
+        }
+        #expect(seen == [0, 0])
+        // Outside a raised write: at once.
+        WriterPriority.whenNotRaised { seen.append(nice.now) }
+        #expect(seen == [0, 0, 0])
+    }
+
+    #if canImport(Glibc)
+        /// Whether this process holds CAP_SYS_NICE (bit 23 of `CapEff`).
+        static var holdsSysNice: Bool {
+            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+                let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+            else { return false }
+            return mask & (1 << 23) != 0
         }
 
-        /// On this system, as this process may (root in CI): the thread itself, on a thread of
-        /// its own so that no other test shares it.
+        /// On this system, as this process may: the thread itself, on a thread of its own so
+        /// that no other test shares it.
         @Test func theCallingThreadIsRaisedWhileItWritesWhereAllowed() async throws {
             let (before, inside, after, available) = await withCheckedContinuation { continuation in
                 let thread = Thread {
                     let available = WriterPriority.isAvailable
                     let before = WriterPriority.currentNice()
-                    let inside = WriterPriority.run { WriterPriority.currentNice() }
+                    let inside = WriterPriority.run(raising: true) { WriterPriority.currentNice() }
                     continuation.resume(returning: (before, inside, WriterPriority.currentNice(), available))
                 }
                 thread.start()
@@ -120,7 +196,7 @@ import Testing
             let start = try #require(before)
             #expect(after == start)
             #expect(inside == (available ? max(-20, start - WriterPriority.raise) : start))
-            if geteuid() == 0 { #expect(available) }
+            if Self.holdsSysNice && start > -20 { #expect(available) }
         }
 
         @Test func storeWritesOfEntriesRunRaisedWhereAllowed() throws {
