@@ -137,7 +137,7 @@ extension NodeRuntime {
         }
         pendingAppends.append(
             PendingAppend(
-                origin: origin, entries: entries, byteCount: entries.reduce(0) { $0 + $1.count }, started: started,
+                origin: origin, entries: entries, byteCount: FeedBatch.byteCount(of: entries), started: started,
                 completion: completion))
         if !appendWriteInFlight { writePendingAppends() }
     }

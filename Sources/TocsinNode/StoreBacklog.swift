@@ -67,6 +67,6 @@ struct StoreBacklog {
     }
 
     static func size(of batch: FeedBatch) -> Int {
-        batch.entries.reduce(0) { $0 + $1.count }
+        batch.entryByteCount
     }
 }

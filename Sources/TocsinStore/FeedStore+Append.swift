@@ -35,7 +35,7 @@ extension FeedStore {
         var bytes = 0
         for batch in batches {
             entries += batch.entries.count
-            for entry in batch.entries { bytes += entry.count }
+            bytes += batch.entryByteCount
             if WriterPriority.isBulk(entries: entries, bytes: bytes) { return true }
         }
         return false

@@ -20,8 +20,9 @@ struct CatchUp: AsyncParsableCommand {
             fresh national node starts with the relay as its only peer and replicates \
             everything (Heads, Want, verified Entries batches, durable stores). The relay is a \
             `tocsind` process of its own (built next to this benchmark; --serving in-process runs \
-            it in this process instead, as before). The same run measures FeedStore.ingest on the \
-            same batches in process and prints the ratio.
+            it in this process instead, as before). Each of --runs runs measures FeedStore.ingest \
+            on the same batches in process, then a catch-up on a fresh store; the figures printed \
+            are the runs' medians, with the CPU seconds of ingest, receiver and relay.
             """)
 
     enum Serving: String, ExpressibleByArgument {
@@ -117,7 +118,7 @@ struct CatchUp: AsyncParsableCommand {
         if !receipts.isEmpty { try store(try relayFeed.append(receipts)) }
         let total = incoming.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.entries.count } }
 
-        // The relay serves; started before the first catch-up (its start is not timed).
+        // The relay serves; started, and quiet, before the first run (its start is not timed).
         var relay: NodeRuntime?
         var daemons: NodeProcesses?
         var port = 0
@@ -158,8 +159,10 @@ struct CatchUp: AsyncParsableCommand {
                 let caughtUp = try await catchUpOnce(
                     fixture: fixture, store: try create(name), target: UInt64(total), relayPort: port,
                     relayProcess: relayProcess)
-                // Its space comes back once the store's last connection closes.
-                try? FileManager.default.removeItem(at: fixture.scratch.url.appendingPathComponent(name))
+                // Its space comes back once the store's last connection closes. (Off the
+                // cooperative pool: unlinking hundreds of megabytes waits on the file system.)
+                let used = fixture.scratch.url.appendingPathComponent(name)
+                try await Blocking.run { try? FileManager.default.removeItem(at: used) }
                 measured.append(
                     Run(
                         ingestSeconds: ingest.seconds, ingestCPUSeconds: ingest.cpuSeconds, seconds: caughtUp.seconds,
@@ -293,7 +296,8 @@ struct CatchUp: AsyncParsableCommand {
             }
             return (monotonicSeconds() - start, Self.cpuSeconds() - cpuBefore)
         }
-        try? FileManager.default.removeItem(at: scratch.appendingPathComponent(name))
+        let used = scratch.appendingPathComponent(name)
+        try await Blocking.run { try? FileManager.default.removeItem(at: used) }
         return figures
     }
 

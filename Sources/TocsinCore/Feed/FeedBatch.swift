@@ -44,11 +44,20 @@ public struct FeedBatch: Sendable {
         guard entries.count <= maximumCount else {
             return .batchTooLarge(count: entries.count, limit: maximumCount)
         }
-        var bytes = 0
-        for entry in entries { bytes += entry.count }
+        let bytes = byteCount(of: entries)
         guard bytes <= maximumBytes else { return .batchTooManyBytes(bytes: bytes, limit: maximumBytes) }
         return nil
     }
+
+    /// The bytes of `entries`, added up.
+    public static func byteCount(of entries: [[UInt8]]) -> Int {
+        var bytes = 0
+        for entry in entries { bytes += entry.count }
+        return bytes
+    }
+
+    /// The bytes of this batch's entries (what the store's backlog and its writer count).
+    public var entryByteCount: Int { Self.byteCount(of: entries) }
 
     public let origin: FeedOrigin
     /// The index of the first entry.
